@@ -1,0 +1,204 @@
+"""Generic strict loader from plain data (parsed TOML) into frozen attrs config classes.
+
+Errors name the dotted key path and the offending value. Unknown keys are errors. Decimal values
+with a unit become exact ints, using the instrument :class:`~exchange_sim.core.units.Scale` that the
+root config loads first.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from exchange_sim.core.errors import ConfigError
+from exchange_sim.core.units import (
+    Scale,
+    format_duration,
+    parse_duration_ns,
+    parse_rate_ppb,
+    to_decimal,
+)
+
+UNITS = ("duration", "rate", "price", "size", "money", "decimal")
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _union_members(tp: Any) -> tuple[Any, ...] | None:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return typing.get_args(tp)
+    return None
+
+
+def kind_of(cls: type) -> str:
+    return cls.KIND  # type: ignore[attr-defined]
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _convert_unit(value: Any, unit: str, key: str, scale: Scale | None) -> Any:
+    if unit == "duration":
+        return parse_duration_ns(value, key)
+    if unit == "rate":
+        return parse_rate_ppb(value, key)
+    if unit == "decimal":
+        return to_decimal(value, key)
+    if scale is None:
+        raise ConfigError(key, value, "no instrument scale to convert this value with")
+    if unit == "price":
+        return scale.price_ticks(value, key)
+    if unit == "size":
+        return scale.size_lots(value, key)
+    if unit == "money":
+        return scale.money_minor(value, key)
+    raise AssertionError(f"unknown unit {unit}")
+
+
+def _check_range(value: Any, meta: dict, key: str) -> None:
+    low = meta.get("min")
+    high = meta.get("max")
+    if low is not None and value < low:
+        raise ConfigError(key, value, f"must be >= {low}")
+    if high is not None and value > high:
+        raise ConfigError(key, value, f"must be <= {high}")
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        raise ConfigError(key, value, f"must be one of {', '.join(map(str, choices))}")
+
+
+def _scalar(value: Any, tp: Any, key: str) -> Any:
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, value, "expected true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise ConfigError(key, value, "expected an integer")
+        if isinstance(value, Decimal):
+            if value != value.to_integral_value():
+                raise ConfigError(key, value, "expected an integer")
+            return int(value)
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, value, "expected a string")
+        return value
+    if tp is Decimal:
+        return to_decimal(value, key)
+    raise AssertionError(f"unsupported config type {tp!r} at {key}")
+
+
+def load_value(value: Any, tp: Any, meta: dict, key: str, scale: Scale | None) -> Any:
+    """Convert one value of declared type ``tp`` (with field ``meta``) found at ``key``."""
+    members = _union_members(tp)
+    if members is not None:
+        concrete = [m for m in members if m is not type(None)]
+        if value is None and len(concrete) < len(members):
+            return None
+        if all(attrs.has(m) for m in concrete):
+            if not isinstance(value, dict):
+                raise ConfigError(key, value, "expected a table with a 'kind' key")
+            kinds = {kind_of(m): m for m in concrete}
+            kind = value.get("kind")
+            if kind not in kinds:
+                raise ConfigError(_join(key, "kind"), kind, f"must be one of {', '.join(kinds)}")
+            return load_section(kinds[kind], value, key, scale)
+        if len(concrete) == 1:
+            return load_value(value, concrete[0], meta, key, scale)
+        raise AssertionError(f"unsupported union at {key}")
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if not isinstance(value, list | tuple):
+            raise ConfigError(key, value, "expected a list")
+        item_tp = args[0]
+        return tuple(
+            load_value(item, item_tp, meta, _join(key, i), scale) for i, item in enumerate(value)
+        )
+    if attrs.has(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(key, value, "expected a table")
+        return load_section(tp, value, key, scale)
+    unit = meta.get("unit")
+    if unit is not None:
+        converted = _convert_unit(value, unit, key, scale)
+    else:
+        converted = _scalar(value, tp, key)
+    _check_range(converted, meta, key)
+    return converted
+
+
+def _default_kind(field: attrs.Attribute) -> str | None:
+    """The ``kind`` of a union field's default: a table without ``kind`` refines the default."""
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        default = default.factory()
+    return getattr(type(default), "KIND", None)
+
+
+def load_section(cls: type, data: dict, path: str, scale: Scale | None) -> Any:
+    """Build config class ``cls`` from table ``data`` found at ``path``; reject unknown keys."""
+    if not isinstance(data, dict):
+        raise ConfigError(path or "<root>", data, "expected a table")
+    fields = {f.name: f for f in attrs.fields(cls)}
+    hints = _hints(cls)
+    unknown = [k for k in data if k not in fields and not (k == "kind" and hasattr(cls, "KIND"))]
+    if unknown:
+        key = _join(path, unknown[0])
+        raise ConfigError(key, data[unknown[0]], f"unknown key (valid: {', '.join(fields)})")
+    kwargs = {}
+    for name, field in fields.items():
+        if name in data:
+            key = _join(path, name)
+            value = data[name]
+            if isinstance(value, dict) and "kind" not in value and _union_members(hints[name]):
+                value = {"kind": _default_kind(field), **value}
+            kwargs[name] = load_value(value, hints[name], dict(field.metadata), key, scale)
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(path or "<root>", data, str(exc)) from None
+
+
+def dump_section(obj: Any, scale: Scale | None) -> dict:
+    """The inverse of :func:`load_section`: plain data in user units (for ``config.toml``)."""
+    out: dict[str, Any] = {}
+    if hasattr(type(obj), "KIND"):
+        out["kind"] = kind_of(type(obj))
+    for field in attrs.fields(type(obj)):
+        out[field.name] = _dump_value(getattr(obj, field.name), dict(field.metadata), scale)
+    return out
+
+
+def _dump_value(value: Any, meta: dict, scale: Scale | None) -> Any:
+    if value is None:
+        return None
+    if attrs.has(type(value)):
+        return dump_section(value, scale)
+    if isinstance(value, tuple):
+        return [_dump_value(v, meta, scale) for v in value]
+    unit = meta.get("unit")
+    if unit == "duration":
+        return format_duration(value)
+    if unit == "rate":
+        return Decimal(value).scaleb(-9).normalize() if value else Decimal(0)
+    if unit == "price" and scale is not None:
+        return scale.price_decimal(value)
+    if unit == "size" and scale is not None:
+        return scale.size_decimal(value)
+    if unit == "money" and scale is not None:
+        return scale.money_decimal(value)
+    return value

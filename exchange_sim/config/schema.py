@@ -1,0 +1,140 @@
+"""The root config: every section of a run, and loading it from TOML with overrides."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import orjson
+
+from exchange_sim.config.loader import dump_section, load_section
+from exchange_sim.core.errors import ConfigError
+from exchange_sim.core.units import Scale
+from exchange_sim.pricing.index import IndexConfig
+
+
+@attrs.frozen(kw_only=True)
+class RunConfig:
+    name: str = attrs.field(default="run", metadata={"help": "scenario name, used in run dirs"})
+    seed: int = attrs.field(default=1, metadata={"min": 0, "help": "root seed of all RNG streams"})
+    duration: int = attrs.field(
+        default=60_000_000_000,
+        metadata={"unit": "duration", "min": 1, "help": "simulated time to run"},
+    )
+
+
+@attrs.frozen(kw_only=True)
+class InstrumentConfig:
+    symbol: str = attrs.field(default="BTCUSDT", metadata={"help": "instrument name"})
+    settlement_asset: str = attrs.field(default="USDT", metadata={"help": "margin/settle asset"})
+    tick_size: Decimal = attrs.field(
+        default=Decimal("0.1"), metadata={"unit": "decimal", "help": "price increment (quote)"}
+    )
+    lot_size: Decimal = attrs.field(
+        default=Decimal("0.001"), metadata={"unit": "decimal", "help": "size increment (base)"}
+    )
+    money_decimals: int = attrs.field(
+        default=6, metadata={"min": 0, "max": 18, "help": "decimals of the settlement asset"}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.tick_size <= 0 or self.lot_size <= 0:
+            raise ValueError("tick_size and lot_size must be positive")
+
+    def scale(self) -> Scale:
+        return Scale.build(self.tick_size, self.lot_size, self.money_decimals, "instrument")
+
+
+@attrs.frozen(kw_only=True)
+class LogConfig:
+    buffer_lines: int = attrs.field(
+        default=8192, metadata={"min": 1, "help": "event lines buffered before each write"}
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SimConfig:
+    run: RunConfig = attrs.field(factory=RunConfig, metadata={"help": "the run"})
+    instrument: InstrumentConfig = attrs.field(
+        factory=InstrumentConfig, metadata={"help": "the perpetual contract's grid"}
+    )
+    log: LogConfig = attrs.field(factory=LogConfig, metadata={"help": "event log"})
+    index: IndexConfig = attrs.field(factory=IndexConfig, metadata={"help": "index price"})
+
+
+@attrs.frozen
+class LoadedConfig:
+    """A resolved config with what it needs to run: its scale and the directory it came from."""
+
+    config: SimConfig
+    scale: Scale
+    base_dir: str
+
+    def to_data(self) -> dict:
+        return dump_section(self.config, self.scale)
+
+    def sha256(self) -> str:
+        canonical = orjson.dumps(self.to_data(), default=_canonical, option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(canonical).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    raise TypeError(f"cannot hash {type(value).__name__}")
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``a.b.c=value`` to (path, value); the value is read as TOML, else kept as a string."""
+    if "=" not in text:
+        raise ConfigError("--set", text, "expected KEY=VALUE, e.g. run.seed=7")
+    key, raw = text.split("=", 1)
+    path = [part.strip() for part in key.split(".")]
+    if not all(path):
+        raise ConfigError("--set", text, "empty key segment")
+    try:
+        value = tomllib.loads(f"v = {raw}", parse_float=Decimal)["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return path, value
+
+
+def apply_override(data: dict, path: list[str], value: Any) -> None:
+    node = data
+    for depth, part in enumerate(path[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(".".join(path[: depth + 1]), child, "is not a table")
+        node = child
+    node[path[-1]] = value
+
+
+def load_data(data: dict, base_dir: str = ".", overrides: tuple[str, ...] = ()) -> LoadedConfig:
+    for text in overrides:
+        apply_override(data, *parse_override(text))
+    instrument = load_section(InstrumentConfig, data.get("instrument", {}), "instrument", None)
+    scale = instrument.scale()
+    config = load_section(SimConfig, data, "", scale)
+    return LoadedConfig(config, scale, base_dir)
+
+
+def read_toml(path: str) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle, parse_float=Decimal)
+    except FileNotFoundError:
+        raise ConfigError(path, path, "config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(path, path, "is a directory, not a config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, str(exc), "not valid TOML") from None
+
+
+def load_config(path: str, overrides: tuple[str, ...] = ()) -> LoadedConfig:
+    """Read a TOML config, apply ``--set`` overrides, and resolve it strictly."""
+    data = read_toml(path)
+    return load_data(data, os.path.dirname(os.path.abspath(path)), overrides)

@@ -1,0 +1,4 @@
+"""Units, the rounding rule, RNG streams, id generators and the error hierarchy.
+
+Nothing here imports simpy.
+"""

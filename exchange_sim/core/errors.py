@@ -1,0 +1,50 @@
+"""The error hierarchy.
+
+Every error a user can cause with their input is an :class:`InputError`; the CLI turns it into a
+one-line message and exit status 2. Anything else escaping a run is a bug and is recorded in the
+run directory's ``error.txt``.
+"""
+
+from __future__ import annotations
+
+
+def _show(value: object) -> str:
+    """How a bad value is quoted in a message: decimals plainly, strings quoted."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return str(value)
+    return repr(value)
+
+
+class ExchangeSimError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class InputError(ExchangeSimError):
+    """Bad user input: a config, an override, a CSV file or an event log.
+
+    ``where`` names the dotted config key, or ``file:line``; ``value`` is the offending value.
+    """
+
+    def __init__(self, where: str, value: object, problem: str) -> None:
+        self.where = where
+        self.value = value
+        self.problem = problem
+        super().__init__(f"{where}: {problem} (got {_show(value)})")
+
+
+class ConfigError(InputError):
+    """A config key is unknown, of the wrong type, out of range, or inconsistent."""
+
+
+class UnitError(ConfigError):
+    """A decimal value cannot be represented exactly in the integer unit it is converted to."""
+
+
+class DataError(InputError):
+    """A data file (CSV) or event log line is malformed."""
+
+
+class SimulationError(ExchangeSimError):
+    """An internal invariant broke during a run (a bug, never bad input)."""

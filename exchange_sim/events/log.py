@@ -1,0 +1,143 @@
+"""The event log: one JSON line per state change, written through a per-run structlog chain.
+
+Every line is ``{"seq", "ts", "type", "cause", **payload}``: ``seq`` is the 0-based line number,
+``ts`` the simulated time in ns, ``type`` the event type (see :mod:`exchange_sim.events.schema`),
+``cause`` the ``seq`` of the event that led to this one (``null`` for exogenous events).
+
+The chain is a list of small picklable structlog processors built for *this* run only
+(:func:`build_chain`); nothing is configured globally, so parallel runs cannot interfere. The
+rendered lines are buffered in memory and handed to the sink in blocks; the running sha256 covers
+every byte written, so the closing ``run_end`` line can carry the digest of all lines before it.
+A line, once emitted, is never changed: that is what makes the record immutable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+import orjson
+import structlog
+
+SCHEMA_VERSION = 1
+Processor = Callable[[Any, str, dict], Any]
+
+
+def _reject_unserialisable(value: object) -> None:
+    raise TypeError(f"event payload holds a {type(value).__name__}; only ints, str, lists allowed")
+
+
+def build_chain() -> list[Processor]:
+    """The processor chain of one run: render the event dict to one JSON line (bytes)."""
+    return [
+        structlog.processors.JSONRenderer(serializer=orjson.dumps, default=_reject_unserialisable)
+    ]
+
+
+class EventLog:
+    """Writes events to a binary sink; returns each event's ``seq`` so callers can chain causes."""
+
+    __slots__ = (
+        "_buffer",
+        "_buffer_limit",
+        "_chain",
+        "_closed",
+        "_digest",
+        "_render",
+        "_sink",
+        "counts",
+        "last_ts",
+        "seq",
+    )
+
+    def __init__(
+        self, sink: BinaryIO, chain: list[Processor] | None = None, buffer_lines: int = 8192
+    ) -> None:
+        self._sink = sink
+        self._chain = chain if chain is not None else build_chain()
+        self._render = self._chain[-1]
+        self._buffer: list[bytes] = []
+        self._buffer_limit = buffer_lines
+        self._digest = hashlib.sha256()
+        self._closed = False
+        self.seq = 0
+        self.last_ts = 0
+        self.counts: dict[str, int] = {}
+
+    def emit(self, ts: int, type: str, cause: int | None, **payload: Any) -> int:
+        """Record one event at simulated time ``ts`` (ns) and return its ``seq``."""
+        seq = self.seq
+        self.seq = seq + 1
+        record = {"seq": seq, "ts": ts, "type": type, "cause": cause}
+        if payload:
+            record.update(payload)
+        chain = self._chain
+        if len(chain) == 1:
+            line = self._render(None, type, record)
+        else:
+            for processor in chain:
+                record = processor(None, type, record)
+            line = record
+        buffer = self._buffer
+        buffer.append(line)
+        if len(buffer) >= self._buffer_limit:
+            self.flush()
+        counts = self.counts
+        counts[type] = counts.get(type, 0) + 1
+        self.last_ts = ts
+        return seq
+
+    def flush(self) -> None:
+        if self._buffer:
+            block = b"\n".join(self._buffer) + b"\n"
+            self._buffer.clear()
+            self._digest.update(block)
+            self._sink.write(block)
+
+    def start(self, package_version: str, seed: int, config_sha256: str, **extra: Any) -> int:
+        """The first line: schema version, package version, seed and the resolved config's hash."""
+        return self.emit(
+            0,
+            "run_start",
+            None,
+            schema_version=SCHEMA_VERSION,
+            package_version=package_version,
+            seed=seed,
+            config_sha256=config_sha256,
+            **extra,
+        )
+
+    def close(self, ts: int) -> str:
+        """Write the last line (event count, sha256 of all lines before it); return the digest."""
+        if self._closed:
+            raise RuntimeError("event log already closed")
+        self.flush()
+        digest = self._digest.hexdigest()
+        count = self.seq
+        self.emit(ts, "run_end", None, event_count=count, digest_sha256=digest)
+        self.flush()
+        self._closed = True
+        return digest
+
+
+class MemoryLog(EventLog):
+    """An :class:`EventLog` that also keeps every event as a dict: for tests and tools."""
+
+    __slots__ = ("events",)
+
+    def __init__(self) -> None:
+        import io
+
+        super().__init__(io.BytesIO())
+        self.events: list[dict] = []
+
+    def emit(self, ts: int, type: str, cause: int | None, **payload: Any) -> int:
+        seq = super().emit(ts, type, cause, **payload)
+        record = {"seq": seq, "ts": ts, "type": type, "cause": cause}
+        record.update(payload)
+        self.events.append(record)
+        return seq
+
+    def of_type(self, type: str) -> list[dict]:
+        return [e for e in self.events if e["type"] == type]

@@ -1,0 +1,1 @@
+"""Index price processes (exogenous) and mark price rules (per venue)."""

@@ -1,0 +1,14 @@
+"""Event types of the price processes."""
+
+from exchange_sim.events.types import EventType
+
+EVENTS = (
+    EventType(
+        "index_price",
+        "The venue received a new index (oracle) price.",
+        (
+            ("price", "index price, ticks."),
+            ("ts_source", "when the index was sampled at its source, ns (ts - oracle latency)."),
+        ),
+    ),
+)

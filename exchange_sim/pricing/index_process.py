@@ -1,0 +1,67 @@
+"""The SimPy process that samples an index path on a cadence and publishes it after a latency.
+
+Sampling happens at multiples of ``cadence``; each sample reaches the venue ``oracle_latency``
+later, in the ``INDEX`` phase. A sample that arrives after a newer one (possible with random
+latency) is stale and is dropped without an event: the venue never moves its index backwards in
+source time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from exchange_sim.events.log import EventLog
+from exchange_sim.sim.kernel import Phase, PhasedEnvironment
+from exchange_sim.sim.latency import LatencySampler
+
+IndexListener = Callable[[int, int, int], None]
+"""Called as ``listener(now_ns, index_price_ticks, event_seq)`` after each publication."""
+
+
+class IndexPublisher:
+    """Holds the venue's current index price and tells listeners when it changes."""
+
+    __slots__ = (
+        "_env",
+        "_latency",
+        "_log",
+        "_path",
+        "cadence_ns",
+        "latest_source_ts",
+        "listeners",
+        "price",
+    )
+
+    def __init__(
+        self, env: PhasedEnvironment, path, cadence_ns: int, latency: LatencySampler, log: EventLog
+    ) -> None:
+        self._env = env
+        self._path = path
+        self._latency = latency
+        self._log = log
+        self.cadence_ns = cadence_ns
+        self.listeners: list[IndexListener] = []
+        self.price: int | None = None
+        self.latest_source_ts = -1
+
+    def start(self) -> None:
+        self._env.process(self._run())
+
+    def _run(self):
+        env = self._env
+        while True:
+            source_ts = env.now
+            price = self._path.price_at(source_ts)
+            delay = self._latency.draw()
+            env.call_at(delay, Phase.INDEX, lambda _e, p=price, s=source_ts: self._publish(p, s))
+            yield env.at(self.cadence_ns, Phase.INDEX)
+
+    def _publish(self, price: int, source_ts: int) -> None:
+        if source_ts <= self.latest_source_ts:
+            return
+        self.latest_source_ts = source_ts
+        self.price = price
+        now = self._env.now
+        seq = self._log.emit(now, "index_price", None, price=price, ts_source=source_ts)
+        for listener in self.listeners:
+            listener(now, price, seq)

@@ -1,0 +1,108 @@
+"""The CLI: exit codes, messages, and the run directory."""
+
+from __future__ import annotations
+
+import json
+import os
+
+
+def test_run_writes_events_summary_and_resolved_config(cli, tmp_path):
+    """A run creates events.jsonl, summary.json and config.toml in its directory."""
+    out = tmp_path / "run"
+    status, stdout, _ = cli("run", "--out", str(out), "--set", "run.duration=5s")
+    assert status == 0
+    assert sorted(os.listdir(out)) == ["config.toml", "events.jsonl", "summary.json"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["events_by_type"]["index_price"] == 5
+    assert "events/s" in stdout
+
+
+def test_seed_flag_is_recorded_in_config_and_log(cli, tmp_path):
+    """--seed overrides run.seed and the resolved config shows it."""
+    out = tmp_path / "run"
+    assert cli("run", "--seed", "42", "--out", str(out), "--set", "run.duration=1s")[0] == 0
+    assert "seed = 42" in (out / "config.toml").read_text()
+    first = json.loads((out / "events.jsonl").read_text().splitlines()[0])
+    assert first["seed"] == 42
+
+
+def test_unknown_key_exits_2_with_one_line_and_no_directory(cli, tmp_path):
+    """Bad input: status 2, a one-line message naming the key, nothing written."""
+    out = tmp_path / "run"
+    status, _, err = cli("run", "--out", str(out), "--set", "index.cadance=1s")
+    assert status == 2
+    assert err.strip().count("\n") == 0
+    assert "index.cadance: unknown key" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_toml_file_exits_2(cli, tmp_path):
+    """A file that is not TOML is bad input."""
+    path = tmp_path / "bad.toml"
+    path.write_text("[run\nname=")
+    status, _, err = cli("validate", str(path))
+    assert status == 2
+    assert "not valid TOML" in err
+
+
+def test_missing_config_file_exits_2(cli, tmp_path):
+    """A config path that does not exist is named in the message."""
+    status, _, err = cli("run", str(tmp_path / "nope.toml"))
+    assert status == 2
+    assert "nope.toml: config file not found" in err
+
+
+def test_existing_out_directory_is_refused(cli, tmp_path):
+    """A run never writes into an existing directory."""
+    status, _, err = cli("run", "--out", str(tmp_path), "--set", "run.duration=1s")
+    assert status == 2
+    assert "already exists" in err
+
+
+def test_validate_reports_ok_without_writing(cli, tmp_path, monkeypatch):
+    """validate checks a config and creates nothing."""
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = cli("validate", "--set", "run.seed=3")
+    assert status == 0
+    assert out.startswith("config ok")
+    assert os.listdir(tmp_path) == []
+
+
+def test_default_out_is_a_fresh_directory_under_runs(cli, tmp_path, monkeypatch):
+    """Without --out, each run gets a new directory under runs/."""
+    monkeypatch.chdir(tmp_path)
+    assert cli("run", "--set", "run.duration=1s")[0] == 0
+    assert cli("run", "--set", "run.duration=1s")[0] == 0
+    assert sorted(os.listdir(tmp_path / "runs")) == ["run-s1-1", "run-s1-2"]
+
+
+def test_bad_csv_line_exits_2_naming_file_and_line(cli, tmp_path):
+    """A malformed CSV row is reported as file:line with the value; no run directory is left."""
+    csv = tmp_path / "prices.csv"
+    csv.write_text("timestamp,price\n0,100.0\n1000,abc\n")
+    config = tmp_path / "c.toml"
+    config.write_text('[index.process]\nkind = "csv"\npath = "prices.csv"\n')
+    out = tmp_path / "run"
+    status, _, err = cli("run", str(config), "--out", str(out))
+    assert status == 2
+    assert "prices.csv:3: price is not a decimal number (got 'abc')" in err
+    assert not out.exists()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
+
+
+def test_internal_failure_leaves_a_failed_directory(cli, tmp_path, monkeypatch):
+    """A crash mid-run exits 1 and renames the run to <dir>.failed with error.txt, never <dir>."""
+    from exchange_sim.sim import run as run_module
+
+    def boom(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(run_module.Simulation, "run", boom)
+    out = tmp_path / "run"
+    status, _, err = cli("run", "--out", str(out))
+    assert status == 1
+    assert "internal error" in err
+    assert not out.exists()
+    assert "RuntimeError: boom" in (tmp_path / "run.failed" / "error.txt").read_text()

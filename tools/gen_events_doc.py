@@ -1,0 +1,63 @@
+"""Generate docs/events.md from the event schema: ``python tools/gen_events_doc.py``.
+
+With ``--check`` it exits 1 when docs/events.md is out of date (the test suite runs the check).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from exchange_sim.events.schema import event_types
+from exchange_sim.events.types import COMMON_FIELDS
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "docs", "events.md")
+
+HEADER = """# Event log schema
+
+Generated from the code by `python tools/gen_events_doc.py`; do not edit by hand (a test checks it).
+
+A run's `events.jsonl` has one JSON object per line. Every line has these fields first:
+
+| field | meaning |
+|---|---|
+{common}
+
+Units: prices are integer **ticks** of the instrument's `tick_size`, sizes integer **lots** of its
+`lot_size`, money integer **minor units** of the settlement asset (`10^-money_decimals`), rates
+integer **parts per billion**, times integer **nanoseconds**. `config.toml` in the run directory
+holds the scale. The first line is always `run_start` and the last `run_end`, whose
+`digest_sha256` is the sha256 of every byte before it.
+
+Same-instant order: events at one `ts` appear in the order of the kernel's phases (index, match,
+mark, margin, liquidate, funding, agent; see `exchange_sim/sim/kernel.py`), then in the order they
+were scheduled.
+"""
+
+
+def render() -> str:
+    common = "\n".join(f"| `{name}` | {doc} |" for name, doc in COMMON_FIELDS)
+    parts = [HEADER.format(common=common)]
+    for event_type in event_types().values():
+        parts.append(f"\n## `{event_type.name}`\n\n{event_type.doc}\n")
+        if event_type.fields:
+            rows = "\n".join(f"| `{name}` | {doc} |" for name, doc in event_type.fields)
+            parts.append(f"\n| field | meaning |\n|---|---|\n{rows}\n")
+    return "".join(parts)
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        with open(DOC, encoding="utf-8") as handle:
+            if handle.read() != text:
+                print("docs/events.md is out of date: run python tools/gen_events_doc.py")
+                return 1
+        return 0
+    with open(DOC, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
