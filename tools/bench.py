@@ -1,0 +1,245 @@
+"""Benchmarks of exchange_sim; prints one JSON object of figures.
+
+    python tools/bench.py            # all figures (about a minute)
+    python tools/bench.py --quick    # smaller sizes, for a smoke check
+
+Figures:
+(a) ``book``: the order book and matching engine alone, operations per second for a realistic
+    mix (70 % limit adds near the touch, 25 % cancels, 5 % marketable orders sweeping 1-3 levels)
+    at 1k and 100k resting orders (see tools/bench_book.py).
+(b) ``gateway_simpy``: orders per second through the SimPy shell: a driver process sends each
+    command through the gateway (request latency, FIFO link), the engine matches it in the MATCH
+    phase, every outcome is rendered to the event log, and acks and fills travel back over the
+    response leg to the participant.
+(c) ``gateway_heapq``: the same command stream, latencies, engine, event log and responses on a
+    bare ``heapq`` event loop: the Python ceiling for this design. ``ratio_b_over_c`` shows how
+    close the SimPy shell comes to it.
+Only the event loops are timed (``time.perf_counter``); streams are generated before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_book import bench_book
+
+from exchange_sim.events.log import EventLog
+from exchange_sim.matching.config import MatchingConfig
+from exchange_sim.matching.engine import MatchingEngine
+from exchange_sim.matching.orders import BUY, GTC, SELL, Order
+from exchange_sim.sim.kernel import Phase, PhasedEnvironment, PhasedTimeout
+from exchange_sim.sim.latency import ConstantLatency, LatencySampler
+from exchange_sim.venue.gateway import CANCEL, SUBMIT, Gateway
+
+MID = 1_000_000
+ACCOUNTS = 50
+MS = 1_000_000
+
+
+class NullSink:
+    """Discards bytes (the log's rendering and digest still run)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+class Quiet:
+    __slots__ = ("account_id", "fills", "updates")
+
+    def __init__(self, account_id: int) -> None:
+        self.account_id = account_id
+        self.updates = 0
+        self.fills = 0
+
+    def on_order_update(self, now, seq, order, status) -> None:
+        self.updates += 1
+
+    def on_fill(self, now, seq, order, price, size) -> None:
+        self.fills += 1
+
+
+def make_stream(n: int, seed: int) -> list[tuple[int, int, int, int, int, int]]:
+    """(gap_ns, account, kind, side, price, size) rows; kind 0 add, 1 cancel, 2 market."""
+    rng = np.random.default_rng(seed)
+    gaps = rng.exponential(50_000, n).astype(np.int64) + 1
+    kinds = np.searchsorted([0.70, 0.95], rng.random(n), side="right")
+    sides = rng.integers(0, 2, n) * 2 - 1
+    offsets = rng.integers(0, 10, n)
+    sizes = rng.integers(1, 11, n)
+    sweep = rng.integers(1, 4, n) * 50
+    accounts = rng.integers(1, ACCOUNTS + 1, n)
+    rows = []
+    for i in range(n):
+        side = int(sides[i])
+        kind = int(kinds[i])
+        price = MID - side * (1 + int(offsets[i]))
+        size = int(sweep[i]) if kind == 2 else int(sizes[i])
+        rows.append((int(gaps[i]), int(accounts[i]), kind, side, price, size))
+    return rows
+
+
+def _prefill(engine: MatchingEngine, resting: int) -> int:
+    for i in range(resting):
+        side = BUY if i % 2 else SELL
+        price = MID - side * (1 + (i // 20) % 200)
+        engine.submit(0, Order(i + 1, 0, side, price, 5, tif=GTC), None)
+    return resting
+
+
+def _latency(account: int) -> int:
+    return (1 + account % 5) * MS
+
+
+def bench_gateway_simpy(stream, resting: int) -> dict:
+    env = PhasedEnvironment()
+    log = EventLog(NullSink())
+    engine = MatchingEngine(log, MatchingConfig(stp="none"))
+    next_id = _prefill(engine, resting) + 1
+    gateway = Gateway(env, engine)
+    rng = np.random.Generator(np.random.PCG64(0))
+    for account in range(1, ACCOUNTS + 1):
+        lat = _latency(account)
+        gateway.connect(
+            Quiet(account),
+            LatencySampler(ConstantLatency(value=lat), rng),
+            LatencySampler(ConstantLatency(value=lat), rng),
+        )
+
+    def driver():
+        order_id = next_id
+        send = gateway.send
+        for gap, account, kind, side, price, size in stream:
+            yield PhasedTimeout(env, gap, Phase.AGENT)
+            if kind == 1:
+                send(account, (CANCEL, order_id - 7), None)
+            else:
+                order = Order(order_id, account, side, price if kind == 0 else None, size)
+                order_id += 1
+                send(account, (SUBMIT, order), None)
+
+    env.process(driver())
+    start = time.perf_counter()
+    env.run()
+    wall = time.perf_counter() - start
+    return {
+        "commands": len(stream),
+        "events": log.seq,
+        "wall_s": round(wall, 4),
+        "orders_per_s": round(len(stream) / wall),
+    }
+
+
+def bench_gateway_heapq(stream, resting: int) -> dict:
+    log = EventLog(NullSink())
+    engine = MatchingEngine(log, MatchingConfig(stp="none"))
+    next_id = _prefill(engine, resting) + 1
+    queue: list = []
+    counter = iter(range(1, 1 << 62)).__next__
+    push, pop = heapq.heappush, heapq.heappop
+    clock = [0]
+    last_arrival = dict.fromkeys(range(ACCOUNTS + 1), 0)
+    receivers = {a: Quiet(a) for a in range(ACCOUNTS + 1)}
+    handling = [0]
+
+    def on_order(now, seq, order, status):
+        account = order.account_id if order is not None else handling[0]
+        push(
+            queue,
+            (now + _latency(account), Phase.AGENT, counter(), 2, (account, seq, order, status)),
+        )
+
+    def on_trade(now, seq, maker, taker, price, size):
+        for order in (maker, taker):
+            push(
+                queue,
+                (
+                    now + _latency(order.account_id),
+                    Phase.AGENT,
+                    counter(),
+                    3,
+                    (order.account_id, seq, order, price, size),
+                ),
+            )
+
+    engine.order_listeners.append(on_order)
+    engine.trade_listeners.append(on_trade)
+    rows = iter(stream)
+    order_id = next_id
+
+    def schedule_next_send():
+        row = next(rows, None)
+        if row is not None:
+            push(queue, (clock[0] + row[0], Phase.AGENT, counter(), 0, row))
+
+    schedule_next_send()
+    start = time.perf_counter()
+    while queue:
+        now, _, _, kind, payload = pop(queue)
+        clock[0] = now
+        if kind == 0:
+            _, account, op, side, price, size = payload
+            if op == 1:
+                command = (CANCEL, order_id - 7)
+            else:
+                command = (SUBMIT, Order(order_id, account, side, price if op == 0 else None, size))
+                order_id += 1
+            arrival = max(now + _latency(account), last_arrival[account])
+            last_arrival[account] = arrival
+            push(queue, (arrival, Phase.MATCH, counter(), 1, (account, command, now)))
+            schedule_next_send()
+        elif kind == 1:
+            account, command, ts_sent = payload
+            handling[0] = account
+            if command[0] == SUBMIT:
+                command[1].ts_sent = ts_sent
+                engine.submit(now, command[1], None)
+            else:
+                engine.cancel(now, account, command[1], None)
+        elif kind == 2:
+            account, seq, order, status = payload
+            receivers[account].on_order_update(now, seq, order, status)
+        else:
+            account, seq, order, price, size = payload
+            receivers[account].on_fill(now, seq, order, price, size)
+    wall = time.perf_counter() - start
+    return {
+        "commands": len(stream),
+        "events": log.seq,
+        "wall_s": round(wall, 4),
+        "orders_per_s": round(len(stream) / wall),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke check)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    book_ops = 20_000 if args.quick else 200_000
+    commands = 20_000 if args.quick else 200_000
+    resting = 1_000 if args.quick else 10_000
+    figures: dict = {"python": sys.version.split()[0]}
+    figures["book"] = {f"{n}_resting": bench_book(n, book_ops, args.seed) for n in (1_000, 100_000)}
+    stream = make_stream(commands, args.seed)
+    simpy_fig = bench_gateway_simpy(stream, resting)
+    heapq_fig = bench_gateway_heapq(stream, resting)
+    if simpy_fig["events"] != heapq_fig["events"]:
+        raise SystemExit(f"(b) and (c) did different work: {simpy_fig} vs {heapq_fig}")
+    figures["gateway_simpy"] = simpy_fig
+    figures["gateway_heapq"] = heapq_fig
+    figures["ratio_b_over_c"] = round(simpy_fig["orders_per_s"] / heapq_fig["orders_per_s"], 3)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
