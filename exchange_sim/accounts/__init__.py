@@ -1,0 +1,1 @@
+"""Balances, positions, PnL, margin requirements, liquidation and bankruptcy prices."""

@@ -1,0 +1,410 @@
+"""Margin tiers (pure): maintenance and initial margin of one position as a function of notional.
+
+Units: ``notional`` is money minor units (``Scale.notional(price_ticks, size_lots)``), rates are
+parts per billion, leverage is a whole multiple. Every result that a trader owes (maintenance and
+initial margin) is rounded **up** with :func:`~exchange_sim.core.rounding.div_round`; a deduction
+(which lowers what the trader owes) is rounded **down**. Internally the piecewise-linear models keep
+their rates and deductions as exact integer numerators over one common ``denominator``, so
+``maintenance_margin`` is a single exact rounding of an exact rational.
+
+The protocol every model implements (called by the accounts ledger and the liquidation engine)::
+
+    maintenance_margin(notional) -> int       # MM, money, rounded UP
+    maintenance_rate_ppb(notional) -> int     # the tier's MM rate (rounded UP if not whole ppb)
+    maintenance_deduction(notional) -> int    # "cum" / deduction of the tier, rounded DOWN
+    initial_margin(notional, leverage) -> int # IM, rounded UP; leverage capped at the tier's max
+    max_leverage(notional) -> int
+    tier_index(notional) -> int               # 0-based
+
+Tier selection: a tier applies from its lower bound (inclusive) to the next tier's lower bound
+(exclusive); a notional beyond the last bracket's cap stays in the last bracket. Because the
+deduction models keep MM continuous, the choice at a boundary only affects the leverage cap.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, Protocol
+
+import attrs
+
+from exchange_sim.core.rounding import DOWN, UP, div_round
+from exchange_sim.core.units import RATE_SCALE, Scale, parse_rate_ppb
+
+
+class MarginTiers(Protocol):
+    """What the ledger and the liquidation engine call; see the module docstring for units."""
+
+    def maintenance_margin(self, notional: int) -> int: ...
+    def maintenance_rate_ppb(self, notional: int) -> int: ...
+    def maintenance_deduction(self, notional: int) -> int: ...
+    def initial_margin(self, notional: int, leverage: int) -> int: ...
+    def max_leverage(self, notional: int) -> int: ...
+    def tier_index(self, notional: int) -> int: ...
+
+
+@attrs.frozen
+class _LinearTiers:
+    """Continuous piecewise-linear MM: ``MM = (notional * rate_num - deduction_num) / denominator``.
+
+    With rates non-decreasing across tiers and the deduction recurrence, MM is continuous and
+    convex in notional, equal to the maximum of the tiers' lines; the liquidation-price functions
+    rely on that (see :func:`maintenance_lines`).
+    """
+
+    floors: tuple[int, ...]
+    max_leverages: tuple[int, ...]
+    rate_nums: tuple[int, ...]
+    deduction_nums: tuple[int, ...]
+    denominator: int
+
+    def tier_index(self, notional: int) -> int:
+        index = bisect_right(self.floors, notional) - 1
+        return index if index > 0 else 0
+
+    def maintenance_margin(self, notional: int) -> int:
+        i = self.tier_index(notional)
+        return div_round(
+            notional * self.rate_nums[i] - self.deduction_nums[i], self.denominator, UP
+        )
+
+    def maintenance_rate_ppb(self, notional: int) -> int:
+        i = self.tier_index(notional)
+        return div_round(self.rate_nums[i] * RATE_SCALE, self.denominator, UP)
+
+    def maintenance_deduction(self, notional: int) -> int:
+        return div_round(self.deduction_nums[self.tier_index(notional)], self.denominator, DOWN)
+
+    def max_leverage(self, notional: int) -> int:
+        return self.max_leverages[self.tier_index(notional)]
+
+    def initial_margin(self, notional: int, leverage: int) -> int:
+        cap = self.max_leverages[self.tier_index(notional)]
+        return div_round(notional, leverage if leverage < cap else cap, UP)
+
+    def maintenance_lines(self) -> tuple[tuple[int, int], ...]:
+        """Each tier's ``(rate_num, deduction_num)`` over :attr:`denominator`, lowest tier first."""
+        return tuple(zip(self.rate_nums, self.deduction_nums, strict=True))
+
+
+@attrs.frozen
+class BracketTiers(_LinearTiers):
+    """Binance USDⓈ-M leverage brackets (exchange_mechanics.md §2.1, W4).
+
+    ``MM = notional x MMR(bracket) - cum(bracket)`` with the maintenance amount ``cum`` from the
+    recurrence ``cum_n = floor_n x (MMR_n - MMR_{n-1}) + cum_{n-1}``, ``cum_1 = 0``. The recurrence
+    is kept exact: ``deduction_nums`` are ``cum`` in money minor units times ``RATE_SCALE``.
+    """
+
+    caps: tuple[int, ...]
+
+    @classmethod
+    def from_brackets(cls, brackets: Sequence[Sequence[int | None]]) -> BracketTiers:
+        """Rows ``(notional_floor, notional_cap, max_leverage, mmr_ppb[, cum])``, money in minor
+        units; ``cum`` (``None`` or absent = compute) is checked against the recurrence."""
+        if not brackets:
+            raise ValueError("at least one bracket is required")
+        floors, caps, levs, rates, deds = [], [], [], [], []
+        for n, row in enumerate(brackets):
+            floor, cap, lev, mmr = (int(v) for v in row[:4])  # type: ignore[arg-type]
+            given = row[4] if len(row) > 4 else None
+            expected_floor = caps[-1] if caps else 0
+            if floor != expected_floor:
+                raise ValueError(f"bracket {n + 1}: floor {floor} must equal {expected_floor}")
+            if cap <= floor:
+                raise ValueError(f"bracket {n + 1}: cap {cap} must exceed floor {floor}")
+            if lev < 1:
+                raise ValueError(f"bracket {n + 1}: max leverage {lev} must be >= 1")
+            if not mmr >= 0 or mmr * lev >= RATE_SCALE:
+                raise ValueError(
+                    f"bracket {n + 1}: maintenance rate {mmr} ppb must be >= 0 and below the "
+                    f"initial rate 1/{lev}"
+                )
+            if rates and mmr < rates[-1]:
+                raise ValueError(f"bracket {n + 1}: maintenance rate must not decrease")
+            ded = deds[-1] + floor * (mmr - rates[-1]) if rates else 0
+            if given is not None and int(given) * RATE_SCALE != ded:
+                raise ValueError(
+                    f"bracket {n + 1}: maintenance amount {given} does not satisfy the recurrence "
+                    f"(expected {Decimal(ded) / RATE_SCALE})"
+                )
+            floors.append(floor)
+            caps.append(cap)
+            levs.append(lev)
+            rates.append(mmr)
+            deds.append(ded)
+        return cls(tuple(floors), tuple(levs), tuple(rates), tuple(deds), RATE_SCALE, tuple(caps))
+
+    @property
+    def max_notional(self) -> int:
+        """The last bracket's cap: the largest position notional the table allows."""
+        return self.caps[-1]
+
+
+@attrs.frozen
+class DeductionTiers(_LinearTiers):
+    """Hyperliquid margin tiers (exchange_mechanics.md §2.6).
+
+    Each tier has a lower bound and a max leverage ``L``; ``MMR = 1 / (2 L)`` (half the initial
+    margin at max leverage); ``deduction_0 = 0``, ``deduction_n = deduction_{n-1} + lower_bound_n x
+    (MMR_n - MMR_{n-1})``; ``MM = notional x MMR - deduction``. ``1/(2L)`` is rarely a whole number
+    of ppb (3x gives 16.67 %), so rates are exact fractions over ``denominator = 2 x lcm(L_i)``.
+    """
+
+    @classmethod
+    def build(cls, tiers: Sequence[tuple[int, int]]) -> DeductionTiers:
+        """Rows ``(lower_bound, max_leverage)``, lower bound in money minor units, first 0."""
+        if not tiers:
+            raise ValueError("at least one tier is required")
+        bounds = [int(t[0]) for t in tiers]
+        levs = [int(t[1]) for t in tiers]
+        if bounds[0] != 0:
+            raise ValueError(f"the first tier's lower bound must be 0 (got {bounds[0]})")
+        for n in range(1, len(tiers)):
+            if bounds[n] <= bounds[n - 1]:
+                raise ValueError(f"tier {n + 1}: lower bounds must increase")
+            if levs[n] > levs[n - 1]:
+                raise ValueError(f"tier {n + 1}: max leverage must not increase")
+        if min(levs) < 1:
+            raise ValueError("max leverage must be >= 1")
+        denominator = 2 * math.lcm(*levs)
+        rates = [denominator // (2 * lev) for lev in levs]
+        deds = [0]
+        for n in range(1, len(tiers)):
+            deds.append(deds[-1] + bounds[n] * (rates[n] - rates[n - 1]))
+        return cls(tuple(bounds), tuple(levs), tuple(rates), tuple(deds), denominator)
+
+
+@attrs.frozen
+class StepRiskLimit:
+    """BitMEX risk limits, the step model (exchange_mechanics.md §2.2).
+
+    Below ``base_risk_limit`` the base rates apply; each ``step`` of notional above it (a partial
+    step counts as one) adds one step: ``MM% = base_mm x (1 + steps)``,
+    ``IM% = base_im + steps x base_mm``. The *whole* position takes the stepped rate: there is no
+    deduction, so MM jumps at each step boundary. ``initial_margin`` is
+    ``max(notional / leverage, notional x IM%)`` (BitMEX caps leverage at ``1 / IM%``, which is
+    not always a whole number); ``max_leverage`` is ``1 / IM%`` rounded down.
+    """
+
+    base_risk_limit: int
+    step: int
+    base_mm_ppb: int
+    base_im_ppb: int
+
+    @classmethod
+    def build(
+        cls, base_risk_limit: int, step: int, base_mm_ppb: int, base_im_ppb: int
+    ) -> StepRiskLimit:
+        if base_risk_limit <= 0 or step <= 0:
+            raise ValueError("base risk limit and step must be positive")
+        if not 0 < base_mm_ppb < base_im_ppb <= RATE_SCALE:
+            raise ValueError("need 0 < base maintenance rate < base initial rate <= 1")
+        return cls(base_risk_limit, step, base_mm_ppb, base_im_ppb)
+
+    def tier_index(self, notional: int) -> int:
+        if notional < self.base_risk_limit:
+            return 0
+        return div_round(notional - self.base_risk_limit, self.step, DOWN) + 1
+
+    def maintenance_rate_ppb(self, notional: int) -> int:
+        return self.base_mm_ppb * (1 + self.tier_index(notional))
+
+    def initial_rate_ppb(self, notional: int) -> int:
+        return self.base_im_ppb + self.tier_index(notional) * self.base_mm_ppb
+
+    def maintenance_margin(self, notional: int) -> int:
+        return div_round(notional * self.maintenance_rate_ppb(notional), RATE_SCALE, UP)
+
+    def maintenance_deduction(self, notional: int) -> int:
+        return 0
+
+    def max_leverage(self, notional: int) -> int:
+        return max(1, div_round(RATE_SCALE, self.initial_rate_ppb(notional), DOWN))
+
+    def initial_margin(self, notional: int, leverage: int) -> int:
+        by_leverage = div_round(notional, leverage, UP)
+        by_rate = div_round(notional * self.initial_rate_ppb(notional), RATE_SCALE, UP)
+        return by_leverage if by_leverage > by_rate else by_rate
+
+
+def binance_maintenance_amount(
+    floor: int, mmr_ppb: int, prev_mmr_ppb: int, prev_amount: int
+) -> int:
+    """One step of Binance's maintenance-amount recurrence (§2.1, W4), in money minor units.
+
+    ``cum_n = floor_n x (MMR_n - MMR_{n-1}) + cum_{n-1}``; a fractional minor unit is rounded
+    DOWN (a deduction lowers what the trader owes). Works for USDⓈ-M (USDT) and COIN-M (coin).
+    """
+    return div_round(floor * (mmr_ppb - prev_mmr_ppb), RATE_SCALE, DOWN) + prev_amount
+
+
+# --- named default tables (decimal, in units of the settlement asset) --------------------------
+
+BINANCE_BTCUSDT_ILLUSTRATIVE: tuple[tuple[str, str, int, str, str], ...] = (
+    ("0", "50000", 125, "0.004", "0"),
+    ("50000", "600000", 100, "0.005", "50"),
+    ("600000", "3000000", 75, "0.0065", "950"),
+    ("3000000", "12000000", 50, "0.01", "11450"),
+    ("12000000", "70000000", 25, "0.02", "131450"),
+    ("70000000", "100000000", 20, "0.025", "481450"),
+    ("100000000", "230000000", 10, "0.05", "2981450"),
+)
+"""(floor, cap, max leverage, MMR, cum): the illustrative BTCUSDT table quoted in §2.1 [3p]. Its
+cum values satisfy the recurrence; the max leverages (about ``1 / (2 MMR)``) are not in the source
+and were chosen here."""
+
+HYPERLIQUID_BTC: tuple[tuple[str, int], ...] = (("0", 40), ("150000000", 20))
+"""(lower bound, max leverage): Hyperliquid mainnet BTC, §2.6 [doc]."""
+HYPERLIQUID_ETH: tuple[tuple[str, int], ...] = (("0", 25), ("100000000", 15))
+"""(lower bound, max leverage): Hyperliquid mainnet ETH, §2.6 [doc]."""
+
+BITMEX_XBTUSD_2020: tuple[str, str, str, str] = ("200", "100", "0.004", "0.01")
+"""(base risk limit, step, base MM rate, base IM rate): BitMEX XBTUSD 2020, §2.2 [doc-copy]. The
+limits are in XBT there; here they are read in the settlement asset of the simulated contract."""
+
+BRACKET_PRESETS = {"binance_btcusdt_illustrative": BINANCE_BTCUSDT_ILLUSTRATIVE}
+DEDUCTION_PRESETS = {"hyperliquid_btc": HYPERLIQUID_BTC, "hyperliquid_eth": HYPERLIQUID_ETH}
+STEP_PRESETS = {"bitmex_xbtusd_2020": BITMEX_XBTUSD_2020}
+
+
+# --- config layer --------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class BracketRow:
+    """One Binance bracket as a user writes it."""
+
+    notional_floor: int = attrs.field(
+        default=0, metadata={"unit": "money", "min": 0, "help": "bracket's lowest notional"}
+    )
+    notional_cap: int = attrs.field(
+        default=0, metadata={"unit": "money", "min": 0, "help": "bracket's highest notional"}
+    )
+    max_leverage: int = attrs.field(
+        default=1, metadata={"min": 1, "help": "bracket's maximum leverage (initialLeverage)"}
+    )
+    maintenance_rate: int = attrs.field(
+        default=0, metadata={"unit": "rate", "min": 0, "help": "maintMarginRatio"}
+    )
+    maintenance_amount: int | None = attrs.field(
+        default=None,
+        metadata={"unit": "money", "help": "cum; omit to compute it from the recurrence"},
+    )
+
+
+def _bracket_rows(rows: Sequence[BracketRow]) -> list[tuple[int, int, int, int, int | None]]:
+    return [
+        (r.notional_floor, r.notional_cap, r.max_leverage, r.maintenance_rate, r.maintenance_amount)
+        for r in rows
+    ]
+
+
+@attrs.frozen(kw_only=True)
+class BracketTiersConfig:
+    """Binance-style brackets: a named preset, or an explicit table that replaces it."""
+
+    KIND: ClassVar[str] = "brackets"
+    preset: str = attrs.field(
+        default="binance_btcusdt_illustrative",
+        metadata={"choices": tuple(BRACKET_PRESETS), "help": "table used when brackets is empty"},
+    )
+    brackets: tuple[BracketRow, ...] = attrs.field(
+        default=(), metadata={"help": "explicit brackets, lowest first (replaces the preset)"}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.brackets:
+            BracketTiers.from_brackets(_bracket_rows(self.brackets))
+
+
+@attrs.frozen(kw_only=True)
+class DeductionRow:
+    """One Hyperliquid margin tier as a user writes it."""
+
+    lower_bound: int = attrs.field(
+        default=0, metadata={"unit": "money", "min": 0, "help": "tier's lowest notional"}
+    )
+    max_leverage: int = attrs.field(default=1, metadata={"min": 1, "help": "tier's max leverage"})
+
+
+@attrs.frozen(kw_only=True)
+class DeductionTiersConfig:
+    """Hyperliquid-style tiers (MMR = 1 / (2 x max leverage)): a preset or an explicit table."""
+
+    KIND: ClassVar[str] = "deduction"
+    preset: str = attrs.field(
+        default="hyperliquid_btc",
+        metadata={"choices": tuple(DEDUCTION_PRESETS), "help": "table used when tiers is empty"},
+    )
+    tiers: tuple[DeductionRow, ...] = attrs.field(
+        default=(), metadata={"help": "explicit tiers, lowest first (replaces the preset)"}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.tiers:
+            DeductionTiers.build([(t.lower_bound, t.max_leverage) for t in self.tiers])
+
+
+@attrs.frozen(kw_only=True)
+class StepRiskLimitConfig:
+    """BitMEX-style step risk limits; each field left out is taken from the preset."""
+
+    KIND: ClassVar[str] = "step"
+    preset: str = attrs.field(
+        default="bitmex_xbtusd_2020",
+        metadata={"choices": tuple(STEP_PRESETS), "help": "values for the fields left out"},
+    )
+    base_risk_limit: int | None = attrs.field(
+        default=None, metadata={"unit": "money", "min": 1, "help": "notional of the base tier"}
+    )
+    step: int | None = attrs.field(
+        default=None, metadata={"unit": "money", "min": 1, "help": "notional of each step"}
+    )
+    base_maintenance_rate: int | None = attrs.field(
+        default=None, metadata={"unit": "rate", "min": 1, "help": "MM rate of the base tier"}
+    )
+    base_initial_rate: int | None = attrs.field(
+        default=None, metadata={"unit": "rate", "min": 1, "help": "IM rate of the base tier"}
+    )
+
+
+MarginTiersConfig = BracketTiersConfig | DeductionTiersConfig | StepRiskLimitConfig
+
+
+def build_tiers(
+    config: MarginTiersConfig, scale: Scale
+) -> BracketTiers | DeductionTiers | StepRiskLimit:
+    """The tier model of ``config``; presets (decimal, settlement asset) converted with ``scale``.
+
+    Explicit tables are validated when the config is built (the loader reports a ``ValueError``
+    with the key path); a step config is validated here, raising ``ValueError``.
+    """
+    key = f"margin.preset[{config.preset}]"
+
+    def money(value: str) -> int:
+        return scale.money_minor(value, key)
+
+    if isinstance(config, BracketTiersConfig):
+        rows = _bracket_rows(config.brackets) or [
+            (money(f), money(c), lev, parse_rate_ppb(mmr, key), money(cum))
+            for f, c, lev, mmr, cum in BRACKET_PRESETS[config.preset]
+        ]
+        return BracketTiers.from_brackets(rows)
+    if isinstance(config, DeductionTiersConfig):
+        pairs = [(t.lower_bound, t.max_leverage) for t in config.tiers] or [
+            (money(b), lev) for b, lev in DEDUCTION_PRESETS[config.preset]
+        ]
+        return DeductionTiers.build(pairs)
+    base, step, mm, im = STEP_PRESETS[config.preset]
+    return StepRiskLimit.build(
+        money(base) if config.base_risk_limit is None else config.base_risk_limit,
+        money(step) if config.step is None else config.step,
+        parse_rate_ppb(mm, key)
+        if config.base_maintenance_rate is None
+        else config.base_maintenance_rate,
+        parse_rate_ppb(im, key) if config.base_initial_rate is None else config.base_initial_rate,
+    )
