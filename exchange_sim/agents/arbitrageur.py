@@ -1,0 +1,237 @@
+"""A basis arbitrageur: sells the perpetual when it trades rich to the index, buys it when cheap.
+
+Every ``check_interval`` (AGENT phase) it compares the mid of the last top of book it saw on the
+feed with the last index it saw (each after its own observation latency):
+``premium = ((bid + ask)/2 - index) / index`` in ppb, floored
+(:func:`~exchange_sim.funding.premium.mid_premium_ppb`, the OKX-style mid premium of §6.5).
+
+* ``premium > threshold``: it **sells** ``min(clip_size, room)`` lots, where ``room`` keeps its
+  short within ``max_position``, as an IOC limit at ``ceil(index x (1 + threshold/2))``: it sells
+  only to bids still at least half the threshold above the index, so its own selling stops the
+  moment it has pushed the book halfway back (and it never sells below that price).
+* ``premium < -threshold``: it **buys** the mirror image, IOC limit
+  ``floor(index x (1 - threshold/2))``.
+* ``|premium| <= threshold/2`` with a position: it **unwinds** ``min(clip_size, |position|)`` with a
+  reduce-only IOC limit: buying back no higher than ``floor(index x (1 + threshold/2))``, selling
+  no lower than ``ceil(index x (1 - threshold/2))``.
+* otherwise it holds. ``threshold/2`` is floored to whole ppb.
+
+Limit prices are rounded toward the trader's protection (a sell limit UP, a buy limit DOWN): an
+order never trades beyond the band it states. It keeps at most one order in flight, and its
+position counts only what a closed order reported filled (``size - remaining`` at ``filled``,
+``expired``, ``cancelled`` or ``rejected``), so ``|position| <= max_position`` always holds. The
+venue's ledger checks its margin; an order it cannot afford comes back ``rejected``, after which it
+sends nothing for ``reject_backoff`` (and then tries again: margin may have been freed). Fills of
+the venue's own orders on its account (tagged liquidation orders) are applied to its position as
+they arrive; a position moved without a trade (ADL transfer) is not seen.
+
+The spot hedge that makes the trade an arbitrage (long spot against a short perpetual and vice
+versa) is held **off-venue and not modelled**: only the perpetual leg, its margin and its funding
+are simulated. Its account is opened and funded by the wiring (``deposit``, ``leverage``), like
+the market maker's.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from exchange_sim.core.rounding import DOWN, UP, div_round
+from exchange_sim.core.units import NS_PER_S, RATE_SCALE
+from exchange_sim.funding.premium import mid_premium_ppb
+from exchange_sim.matching.orders import BUY, IOC, SELL, Order
+from exchange_sim.sim.kernel import Phase, PhasedTimeout
+from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency
+from exchange_sim.venue.gateway import SUBMIT
+
+CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
+
+
+def _arb_link() -> LinkLatency:
+    return LinkLatency(
+        request=ConstantLatency(value=5_000_000), response=ConstantLatency(value=5_000_000)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class BasisArbitrageurConfig:
+    KIND: ClassVar[str] = "arbitrageur"
+    name: str = attrs.field(default="arb", metadata={"help": "participant name"})
+    deposit: int = attrs.field(
+        default=100_000_000_000,
+        metadata={"unit": "money", "min": 0, "help": "deposit", "user_default": "100000"},
+    )
+    leverage: int = attrs.field(default=5, metadata={"min": 1, "help": "account leverage"})
+    threshold: int = attrs.field(
+        default=1_000_000,
+        metadata={
+            "unit": "rate",
+            "min": 1,
+            "help": "mid-vs-index premium beyond which it trades; unwinds inside half of it",
+        },
+    )
+    clip_size: int = attrs.field(
+        default=1_000,
+        metadata={"unit": "size", "min": 1, "help": "size of each order", "user_default": "1"},
+    )
+    max_position: int = attrs.field(
+        default=10_000,
+        metadata={
+            "unit": "size",
+            "min": 1,
+            "help": "largest position either way (its capital limit)",
+            "user_default": "10",
+        },
+    )
+    check_interval: int = attrs.field(
+        default=NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "how often it compares mid and index"},
+    )
+    reject_backoff: int = attrs.field(
+        default=10 * NS_PER_S,
+        metadata={"unit": "duration", "min": 0, "help": "pause after a rejected order"},
+    )
+    observation_latency: LatencyModel = attrs.field(
+        factory=lambda: ConstantLatency(value=5_000_000),
+        metadata={"help": "delay before it sees a new index price or top of book"},
+    )
+    latency: LinkLatency = attrs.field(factory=_arb_link, metadata={"help": "order link"})
+
+
+class BasisArbitrageur:
+    """One account trading the perpetual's basis through the gateway (see the module docstring)."""
+
+    __slots__ = (
+        "_cfg",
+        "_env",
+        "_gateway",
+        "_half_threshold",
+        "_in_flight",
+        "_index_latency",
+        "_next_order_id",
+        "_resume_at",
+        "account_id",
+        "ask",
+        "bid",
+        "index",
+        "index_seq",
+        "orders_sent",
+        "position_lots",
+        "rejections",
+    )
+
+    def __init__(
+        self,
+        env,
+        gateway,
+        config: BasisArbitrageurConfig,
+        account_id: int,
+        next_order_id,
+        index_latency,
+    ) -> None:
+        self._env = env
+        self._gateway = gateway
+        self._cfg = config
+        self._next_order_id = next_order_id
+        self._index_latency = index_latency
+        self._half_threshold = div_round(config.threshold, 2, DOWN)
+        self._in_flight: Order | None = None
+        self._resume_at = 0
+        self.account_id = account_id
+        self.index: int | None = None
+        self.index_seq: int | None = None
+        self.bid: int | None = None
+        self.ask: int | None = None
+        self.position_lots = 0
+        self.orders_sent = 0
+        self.rejections = 0
+
+    def start(self) -> None:
+        event = PhasedTimeout(self._env, self._cfg.check_interval, Phase.AGENT)
+        event.callbacks.append(self._check)
+
+    # -- observation -----------------------------------------------------------------------------
+    def on_index(self, now: int, price: int, seq: int) -> None:
+        """Index listener: it sees the price after its observation latency."""
+        event = PhasedTimeout(self._env, self._index_latency.draw(), Phase.AGENT, (price, seq))
+        event.callbacks.append(self._observe_index)
+
+    def _observe_index(self, event) -> None:
+        self.index, self.index_seq = event._value
+
+    def on_snapshot(self, now: int, snapshot) -> None:
+        """Feed handler (the feed applies the latency it was subscribed with)."""
+        self.bid = snapshot[1]
+        self.ask = snapshot[3]
+
+    # -- decision --------------------------------------------------------------------------------
+    def _check(self, _event) -> None:
+        env = self._env
+        event = PhasedTimeout(env, self._cfg.check_interval, Phase.AGENT)
+        event.callbacks.append(self._check)
+        if self._in_flight is not None or env.now < self._resume_at:
+            return
+        index, bid, ask = self.index, self.bid, self.ask
+        if index is None or bid is None or ask is None:
+            return
+        cfg = self._cfg
+        premium = mid_premium_ppb(bid, ask, index)
+        half = self._half_threshold
+        position = self.position_lots
+        if premium > cfg.threshold:
+            lots = min(cfg.clip_size, cfg.max_position + position)
+            price = div_round(index * (RATE_SCALE + half), RATE_SCALE, UP)
+            self._send(SELL, price, lots, False)
+        elif premium < -cfg.threshold:
+            lots = min(cfg.clip_size, cfg.max_position - position)
+            price = div_round(index * (RATE_SCALE - half), RATE_SCALE, DOWN)
+            self._send(BUY, price, lots, False)
+        elif position and -half <= premium <= half:
+            lots = min(cfg.clip_size, abs(position))
+            if position < 0:
+                price = div_round(index * (RATE_SCALE + half), RATE_SCALE, DOWN)
+                self._send(BUY, price, lots, True)
+            else:
+                price = div_round(index * (RATE_SCALE - half), RATE_SCALE, UP)
+                self._send(SELL, price, lots, True)
+
+    def _send(self, side: int, price: int, lots: int, reduce_only: bool) -> None:
+        if lots <= 0 or price < 1:
+            return
+        me = self.account_id
+        order = Order(
+            self._next_order_id(),
+            me,
+            side,
+            price,
+            lots,
+            tif=IOC,
+            reduce_only=reduce_only,
+            ts_sent=self._env.now,
+        )
+        self._in_flight = order
+        self.orders_sent += 1
+        self._gateway.send(me, (SUBMIT, order), self.index_seq)
+
+    # -- venue responses -------------------------------------------------------------------------
+    def on_order_update(self, now, seq, order, status) -> None:
+        flying = self._in_flight
+        if flying is None or order is not flying or status not in CLOSED_STATUSES:
+            return
+        self._in_flight = None
+        if status == "filled":
+            filled = order.size_lots
+        elif status == "rejected":
+            filled = 0
+            self.rejections += 1
+            self._resume_at = now + self._cfg.reject_backoff
+        else:
+            filled = order.size_lots - order.remaining_lots
+        self.position_lots += order.side * filled
+
+    def on_fill(self, now, seq, order, price, size) -> None:
+        """Its own orders are counted when they close; a fill of a venue order on its account (a
+        tagged liquidation order) changes its position at once."""
+        if order.tag and order.account_id == self.account_id:
+            self.position_lots += order.side * size
