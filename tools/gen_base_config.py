@@ -50,21 +50,25 @@ def _section(obj: typing.Any, prefix: str, scale, lines: list[str]) -> None:
         if attrs.has(type(value)):
             tables.append((field, value))
             continue
-        dumped = _dump_value(value, dict(field.metadata), scale)
-        if isinstance(dumped, list) and dumped and isinstance(dumped[0], dict):
-            lines.append(f"# {field.name}: {_comment(field, hints[field.name])}")
-            for item in dumped:
-                lines.append(f"[[{prefix}{field.name}]]")
-                lines.append(toml_out.dumps(item).rstrip("\n"))
+        if isinstance(value, tuple) and value and attrs.has(type(value[0])):
+            tables.append((field, value))
             continue
+        dumped = _dump_value(value, dict(field.metadata), scale)
         text = "" if dumped is None else toml_out._scalar(dumped)
         line = f"{field.name} = {text}" if dumped is not None else f"# {field.name} = (unset)"
         lines.append(f"{line}  # {_comment(field, hints[field.name])}")
     for field, value in tables:
         lines.append("")
         lines.append(f"# {_comment(field, hints[field.name])}")
-        lines.append(f"[{prefix}{field.name}]")
-        _section(value, f"{prefix}{field.name}.", scale, lines)
+        name = f"{prefix}{field.name}"
+        if isinstance(value, tuple):
+            for item in value:
+                lines.append(f"[[{name}]]")
+                _section(item, f"{name}.", scale, lines)
+                lines.append("")
+            continue
+        lines.append(f"[{name}]")
+        _section(value, f"{name}.", scale, lines)
 
 
 def render() -> str:

@@ -99,7 +99,14 @@ def _scalar(value: Any, tp: Any, key: str) -> Any:
     raise AssertionError(f"unsupported config type {tp!r} at {key}")
 
 
-def load_value(value: Any, tp: Any, meta: dict, key: str, scale: Scale | None) -> Any:
+def load_value(
+    value: Any,
+    tp: Any,
+    meta: dict,
+    key: str,
+    scale: Scale | None,
+    default_scale: Scale | None = None,
+) -> Any:
     """Convert one value of declared type ``tp`` (with field ``meta``) found at ``key``."""
     members = _union_members(tp)
     if members is not None:
@@ -113,9 +120,9 @@ def load_value(value: Any, tp: Any, meta: dict, key: str, scale: Scale | None) -
             kind = value.get("kind")
             if kind not in kinds:
                 raise ConfigError(_join(key, "kind"), kind, f"must be one of {', '.join(kinds)}")
-            return load_section(kinds[kind], value, key, scale)
+            return load_section(kinds[kind], value, key, scale, default_scale)
         if len(concrete) == 1:
-            return load_value(value, concrete[0], meta, key, scale)
+            return load_value(value, concrete[0], meta, key, scale, default_scale)
         raise AssertionError(f"unsupported union at {key}")
     origin = typing.get_origin(tp)
     if origin is tuple:
@@ -124,12 +131,13 @@ def load_value(value: Any, tp: Any, meta: dict, key: str, scale: Scale | None) -
             raise ConfigError(key, value, "expected a list")
         item_tp = args[0]
         return tuple(
-            load_value(item, item_tp, meta, _join(key, i), scale) for i, item in enumerate(value)
+            load_value(item, item_tp, meta, _join(key, i), scale, default_scale)
+            for i, item in enumerate(value)
         )
     if attrs.has(tp):
         if not isinstance(value, dict):
             raise ConfigError(key, value, "expected a table")
-        return load_section(tp, value, key, scale)
+        return load_section(tp, value, key, scale, default_scale)
     unit = meta.get("unit")
     if unit is not None:
         converted = _convert_unit(value, unit, key, scale)
@@ -147,7 +155,27 @@ def _default_kind(field: attrs.Attribute) -> str | None:
     return getattr(type(default), "KIND", None)
 
 
-def load_section(cls: type, data: dict, path: str, scale: Scale | None) -> Any:
+def regrid(value: Any, meta: dict, key: str, old: Scale, new: Scale) -> Any:
+    """``value`` (a default on the ``old`` grid) re-expressed on the ``new`` grid, recursively."""
+    if value is None:
+        return None
+    if attrs.has(type(value)):
+        changes = {
+            f.name: regrid(getattr(value, f.name), dict(f.metadata), _join(key, f.name), old, new)
+            for f in attrs.fields(type(value))
+        }
+        return attrs.evolve(value, **changes)
+    if isinstance(value, tuple):
+        return tuple(regrid(v, meta, _join(key, i), old, new) for i, v in enumerate(value))
+    unit = meta.get("unit")
+    if unit in ("price", "size", "money"):
+        return _convert_unit(_dump_value(value, meta, old), unit, key, new)
+    return value
+
+
+def load_section(
+    cls: type, data: dict, path: str, scale: Scale | None, default_scale: Scale | None = None
+) -> Any:
     """Build config class ``cls`` from table ``data`` found at ``path``; reject unknown keys."""
     if not isinstance(data, dict):
         raise ConfigError(path or "<root>", data, "expected a table")
@@ -159,12 +187,25 @@ def load_section(cls: type, data: dict, path: str, scale: Scale | None) -> Any:
         raise ConfigError(key, data[unknown[0]], f"unknown key (valid: {', '.join(fields)})")
     kwargs = {}
     for name, field in fields.items():
+        if name not in data:
+            if default_scale is not None and scale is not None and scale != default_scale:
+                # A default on the price/size/money grid is written for the default instrument;
+                # re-express it on this config's grid so it keeps its meaning (50,000 USDT stays
+                # 50,000 USDT whatever the tick), naming the key if it does not fit the new grid.
+                default = field.default
+                if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                    default = default.factory()
+                key = _join(path, name)
+                kwargs[name] = regrid(default, dict(field.metadata), key, default_scale, scale)
+            continue
         if name in data:
             key = _join(path, name)
             value = data[name]
             if isinstance(value, dict) and "kind" not in value and _union_members(hints[name]):
                 value = {"kind": _default_kind(field), **value}
-            kwargs[name] = load_value(value, hints[name], dict(field.metadata), key, scale)
+            kwargs[name] = load_value(
+                value, hints[name], dict(field.metadata), key, scale, default_scale
+            )
     try:
         return cls(**kwargs)
     except ConfigError:

@@ -11,10 +11,24 @@ from typing import Any
 import attrs
 import orjson
 
+from exchange_sim.accounts.ledger import FeeSchedule
+from exchange_sim.accounts.margin import BracketTiersConfig, MarginTiersConfig
+from exchange_sim.agents.arbitrageur import BasisArbitrageurConfig
+from exchange_sim.agents.leveraged import LeveragedTraderConfig
+from exchange_sim.agents.market_maker import MarketMakerConfig
+from exchange_sim.agents.noise import NoiseTraderConfig
 from exchange_sim.config.loader import dump_section, load_section
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.core.units import Scale
+from exchange_sim.funding.scheduler import FundingConfig
+from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.pricing.index import IndexConfig
+from exchange_sim.risk.config import RiskConfig
+from exchange_sim.venue.mark_service import MarkConfig
+
+ParticipantConfig = (
+    MarketMakerConfig | NoiseTraderConfig | LeveragedTraderConfig | BasisArbitrageurConfig
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -64,6 +78,30 @@ class SimConfig:
     )
     log: LogConfig = attrs.field(factory=LogConfig, metadata={"help": "event log"})
     index: IndexConfig = attrs.field(factory=IndexConfig, metadata={"help": "index price"})
+    matching: MatchingConfig = attrs.field(
+        factory=MatchingConfig, metadata={"help": "order validation, self-trade prevention, band"}
+    )
+    margin: MarginTiersConfig = attrs.field(
+        factory=BracketTiersConfig, metadata={"help": "margin tiers"}
+    )
+    fees: FeeSchedule = attrs.field(factory=FeeSchedule, metadata={"help": "trading fees"})
+    mark: MarkConfig = attrs.field(factory=MarkConfig, metadata={"help": "mark price"})
+    risk: RiskConfig = attrs.field(
+        factory=RiskConfig, metadata={"help": "margin checks and margin calls"}
+    )
+    funding: FundingConfig = attrs.field(
+        factory=FundingConfig, metadata={"help": "funding rate and payments"}
+    )
+    participants: tuple[ParticipantConfig, ...] = attrs.field(
+        factory=lambda: (MarketMakerConfig(), NoiseTraderConfig(), LeveragedTraderConfig()),
+        metadata={"help": "who trades: a list of tables, each with a kind"},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        names = [p.name for p in self.participants]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"participant names must be unique; repeated: {', '.join(duplicates)}")
 
 
 @attrs.frozen
@@ -118,7 +156,7 @@ def load_data(data: dict, base_dir: str = ".", overrides: tuple[str, ...] = ()) 
         apply_override(data, *parse_override(text))
     instrument = load_section(InstrumentConfig, data.get("instrument", {}), "instrument", None)
     scale = instrument.scale()
-    config = load_section(SimConfig, data, "", scale)
+    config = load_section(SimConfig, data, "", scale, InstrumentConfig().scale())
     return LoadedConfig(config, scale, base_dir)
 
 

@@ -12,3 +12,14 @@ EVENTS = (
         ),
     ),
 )
+
+EVENTS += (
+    EventType(
+        "mark_price",
+        "The venue's mark price changed (computed in the MARK phase by the configured rule).",
+        (
+            ("price", "new mark price, ticks."),
+            ("index_price", "index price it was computed from, ticks."),
+        ),
+    ),
+)

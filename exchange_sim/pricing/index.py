@@ -33,7 +33,8 @@ class GbmIndex:
 
     KIND: ClassVar[str] = "gbm"
     start_price: int = attrs.field(
-        default=500_000, metadata={"unit": "price", "min": 1, "help": "price at t = 0"}
+        default=500_000,
+        metadata={"unit": "price", "min": 1, "help": "price at t = 0"},
     )
     volatility_annual: Decimal = attrs.field(
         default=Decimal("0.6"),

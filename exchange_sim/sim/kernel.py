@@ -2,8 +2,8 @@
 
 SimPy orders its event queue by ``(time, priority, insertion id)``. We use the priority slot for
 *phases*: every event that belongs to a stage of the exchange's pipeline is scheduled at that
-stage's phase, so at one instant all ``INDEX`` work happens before all ``MATCH`` work, which happens
-before ``MARK``, ``MARGIN``, ``LIQUIDATE``, ``FUNDING`` and finally ``AGENT``. Within one phase,
+stage's phase, so at one instant all ``INDEX`` work happens before all ``MATCH`` work, then
+``FEED``, ``MARK``, ``MARGIN``, ``LIQUIDATE``, ``FUNDING`` and finally ``AGENT``. Within one phase,
 events run in the order they were scheduled (SimPy's insertion id), which is deterministic because
 everything that schedules is deterministic. SimPy's own ``URGENT`` (0, process start and
 interrupts) and ``NORMAL`` (1, untagged events such as ``env.event().succeed()``) sort before every
@@ -28,6 +28,8 @@ class Phase(IntEnum):
     """Index / oracle prices are published."""
     MATCH = 20
     """Commands arriving at the matching engine are handled; trades print."""
+    FEED = 25
+    """The instant's market-data snapshot is taken (after all of its matching)."""
     MARK = 30
     """Mark prices are computed from the instant's index and book."""
     MARGIN = 40

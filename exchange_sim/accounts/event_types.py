@@ -1,0 +1,66 @@
+"""Event types of the accounts ledger."""
+
+from exchange_sim.events.types import EventType
+
+EVENTS = (
+    EventType(
+        "deposit",
+        "Money came into an account (a deposit or a margin top-up).",
+        (
+            ("account_id", "the account."),
+            ("amount", "money credited, minor units."),
+            ("wallet", "wallet balance after, minor units."),
+            (
+                "isolated_margin",
+                "isolated margin after (isolated mode: top-ups go here), minor units.",
+            ),
+        ),
+    ),
+    EventType(
+        "deposit_rejected",
+        "A deposit was refused.",
+        (
+            ("account_id", "the account."),
+            ("amount", "money asked for, minor units."),
+            ("reason", "why: `non_positive_amount`."),
+        ),
+    ),
+    EventType(
+        "withdrawal",
+        "Money left an account's wallet.",
+        (
+            ("account_id", "the account."),
+            ("amount", "money debited, minor units."),
+            ("wallet", "wallet balance after, minor units."),
+        ),
+    ),
+    EventType(
+        "withdrawal_rejected",
+        "A withdrawal was refused; nothing moved.",
+        (
+            ("account_id", "the account."),
+            ("amount", "money asked for, minor units."),
+            ("available", "what could have been withdrawn, minor units."),
+            ("reason", "`non_positive_amount` or `insufficient_available`."),
+        ),
+    ),
+    EventType(
+        "position",
+        "One fill applied to one account (two per trade: maker then taker). `cause` is the "
+        "trade (or the liquidation/ADL step) that moved it.",
+        (
+            ("account_id", "the account."),
+            ("side", "1 bought, -1 sold."),
+            ("price_ticks", "fill price, ticks."),
+            ("size_lots", "fill size, lots."),
+            ("fee", "fee charged, minor units (negative: a rebate)."),
+            ("realised_pnl", "PnL realised by this fill, minor units."),
+            ("position_lots", "signed position after the fill, lots."),
+            ("entry_notional", "cost basis of the open position after, minor units."),
+            ("wallet", "wallet balance after, minor units."),
+            ("isolated_margin", "isolated margin after, minor units (0 in cross mode)."),
+            ("liquidation_price_ticks", "price where equity = MM after this fill; null if none."),
+            ("bankruptcy_price_ticks", "price where equity = 0 after this fill; null if none."),
+        ),
+    ),
+)

@@ -1,0 +1,445 @@
+"""The accounts ledger (pure): wallets, positions, fees, margin, and exact money conservation.
+
+One linear (quote-settled) perpetual. Units: money in minor units, prices in ticks, sizes in lots.
+
+**Positions** are a signed ``size_lots`` and an exact ``entry_notional`` (money; the average entry
+price is ``entry_notional / (|size| x money_per_tick_lot)``, never rounded). A fill that reduces a
+position removes the proportional share of the cost basis, ``entry_notional x closed / |size|``,
+rounded so the trader's realised PnL rounds down (UP for a long's basis, DOWN for a short's); the
+remainder stays in the basis of what is left, so nothing is lost: a full close removes it all.
+
+**Margin modes.** *Cross*: the wallet backs the position; ``equity = wallet + uPnL(mark)``.
+*Isolated*: opening fills move the initial margin (at the account's leverage) from the wallet into
+the position's ``isolated_margin`` bucket; realised PnL settles into the bucket, and a reduction
+returns the bucket's proportional share to the wallet; ``equity = isolated_margin + uPnL(mark)``.
+Liquidation when ``equity < MM(notional at mark)`` (Binance ``Collateral < MM``, §2.1).
+
+**Conservation.** Every fill moves ``wallet + isolated_margin - signed_entry_notional`` of each
+side by exactly the trade's cash flow (``-side x price x lots x m``, zero across both sides), and
+fees move money from wallets to ``fees_collected``. Because long and short open interest are
+equal, ``Σ uPnL`` at any common price is ``-Σ signed_entry_notional``, so
+``Σ (wallet + isolated_margin + uPnL) + fees_collected + other ledgers == deposits - withdrawals``
+holds exactly; :meth:`Ledger.money_in_accounts` gives the left side's account part.
+
+**Fees**: ``fee = notional x rate`` rounded UP (a negative maker rate is a rebate whose magnitude
+rounds down), charged to the wallet on every fill, liquidation and ADL fills by their own rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from exchange_sim.accounts.liquidation_price import bankruptcy_price
+from exchange_sim.accounts.triggers import trigger_price
+from exchange_sim.core.rounding import DOWN, UP, div_round
+from exchange_sim.core.units import RATE_SCALE
+
+NO_CHECK_TAGS = frozenset(("liquidation", "adl", "backstop", "takeover"))
+"""Order tags of the venue's own risk orders: never margin-checked, never reduce-only-rejected."""
+
+
+@attrs.define(slots=True)
+class Account:
+    """One trader's account on the instrument (mutable; the ledger is its only writer)."""
+
+    account_id: int
+    isolated: bool = False
+    leverage: int = 20
+    wallet: int = 0
+    isolated_margin: int = 0
+    size_lots: int = 0
+    entry_notional: int = 0
+    realised_pnl: int = 0
+    fees_paid: int = 0
+    deposited: int = 0
+    withdrawn: int = 0
+    liquidation_price: int | None = None
+    margin_call_price: int | None = None
+    bankruptcy_price: int | None = None
+
+    @property
+    def signed_entry_notional(self) -> int:
+        return self.entry_notional if self.size_lots >= 0 else -self.entry_notional
+
+    @property
+    def collateral(self) -> int:
+        """The margin balance excluding this position's uPnL (wallet, or the isolated bucket)."""
+        return self.isolated_margin if self.isolated else self.wallet
+
+
+@attrs.frozen(kw_only=True)
+class FeeSchedule:
+    """Trading fees as rates in ppb (a user writes ``maker_fee = 0.0002`` for 2 bp)."""
+
+    maker_fee_ppb: int = attrs.field(
+        default=200_000, metadata={"unit": "rate", "help": "maker fee (negative = rebate)"}
+    )
+    taker_fee_ppb: int = attrs.field(
+        default=500_000, metadata={"unit": "rate", "help": "taker fee"}
+    )
+
+
+class Ledger:
+    """All accounts of the instrument, with the hooks the engine and risk monitor call."""
+
+    __slots__ = (
+        "_emit",
+        "_mptl",
+        "accounts",
+        "change_listeners",
+        "fees",
+        "fees_collected",
+        "margin_call_factor_ppb",
+        "mark_price",
+        "money_per_tick_lot",
+        "open_orders",
+        "tiers",
+        "total_deposits",
+        "total_withdrawals",
+    )
+
+    def __init__(
+        self,
+        log,
+        money_per_tick_lot: int,
+        tiers,
+        fees: FeeSchedule,
+        margin_call_factor_ppb: int = 1_500_000_000,
+    ) -> None:
+        self._emit = log.emit
+        self._mptl = money_per_tick_lot
+        self.money_per_tick_lot = money_per_tick_lot
+        self.tiers = tiers
+        self.fees = fees
+        self.margin_call_factor_ppb = margin_call_factor_ppb
+        self.accounts: dict[int, Account] = {}
+        self.fees_collected = 0
+        self.total_deposits = 0
+        self.total_withdrawals = 0
+        self.mark_price: Callable[[], int | None] = lambda: None
+        self.open_orders: Callable[[int], list] = lambda account_id: []
+        self.change_listeners: list[Callable[[int, Account, int], None]] = []
+
+    # -- accounts and money in/out -----------------------------------------------------------
+    def open_account(self, account_id: int, isolated: bool = False, leverage: int = 20) -> Account:
+        if account_id in self.accounts:
+            raise ValueError(f"account {account_id} exists")
+        if leverage < 1:
+            raise ValueError("leverage must be >= 1")
+        account = Account(account_id, isolated=isolated, leverage=leverage)
+        self.accounts[account_id] = account
+        return account
+
+    def deposit(self, now: int, account_id: int, amount: int, cause: int | None) -> int:
+        """Credit ``amount`` (> 0) to the wallet; in isolated mode with a position, to its bucket
+        (a margin top-up). Logged as ``deposit``."""
+        account = self.accounts[account_id]
+        if amount <= 0:
+            return self._emit(
+                now,
+                "deposit_rejected",
+                cause,
+                account_id=account_id,
+                amount=amount,
+                reason="non_positive_amount",
+            )
+        if account.isolated and account.size_lots:
+            account.isolated_margin += amount
+        else:
+            account.wallet += amount
+        account.deposited += amount
+        self.total_deposits += amount
+        seq = self._emit(
+            now,
+            "deposit",
+            cause,
+            account_id=account_id,
+            amount=amount,
+            wallet=account.wallet,
+            isolated_margin=account.isolated_margin,
+        )
+        self._changed(now, account, seq)
+        return seq
+
+    def withdraw(self, now: int, account_id: int, amount: int, cause: int | None) -> int:
+        """Debit the wallet if what stays covers initial margin; else ``withdrawal_rejected``."""
+        account = self.accounts[account_id]
+        available = self.available_balance(account)
+        if amount <= 0 or amount > available:
+            return self._emit(
+                now,
+                "withdrawal_rejected",
+                cause,
+                account_id=account_id,
+                amount=amount,
+                available=available,
+                reason="non_positive_amount" if amount <= 0 else "insufficient_available",
+            )
+        account.wallet -= amount
+        account.withdrawn += amount
+        self.total_withdrawals += amount
+        seq = self._emit(
+            now, "withdrawal", cause, account_id=account_id, amount=amount, wallet=account.wallet
+        )
+        self._changed(now, account, seq)
+        return seq
+
+    def adjust_collateral(self, now: int, account_id: int, amount: int, cause: int) -> None:
+        """Move ``amount`` (either sign) into the account's collateral: the wallet in cross mode,
+        the isolated bucket in isolated mode. The caller logs the reason (e.g. ``funding_payment``
+        with seq ``cause``) and accounts for the other side of the money; triggers are recomputed
+        and change listeners told (a payment can push an account under maintenance)."""
+        account = self.accounts[account_id]
+        if account.isolated and account.size_lots:
+            account.isolated_margin += amount
+        else:
+            account.wallet += amount
+        self.refresh(now, account, cause)
+
+    # -- valuation ---------------------------------------------------------------------------
+    def notional(self, account: Account, price: int) -> int:
+        size = account.size_lots
+        return price * (size if size >= 0 else -size) * self._mptl
+
+    def unrealised_pnl(self, account: Account, price: int) -> int:
+        return account.size_lots * price * self._mptl - account.signed_entry_notional
+
+    def equity(self, account: Account, price: int) -> int:
+        """Margin balance at ``price``: collateral plus the position's uPnL."""
+        return account.collateral + self.unrealised_pnl(account, price)
+
+    def maintenance_margin(self, account: Account, price: int) -> int:
+        return (
+            self.tiers.maintenance_margin(self.notional(account, price)) if account.size_lots else 0
+        )
+
+    def is_liquidatable(self, account: Account, price: int) -> bool:
+        return account.size_lots != 0 and self.equity(account, price) < self.maintenance_margin(
+            account, price
+        )
+
+    def needs_margin_call(self, account: Account, price: int) -> bool:
+        if not account.size_lots:
+            return False
+        mm = self.maintenance_margin(account, price)
+        threshold = div_round(mm * self.margin_call_factor_ppb, RATE_SCALE, UP)
+        return self.equity(account, price) < threshold
+
+    def available_balance(self, account: Account) -> int:
+        """What can be withdrawn or used for new orders: equity (at mark) minus margin in use
+        (cross), or the free wallet (isolated). Unrealised profit is not withdrawable."""
+        price = self.mark_price()
+        if account.isolated or not account.size_lots or price is None:
+            return account.wallet - (self._order_margin(account, price) if price else 0)
+        upnl = self.unrealised_pnl(account, price)
+        in_use = self.tiers.initial_margin(self.notional(account, price), account.leverage)
+        return account.wallet + min(upnl, 0) - in_use - self._order_margin(account, price)
+
+    def money_in_accounts(self) -> int:
+        """``Σ (wallet + isolated_margin - signed_entry_notional)``: account value at any common
+        price (see the module docstring)."""
+        return sum(
+            a.wallet + a.isolated_margin - a.signed_entry_notional for a in self.accounts.values()
+        )
+
+    def open_interest_lots(self) -> tuple[int, int]:
+        longs = sum(a.size_lots for a in self.accounts.values() if a.size_lots > 0)
+        shorts = -sum(a.size_lots for a in self.accounts.values() if a.size_lots < 0)
+        return longs, shorts
+
+    # -- engine hooks --------------------------------------------------------------------------
+    def _open_lots(self, account_id: int) -> tuple[int, int]:
+        """Resting (buy, sell) lots of an account, read from the book (``open_orders`` hook)."""
+        buys = sells = 0
+        for order in self.open_orders(account_id):
+            if order.side > 0:
+                buys += order.remaining_lots
+            else:
+                sells += order.remaining_lots
+        return buys, sells
+
+    def _order_margin(self, account: Account, price: int | None) -> int:
+        """Initial margin of resting orders that would add exposure: the larger side, net of what
+        would only reduce the position (BitMEX/Bybit "net bids" rule, §2.2-§2.3), at ``price``."""
+        if price is None:
+            return 0
+        size = account.size_lots
+        buys, sells = self._open_lots(account.account_id)
+        lots = max(buys - (-size if size < 0 else 0), sells - (size if size > 0 else 0), 0)
+        return self.tiers.initial_margin(price * lots * self._mptl, account.leverage) if lots else 0
+
+    def pre_trade_check(self, now: int, order) -> str | None:
+        """Engine hook: reduce-only and initial-margin checks on order entry."""
+        if order.tag in NO_CHECK_TAGS:
+            return None
+        account = self.accounts.get(order.account_id)
+        if account is None:
+            return "unknown_account"
+        size = account.size_lots
+        if order.reduce_only:
+            if size == 0 or (size > 0) == (order.side > 0) or order.size_lots > abs(size):
+                return "reduce_only_would_increase"
+            return None
+        price = self.mark_price()
+        if price is None:
+            price = order.price_ticks
+        if price is None:
+            return None
+        reference = order.price_ticks if order.price_ticks is not None else price
+        if order.side > 0:
+            reference = max(reference, price)
+        else:
+            reference = min(reference, price)
+        buys, sells = self._open_lots(account.account_id)
+        if order.side > 0:
+            buys += order.size_lots
+        else:
+            sells += order.size_lots
+        eff_buys = buys - (-size if size < 0 else 0)
+        eff_sells = sells - (size if size > 0 else 0)
+        lots = max(eff_buys, eff_sells, 0)
+        if lots == 0:
+            return None
+        mptl = self._mptl
+        need = self.tiers.initial_margin(reference * lots * mptl, account.leverage)
+        if account.isolated:
+            have = account.wallet
+        else:
+            upnl = self.unrealised_pnl(account, price)
+            in_use = (
+                self.tiers.initial_margin(self.notional(account, price), account.leverage)
+                if size
+                else 0
+            )
+            have = account.wallet + min(upnl, 0) - in_use
+        return "insufficient_margin" if need > have else None
+
+    def on_trade(self, now: int, seq: int, maker, taker, price: int, size: int) -> None:
+        """Engine hook: apply both sides of a trade (maker first)."""
+        fees = self.fees
+        maker_account = self.accounts.get(maker.account_id)
+        if maker_account is not None:
+            self.apply_fill(now, seq, maker_account, maker.side, price, size, fees.maker_fee_ppb)
+        taker_account = self.accounts.get(taker.account_id)
+        if taker_account is not None:
+            self.apply_fill(now, seq, taker_account, taker.side, price, size, fees.taker_fee_ppb)
+
+    # -- fills ---------------------------------------------------------------------------------
+    def apply_fill(
+        self, now: int, cause: int, account: Account, side: int, price: int, lots: int, fee_ppb: int
+    ) -> int:
+        """Apply one fill to ``account`` and log its ``position`` event; return that seq."""
+        mptl = self._mptl
+        fill_notional = price * lots * mptl
+        fee = div_round(fill_notional * fee_ppb, RATE_SCALE, UP)
+        size = account.size_lots
+        realised = 0
+        if size == 0 or (size > 0) == (side > 0):
+            self._open(account, side, lots, fill_notional)
+        else:
+            held = size if size > 0 else -size
+            closing = lots if lots < held else held
+            if closing == held:
+                removed = account.entry_notional
+            else:
+                removed = div_round(
+                    account.entry_notional * closing, held, UP if size > 0 else DOWN
+                )
+            exit_notional = price * closing * mptl
+            realised = exit_notional - removed if size > 0 else removed - exit_notional
+            account.entry_notional -= removed
+            account.size_lots = size + side * closing
+            account.realised_pnl += realised
+            if account.isolated:
+                bucket = account.isolated_margin + realised
+                if account.size_lots == 0:
+                    released = bucket if bucket > 0 else 0
+                else:
+                    released = div_round(bucket * closing, held, DOWN) if bucket > 0 else 0
+                account.isolated_margin = bucket - released
+                account.wallet += released
+            else:
+                account.wallet += realised
+            if lots > closing:
+                self._open(account, side, lots - closing, price * (lots - closing) * mptl)
+        account.wallet -= fee
+        account.fees_paid += fee
+        self.fees_collected += fee
+        self._refresh_prices(account)
+        seq = self._emit(
+            now,
+            "position",
+            cause,
+            account_id=account.account_id,
+            side=side,
+            price_ticks=price,
+            size_lots=lots,
+            fee=fee,
+            realised_pnl=realised,
+            position_lots=account.size_lots,
+            entry_notional=account.entry_notional,
+            wallet=account.wallet,
+            isolated_margin=account.isolated_margin,
+            liquidation_price_ticks=account.liquidation_price,
+            bankruptcy_price_ticks=account.bankruptcy_price,
+        )
+        self._changed(now, account, seq)
+        return seq
+
+    def _open(self, account: Account, side: int, lots: int, notional: int) -> None:
+        account.size_lots += side * lots
+        account.entry_notional += notional
+        if account.isolated:
+            margin = self.tiers.initial_margin(notional, account.leverage)
+            moved = margin if margin < account.wallet else max(account.wallet, 0)
+            account.wallet -= moved
+            account.isolated_margin += moved
+
+    def transfer_position(
+        self, now: int, cause: int, source: Account, target: Account, price: int, lots: int
+    ) -> tuple[int, int]:
+        """Move ``lots`` of ``source``'s position to ``target`` at ``price`` with no fee (takeovers,
+        ADL): a fill of ``source`` closing and of ``target`` on the other side."""
+        side = -1 if source.size_lots > 0 else 1
+        first = self.apply_fill(now, cause, source, side, price, lots, 0)
+        second = self.apply_fill(now, cause, target, -side, price, lots, 0)
+        return first, second
+
+    # -- triggers ------------------------------------------------------------------------------
+    def _refresh_prices(self, account: Account) -> None:
+        size = account.size_lots
+        if size == 0:
+            account.liquidation_price = account.margin_call_price = account.bankruptcy_price = None
+            return
+        side = 1 if size > 0 else -1
+        lots = size if size > 0 else -size
+        mark = self.mark_price()
+        current = (
+            mark if mark is not None else div_round(account.entry_notional, lots * self._mptl, DOWN)
+        )
+        common = dict(
+            side=side,
+            size_lots=lots,
+            entry_notional=account.entry_notional,
+            balance=account.collateral,
+            money_per_tick_lot=self._mptl,
+            current_price=max(current, 1),
+        )
+        account.liquidation_price = trigger_price(self.tiers, factor_ppb=RATE_SCALE, **common)
+        account.margin_call_price = trigger_price(
+            self.tiers, factor_ppb=self.margin_call_factor_ppb, **common
+        )
+        account.bankruptcy_price = bankruptcy_price(
+            side, lots, account.entry_notional, account.collateral, self._mptl
+        )
+
+    def refresh(self, now: int, account: Account, cause: int) -> None:
+        """Recompute an account's trigger prices after an outside change (a funding payment)."""
+        self._refresh_prices(account)
+        self._changed(now, account, cause)
+
+    def _changed(self, now: int, account: Account, seq: int) -> None:
+        for listener in self.change_listeners:
+            listener(now, account, seq)

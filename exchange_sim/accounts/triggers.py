@@ -1,0 +1,84 @@
+"""Trigger prices for the risk monitor: where an account's equity falls to ``factor x MM``.
+
+``factor = 1`` gives the liquidation price; a factor above 1 (say 1.5) gives the margin-call
+price, which a falling long reaches first. Built on
+:func:`~exchange_sim.accounts.liquidation_price.tiered_liquidation_price`, whose rounding puts the
+trigger on the exchange's side: the trigger is crossed no later than the exact condition, and the
+risk monitor's exact check decides.
+
+Continuous tiers (Binance brackets, Hyperliquid deductions) are exact: their lines are scaled by
+the factor. BitMEX's step model has no deduction and jumps at each step, so its trigger is
+*conservative*: one line at the highest rate the position can reach between the current price and
+the trigger (the current tier for a long, found by iterating tiers upward for a short).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from exchange_sim.accounts.liquidation_price import tiered_liquidation_price
+from exchange_sim.accounts.margin import StepRiskLimit
+from exchange_sim.core.units import RATE_SCALE
+
+
+@attrs.frozen
+class _Lines:
+    """A tier-model view with explicit lines ``(rate_num, deduction_num) / denominator``."""
+
+    lines: tuple[tuple[int, int], ...]
+    denominator: int
+
+    def maintenance_lines(self) -> tuple[tuple[int, int], ...]:
+        return self.lines
+
+
+def _scaled(tiers, factor_ppb: int) -> _Lines:
+    return _Lines(
+        tuple((r * factor_ppb, d * factor_ppb) for r, d in tiers.maintenance_lines()),
+        tiers.denominator * RATE_SCALE,
+    )
+
+
+def trigger_price(
+    tiers,
+    *,
+    side: int,
+    size_lots: int,
+    entry_notional: int,
+    balance: int,
+    factor_ppb: int,
+    money_per_tick_lot: int,
+    current_price: int,
+) -> int | None:
+    """Price (ticks) at which ``balance + uPnL = factor x MM``; ``None`` as in the solver.
+
+    For a long, ``None`` means never (no positive price); for a short, already past it.
+    """
+    if not isinstance(tiers, StepRiskLimit):
+        return tiered_liquidation_price(
+            side=side,
+            size_lots=size_lots,
+            reference_notional=entry_notional,
+            balance_at_reference=balance,
+            tiers=_scaled(tiers, factor_ppb),
+            money_per_tick_lot=money_per_tick_lot,
+        )
+    qm = abs(size_lots) * money_per_tick_lot
+    tier = tiers.tier_index(current_price * qm)
+    for _ in range(64):
+        rate = tiers.base_mm_ppb * (1 + tier)
+        price = tiered_liquidation_price(
+            side=side,
+            size_lots=size_lots,
+            reference_notional=entry_notional,
+            balance_at_reference=balance,
+            tiers=_Lines(((rate * factor_ppb, 0),), RATE_SCALE * RATE_SCALE),
+            money_per_tick_lot=money_per_tick_lot,
+        )
+        if side > 0 or price is None:
+            return price
+        reached = tiers.tier_index(price * qm)
+        if reached <= tier:
+            return price
+        tier = reached
+    return price

@@ -1,0 +1,1 @@
+"""Participants: market makers, noise traders (and later leveraged traders, arbitrageurs)."""

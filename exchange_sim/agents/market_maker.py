@@ -1,0 +1,151 @@
+"""A market maker quoting a ladder around the index price it observes.
+
+It watches the venue's index (with its own observation latency), and whenever its reference moves
+by at least ``requote_threshold`` since its last quote it cancels its quotes and posts a fresh
+ladder: ``levels`` bids and asks, the first ``half_spread`` from the reference and then every
+``level_spacing``, each ``level_size``, skewed against its inventory by ``inventory_skew`` per
+lot held. Its liquidity is what a liquidation cascade eats through.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from exchange_sim.matching.orders import BUY, GTC, SELL, Order
+from exchange_sim.sim.kernel import Phase, PhasedTimeout
+from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency
+from exchange_sim.venue.gateway import CANCEL_ALL, SUBMIT
+
+
+def _fast_link() -> LinkLatency:
+    return LinkLatency(
+        request=ConstantLatency(value=2_000_000), response=ConstantLatency(value=2_000_000)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class MarketMakerConfig:
+    KIND: ClassVar[str] = "market_maker"
+    name: str = attrs.field(default="mm", metadata={"help": "participant name"})
+    levels: int = attrs.field(default=10, metadata={"min": 1, "help": "quotes per side"})
+    half_spread: int = attrs.field(
+        default=5,
+        metadata={
+            "unit": "price",
+            "min": 0,
+            "help": "reference to first quote",
+            "user_default": "0.5",
+        },
+    )
+    level_spacing: int = attrs.field(
+        default=5,
+        metadata={
+            "unit": "price",
+            "min": 1,
+            "help": "distance between levels",
+            "user_default": "0.5",
+        },
+    )
+    level_size: int = attrs.field(
+        default=500,
+        metadata={"unit": "size", "min": 1, "help": "size of each quote"},
+    )
+    requote_threshold: int = attrs.field(
+        default=5,
+        metadata={
+            "unit": "price",
+            "min": 0,
+            "help": "move that triggers a requote",
+            "user_default": "0.5",
+        },
+    )
+    inventory_skew: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "price",
+            "min": 0,
+            "help": "quote shift per lot held",
+            "user_default": "0",
+        },
+    )
+    index_latency: LatencyModel = attrs.field(
+        factory=lambda: ConstantLatency(value=1_000_000),
+        metadata={"help": "delay before it sees a new index price"},
+    )
+    deposit: int = attrs.field(
+        default=10_000_000_000_000,
+        metadata={"unit": "money", "min": 0, "help": "deposit"},
+    )
+    leverage: int = attrs.field(default=20, metadata={"min": 1, "help": "leverage of each account"})
+    latency: LinkLatency = attrs.field(factory=_fast_link, metadata={"help": "order link"})
+
+
+class MarketMaker:
+    __slots__ = (
+        "_cfg",
+        "_env",
+        "_gateway",
+        "_index_latency",
+        "_next_order_id",
+        "account_id",
+        "inventory_lots",
+        "last_reference",
+        "quotes_sent",
+    )
+
+    def __init__(
+        self, env, gateway, config: MarketMakerConfig, account_id: int, next_order_id, index_latency
+    ) -> None:
+        self._env = env
+        self._gateway = gateway
+        self._cfg = config
+        self._next_order_id = next_order_id
+        self._index_latency = index_latency
+        self.account_id = account_id
+        self.inventory_lots = 0
+        self.last_reference: int | None = None
+        self.quotes_sent = 0
+
+    def start(self) -> None:
+        return None
+
+    def on_index(self, now: int, price: int, seq: int) -> None:
+        """Index listener: the maker sees the price after its observation latency."""
+        event = PhasedTimeout(self._env, self._index_latency.draw(), Phase.AGENT, (price, seq))
+        event.callbacks.append(self._observe)
+
+    def _observe(self, event) -> None:
+        price, seq = event._value
+        last = self.last_reference
+        if last is not None and abs(price - last) < self._cfg.requote_threshold:
+            return
+        self.last_reference = price
+        self._requote(price, seq)
+
+    def _requote(self, reference: int, cause: int) -> None:
+        cfg = self._cfg
+        send = self._gateway.send
+        me = self.account_id
+        ts = self._env.now
+        send(me, (CANCEL_ALL,), cause)
+        center = reference - self.inventory_lots * cfg.inventory_skew
+        for level in range(cfg.levels):
+            offset = cfg.half_spread + level * cfg.level_spacing
+            bid = center - offset
+            if bid >= 1:
+                order = Order(
+                    self._next_order_id(), me, BUY, bid, cfg.level_size, tif=GTC, ts_sent=ts
+                )
+                send(me, (SUBMIT, order), cause)
+            ask = center + max(offset, 1)
+            order = Order(self._next_order_id(), me, SELL, ask, cfg.level_size, tif=GTC, ts_sent=ts)
+            send(me, (SUBMIT, order), cause)
+        self.quotes_sent += 1
+
+    def on_order_update(self, now, seq, order, status) -> None:
+        return None
+
+    def on_fill(self, now, seq, order, price, size) -> None:
+        self.inventory_lots += order.side * size

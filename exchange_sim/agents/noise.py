@@ -1,0 +1,190 @@
+"""Noise traders: independent Poisson order flow from a group of accounts.
+
+A group of ``count`` traders, each sending orders at ``rate_per_second`` on average, is simulated
+as one Poisson stream of rate ``count * rate_per_second`` whose orders are assigned to a uniformly
+drawn member (statistically the same, and one process instead of ``count``). Each order is, with
+probability ``market_fraction``, a market order; otherwise a GTC limit order placed passively
+between 0 and ``limit_offset_max`` from the touch it last saw on the feed, cancelled after
+``limit_lifetime`` if still open. Side is a fair coin; size uniform in ``[size_min, size_max]``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+import attrs
+
+from exchange_sim.agents.draws import BlockDraws
+from exchange_sim.core.units import NS_PER_S
+from exchange_sim.matching.orders import BUY, GTC, SELL, Order
+from exchange_sim.sim.kernel import Phase, PhasedTimeout
+from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency
+from exchange_sim.venue.gateway import CANCEL, SUBMIT
+
+CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
+
+
+def _retail_link() -> LinkLatency:
+    return LinkLatency(
+        request=ConstantLatency(value=20_000_000), response=ConstantLatency(value=20_000_000)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class NoiseTraderConfig:
+    KIND: ClassVar[str] = "noise"
+    name: str = attrs.field(default="noise", metadata={"help": "group name"})
+    count: int = attrs.field(default=20, metadata={"min": 1, "help": "traders in the group"})
+    rate_per_second: Decimal = attrs.field(
+        default=Decimal("0.5"),
+        metadata={"unit": "decimal", "min": 0, "help": "orders a second per trader"},
+    )
+    market_fraction: Decimal = attrs.field(
+        default=Decimal("0.3"),
+        metadata={"unit": "decimal", "min": 0, "max": 1, "help": "share of market orders"},
+    )
+    size_min: int = attrs.field(
+        default=1,
+        metadata={"unit": "size", "min": 1, "help": "order size from"},
+    )
+    size_max: int = attrs.field(
+        default=200,
+        metadata={"unit": "size", "min": 1, "help": "order size to"},
+    )
+    limit_offset_max: int = attrs.field(
+        default=20,
+        metadata={
+            "unit": "price",
+            "min": 0,
+            "help": "limit distance from touch, up to",
+            "user_default": "2",
+        },
+    )
+    limit_lifetime: int = attrs.field(
+        default=10_000_000_000,
+        metadata={"unit": "duration", "min": 1, "help": "cancel unfilled limits after"},
+    )
+    feed_latency: LatencyModel = attrs.field(
+        factory=lambda: ConstantLatency(value=20_000_000), metadata={"help": "market-data delay"}
+    )
+    deposit: int = attrs.field(
+        default=100_000_000_000,
+        metadata={
+            "unit": "money",
+            "min": 0,
+            "help": "deposit of each account",
+            "user_default": "100000",
+        },
+    )
+    leverage: int = attrs.field(default=10, metadata={"min": 1, "help": "leverage of each account"})
+    latency: LinkLatency = attrs.field(factory=_retail_link, metadata={"help": "order link"})
+
+    def __attrs_post_init__(self) -> None:
+        if self.size_max < self.size_min:
+            raise ValueError(f"size_max ({self.size_max}) must be >= size_min ({self.size_min})")
+
+
+class NoiseTraderGroup:
+    """One Poisson stream feeding ``count`` accounts (each with its own gateway link)."""
+
+    __slots__ = (
+        "_cfg",
+        "_env",
+        "_gaps",
+        "_gateway",
+        "_market",
+        "_members",
+        "_next_order_id",
+        "_offsets",
+        "_open",
+        "_picks",
+        "_sides",
+        "_sizes",
+        "orders_sent",
+        "touch",
+    )
+
+    def __init__(
+        self, env, gateway, config: NoiseTraderConfig, account_ids: list[int], next_order_id, rng
+    ) -> None:
+        self._env = env
+        self._gateway = gateway
+        self._cfg = config
+        self._members = account_ids
+        self._next_order_id = next_order_id
+        total_rate = float(config.rate_per_second) * config.count
+        mean_gap_ns = NS_PER_S / total_rate if total_rate > 0 else None
+        self._gaps = (
+            BlockDraws(rng, lambda r, n: r.exponential(mean_gap_ns, n).astype("int64") + 1)
+            if mean_gap_ns is not None
+            else None
+        )
+        count = len(account_ids)
+        self._picks = BlockDraws(rng, lambda r, n: r.integers(0, count, n))
+        self._sides = BlockDraws(rng, lambda r, n: r.integers(0, 2, n))
+        self._sizes = BlockDraws(
+            rng, lambda r, n: r.integers(config.size_min, config.size_max + 1, n)
+        )
+        self._offsets = BlockDraws(rng, lambda r, n: r.integers(0, config.limit_offset_max + 1, n))
+        market = float(config.market_fraction)
+        self._market = BlockDraws(rng, lambda r, n: r.random(n) < market)
+        self.touch: tuple[int | None, int | None] = (None, None)
+        self._open: set[int] = set()
+        self.orders_sent = 0
+
+    def start(self) -> None:
+        if self._gaps is not None:
+            self._env.process(self._run())
+
+    def on_snapshot(self, now: int, snapshot) -> None:
+        self.touch = (snapshot[1], snapshot[3])
+
+    def _run(self):
+        env = self._env
+        while True:
+            yield PhasedTimeout(env, self._gaps.next(), Phase.AGENT)
+            self._send_one()
+
+    def _send_one(self) -> None:
+        cfg = self._cfg
+        account = self._members[self._picks.next()]
+        side = BUY if self._sides.next() else SELL
+        size = self._sizes.next()
+        now = self._env.now
+        if self._market.next():
+            order = Order(self._next_order_id(), account, side, None, size, ts_sent=now)
+            self._gateway.send(account, (SUBMIT, order), None)
+            self.orders_sent += 1
+            return
+        bid, ask = self.touch
+        anchor = bid if side == BUY else ask
+        if anchor is None:
+            anchor = ask if side == BUY else bid
+            if anchor is None:
+                return
+        price = anchor - side * self._offsets.next()
+        if price < 1:
+            return
+        order = Order(self._next_order_id(), account, side, price, size, tif=GTC, ts_sent=now)
+        self._gateway.send(account, (SUBMIT, order), None)
+        self._open.add(order.order_id)
+        self.orders_sent += 1
+        expiry = PhasedTimeout(
+            self._env, cfg.limit_lifetime, Phase.AGENT, (account, order.order_id)
+        )
+        expiry.callbacks.append(self._expire)
+
+    def _expire(self, event) -> None:
+        # Cancel only what this trader believes is still open (from the responses it received);
+        # a fill still in flight can make the cancel lose the race and be rejected, as on a venue.
+        account, order_id = event._value
+        if order_id in self._open:
+            self._gateway.send(account, (CANCEL, order_id), None)
+
+    def on_order_update(self, now, seq, order, status) -> None:
+        if order is not None and status in CLOSED_STATUSES:
+            self._open.discard(order.order_id)
+
+    def on_fill(self, now, seq, order, price, size) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""The risk monitor: trigger-price index, latency-delayed margin checks, margin calls."""

@@ -1,0 +1,280 @@
+"""The risk monitor: notices margin trouble late, the way a real venue does.
+
+**Index mode** (default). Each account with a position is indexed by two trigger prices
+(:mod:`exchange_sim.risk.trigger_index`): its margin-call price (equity = ratio x MM) and its
+liquidation price (equity = MM). A mark update (MARK phase) pops only the accounts it crosses and
+schedules a **margin check** for each after ``margin_check_latency`` (MARGIN phase). The check
+re-evaluates the account exactly against the mark *at check time* or the mark *at trigger time*
+(``check_price``). Outcomes:
+
+* ``liquidate`` (equity < MM): ``liquidation_triggered``, then the account is handed to the
+  liquidation engine (``liquidation_engine.handoff``), which calls :meth:`liquidation_finished`;
+* ``margin_call`` (equity < ratio x MM): a ``margin_call`` reaches the trader after
+  ``notify_latency`` (its handler may top up or reduce); no repeat within ``margin_call_cooldown``;
+* ``ok``: the account is re-indexed.
+
+Any change to an account (fill, deposit, funding payment) re-indexes it; if the current mark is
+already past a new trigger, its check is scheduled at once with ``cause`` = the change.
+
+**Sweep mode** checks every account with a position every ``sweep_interval`` (O(accounts) per
+sweep: a policy some venues run, and the correctness oracle of index mode;
+``verify_with_sweep`` runs both and fails loudly on any difference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from exchange_sim.core.errors import SimulationError
+from exchange_sim.core.rounding import UP, div_round
+from exchange_sim.core.units import RATE_SCALE
+from exchange_sim.risk.config import RiskConfig
+from exchange_sim.risk.trigger_index import LIQUIDATION, MARGIN_CALL, TriggerIndex
+from exchange_sim.sim.kernel import Phase, PhasedTimeout
+
+MarginCallHandler = Callable[[int, int, int], None]
+"""``handler(now_ns, account_id, margin_call_seq)``, run when the call reaches the trader."""
+
+
+class RiskMonitor:
+    __slots__ = (
+        "_call_latency",
+        "_check_latency",
+        "_config",
+        "_env",
+        "_log",
+        "_mark",
+        "called_until",
+        "checks",
+        "handoffs",
+        "in_liquidation",
+        "index",
+        "ledger",
+        "liquidation_engine",
+        "margin_call_handlers",
+        "pending",
+    )
+
+    def __init__(
+        self, env, log, config: RiskConfig, ledger, mark_service, check_latency, call_latency
+    ) -> None:
+        self._env = env
+        self._log = log
+        self._config = config
+        self._mark = mark_service
+        self._check_latency = check_latency
+        self._call_latency = call_latency
+        self.ledger = ledger
+        self.index = TriggerIndex()
+        self.pending: set[int] = set()
+        self.in_liquidation: set[int] = set()
+        self.called_until: dict[int, int] = {}
+        self.margin_call_handlers: dict[int, MarginCallHandler] = {}
+        self.liquidation_engine = None
+        self.handoffs: list[tuple[int, int, int]] = []
+        self.checks = 0
+        ledger.change_listeners.append(self.on_account_change)
+        if config.mode == "index":
+            mark_service.listeners.append(self.on_mark)
+
+    def start(self) -> None:
+        if self._config.mode == "sweep":
+            event = PhasedTimeout(self._env, self._config.sweep_interval, Phase.MARGIN)
+            event.callbacks.append(self._sweep)
+
+    # -- index mode ----------------------------------------------------------------------------
+    def on_mark(self, now: int, mark: int, seq: int) -> None:
+        index = self.index
+        crossed = index.pop_crossed(mark, LIQUIDATION)
+        for account_id in index.pop_crossed(mark, MARGIN_CALL):
+            if account_id not in crossed:
+                crossed.append(account_id)
+        crossed.sort()
+        if self._config.verify_with_sweep:
+            self._verify(mark, crossed)
+        for account_id in crossed:
+            self._schedule_check(now, account_id, mark, seq)
+
+    def _verify(self, mark: int, crossed: list[int]) -> None:
+        ledger = self.ledger
+        scanned = {
+            a.account_id
+            for a in ledger.accounts.values()
+            if a.account_id not in self.pending
+            and a.account_id not in self.in_liquidation
+            and ledger.is_liquidatable(a, mark)
+        }
+        found = {a for a in crossed if ledger.is_liquidatable(ledger.accounts[a], mark)}
+        if scanned != found:
+            raise SimulationError(
+                f"trigger index and full scan disagree at mark {mark}: "
+                f"index {sorted(found)}, scan {sorted(scanned)}"
+            )
+
+    def on_account_change(self, now: int, account, seq: int) -> None:
+        account_id = account.account_id
+        if account_id in self.pending or account_id in self.in_liquidation:
+            return
+        self._reindex(now, account, seq)
+
+    def _reindex(self, now: int, account, cause: int, after_check: bool = False) -> None:
+        index = self.index
+        account_id = account.account_id
+        index.remove_account(account_id)
+        if self._config.mode != "index" or not account.size_lots:
+            return
+        side = 1 if account.size_lots > 0 else -1
+        mark = self._mark.price
+        if (
+            mark is not None
+            and not after_check
+            and (
+                index.is_crossed(side, account.liquidation_price, mark)
+                or (
+                    not self._cooling(account_id, now)
+                    and index.is_crossed(side, account.margin_call_price, mark)
+                )
+            )
+        ):
+            self._schedule_check(now, account_id, mark, cause)
+            return
+        index.set(account_id, LIQUIDATION, side, account.liquidation_price)
+        if not self._cooling(account_id, now):
+            index.set(account_id, MARGIN_CALL, side, account.margin_call_price)
+
+    def _cooling(self, account_id: int, now: int) -> bool:
+        """Whether a margin call to the account is still within its cooldown."""
+        return self.called_until.get(account_id, -1) > now
+
+    def _rearm(self, event) -> None:
+        """Cooldown over: index the margin-call trigger again (checking at once if past it)."""
+        account_id = event._value
+        if account_id in self.pending or account_id in self.in_liquidation:
+            return
+        self._reindex(self._env.now, self.ledger.accounts[account_id], None)
+
+    # -- checks --------------------------------------------------------------------------------
+    def _schedule_check(self, now: int, account_id: int, trigger_mark: int, cause: int) -> None:
+        self.index.remove_account(account_id)
+        self.pending.add(account_id)
+        event = PhasedTimeout(
+            self._env,
+            self._check_latency.draw(),
+            Phase.MARGIN,
+            (account_id, trigger_mark, now, cause),
+        )
+        event.callbacks.append(self._run_check)
+
+    def _run_check(self, event) -> None:
+        account_id, trigger_mark, trigger_ts, cause = event._value
+        self.pending.discard(account_id)
+        mark = trigger_mark if self._config.check_price == "trigger_time" else self._mark.price
+        self._check(self._env.now, account_id, mark, trigger_mark, trigger_ts, cause)
+
+    def _check(
+        self,
+        now: int,
+        account_id: int,
+        mark: int,
+        trigger_mark: int,
+        trigger_ts: int,
+        cause: int | None,
+    ) -> None:
+        ledger = self.ledger
+        account = ledger.accounts[account_id]
+        self.checks += 1
+        equity = ledger.equity(account, mark)
+        mm = ledger.maintenance_margin(account, mark)
+        call_level = div_round(mm * self._config.margin_call_ratio, RATE_SCALE, UP)
+        if account.size_lots and equity < mm:
+            outcome = "liquidate"
+        elif account.size_lots and equity < call_level and not self._cooling(account_id, now):
+            outcome = "margin_call"
+        else:
+            outcome = "ok"
+        seq = self._log.emit(
+            now,
+            "margin_check",
+            cause,
+            account_id=account_id,
+            mark_price=mark,
+            trigger_mark_price=trigger_mark,
+            trigger_ts=trigger_ts,
+            equity=equity,
+            maintenance_margin=mm,
+            outcome=outcome,
+        )
+        if outcome == "liquidate":
+            self._trigger_liquidation(now, account, mark, equity, mm, seq)
+            return
+        if outcome == "margin_call":
+            self._margin_call(now, account_id, mark, equity, mm, seq)
+        # Re-arm without an immediate re-check: the check just ran (with the trigger-time mark
+        # the current mark may already be past the trigger; the next mark update decides).
+        self._reindex(now, account, seq, after_check=True)
+
+    def _trigger_liquidation(self, now, account, mark, equity, mm, check_seq) -> None:
+        account_id = account.account_id
+        seq = self._log.emit(
+            now,
+            "liquidation_triggered",
+            check_seq,
+            account_id=account_id,
+            mark_price=mark,
+            position_lots=account.size_lots,
+            equity=equity,
+            maintenance_margin=mm,
+            shortfall=mm - equity,
+            bankruptcy_price_ticks=account.bankruptcy_price,
+        )
+        self.in_liquidation.add(account_id)
+        self.index.remove_account(account_id)
+        self.handoffs.append((now, account_id, seq))
+        if self.liquidation_engine is not None:
+            self.liquidation_engine.handoff(now, account_id, seq)
+
+    def _margin_call(self, now, account_id, mark, equity, mm, check_seq) -> None:
+        delay = self._call_latency.draw()
+        cooldown = self._config.margin_call_cooldown
+        self.called_until[account_id] = now + cooldown
+        if self._config.mode == "index" and cooldown:
+            rearm = PhasedTimeout(self._env, cooldown, Phase.MARGIN, account_id)
+            rearm.callbacks.append(self._rearm)
+        seq = self._log.emit(
+            now,
+            "margin_call",
+            check_seq,
+            account_id=account_id,
+            mark_price=mark,
+            equity=equity,
+            maintenance_margin=mm,
+            deliver_at=now + delay,
+        )
+        handler = self.margin_call_handlers.get(account_id)
+        if handler is not None:
+            event = PhasedTimeout(self._env, delay, Phase.AGENT, (account_id, seq))
+            event.callbacks.append(lambda e, h=handler: h(e.env.now, e._value[0], e._value[1]))
+
+    def liquidation_finished(self, now: int, account_id: int, cause: int) -> None:
+        """Called by the liquidation engine when it is done with an account."""
+        self.in_liquidation.discard(account_id)
+        self._reindex(now, self.ledger.accounts[account_id], cause)
+
+    # -- sweep mode ----------------------------------------------------------------------------
+    def _sweep(self, _event) -> None:
+        env = self._env
+        event = PhasedTimeout(env, self._config.sweep_interval, Phase.MARGIN)
+        event.callbacks.append(self._sweep)
+        mark = self._mark.price
+        if mark is None:
+            return
+        now = env.now
+        for account_id in sorted(self.ledger.accounts):
+            account = self.ledger.accounts[account_id]
+            if (
+                not account.size_lots
+                or account_id in self.in_liquidation
+                or account_id in self.pending
+            ):
+                continue
+            self._check(now, account_id, mark, mark, now, None)
