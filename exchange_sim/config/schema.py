@@ -66,7 +66,7 @@ class InstrumentConfig:
 @attrs.frozen(kw_only=True)
 class LogConfig:
     buffer_lines: int = attrs.field(
-        default=8192, metadata={"min": 1, "help": "event lines buffered before each write"}
+        default=1024, metadata={"min": 1, "help": "event lines buffered before each write"}
     )
 
 

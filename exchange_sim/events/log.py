@@ -52,7 +52,7 @@ class EventLog:
     )
 
     def __init__(
-        self, sink: BinaryIO, chain: list[Processor] | None = None, buffer_lines: int = 8192
+        self, sink: BinaryIO, chain: list[Processor] | None = None, buffer_lines: int = 1024
     ) -> None:
         self._sink = sink
         self._chain = chain if chain is not None else build_chain()
