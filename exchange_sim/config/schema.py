@@ -21,10 +21,12 @@ from exchange_sim.config.loader import dump_section, load_section
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.core.units import Scale
 from exchange_sim.funding.scheduler import FundingConfig
+from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.pricing.index import IndexConfig
 from exchange_sim.risk.config import RiskConfig
 from exchange_sim.venue.mark_service import MarkConfig
+from exchange_sim.venues.presets import PRESET_NAMES, apply_preset
 
 ParticipantConfig = (
     MarketMakerConfig | NoiseTraderConfig | LeveragedTraderConfig | BasisArbitrageurConfig
@@ -71,8 +73,21 @@ class LogConfig:
 
 
 @attrs.frozen(kw_only=True)
+class VenueConfig:
+    preset: str = attrs.field(
+        default="custom",
+        metadata={
+            "choices": PRESET_NAMES,
+            "help": "rule set laid under this config (mark, margin, liquidation, ADL, funding); "
+            "custom = none",
+        },
+    )
+
+
+@attrs.frozen(kw_only=True)
 class SimConfig:
     run: RunConfig = attrs.field(factory=RunConfig, metadata={"help": "the run"})
+    venue: VenueConfig = attrs.field(factory=VenueConfig, metadata={"help": "venue preset"})
     instrument: InstrumentConfig = attrs.field(
         factory=InstrumentConfig, metadata={"help": "the perpetual contract's grid"}
     )
@@ -88,6 +103,9 @@ class SimConfig:
     mark: MarkConfig = attrs.field(factory=MarkConfig, metadata={"help": "mark price"})
     risk: RiskConfig = attrs.field(
         factory=RiskConfig, metadata={"help": "margin checks and margin calls"}
+    )
+    liquidation: LiquidationConfig = attrs.field(
+        factory=LiquidationConfig, metadata={"help": "liquidation engine, fund, vault, ADL"}
     )
     funding: FundingConfig = attrs.field(
         factory=FundingConfig, metadata={"help": "funding rate and payments"}
@@ -154,6 +172,7 @@ def apply_override(data: dict, path: list[str], value: Any) -> None:
 def load_data(data: dict, base_dir: str = ".", overrides: tuple[str, ...] = ()) -> LoadedConfig:
     for text in overrides:
         apply_override(data, *parse_override(text))
+    data = apply_preset(data)
     instrument = load_section(InstrumentConfig, data.get("instrument", {}), "instrument", None)
     scale = instrument.scale()
     config = load_section(SimConfig, data, "", scale, InstrumentConfig().scale())

@@ -6,6 +6,7 @@ from exchange_sim.accounts import event_types as account_events
 from exchange_sim.events import run_events
 from exchange_sim.events.types import COMMON_FIELDS, EventType
 from exchange_sim.funding import event_types as funding_events
+from exchange_sim.liquidation import event_types as liquidation_events
 from exchange_sim.matching import event_types as matching_events
 from exchange_sim.pricing import event_types as pricing_events
 from exchange_sim.risk import event_types as risk_events
@@ -17,6 +18,7 @@ _MODULES = (
     account_events,
     risk_events,
     funding_events,
+    liquidation_events,
 )
 
 

@@ -166,6 +166,25 @@ class BinanceMark(_FundingBasis):
         return round_nearest(*median3(p1, p2, p3))
 
 
+class OkxMark(BinanceMark):
+    """OKX, 2020-era text (exchange_mechanics.md §1.4): ``Mark = Index + MA(mid - Index)``.
+
+    Binance's Price 2 on its own, without the median against Price 1 and the last price.
+    """
+
+    __slots__ = ()
+
+    def update(self, now_ns, index_ticks, best_bid, best_ask, last_trade) -> int:
+        if best_bid is not None and best_ask is not None:
+            self._sample(now_ns, best_bid + best_ask - 2 * index_ticks)
+        else:
+            self._sample(now_ns, None)
+        count = len(self._samples)
+        if not count:
+            return index_ticks
+        return round_nearest(2 * count * index_ticks + self._sum, 2 * count)
+
+
 class BitmexMark(_FundingBasis):
     """BitMEX Fair Price Marking, perpetual (exchange_mechanics.md §1.2):
     ``Mark = Index x (1 + FundingRate x TimeUntilFunding / FundingInterval)``."""
@@ -349,6 +368,23 @@ class BinanceMarkConfig:
 
 
 @attrs.frozen(kw_only=True)
+class OkxMarkConfig:
+    KIND: ClassVar[str] = "okx"
+    basis_window: int = attrs.field(
+        default=60 * NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "span of the basis moving average"},
+    )
+    basis_cadence: int = attrs.field(
+        default=NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "time between basis samples"},
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.basis_window % self.basis_cadence:
+            raise ValueError("basis_window must be a whole multiple of basis_cadence")
+
+
+@attrs.frozen(kw_only=True)
 class BitmexMarkConfig:
     KIND: ClassVar[str] = "bitmex"
 
@@ -387,6 +423,7 @@ class LastTradeMarkConfig:
 
 MarkRuleConfig = (
     BinanceMarkConfig
+    | OkxMarkConfig
     | BitmexMarkConfig
     | HyperliquidMarkConfig
     | DydxMarkConfig
@@ -399,6 +436,8 @@ def build_mark_rule(config: MarkRuleConfig) -> MarkRule:
     """A fresh rule (with its own state) for ``config``."""
     if isinstance(config, BinanceMarkConfig):
         return BinanceMark(config.basis_window // config.basis_cadence, config.basis_cadence)
+    if isinstance(config, OkxMarkConfig):
+        return OkxMark(config.basis_window // config.basis_cadence, config.basis_cadence)
     if isinstance(config, BitmexMarkConfig):
         return BitmexMark()
     if isinstance(config, HyperliquidMarkConfig):

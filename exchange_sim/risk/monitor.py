@@ -53,6 +53,7 @@ class RiskMonitor:
         "liquidation_engine",
         "margin_call_handlers",
         "pending",
+        "venue_accounts",
     )
 
     def __init__(
@@ -71,6 +72,7 @@ class RiskMonitor:
         self.called_until: dict[int, int] = {}
         self.margin_call_handlers: dict[int, MarginCallHandler] = {}
         self.liquidation_engine = None
+        self.venue_accounts: set[int] | frozenset[int] = frozenset()
         self.handoffs: list[tuple[int, int, int]] = []
         self.checks = 0
         ledger.change_listeners.append(self.on_account_change)
@@ -97,12 +99,11 @@ class RiskMonitor:
 
     def _verify(self, mark: int, crossed: list[int]) -> None:
         ledger = self.ledger
+        skip = self.pending | self.in_liquidation | set(self.venue_accounts)
         scanned = {
             a.account_id
             for a in ledger.accounts.values()
-            if a.account_id not in self.pending
-            and a.account_id not in self.in_liquidation
-            and ledger.is_liquidatable(a, mark)
+            if a.account_id not in skip and ledger.is_liquidatable(a, mark)
         }
         found = {a for a in crossed if ledger.is_liquidatable(ledger.accounts[a], mark)}
         if scanned != found:
@@ -113,7 +114,11 @@ class RiskMonitor:
 
     def on_account_change(self, now: int, account, seq: int) -> None:
         account_id = account.account_id
-        if account_id in self.pending or account_id in self.in_liquidation:
+        if (
+            account_id in self.pending
+            or account_id in self.in_liquidation
+            or account_id in self.venue_accounts
+        ):
             return
         self._reindex(now, account, seq)
 

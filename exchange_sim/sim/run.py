@@ -13,10 +13,12 @@ from exchange_sim import __version__
 from exchange_sim.accounts.ledger import Ledger
 from exchange_sim.accounts.margin import build_tiers
 from exchange_sim.config.schema import LoadedConfig
+from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.ids import IdSource
 from exchange_sim.core.rng import RngStreams
 from exchange_sim.events.log import EventLog
 from exchange_sim.funding.scheduler import FundingScheduler
+from exchange_sim.liquidation.engine import build_liquidation
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.pricing.index import build_path
 from exchange_sim.pricing.index_process import IndexPublisher
@@ -96,6 +98,14 @@ class Simulation:
         self._starts: list = []
         for participant in config.participants:
             self._starts.extend(add_participant(self, participant))
+        # After the participants, so their account ids do not depend on the liquidation setup.
+        self.liquidation = build_liquidation(
+            env, log, config.liquidation, ledger, engine, self.mark, self.scale, self.ids
+        )
+        self.liquidation.install_order_guard()
+        self.liquidation.risk_monitor = self.risk
+        self.risk.liquidation_engine = self.liquidation
+        self.risk.venue_accounts = self.liquidation.venue_accounts
 
     def sampler(self, model, name: str) -> LatencySampler:
         return LatencySampler(model, self.rng.stream(name))
@@ -121,11 +131,11 @@ class Simulation:
         return self.log.close(config.run.duration)
 
     def money_identity(self) -> tuple[int, int]:
-        """``(held, put_in)``: every minor unit held (accounts at any common price, fees) against
-        deposits minus withdrawals; equal after every event."""
-        ledger = self.ledger
-        held = ledger.money_in_accounts() + ledger.fees_collected + self._funding_residue()
-        return held, ledger.total_deposits - ledger.total_withdrawals
+        """``(held, put_in)``: every minor unit held (accounts at any common price, fees, the
+        insurance fund, the vault's cash, the funding residue, less recorded bad debt) against
+        deposits minus withdrawals plus the fund's seed and the vault's capital; equal after
+        every event (see :mod:`exchange_sim.liquidation.settlement`)."""
+        return self.liquidation.money_identity(self._funding_residue())
 
     def _funding_residue(self) -> int:
         return self.funding.residue_balance if self.funding is not None else 0
@@ -134,6 +144,8 @@ class Simulation:
         """Run-level results for ``summary.json``."""
         book = self.engine.book
         held, put_in = self.money_identity()
+        if held != put_in:
+            raise SimulationError(f"money not conserved: held {held}, put in {put_in}")
         longs, shorts = self.ledger.open_interest_lots()
         return {
             "final_index_price_ticks": self.index.price,
@@ -151,4 +163,7 @@ class Simulation:
             "funding_settlements": self.funding.settlements if self.funding is not None else 0,
             "margin_checks": self.risk.checks,
             "liquidations_triggered": len(self.risk.handoffs),
+            "insurance_fund_minor": self.liquidation.fund.balance,
+            "bad_debt_outstanding_minor": self.liquidation.settlement.bad_debt_outstanding,
+            "vault_cash_minor": self.liquidation.vault.cash if self.liquidation.vault else None,
         }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from exchange_sim.accounts.ledger import FeeSchedule
 from exchange_sim.liquidation.config import LiquidationConfig
-
 from tests.scenario.liquidation_harness import S, Venue
 
 WHALE = 50
@@ -44,6 +43,7 @@ def test_small_fund_runs_out_and_adl_hits_the_whale():
     it; once it cannot absorb a takeover, ADL closes the rest against the profitable whale."""
     venue = _crash(100)
     assert venue.identity_checks > 0
+    venue.assert_events_valid()
     first = venue.events("liquidation_started")[0]
     # Wallet 1,000: equity at 960 is 200 >= MM 192; at 950 it is 0 < 190.
     assert (first["ts"], first["account_id"]) == (5 * S, 100)

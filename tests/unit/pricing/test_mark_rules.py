@@ -230,3 +230,13 @@ def test_binance_config_window_must_be_multiple_of_cadence():
     data = {"kind": "binance", "basis_window": "2500ms", "basis_cadence": "1s"}
     with pytest.raises(ConfigError, match="basis_window"):
         load_value(data, MarkRuleConfig, {}, "mark", None)
+
+
+def test_okx_mark_is_index_plus_moving_average_of_basis():
+    """OKX (§1.4): index 1,000 with bid 1,004 / ask 1,006 (basis +5) marks 1,005, ignoring the
+    last trade; the next second with basis +1 averages (5 + 1) / 2 = 3 over index 1,000."""
+    from exchange_sim.pricing.mark import OkxMark
+
+    rule = OkxMark(window_samples=60, cadence_ns=1_000_000_000)
+    assert rule.update(0, 1_000, 1_004, 1_006, 900) == 1_005
+    assert rule.update(1_000_000_000, 1_000, 1_000, 1_002, 1_200) == 1_003

@@ -1,0 +1,198 @@
+"""The loss waterfall (pure core): who takes a position the book could not absorb.
+
+Stages run in the configured order (``LiquidationConfig.waterfall``; exchange_mechanics.md §4-§5).
+What the book cannot absorb goes to the first *position stage* that accepts it:
+
+* ``fund``: the insurance fund takes the rest over at the bankruptcy price and the account's
+  remaining collateral goes to it (Binance §4.1 step 5, BitMEX/Bybit §4.2-§4.3); it declines when
+  ADL is due (``AdlConfig.trigger``: the fund is exhausted or cannot absorb the takeover's loss at
+  the mark, or it fell ``drawdown`` from its peak, §5.1) or its position limit is reached (Binance
+  2020: "by default 100 % the size of the insurance fund");
+* ``vault``: the backstop vault takes it over (Hyperliquid §4.6), within its leverage cap;
+* ``adl``: opposite positions ranked by :class:`AdlRanker` are closed at the bankruptcy price or
+  the mark (§5.2-§5.7), fee-free, and their open orders cancelled (§5.3, §5.4).
+
+A holder that is the *last* position stage accepts regardless: someone must hold the position
+(long and short open interest stay equal). What no stage takes stays with the account
+(``unresolved``: the risk monitor hands it over again). Negative balances and bad debt are
+:mod:`~exchange_sim.liquidation.settlement`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from exchange_sim.core.units import RATE_SCALE
+from exchange_sim.liquidation import planners
+from exchange_sim.liquidation.adl import AdlCandidate, AdlRanker, emit_adl
+from exchange_sim.liquidation.settlement import Settlement, money_identity
+
+__all__ = ["POSITION_STAGES", "Waterfall", "money_identity"]
+
+POSITION_STAGES = ("fund", "vault", "adl")
+
+
+class Waterfall:
+    """The position stages of one instrument. ``cancel_orders(now, account_id, cause)`` cancels
+    an ADL'd trader's open orders; ``holder_added(holder, seq)`` is told when the fund or vault
+    receives a position (the engine then schedules its unwind)."""
+
+    def __init__(self, settlement: Settlement, money_decimals: int) -> None:
+        self.settlement = settlement
+        self.ledger = settlement.ledger
+        self.log = settlement.log
+        self.m = settlement.m
+        self.config = settlement.config
+        self.stages = settlement.stages
+        self.fund = settlement.fund
+        self.fund_account_id = settlement.fund_account_id
+        self.vault = settlement.vault
+        self.venue_accounts = settlement.venue_accounts
+        self.ranker = AdlRanker(self.config.adl, self.m, money_decimals)
+        self.cancel_orders: Callable[[int, int, int], object] | None = None
+        self.holder_added: Callable[[str, int], None] | None = None
+
+    def escalate(self, now: int, cause: int, account, mark: int) -> tuple[str, int]:
+        """Hand the account's remaining position to the position stages in order. Returns the
+        outcome (``taken_over``, ``deleveraged`` or ``unresolved``) and the last event's seq."""
+        stages = [s for s in self.stages if s in POSITION_STAGES]
+        outcome = "unresolved"
+        for i, stage in enumerate(stages):
+            if not account.size_lots:
+                break
+            last_resort = i == len(stages) - 1
+            if stage == "fund":
+                seq = self._fund_takeover(now, cause, account, mark, last_resort)
+            elif stage == "vault":
+                seq = self._vault_takeover(now, cause, account, mark, last_resort)
+            else:
+                seq = self._adl(now, cause, account, mark)
+            if seq is not None:
+                cause = seq
+                outcome = "deleveraged" if stage == "adl" else "taken_over"
+        return outcome, cause
+
+    def _takeover_price(self, account, mark: int) -> int:
+        price = account.bankruptcy_price
+        return price if price is not None and price >= 1 else mark
+
+    def _transfer_to(
+        self,
+        now: int,
+        cause: int,
+        account,
+        holder: str,
+        holder_id: int,
+        price: int,
+        mark: int,
+        keep_residue: bool,
+    ) -> tuple[int, int]:
+        """Log ``takeover``, move the whole position to ``holder_id`` at ``price`` and the
+        account's leftover collateral out (unless ``keep_residue``). Returns (seq, residue)."""
+        size = account.size_lots
+        side = 1 if size > 0 else -1
+        realised = side * (price * abs(size) * self.m) - side * account.entry_notional
+        if account.isolated:
+            bucket = account.isolated_margin + realised
+            residue = bucket if bucket > 0 else 0
+        else:
+            residue = max(account.wallet + realised, 0)
+        if keep_residue:
+            residue = 0
+        seq = self.log.emit(
+            now,
+            "takeover",
+            cause,
+            account_id=account.account_id,
+            holder=holder,
+            holder_account_id=holder_id,
+            position_lots=size,
+            price_ticks=price,
+            mark_price=mark,
+            collateral=residue,
+        )
+        ledger = self.ledger
+        ledger.transfer_position(now, seq, account, ledger.accounts[holder_id], price, abs(size))
+        if residue:
+            ledger.adjust_collateral(now, account.account_id, -residue, seq)
+        return seq, residue
+
+    def _fund_takeover(self, now: int, cause: int, account, mark: int, force: bool) -> int | None:
+        fund, m = self.fund, self.m
+        size = account.size_lots
+        price = self._takeover_price(account, mark)
+        loss_at_mark = max(0, (price - mark) * size * m)
+        if not force:
+            if self.ranker.triggered(fund, now, loss_at_mark):
+                return None
+            limit = self.config.fund_position_limit
+            held = self.ledger.accounts[self.fund_account_id].size_lots + size
+            if limit and abs(held) * mark * m * RATE_SCALE > fund.balance * limit:
+                return None
+        seq, residue = self._transfer_to(
+            now, cause, account, "insurance_fund", self.fund_account_id, price, mark, False
+        )
+        if residue:
+            fund.deposit(now, residue, seq, "collateral")
+        self.settlement.sweep_fund(now, seq)
+        if self.holder_added is not None:
+            self.holder_added("fund", seq)
+        return seq
+
+    def _vault_takeover(self, now: int, cause: int, account, mark: int, force: bool) -> int | None:
+        vault = self.vault
+        if vault is None:
+            return None
+        size = account.size_lots
+        side = 1 if size > 0 else -1
+        price = planners.vault_takeover_price(
+            side, account.bankruptcy_price, mark, vault.takeover_price_rule, vault.discount_ppb
+        )
+        if not force and not vault.accepts(self.ledger, size, price, mark, self.m):
+            return None
+        keep = vault.takeover_price_rule != "bankruptcy"
+        seq, residue = self._transfer_to(
+            now, cause, account, "vault", vault.account_id, price, mark, keep
+        )
+        vault.receive(residue)
+        vault.takeovers += 1
+        vault.sweep(self.ledger, now, seq, "takeover", account.account_id, size, price, mark)
+        if self.holder_added is not None:
+            self.holder_added("vault", seq)
+        return seq
+
+    def _adl(self, now: int, cause: int, account, mark: int) -> int | None:
+        """Close the remaining position against the ADL queue of the opposite side (§5)."""
+        ledger = self.ledger
+        size = account.size_lots
+        side = 1 if size > 0 else -1
+        price = self.ranker.close_price_ticks(self._takeover_price(account, mark), mark)
+        candidates = [
+            AdlCandidate(
+                a.account_id,
+                a.size_lots,
+                a.entry_notional,
+                mark,
+                a.collateral,
+                ledger.unrealised_pnl(a, mark),
+                ledger.maintenance_margin(a, mark),
+                a.bankruptcy_price or 0,
+                ledger.equity(a, mark),
+            )
+            for a in ledger.accounts.values()
+            if self.settlement.eligible(a, account.account_id) and (a.size_lots > 0) != (size > 0)
+        ]
+        queue = self.ranker.queue(candidates, side)
+        last = None
+        for account_id, lots in self.ranker.allocate(queue, abs(size)):
+            (seq,) = emit_adl(
+                self.log, now, cause, account.account_id, queue, [(account_id, lots)], price
+            )
+            target = ledger.accounts[account_id]
+            ledger.transfer_position(now, seq, account, target, price, lots)
+            if self.cancel_orders is not None:
+                self.cancel_orders(now, account_id, seq)
+            # A losing position closed beyond its own bankruptcy price (a ranking that admits
+            # losers, or a mark close) can leave the deleveraged trader flat and negative.
+            last = self.settlement.cover_negative(now, seq, target, mark)
+        return last

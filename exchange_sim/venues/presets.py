@@ -1,0 +1,194 @@
+"""Venue presets as config data (the same form a TOML file has).
+
+``venue.preset = "binance"`` lays the preset's tables *under* the user's config: every key the
+user writes wins, key by key (tables merge; a ``kind`` change replaces the table). Sources are the
+sections of ``shared/reference/exchange_mechanics.md``; ``docs/mechanics.md`` explains each preset.
+Values the reference does not give are marked *assumption* there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exchange_sim.config.loader import dump_section
+from exchange_sim.funding import config as funding_presets
+
+
+def _funding(rule) -> dict:
+    return {"enabled": True, "rule": dump_section(rule, None)}
+
+
+def _binance() -> dict:
+    return {
+        # §1.1: median(index x funding basis, index + MA(30 one-second basis points), last).
+        "mark": {
+            "rule": {"kind": "binance", "basis_window": "30s", "basis_cadence": "1s"},
+            "cadence": "1s",
+        },
+        # §2.1: leverage brackets with the maintenance-amount recurrence (illustrative BTCUSDT).
+        "margin": {"kind": "brackets", "preset": "binance_btcusdt_illustrative"},
+        # §7: market orders do not trade beyond a band around the mark (5 %, PERCENT_PRICE).
+        "matching": {"price_band_ppb": "0.05"},
+        "liquidation": {
+            # §4.1: one IOC to restore maintenance, then takeover by the fund at bankruptcy.
+            "policy": {"kind": "binance"},
+            "liquidation_fee": "0.003",  # §4.1: 0.3 % on BTCUSDT (2019-2020 FAQ)
+            "waterfall": ["book", "fund", "adl"],
+            "fund_position_limit": "1",  # §5.1: fund position <= 100 % of its balance
+            # §5.3: LeveragePnl ranking, closed at the bankruptcy price of the liquidated order.
+            "adl": {"ranking": "binance", "close_price": "bankruptcy", "trigger": "fund_exhausted"},
+        },
+        "funding": _funding(funding_presets.BINANCE),  # §6.2
+    }
+
+
+def _bitmex() -> dict:
+    return {
+        "mark": {"rule": {"kind": "bitmex"}, "cadence": "1s"},  # §1.2 fair price
+        # §2.2 step risk limits: XBTUSD's 200 XBT base limit and 100 XBT step, restated for a
+        # USDT-settled contract at 10,000 USD/XBT (assumption: the 2020 table is in XBT).
+        "margin": {
+            "kind": "step",
+            "preset": "bitmex_xbtusd_2020",
+            "base_risk_limit": "2000000",
+            "step": "1000000",
+        },
+        "liquidation": {
+            # §4.2: FOK down a risk tier, then takeover with a limit at bankruptcy; no fee: the
+            # lost maintenance margin goes to the fund.
+            "policy": {"kind": "tiered"},
+            "liquidation_fee": "0",
+            "waterfall": ["book", "fund", "adl"],
+            # §5.2: PnL% x effective leverage, bankruptcy price of the initial liquidated order.
+            "adl": {"ranking": "bitmex", "close_price": "bankruptcy", "trigger": "fund_exhausted"},
+        },
+        "funding": _funding(funding_presets.BITMEX),  # §6.3
+    }
+
+
+def _bybit() -> dict:
+    return {
+        # §1.3: median(price 1, index + MA(5-minute basis, every second), last traded price).
+        "mark": {
+            "rule": {"kind": "binance", "basis_window": "5min", "basis_cadence": "1s"},
+            "cadence": "1s",
+        },
+        # §2.3: tiers with an MM deduction, modelled with the bracket recurrence (assumption:
+        # the illustrative table stands in for Bybit's own risk-limit table).
+        "margin": {"kind": "brackets", "preset": "binance_btcusdt_illustrative"},
+        "liquidation": {
+            "policy": {"kind": "tiered"},  # §4.3
+            "liquidation_fee": "0",
+            "waterfall": ["book", "fund", "adl"],
+            "adl": {"ranking": "bitmex", "close_price": "bankruptcy", "trigger": "fund_exhausted"},
+        },
+        "funding": _funding(funding_presets.BYBIT),  # §6.4
+    }
+
+
+def _okx() -> dict:
+    return {
+        "mark": {
+            "rule": {"kind": "okx", "basis_window": "60s", "basis_cadence": "1s"},
+            "cadence": "1s",
+        },  # §1.4 (window: assumption)
+        "margin": {"kind": "brackets", "preset": "binance_btcusdt_illustrative"},  # assumption
+        "liquidation": {
+            "policy": {"kind": "tiered"},  # §4.4: partial down to tier 1, then full at bankruptcy
+            "liquidation_fee": "0.0005",  # assumption: a clearance fee to the fund (§4.4)
+            "waterfall": ["book", "fund", "adl"],
+            # §5.5: leverage PnL% ranking, closed at the mark; §5.1: 30 % drawdown in 8 h.
+            "adl": {
+                "ranking": "bitmex",
+                "close_price": "mark",
+                "trigger": "fund_drawdown",
+                "drawdown_ppb": "0.3",
+                "drawdown_window": "8h",
+            },
+        },
+        "funding": _funding(funding_presets.OKX),  # §6.5
+    }
+
+
+def _dydx() -> dict:
+    return {
+        "mark": {"rule": {"kind": "dydx"}, "cadence": "1s"},  # §1.5 oracle price
+        # §2.5 large-cap tier: IMF 5 % (20x), MMF 3 %.
+        "margin": {
+            "kind": "brackets",
+            "brackets": [
+                {
+                    "notional_floor": "0",
+                    "notional_cap": "1000000000000",
+                    "max_leverage": 20,
+                    "maintenance_rate": "0.03",
+                    "maintenance_amount": "0",
+                }
+            ],
+        },
+        "liquidation": {
+            "policy": {"kind": "dydx"},  # §4.5 with mainnet genesis parameters
+            "liquidation_fee": "0",
+            "waterfall": ["book", "fund", "adl"],
+            # §5.6: deleveraging at the bankruptcy price; the code iterates counterparties from a
+            # pseudo-random start rather than ranking them: modelled as pro rata (assumption).
+            "adl": {
+                "ranking": "pro_rata",
+                "close_price": "bankruptcy",
+                "trigger": "fund_exhausted",
+            },
+        },
+        "funding": _funding(funding_presets.DYDX),  # §6.6
+    }
+
+
+def _hyperliquid() -> dict:
+    return {
+        "mark": {"rule": {"kind": "hyperliquid"}, "cadence": "3s"},  # §1.6, oracle every ~3 s
+        "margin": {"kind": "deduction", "preset": "hyperliquid_btc"},  # §2.6
+        "liquidation": {
+            # §4.6: market orders, 20 % slices above 100k, 30 s cooldown, then the backstop vault
+            # below 2/3 MM; no conventional insurance fund (§5.7): book -> vault -> ADL.
+            "policy": {"kind": "hyperliquid"},
+            "liquidation_fee": "0",
+            "waterfall": ["book", "vault", "adl"],
+            "insurance_fund": {"initial_balance": "0"},
+            "adl": {"ranking": "hyperliquid", "close_price": "mark", "trigger": "fund_exhausted"},
+        },
+        "funding": _funding(funding_presets.HYPERLIQUID),  # §6.7
+    }
+
+
+PRESETS = {
+    "binance": _binance,
+    "bitmex": _bitmex,
+    "bybit": _bybit,
+    "okx": _okx,
+    "dydx": _dydx,
+    "hyperliquid": _hyperliquid,
+}
+PRESET_NAMES = ("custom", *PRESETS)
+
+
+def merge_under(base: dict, top: dict) -> dict:
+    """``top`` laid over ``base`` key by key; a table with another ``kind`` replaces it whole."""
+    out: dict[str, Any] = dict(base)
+    for key, value in top.items():
+        below = out.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            if "kind" in value and value.get("kind") != below.get("kind"):
+                out[key] = value
+            else:
+                out[key] = merge_under(below, value)
+        else:
+            out[key] = value
+    return out
+
+
+def apply_preset(data: dict) -> dict:
+    """The user's config data with its venue preset's tables laid under it."""
+    venue = data.get("venue")
+    name = venue.get("preset", "custom") if isinstance(venue, dict) else "custom"
+    if name not in PRESETS:
+        return data
+    return merge_under(PRESETS[name](), data)
