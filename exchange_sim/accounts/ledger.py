@@ -32,7 +32,7 @@ from collections.abc import Callable
 import attrs
 
 from exchange_sim.accounts.liquidation_price import bankruptcy_price
-from exchange_sim.accounts.triggers import trigger_price
+from exchange_sim.accounts.triggers import step_up_price, trigger_price
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
@@ -58,6 +58,7 @@ class Account:
     liquidation_price: int | None = None
     margin_call_price: int | None = None
     bankruptcy_price: int | None = None
+    tier_step_price: int | None = None
 
     @property
     def signed_entry_notional(self) -> int:
@@ -160,7 +161,7 @@ class Ledger:
             wallet=account.wallet,
             isolated_margin=account.isolated_margin,
         )
-        self._changed(now, account, seq)
+        self.refresh(now, account, seq)
         return seq
 
     def withdraw(self, now: int, account_id: int, amount: int, cause: int | None) -> int:
@@ -183,7 +184,7 @@ class Ledger:
         seq = self._emit(
             now, "withdrawal", cause, account_id=account_id, amount=amount, wallet=account.wallet
         )
-        self._changed(now, account, seq)
+        self.refresh(now, account, seq)
         return seq
 
     def adjust_collateral(self, now: int, account_id: int, amount: int, cause: int) -> None:
@@ -270,6 +271,15 @@ class Ledger:
         lots = max(buys - (-size if size < 0 else 0), sells - (size if size > 0 else 0), 0)
         return self.tiers.initial_margin(price * lots * self._mptl, account.leverage) if lots else 0
 
+    def reduce_only_capacity(self, order) -> int:
+        """Engine hook: lots a resting reduce-only ``order`` may still fill (what it closes)."""
+        account = self.accounts.get(order.account_id)
+        if account is None:
+            return 0
+        size = account.size_lots
+        held = size if order.side < 0 else -size
+        return held if held > 0 else 0
+
     def pre_trade_check(self, now: int, order) -> str | None:
         """Engine hook: reduce-only and initial-margin checks on order entry."""
         if order.tag in NO_CHECK_TAGS:
@@ -287,11 +297,14 @@ class Ledger:
             price = order.price_ticks
         if price is None:
             return None
+        # What the order can cost at worst while it may fill now: a buy at min(limit, mark), a
+        # sell at max(limit, mark) (Bybit's min(limit, best ask) / max(limit, best bid), §2.3,
+        # with the mark for the touch); a market order at the mark.
         reference = order.price_ticks if order.price_ticks is not None else price
         if order.side > 0:
-            reference = max(reference, price)
-        else:
             reference = min(reference, price)
+        else:
+            reference = max(reference, price)
         buys, sells = self._open_lots(account.account_id)
         if order.side > 0:
             buys += order.size_lots
@@ -304,6 +317,9 @@ class Ledger:
             return None
         mptl = self._mptl
         need = self.tiers.initial_margin(reference * lots * mptl, account.leverage)
+        taker_fee = self.fees.taker_fee_ppb
+        if taker_fee > 0:  # the fee to open must be there too (Bybit reserves it, §2.3)
+            need += div_round(reference * order.size_lots * mptl * taker_fee, RATE_SCALE, UP)
         if account.isolated:
             have = account.wallet
         else:
@@ -412,6 +428,7 @@ class Ledger:
         size = account.size_lots
         if size == 0:
             account.liquidation_price = account.margin_call_price = account.bankruptcy_price = None
+            account.tier_step_price = None
             return
         side = 1 if size > 0 else -1
         lots = size if size > 0 else -size
@@ -430,6 +447,9 @@ class Ledger:
         account.liquidation_price = trigger_price(self.tiers, factor_ppb=RATE_SCALE, **common)
         account.margin_call_price = trigger_price(
             self.tiers, factor_ppb=self.margin_call_factor_ppb, **common
+        )
+        account.tier_step_price = (
+            step_up_price(self.tiers, lots * self._mptl, current) if side > 0 else None
         )
         account.bankruptcy_price = bankruptcy_price(
             side, lots, account.entry_notional, account.collateral, self._mptl

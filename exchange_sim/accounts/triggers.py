@@ -82,3 +82,17 @@ def trigger_price(
             return price
         tier = reached
     return price
+
+
+def step_up_price(tiers, qm: int, current_price: int) -> int | None:
+    """For a step risk limit: the lowest price (ticks) at which a position of ``qm`` money per
+    tick enters the next step above its tier at ``current_price``; ``None`` for other tier
+    models (their MM is continuous, so a long can only become liquidatable on a fall).
+
+    A long's MM jumps up when a *rising* price carries its notional across a step, so the risk
+    monitor re-checks it there (BitMEX §2.2: the whole position takes the stepped rate)."""
+    if not isinstance(tiers, StepRiskLimit) or qm <= 0:
+        return None
+    tier = tiers.tier_index(current_price * qm)
+    boundary = tiers.base_risk_limit + tier * tiers.step
+    return -((-boundary) // qm)

@@ -32,6 +32,9 @@ Hooks (attributes, ``None``/empty by default, called synchronously; they must no
 the engine, which raises :class:`SimulationError` on re-entry):
 
 * ``reference_price() -> int | None`` (ticks): the band reference; ``None`` disables the band.
+* ``reduce_only_capacity(order) -> int``: lots a resting reduce-only order may still fill (the
+  position it closes); at a fill the order is capped to it, or cancelled (reason
+  ``reduce_only``) when it is 0.
 * ``pre_trade_check(now, order) -> str | None``: a string rejects the order with that reason. Also
   called on an amend that loses priority, with a copy of the order carrying the new price/size.
 * ``trade_listeners``: ``listener(now, trade_seq, maker, taker, price_ticks, size_lots)`` after
@@ -85,6 +88,7 @@ class MatchingEngine(AmendCommands):
         "log",
         "order_listeners",
         "pre_trade_check",
+        "reduce_only_capacity",
         "reference_price",
         "trade_listeners",
     )
@@ -101,6 +105,7 @@ class MatchingEngine(AmendCommands):
         self.book = Book()
         self.reference_price: Callable[[], int | None] | None = None
         self.pre_trade_check: Callable[[int, Order], str | None] | None = None
+        self.reduce_only_capacity: Callable[[Order], int] | None = None
         self.trade_listeners: list[Callable] = []
         self.order_listeners: list[Callable] = []
         self._next_trade_id = ids_next_trade or itertools.count(1).__next__
@@ -315,6 +320,16 @@ class MatchingEngine(AmendCommands):
                     self._end_taker(now, taker, cause, "order_cancelled", "self_trade", "cancelled")
                     return True
                 size = maker.remaining_lots
+                if maker.reduce_only and self.reduce_only_capacity is not None:
+                    # A resting reduce-only order may only close what the position still holds
+                    # (it may have shrunk since the order was accepted): cap it, or cancel it.
+                    capacity = self.reduce_only_capacity(maker)
+                    if capacity <= 0:
+                        self._cancel_resting(now, maker, "reduce_only", cause)
+                        maker = nxt
+                        continue
+                    if size > capacity:
+                        size = capacity
                 if size > remaining:
                     size = remaining
                 maker_id = maker.order_id
@@ -352,6 +367,12 @@ class MatchingEngine(AmendCommands):
                 if maker_left == 0:
                     for listener in order_listeners:
                         listener(now, seq, maker, "filled")
+                elif (
+                    maker.reduce_only
+                    and self.reduce_only_capacity is not None
+                    and self.reduce_only_capacity(maker) <= 0
+                ):  # the position it reduced is gone: its remainder can only open one
+                    self._cancel_resting(now, maker, "reduce_only", seq)
                 if not remaining:
                     break
                 maker = nxt

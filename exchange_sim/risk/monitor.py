@@ -29,7 +29,7 @@ from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.rounding import UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.risk.config import RiskConfig
-from exchange_sim.risk.trigger_index import LIQUIDATION, MARGIN_CALL, TriggerIndex
+from exchange_sim.risk.trigger_index import LIQUIDATION, MARGIN_CALL, TIER_STEP, TriggerIndex
 from exchange_sim.sim.kernel import Phase, PhasedTimeout
 
 MarginCallHandler = Callable[[int, int, int], None]
@@ -87,11 +87,10 @@ class RiskMonitor:
     # -- index mode ----------------------------------------------------------------------------
     def on_mark(self, now: int, mark: int, seq: int) -> None:
         index = self.index
-        crossed = index.pop_crossed(mark, LIQUIDATION)
-        for account_id in index.pop_crossed(mark, MARGIN_CALL):
-            if account_id not in crossed:
-                crossed.append(account_id)
-        crossed.sort()
+        crossed = set(index.pop_crossed(mark, LIQUIDATION))
+        crossed.update(index.pop_crossed(mark, MARGIN_CALL))
+        crossed.update(index.pop_crossed(mark, TIER_STEP))
+        crossed = sorted(crossed)
         if self._config.verify_with_sweep:
             self._verify(mark, crossed)
         for account_id in crossed:
@@ -146,6 +145,8 @@ class RiskMonitor:
         index.set(account_id, LIQUIDATION, side, account.liquidation_price)
         if not self._cooling(account_id, now):
             index.set(account_id, MARGIN_CALL, side, account.margin_call_price)
+        if account.tier_step_price is not None:
+            index.set(account_id, TIER_STEP, -1, account.tier_step_price - 1)
 
     def _cooling(self, account_id: int, now: int) -> bool:
         """Whether a margin call to the account is still within its cooldown."""
@@ -214,6 +215,12 @@ class RiskMonitor:
             return
         if outcome == "margin_call":
             self._margin_call(now, account_id, mark, equity, mm, seq)
+        current = self._mark.price
+        if current is not None and current != mark and ledger.is_liquidatable(account, current):
+            # Checked at the trigger-time mark, but the mark has moved on past the line since:
+            # check again now at the current mark rather than wait for the next mark change.
+            self._schedule_check(now, account_id, current, seq)
+            return
         # Re-arm without an immediate re-check: the check just ran (with the trigger-time mark
         # the current mark may already be past the trigger; the next mark update decides).
         self._reindex(now, account, seq, after_check=True)

@@ -17,15 +17,18 @@ from sortedcontainers import SortedList
 
 LIQUIDATION = 0
 MARGIN_CALL = 1
-KINDS = (LIQUIDATION, MARGIN_CALL)
+TIER_STEP = 2
+"""A long under a step risk limit whose maintenance rate jumps when a *rising* price carries its
+notional into the next step: indexed like a short (crossed when ``mark > price``)."""
+KINDS = (LIQUIDATION, MARGIN_CALL, TIER_STEP)
 
 
 class TriggerIndex:
     __slots__ = ("_due", "_entries", "_longs", "_shorts")
 
     def __init__(self) -> None:
-        self._longs = (SortedList(), SortedList())
-        self._shorts = (SortedList(), SortedList())
+        self._longs = tuple(SortedList() for _ in KINDS)
+        self._shorts = tuple(SortedList() for _ in KINDS)
         self._entries: dict[tuple[int, int], tuple[int, int | None]] = {}
         self._due: list[tuple[int, int]] = []
 

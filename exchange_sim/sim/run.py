@@ -64,6 +64,7 @@ class Simulation:
             config.risk.margin_call_ratio,
         )
         engine.pre_trade_check = ledger.pre_trade_check
+        engine.reduce_only_capacity = ledger.reduce_only_capacity
         engine.trade_listeners.append(ledger.on_trade)
         ledger.open_orders = engine.book.open_orders
         self.gateway = Gateway(env, engine)

@@ -174,3 +174,69 @@ def test_money_in_accounts_is_conserved_by_a_trade():
     ledger.apply_fill(0, 0, a, BUY, 123, 7, 0)
     ledger.apply_fill(0, 0, b, SELL, 123, 7, 0)
     assert ledger.money_in_accounts() == before == 2_000
+
+
+def test_deposit_and_withdrawal_move_the_liquidation_price():
+    """A top-up lowers a long's liquidation price and a withdrawal raises it at once."""
+    ledger = _ledger(mark=10_000)
+    a = ledger.open_account(1, leverage=50)
+    ledger.deposit(0, 1, 40_000, None)
+    ledger.apply_fill(0, 0, a, BUY, 10_000, 100, 0)
+    assert a.liquidation_price == 9_697  # ceil(960,000 / 99)
+    ledger.withdraw(1, 1, 20_000, None)
+    assert a.liquidation_price == 9_899  # ceil(980,000 / 99)
+    ledger.deposit(2, 1, 20_000, None)
+    assert a.liquidation_price == 9_697
+
+
+def test_far_sell_limit_is_margined_at_the_mark():
+    """A sell limited at 1 tick can fill at the bids: it is margined at max(limit, mark)."""
+    ledger = _ledger(mark=100)
+    ledger.open_account(1, leverage=10)
+    ledger.deposit(0, 1, 1_000, None)
+    # 500 lots at the mark of 100 need 5,000 of initial margin, not 50 at the limit of 1.
+    assert ledger.pre_trade_check(0, Order(1, 1, SELL, 1, 500)) == "insufficient_margin"
+
+
+def test_far_buy_limit_below_the_mark_is_margined_at_its_limit():
+    """A buy limited far below the mark can only fill at its limit: margined at min(limit, mark)."""
+    ledger = _ledger(mark=100)
+    ledger.open_account(1, leverage=10)
+    ledger.deposit(0, 1, 1_000, None)
+    assert ledger.pre_trade_check(0, Order(1, 1, BUY, 50, 200)) is None  # IM 1,000 at 50
+
+
+def test_opening_fee_must_be_covered_too():
+    """With a 5 bp taker fee, an order whose IM fits the wallet but IM + fee does not is refused."""
+    ledger = _ledger(fees=FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=500_000), mark=100)
+    ledger.open_account(1, isolated=True, leverage=10)
+    ledger.deposit(0, 1, 1_000, None)
+    # 100 lots at 100: IM 1,000 plus fee ceil(10,000 x 0.0005) = 5 > 1,000.
+    assert ledger.pre_trade_check(0, Order(1, 1, BUY, 100, 100)) == "insufficient_margin"
+    assert ledger.pre_trade_check(0, Order(2, 1, BUY, 100, 99)) is None
+
+
+def test_resting_reduce_only_orders_never_open_a_position():
+    """Two resting reduce-only sells of 10 against a long of 10: the first fills, the second is
+    cancelled when the position it would reduce is gone (reduce-only enforced at fill time)."""
+    from exchange_sim.matching.config import MatchingConfig
+    from exchange_sim.matching.engine import MatchingEngine
+
+    ledger = _ledger(mark=100)
+    engine = MatchingEngine(ledger._emit.__self__, MatchingConfig())
+    engine.pre_trade_check = ledger.pre_trade_check
+    engine.reduce_only_capacity = ledger.reduce_only_capacity
+    engine.trade_listeners.append(ledger.on_trade)
+    ledger.open_orders = engine.book.open_orders
+    a = ledger.open_account(1, leverage=10)
+    ledger.open_account(2, leverage=10)
+    ledger.deposit(0, 1, 10_000, None)
+    ledger.deposit(0, 2, 10_000, None)
+    ledger.apply_fill(0, 0, a, BUY, 100, 10, 0)
+    ledger.apply_fill(0, 0, ledger.accounts[2], SELL, 100, 10, 0)
+    engine.submit(1, Order(1, 1, SELL, 101, 10, reduce_only=True), None)
+    engine.submit(1, Order(2, 1, SELL, 102, 10, reduce_only=True), None)
+    engine.submit(2, Order(3, 2, BUY, 102, 20), None)
+    assert a.size_lots == 0
+    log = ledger._emit.__self__
+    assert [e["reason"] for e in log.of_type("order_cancelled")] == ["reduce_only"]

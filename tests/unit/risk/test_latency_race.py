@@ -106,3 +106,56 @@ def test_margin_call_is_repeated_once_per_cooldown_while_under_the_level():
     venue.mark.schedule(points)
     venue.env.run(until=30_000 * MS)
     assert [c["ts"] for c in venue.events("margin_call")] == [100 * MS, 10_100 * MS, 20_100 * MS]
+
+
+def test_withdrawal_moves_the_trigger_so_the_account_is_caught_on_time():
+    """After a withdrawal raises the liquidation price, the index catches the account at the
+    new price (9,898), not at the stale one from before the withdrawal."""
+    venue = Venue()
+    venue.long(1, 100, 10_000, 40_000)
+    venue.env.call_at(1, 70, lambda _e: venue.ledger.withdraw(1, 1, 20_000, None))
+    venue.falling(10_000, 1, 10 * MS, 400, 9_600)
+    venue.env.run()
+    (triggered,) = venue.events("liquidation_triggered")
+    assert triggered["mark_price"] == 9_898
+
+
+def test_trigger_time_check_rechecks_when_the_mark_has_moved_past_the_line():
+    """A trigger-time check that finds only a margin call schedules another check (one more check
+    latency) when the current mark already liquidates the account, though the mark stays flat."""
+    venue = Venue(check_latency_ns=500 * MS, check_price="trigger_time")
+    venue.long(1, 100, 10_000, 20_000)
+    venue.mark.schedule([(0, 10_000), (100 * MS, 9_940), (200 * MS, 9_000)])
+    venue.env.run(until=10_000 * MS)
+    (triggered,) = venue.events("liquidation_triggered")
+    # Crossed at 100 ms (call level), checked at 600 ms at 9,940 (margin call), re-checked at
+    # 1,100 ms at the current 9,000.
+    assert (triggered["ts"], triggered["mark_price"]) == (1_100 * MS, 9_000)
+
+
+def test_step_tier_long_is_caught_when_a_rise_lifts_its_maintenance_rate():
+    """BitMEX step limits: a long whose notional rises across a step takes the higher rate on the
+    whole position; the monitor checks it there and liquidates it on the way *up*."""
+    from exchange_sim.accounts.ledger import FeeSchedule, Ledger
+    from exchange_sim.accounts.margin import StepRiskLimit
+    from exchange_sim.risk.config import RiskConfig
+    from exchange_sim.risk.monitor import RiskMonitor
+    from tests.unit.risk.harness import sampler
+
+    venue = Venue()
+    # Base limit 1,000,000 (m = 1), step 500,000, MM 1 % then 2 %. Long 100 at 9,900 with a wallet
+    # of 9,950: safe at 9,900 (equity 9,950 >= MM 9,900); at 10,000 the notional is 1,000,000,
+    # the rate 2 %: equity 19,950 < MM 20,000.
+    tiers = StepRiskLimit.build(1_000_000, 500_000, 10_000_000, 20_000_000)
+    venue.ledger = Ledger(venue.log, 1, tiers, FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0))
+    venue.ledger.mark_price = lambda: venue.mark.price
+    venue.mark.listeners.clear()
+    venue.risk = RiskMonitor(
+        venue.env, venue.log, RiskConfig(), venue.ledger, venue.mark, sampler(0), sampler(0)
+    )
+    account = venue.long(1, 100, 9_900, 9_950)
+    assert account.tier_step_price == 10_000
+    venue.mark.schedule([(0, 9_900), (100 * MS, 9_950), (200 * MS, 10_000)])
+    venue.env.run()
+    (triggered,) = venue.events("liquidation_triggered")
+    assert (triggered["ts"], triggered["mark_price"]) == (200 * MS, 10_000)
