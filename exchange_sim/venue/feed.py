@@ -1,40 +1,157 @@
-"""The market-data feed: top of book and last trade, published to subscribers with latency.
+"""The market-data feed: top of book, depth and trades, published to subscribers with latency.
 
-Book changes within one instant are coalesced: the first change schedules one snapshot in the
-``FEED`` phase of that instant (after all of the instant's matching), and each subscriber receives
-it after its own feed latency, in the ``AGENT`` phase. A snapshot is an immutable tuple
-``(ts_exchange, best_bid, bid_lots, best_ask, ask_lots, last_trade_price)`` (ticks and lots; a
-missing side is ``None``), so a subscriber can compare the exchange time with its receive time.
-Feed deliveries are views, not state changes, so they are not logged.
+Book changes within one instant are coalesced: the first change schedules one publication in the
+``FEED`` phase of that instant (after all of the instant's matching), and each subscriber whose
+view changed receives one message after its own feed latency, in the ``AGENT`` phase. Every
+message carries the exchange timestamp ``ts_exchange`` so a subscriber can compare it with its
+receive time. Feed deliveries are views, not state changes, so they are not logged.
+
+What a subscriber receives depends on the channels it chose in :meth:`MarketDataFeed.subscribe`:
+
+* **Top of book only** (``depth_levels=0, trades=False``, the default and the original API): a
+  plain tuple ``(ts_exchange, best_bid, bid_lots, best_ask, ask_lots, last_trade_price)`` (ticks
+  and lots; a missing side is ``None``), sent when any of its last five fields changed.
+* **Depth and/or trades**: a :class:`FeedUpdate` (a named tuple, so immutable)
+  ``(ts_exchange, bids, asks, last_trade_price, trades)``. ``bids`` / ``asks`` are the best
+  ``depth_levels`` levels per side, best first, as tuples of ``(price_ticks, lots)`` (empty
+  tuples without the depth channel). ``trades`` is every trade printed in the instant, in print
+  order, as :data:`Trade` tuples ``(ts_exchange, trade_seq, price_ticks, size_lots,
+  aggressor_side)`` (empty without the trade channel or when nothing traded), so a sweep of 50
+  fills is one message. The message is sent when the visible depth or the last trade price
+  changed (depth channel) or when the instant printed trades (trade channel).
+
+Cost: per instant with a book change the feed reads the book once per side (to the deepest level
+any subscriber asked for) and compares one view per distinct ``(depth_levels, trades)`` channel
+group, then schedules one delivery per subscriber whose view changed; a trade costs one small
+tuple only while some subscriber has the trade channel. Subscribers sharing a channel group share
+the last-sent view (a depth view starts as an empty book with no trade yet), so, like the original
+feed, a late subscriber first hears at the next change its group sees.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from exchange_sim.matching.engine import MatchingEngine
+from exchange_sim.matching.orders import BUY, SELL
 from exchange_sim.sim.kernel import Phase, PhasedEnvironment, PhasedTimeout
 from exchange_sim.sim.latency import LatencySampler
 
 Snapshot = tuple
-SnapshotHandler = Callable[[int, Snapshot], None]
+"""``(ts_exchange, best_bid, bid_lots, best_ask, ask_lots, last_trade_price)``."""
+Trade = tuple
+"""``(ts_exchange, trade_seq, price_ticks, size_lots, aggressor_side)``; side BUY=1 / SELL=-1."""
+SnapshotHandler = Callable[[int, object], None]
+
+
+class FeedUpdate(NamedTuple):
+    """One instant's view for a depth/trade subscriber (see the module docstring)."""
+
+    ts_exchange: int
+    """Exchange time (ns) of the instant the view was taken in."""
+    bids: tuple[tuple[int, int], ...]
+    """Best bid levels ``(price_ticks, lots)``, best first; ``()`` without the depth channel."""
+    asks: tuple[tuple[int, int], ...]
+    """Best ask levels ``(price_ticks, lots)``, best first; ``()`` without the depth channel."""
+    last_trade_price: int | None
+    """Price (ticks) of the latest trade ever printed, ``None`` before the first."""
+    trades: tuple[Trade, ...]
+    """The instant's trades in print order; ``()`` without the trade channel or trades."""
+
+
+class Subscription:
+    """One subscriber: its handler, feed latency and channels (returned by ``subscribe``)."""
+
+    __slots__ = ("_group", "depth_levels", "handler", "latency", "trades")
+
+    def __init__(
+        self, handler: SnapshotHandler, latency: LatencySampler, depth_levels: int, trades: bool
+    ) -> None:
+        self.handler = handler
+        self.latency = latency
+        self.depth_levels = depth_levels
+        self.trades = trades
+        self._group: _ChannelGroup | None = None
+
+
+class _ChannelGroup:
+    """Subscribers with the same channels see the same view: its last-sent value and this one."""
+
+    __slots__ = ("depth_levels", "last_view", "message", "trades")
+
+    def __init__(self, depth_levels: int, trades: bool) -> None:
+        self.depth_levels = depth_levels
+        self.trades = trades
+        self.last_view: tuple = ((), (), None)  # an empty book before any trade
+        self.message: object = None  # the instant's message, None when the view did not change
 
 
 class MarketDataFeed:
-    __slots__ = ("_book", "_env", "_scheduled", "_subscribers", "last_trade_price", "snapshot")
+    __slots__ = (
+        "_book",
+        "_env",
+        "_extended_groups",
+        "_groups",
+        "_max_depth",
+        "_pending_trades",
+        "_scheduled",
+        "_subscribers",
+        "_top_group",
+        "_trade_subscribers",
+        "last_trade_price",
+        "snapshot",
+    )
 
     def __init__(self, env: PhasedEnvironment, engine: MatchingEngine) -> None:
         self._env = env
         self._book = engine.book
-        self._subscribers: list[tuple[SnapshotHandler, LatencySampler]] = []
+        self._subscribers: list[Subscription] = []
+        self._groups: dict[tuple[int, bool], _ChannelGroup] = {}
+        self._top_group: _ChannelGroup | None = None
+        self._extended_groups: list[_ChannelGroup] = []
+        self._max_depth = 0
+        self._trade_subscribers = 0
+        self._pending_trades: list[Trade] = []
         self._scheduled = False
         self.last_trade_price: int | None = None
         self.snapshot: Snapshot | None = None
+        """The latest top-of-book snapshot that differed from its predecessor."""
         engine.order_listeners.append(self._on_order_event)
         engine.trade_listeners.append(self._on_trade)
 
-    def subscribe(self, handler: SnapshotHandler, latency: LatencySampler) -> None:
-        self._subscribers.append((handler, latency))
+    def subscribe(
+        self,
+        handler: SnapshotHandler,
+        latency: LatencySampler,
+        depth_levels: int = 0,
+        trades: bool = False,
+    ) -> Subscription:
+        """Deliver ``handler(receive_ns, message)`` after ``latency`` on every change it can see.
+
+        ``depth_levels`` (levels per side, >= 0) turns on the depth channel and ``trades`` the
+        trade channel; with neither the message is the original top-of-book tuple, otherwise a
+        :class:`FeedUpdate` (module docstring).
+        """
+        if depth_levels < 0:
+            raise ValueError(f"depth_levels must be >= 0, got {depth_levels}")
+        trades = bool(trades)
+        sub = Subscription(handler, latency, depth_levels, trades)
+        key = (depth_levels, trades)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _ChannelGroup(depth_levels, trades)
+            if key == (0, False):
+                self._top_group = group
+            else:
+                self._extended_groups.append(group)
+        sub._group = group
+        if depth_levels > self._max_depth:
+            self._max_depth = depth_levels
+        if trades:
+            self._trade_subscribers += 1
+        self._subscribers.append(sub)
+        return sub
 
     def _on_order_event(self, now, seq, order, status) -> None:
         if not self._scheduled:
@@ -42,6 +159,8 @@ class MarketDataFeed:
 
     def _on_trade(self, now, seq, maker, taker, price, size) -> None:
         self.last_trade_price = price
+        if self._trade_subscribers:
+            self._pending_trades.append((now, seq, price, size, taker.side))
         if not self._scheduled:
             self._schedule()
 
@@ -52,16 +171,59 @@ class MarketDataFeed:
 
     def _publish(self, _event) -> None:
         self._scheduled = False
-        book = self._book
-        bids = book.depth(1, 1)
-        asks = book.depth(-1, 1)
-        bid, bid_lots = bids[0] if bids else (None, None)
-        ask, ask_lots = asks[0] if asks else (None, None)
-        snapshot = (self._env.now, bid, bid_lots, ask, ask_lots, self.last_trade_price)
-        if snapshot[1:] == (self.snapshot[1:] if self.snapshot else None):
-            return
-        self.snapshot = snapshot
         env = self._env
-        for handler, latency in self._subscribers:
-            event = PhasedTimeout(env, latency.draw(), Phase.AGENT, snapshot)
-            event.callbacks.append(lambda e, h=handler: h(e.env.now, e._value))
+        now = env.now
+        book = self._book
+        last_price = self.last_trade_price
+
+        # Top of book: always maintained (``snapshot`` is public), sent to the (0, False) group.
+        bid, ask = book.best_bid_ticks, book.best_ask_ticks
+        bid_lots = None if bid is None else book.bids[bid].total_lots
+        ask_lots = None if ask is None else book.asks[ask].total_lots
+        snapshot = (now, bid, bid_lots, ask, ask_lots, last_price)
+        top_changed = snapshot[1:] != (self.snapshot[1:] if self.snapshot else None)
+        if top_changed:
+            self.snapshot = snapshot
+        top_group = self._top_group
+        if top_group is not None:
+            top_group.message = snapshot if top_changed else None
+
+        # Depth / trade groups: read the book once to the deepest level asked for.
+        any_extended = False
+        if self._extended_groups:
+            trades: tuple[Trade, ...] = ()
+            if self._pending_trades:
+                trades = tuple(self._pending_trades)
+                self._pending_trades.clear()
+            max_depth = self._max_depth
+            all_bids = tuple(book.depth(BUY, max_depth)) if max_depth else ()
+            all_asks = tuple(book.depth(SELL, max_depth)) if max_depth else ()
+            for group in self._extended_groups:
+                group.message = None
+                levels = group.depth_levels
+                bids = asks = ()
+                changed = False
+                if levels:
+                    bids, asks = all_bids[:levels], all_asks[:levels]
+                    view = (bids, asks, last_price)
+                    if view != group.last_view:
+                        group.last_view = view
+                        changed = True
+                group_trades = trades if group.trades else ()
+                if changed or group_trades:
+                    group.message = FeedUpdate(now, bids, asks, last_price, group_trades)
+                    any_extended = True
+        if not (top_changed or any_extended):
+            return
+
+        # One delivery per subscriber whose view changed, in subscription order.
+        for sub in self._subscribers:
+            message = sub._group.message
+            if message is not None:
+                event = PhasedTimeout(env, sub.latency.draw(), Phase.AGENT, (sub.handler, message))
+                event.callbacks.append(_deliver)
+
+
+def _deliver(event) -> None:
+    handler, message = event._value
+    handler(event.env.now, message)
