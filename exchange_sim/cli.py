@@ -1,27 +1,41 @@
 """Command line: ``exchange-sim run | validate``.
 
-Bad input (config, override, data file) prints one line ``exchange-sim: error: ...`` naming the
-key or line and the value, exits with status 2 and writes nothing. An internal failure during a
-run exits 1 and leaves ``<dir>.failed/error.txt``.
+Bad input (config, override, data file, command line) prints one line ``exchange-sim: error: ...``
+naming the key or line and the value, exits with status 2 and writes nothing: ``validate`` and
+``run`` both run the :func:`~exchange_sim.sim.preflight.preflight` checks, ``run`` before it
+creates any directory. Anything else is a bug: one line ``exchange-sim: internal error: ...`` and
+status 1; a run that had started leaves ``<dir>.failed/error.txt`` with the traceback, and
+``EXCHANGE_SIM_TRACEBACK=1`` prints it for a failure before that.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+from typing import NoReturn
 
 from exchange_sim import __version__
 from exchange_sim.config.schema import LoadedConfig, load_config, load_data
 from exchange_sim.core.errors import InputError
 from exchange_sim.core.units import Scale
+from exchange_sim.sim.preflight import preflight
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"exchange-sim: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="exchange-sim",
         description="Simulator of a perpetual-futures exchange, for liquidation cascades.",
     )
@@ -67,31 +81,39 @@ def _print_summary(directory: str, summary: dict, scale: Scale) -> None:
         print(f"  {name:<24} {count}")
 
 
+def _internal_error(exc: BaseException) -> int:
+    """Report a bug in one line (its traceback on request, or where the run kept it)."""
+    notes = "; ".join(getattr(exc, "__notes__", ()))
+    hint = notes or "a bug; set EXCHANGE_SIM_TRACEBACK=1 to print the traceback"
+    if os.environ.get("EXCHANGE_SIM_TRACEBACK"):
+        traceback.print_exception(exc, file=sys.stderr)
+    message = " ".join(str(exc).split())
+    name = type(exc).__name__
+    print(f"exchange-sim: internal error: {name}: {message} ({hint})", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a one-line usage error
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         loaded = _load(args)
         if args.command == "validate":
+            preflight(loaded)
             print(
                 f"config ok: {args.config or '<built-in defaults>'} (sha256 {loaded.sha256()[:16]})"
             )
             return EXIT_OK
         from exchange_sim.sim.rundir import execute
 
-        try:
-            result = execute(loaded, args.out)
-        except InputError:
-            raise
-        except Exception as exc:  # a bug: reported briefly, traceback kept in the run dir
-            print(
-                f"exchange-sim: internal error: {type(exc).__name__}: {exc} "
-                f"(traceback in the run's .failed directory)",
-                file=sys.stderr,
-            )
-            return EXIT_INTERNAL
+        result = execute(loaded, args.out)
     except InputError as exc:
         print(f"exchange-sim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug, not bad input
+        return _internal_error(exc)
     _print_summary(result.directory, result.summary, loaded.scale)
     return EXIT_OK
 

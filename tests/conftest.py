@@ -26,3 +26,12 @@ def cli(capsys):
 @pytest.fixture
 def repo_root() -> str:
     return ROOT
+
+
+# CI runs Hypothesis derandomized (the same examples on every run, no example database), so a
+# red build is reproducible; locally, examples vary from run to run and find new cases.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")

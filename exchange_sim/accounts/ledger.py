@@ -90,6 +90,7 @@ class Ledger:
         "_mptl",
         "accounts",
         "change_listeners",
+        "fallback_price",
         "fees",
         "fees_collected",
         "margin_call_factor_ppb",
@@ -120,6 +121,7 @@ class Ledger:
         self.total_deposits = 0
         self.total_withdrawals = 0
         self.mark_price: Callable[[], int | None] = lambda: None
+        self.fallback_price: Callable[[], int | None] = lambda: None
         self.open_orders: Callable[[int], list] = lambda account_id: []
         self.change_listeners: list[Callable[[int, Account, int], None]] = []
 
@@ -293,10 +295,12 @@ class Ledger:
                 return "reduce_only_would_increase"
             return None
         price = self.mark_price()
+        if price is None:  # before the first mark: the index, else the order's own limit
+            price = self.fallback_price()
         if price is None:
             price = order.price_ticks
         if price is None:
-            return None
+            return "no_reference_price"
         # What the order can cost at worst while it may fill now: a buy at min(limit, mark), a
         # sell at max(limit, mark) (Bybit's min(limit, best ask) / max(limit, best bid), §2.3,
         # with the mark for the touch); a market order at the mark.

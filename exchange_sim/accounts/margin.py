@@ -371,6 +371,35 @@ class StepRiskLimitConfig:
         default=None, metadata={"unit": "rate", "min": 1, "help": "IM rate of the base tier"}
     )
 
+    def __attrs_post_init__(self) -> None:
+        """Check the rates at load (the preset's for fields left out): ``0 < MM < IM <= 1``.
+
+        The money fields need the instrument scale and are checked (``>= 1``) by the loader.
+        """
+        preset = STEP_PRESETS.get(self.preset)
+        if preset is None:
+            raise ValueError(f"preset must be one of {', '.join(STEP_PRESETS)}")
+        key = f"margin.preset[{self.preset}]"
+        mm = self.base_maintenance_rate
+        im = self.base_initial_rate
+        mm = parse_rate_ppb(preset[2], key) if mm is None else mm
+        im = parse_rate_ppb(preset[3], key) if im is None else im
+        if mm <= 0 or im > RATE_SCALE:
+            raise ValueError(
+                f"need 0 < base_maintenance_rate and base_initial_rate <= 1 "
+                f"(got {_rate_text(mm)} and {_rate_text(im)})"
+            )
+        if mm >= im:
+            raise ValueError(
+                f"base_maintenance_rate {_rate_text(mm)} must be below "
+                f"base_initial_rate {_rate_text(im)}"
+            )
+
+
+def _rate_text(ppb: int) -> str:
+    """A ppb rate as the decimal fraction a user writes (``5_000_000`` -> ``0.005``)."""
+    return format(Decimal(ppb).scaleb(-9).normalize(), "f")
+
 
 MarginTiersConfig = BracketTiersConfig | DeductionTiersConfig | StepRiskLimitConfig
 

@@ -5,6 +5,10 @@ by at least ``requote_threshold`` since its last quote it cancels its quotes and
 ladder: ``levels`` bids and asks, the first ``half_spread`` from the reference and then every
 ``level_spacing``, each ``level_size``, skewed against its inventory by ``inventory_skew`` per
 lot held. Its liquidity is what a liquidation cascade eats through.
+
+When the venue itself cancels one of its live quotes (a self-trade cancel, or its own liquidation
+or ADL cancelling its orders), it learns so from the response and re-posts the whole ladder at its
+last reference at once, instead of leaving the book bare until the next index move.
 """
 
 from __future__ import annotations
@@ -88,7 +92,9 @@ class MarketMaker:
         "_env",
         "_gateway",
         "_index_latency",
+        "_live",
         "_next_order_id",
+        "_requote_pending",
         "account_id",
         "inventory_lots",
         "last_reference",
@@ -107,6 +113,8 @@ class MarketMaker:
         self.inventory_lots = 0
         self.last_reference: int | None = None
         self.quotes_sent = 0
+        self._live: set[int] = set()
+        self._requote_pending = False
 
     def start(self) -> None:
         return None
@@ -130,6 +138,8 @@ class MarketMaker:
         me = self.account_id
         ts = self._env.now
         send(me, (CANCEL_ALL,), cause)
+        live = self._live
+        live.clear()
         center = reference - self.inventory_lots * cfg.inventory_skew
         for level in range(cfg.levels):
             offset = cfg.half_spread + level * cfg.level_spacing
@@ -139,13 +149,29 @@ class MarketMaker:
                     self._next_order_id(), me, BUY, bid, cfg.level_size, tif=GTC, ts_sent=ts
                 )
                 send(me, (SUBMIT, order), cause)
+                live.add(order.order_id)
             ask = center + max(offset, 1)
             order = Order(self._next_order_id(), me, SELL, ask, cfg.level_size, tif=GTC, ts_sent=ts)
             send(me, (SUBMIT, order), cause)
+            live.add(order.order_id)
         self.quotes_sent += 1
 
     def on_order_update(self, now, seq, order, status) -> None:
-        return None
+        if order is None or order.order_id not in self._live:
+            return
+        if status == "filled":
+            self._live.discard(order.order_id)
+        elif status in ("cancelled", "expired", "rejected"):
+            # Not asked for by this maker (its own cancels only hit quotes it already replaced).
+            self._live.discard(order.order_id)
+            if not self._requote_pending and self.last_reference is not None:
+                self._requote_pending = True
+                event = PhasedTimeout(self._env, 0, Phase.AGENT, seq)
+                event.callbacks.append(self._requote_after_cancel)
+
+    def _requote_after_cancel(self, event) -> None:
+        self._requote_pending = False
+        self._requote(self.last_reference, event._value)
 
     def on_fill(self, now, seq, order, price, size) -> None:
         self.inventory_lots += order.side * size

@@ -16,6 +16,7 @@ import attrs
 
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.core.units import (
+    MAX_INT,
     Scale,
     format_duration,
     parse_duration_ns,
@@ -66,8 +67,12 @@ def _convert_unit(value: Any, unit: str, key: str, scale: Scale | None) -> Any:
 
 
 def _check_range(value: Any, meta: dict, key: str) -> None:
+    """``meta``'s min, max and choices; and every int within +-MAX_INT (it may reach the log)."""
     low = meta.get("min")
     high = meta.get("max")
+    if isinstance(value, int) and not isinstance(value, bool):
+        low = -MAX_INT if low is None else max(low, -MAX_INT)
+        high = MAX_INT if high is None else min(high, MAX_INT)
     if low is not None and value < low:
         raise ConfigError(key, value, f"must be >= {low}")
     if high is not None and value > high:
@@ -86,6 +91,10 @@ def _scalar(value: Any, tp: Any, key: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             raise ConfigError(key, value, "expected an integer")
         if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise ConfigError(key, value, "expected an integer")
+            if value.copy_abs() > MAX_INT:  # checked before int() expands a huge exponent
+                raise ConfigError(key, value, f"must be within -{MAX_INT}..{MAX_INT}")
             if value != value.to_integral_value():
                 raise ConfigError(key, value, "expected an integer")
             return int(value)

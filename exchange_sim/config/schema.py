@@ -19,7 +19,7 @@ from exchange_sim.agents.market_maker import MarketMakerConfig
 from exchange_sim.agents.noise import NoiseTraderConfig
 from exchange_sim.config.loader import dump_section, load_section
 from exchange_sim.core.errors import ConfigError
-from exchange_sim.core.units import Scale
+from exchange_sim.core.units import MAX_INT, Scale
 from exchange_sim.funding.scheduler import FundingConfig
 from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.matching.config import MatchingConfig
@@ -36,10 +36,16 @@ ParticipantConfig = (
 @attrs.frozen(kw_only=True)
 class RunConfig:
     name: str = attrs.field(default="run", metadata={"help": "scenario name, used in run dirs"})
-    seed: int = attrs.field(default=1, metadata={"min": 0, "help": "root seed of all RNG streams"})
+    seed: int = attrs.field(
+        default=1, metadata={"min": 0, "max": MAX_INT, "help": "root seed of all RNG streams"}
+    )
     duration: int = attrs.field(
         default=60_000_000_000,
-        metadata={"unit": "duration", "min": 1, "help": "simulated time to run"},
+        metadata={"unit": "duration", "min": 1, "max": MAX_INT, "help": "simulated time to run"},
+    )
+    verify_money: bool = attrs.field(
+        default=False,
+        metadata={"help": "check the money identity after every liquidation step (slower)"},
     )
 
 
@@ -171,7 +177,12 @@ def apply_override(data: dict, path: list[str], value: Any) -> None:
 
 def load_data(data: dict, base_dir: str = ".", overrides: tuple[str, ...] = ()) -> LoadedConfig:
     for text in overrides:
-        apply_override(data, *parse_override(text))
+        try:
+            path, value = parse_override(text)
+        except RecursionError:
+            shown = text if len(text) <= 60 else text[:60] + "..."
+            raise ConfigError("--set", shown, "value nested too deeply") from None
+        apply_override(data, path, value)
     data = apply_preset(data)
     instrument = load_section(InstrumentConfig, data.get("instrument", {}), "instrument", None)
     scale = instrument.scale()
@@ -180,15 +191,27 @@ def load_data(data: dict, base_dir: str = ".", overrides: tuple[str, ...] = ()) 
 
 
 def read_toml(path: str) -> dict:
+    """The parsed TOML file; any problem reading it is a :class:`ConfigError` naming the file."""
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle, parse_float=Decimal)
+            raw = handle.read()
     except FileNotFoundError:
         raise ConfigError(path, path, "config file not found") from None
     except IsADirectoryError:
         raise ConfigError(path, path, "is a directory, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(path, path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}", raw[exc.start : exc.end], "not UTF-8 text") from None
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, str(exc), "not valid TOML") from None
+    except RecursionError:
+        raise ConfigError(path, path, "not valid TOML: nested too deeply") from None
 
 
 def load_config(path: str, overrides: tuple[str, ...] = ()) -> LoadedConfig:

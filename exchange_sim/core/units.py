@@ -10,13 +10,17 @@ Units used everywhere in the simulator:
 
 Conversions from user input are exact: a value that is not a whole multiple of its unit raises
 :class:`~exchange_sim.core.errors.UnitError` naming the config key. Floats are never accepted
-(TOML floats are parsed as :class:`decimal.Decimal`).
+(TOML floats are parsed as :class:`decimal.Decimal`). The arithmetic is done on exact integer
+ratios, never in a :mod:`decimal` context (whose 28-digit precision would round). A user decimal
+may have at most :data:`MAX_SIGNIFICANT_DIGITS` significant digits and a magnitude within
+``10**±MAX_DECIMAL_EXPONENT``, so every later default-context operation on it stays exact and an
+absurdly long number is refused by size rather than expanded.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, Inexact, InvalidOperation
 
 import attrs
 
@@ -30,6 +34,17 @@ NS_PER_HOUR = 60 * NS_PER_MIN
 NS_PER_DAY = 24 * NS_PER_HOUR
 RATE_SCALE = 1_000_000_000
 """One whole (100 %) in parts per billion."""
+MAX_INT = 2**63 - 1
+"""The largest integer a config value or data point may hold: every such value may reach the
+event log, whose readers expect signed 64-bit integers."""
+MAX_SIGNIFICANT_DIGITS = 28
+"""Significant digits a user decimal may have (trailing zeros do not count): the precision of the
+default :mod:`decimal` context, so formatting and hashing a config never round it."""
+MAX_DECIMAL_EXPONENT = 30
+"""A non-zero user decimal must lie within ``1e-30 <= |value| < 1e31``."""
+
+_EXACT = Context(prec=400, Emax=10**6, Emin=-(10**6), traps=[Inexact, InvalidOperation])
+"""Decimal arithmetic that raises rather than round (ints to decimals for reports and dumps)."""
 
 _DURATION_UNITS = {
     "ns": 1,
@@ -45,7 +60,11 @@ _DURATION_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s|min|m|h|d)\s
 
 
 def to_decimal(value: object, key: str) -> Decimal:
-    """Read a user-written number (int, Decimal or decimal string) exactly."""
+    """Read a user-written number (int, Decimal or decimal string) exactly.
+
+    Refuses floats, non-finite values, more than :data:`MAX_SIGNIFICANT_DIGITS` significant
+    digits and magnitudes beyond ``10**±MAX_DECIMAL_EXPONENT``, naming ``key``.
+    """
     if isinstance(value, bool | float):
         raise UnitError(key, value, "expected an exact decimal (int, or a string like '0.1')")
     if isinstance(value, int | Decimal):
@@ -59,16 +78,43 @@ def to_decimal(value: object, key: str) -> Decimal:
         raise UnitError(key, value, "expected a number")
     if not dec.is_finite():
         raise UnitError(key, value, "must be finite")
+    check_decimal_size(dec, value, key)
     return dec
 
 
+def check_decimal_size(dec: Decimal, value: object, key: str) -> None:
+    """Refuse a finite ``dec`` (written as ``value``) that is too long or too large to be sane."""
+    if not dec:
+        return
+    digits = dec.as_tuple().digits
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:
+        significant -= 1
+    if significant > MAX_SIGNIFICANT_DIGITS:
+        raise UnitError(
+            key, value, f"too many significant digits (at most {MAX_SIGNIFICANT_DIGITS})"
+        )
+    if not -MAX_DECIMAL_EXPONENT <= dec.adjusted() <= MAX_DECIMAL_EXPONENT:
+        raise UnitError(
+            key,
+            value,
+            f"out of range (magnitude must be within 1e-{MAX_DECIMAL_EXPONENT} .. "
+            f"1e{MAX_DECIMAL_EXPONENT})",
+        )
+
+
 def exact_multiple(value: object, unit: Decimal, key: str, what: str) -> int:
-    """Return ``value / unit`` as an int, or raise naming ``key`` if it is not a whole multiple."""
+    """Return ``value / unit`` as an int, or raise naming ``key`` if it is not a whole multiple.
+
+    Exact whatever the digits: both sides become integer ratios (``unit > 0``).
+    """
     dec = to_decimal(value, key)
-    quotient = dec / unit
-    if quotient != quotient.to_integral_value():
+    num, den = dec.as_integer_ratio()
+    unit_num, unit_den = unit.as_integer_ratio()
+    quotient, remainder = divmod(num * unit_den, den * unit_num)
+    if remainder:
         raise UnitError(key, value, f"not a whole multiple of the {what} {unit}")
-    return int(quotient)
+    return quotient
 
 
 def parse_duration_ns(value: object, key: str) -> int:
@@ -84,10 +130,13 @@ def parse_duration_ns(value: object, key: str) -> int:
                 key, value, "expected a duration such as '250us', '500ms', '1.5s', '8h'"
             )
         number, unit = match.groups()
-        ns = Decimal(number) * _DURATION_UNITS[unit]
-        if ns != ns.to_integral_value():
+        dec = Decimal(number)
+        check_decimal_size(dec, value, key)
+        num, den = dec.as_integer_ratio()
+        ns, remainder = divmod(num * _DURATION_UNITS[unit], den)
+        if remainder:
             raise UnitError(key, value, "not a whole number of nanoseconds")
-        return int(ns)
+        return ns
     raise UnitError(key, value, "expected a duration such as 500ms or an int of nanoseconds")
 
 
@@ -120,15 +169,17 @@ class Scale:
 
     @classmethod
     def build(cls, tick_size: Decimal, lot_size: Decimal, money_decimals: int, key: str) -> Scale:
-        product = tick_size * lot_size * (Decimal(10) ** money_decimals)
-        if product != product.to_integral_value() or product <= 0:
+        tick_num, tick_den = tick_size.as_integer_ratio()
+        lot_num, lot_den = lot_size.as_integer_ratio()
+        product, remainder = divmod(tick_num * lot_num * 10**money_decimals, tick_den * lot_den)
+        if remainder or product <= 0:
             raise UnitError(
                 key,
                 f"tick {tick_size} x lot {lot_size}",
                 f"one tick on one lot must be a whole number of money minor units "
                 f"(10^-{money_decimals}); raise money_decimals or coarsen tick/lot",
             )
-        return cls(tick_size, lot_size, money_decimals, int(product))
+        return cls(tick_size, lot_size, money_decimals, product)
 
     def price_ticks(self, value: object, key: str) -> int:
         """A user price (decimal) to ticks, exactly."""
@@ -144,13 +195,13 @@ class Scale:
 
     def price_decimal(self, ticks: int) -> Decimal:
         """Ticks back to a decimal price (for reports; never used in computation)."""
-        return ticks * self.tick_size
+        return _EXACT.multiply(Decimal(ticks), self.tick_size)
 
     def size_decimal(self, lots: int) -> Decimal:
-        return lots * self.lot_size
+        return _EXACT.multiply(Decimal(lots), self.lot_size)
 
     def money_decimal(self, minor: int) -> Decimal:
-        return Decimal(minor).scaleb(-self.money_decimals)
+        return _EXACT.scaleb(Decimal(minor), -self.money_decimals)
 
     def notional(self, price_ticks: int, size_lots: int) -> int:
         """Exact notional in money minor units of ``size_lots`` at ``price_ticks``."""

@@ -16,8 +16,8 @@ this module and :mod:`.desk` only schedule it, always in ``Phase.LIQUIDATE``:
   ``risk_monitor.liquidation_finished(now, account_id, finished_seq)`` is called.
 
 ``after_step`` listeners are called with ``now`` at the end of every engine or desk callback:
-the points where :meth:`LiquidationEngine.money_identity` holds (tests and the simulation check
-it there).
+the points where :meth:`LiquidationEngine.money_identity` holds. Tests check it there; a run
+checks it there when ``run.verify_money`` is on, and always once at its end.
 """
 
 from __future__ import annotations

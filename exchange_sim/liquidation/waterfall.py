@@ -122,8 +122,12 @@ class Waterfall:
         size = account.size_lots
         price = self._takeover_price(account, mark)
         loss_at_mark = max(0, (price - mark) * size * m)
+        # The fund must also be able to pay for what it already holds: its open loss at the mark
+        # counts against its balance (else it keeps taking risk it cannot pay for).
+        held_account = self.ledger.accounts[self.fund_account_id]
+        held_loss = max(0, -self.ledger.unrealised_pnl(held_account, mark))
         if not force:
-            if self.ranker.triggered(fund, now, loss_at_mark):
+            if self.ranker.triggered(fund, now, loss_at_mark + held_loss):
                 return None
             limit = self.config.fund_position_limit
             held = self.ledger.accounts[self.fund_account_id].size_lots + size

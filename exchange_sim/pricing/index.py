@@ -36,22 +36,42 @@ class GbmIndex:
         default=500_000,
         metadata={"unit": "price", "min": 1, "help": "price at t = 0"},
     )
+    # The bounds keep exp(log price) finite over any sensible run: |drift| and volatility of
+    # 100 (10,000 %) a year, a jump of e^±10 at most on average, 10,000 jumps a day.
     volatility_annual: Decimal = attrs.field(
         default=Decimal("0.6"),
-        metadata={"unit": "decimal", "min": 0, "help": "annualised volatility of log price"},
+        metadata={
+            "unit": "decimal",
+            "min": 0,
+            "max": 100,
+            "help": "annualised volatility of log price",
+        },
     )
     drift_annual: Decimal = attrs.field(
-        default=Decimal(0), metadata={"unit": "decimal", "help": "annualised drift of log price"}
+        default=Decimal(0),
+        metadata={
+            "unit": "decimal",
+            "min": -100,
+            "max": 100,
+            "help": "annualised drift of log price",
+        },
     )
     jump_intensity_per_day: Decimal = attrs.field(
-        default=Decimal(0), metadata={"unit": "decimal", "min": 0, "help": "expected jumps a day"}
+        default=Decimal(0),
+        metadata={"unit": "decimal", "min": 0, "max": 10_000, "help": "expected jumps a day"},
     )
     jump_mean: Decimal = attrs.field(
-        default=Decimal(0), metadata={"unit": "decimal", "help": "mean of a jump in log price"}
+        default=Decimal(0),
+        metadata={"unit": "decimal", "min": -10, "max": 10, "help": "mean of a jump in log price"},
     )
     jump_std: Decimal = attrs.field(
         default=Decimal("0.02"),
-        metadata={"unit": "decimal", "min": 0, "help": "std deviation of a jump in log price"},
+        metadata={
+            "unit": "decimal",
+            "min": 0,
+            "max": 10,
+            "help": "std deviation of a jump in log price",
+        },
     )
 
 

@@ -19,6 +19,9 @@ import attrs
 import numpy as np
 
 BLOCK = 1024
+MAX_LATENCY_NS = 2**62
+"""Upper bound of every latency parameter and draw (about 146 years): a draw plus a spike, or a
+time plus a draw, stays within 64-bit integers."""
 
 
 @attrs.frozen(kw_only=True)
@@ -28,22 +31,37 @@ class SpikeConfig:
         metadata={"unit": "decimal", "min": 0, "max": 1, "help": "chance a draw is a spike"},
     )
     extra: int = attrs.field(
-        default=0, metadata={"unit": "duration", "min": 0, "help": "added to a spiking draw"}
+        default=0,
+        metadata={
+            "unit": "duration",
+            "min": 0,
+            "max": MAX_LATENCY_NS,
+            "help": "added to a spiking draw",
+        },
     )
 
 
 @attrs.frozen(kw_only=True)
 class ConstantLatency:
     KIND: ClassVar[str] = "constant"
-    value: int = attrs.field(default=0, metadata={"unit": "duration", "min": 0, "help": "latency"})
+    value: int = attrs.field(
+        default=0,
+        metadata={"unit": "duration", "min": 0, "max": MAX_LATENCY_NS, "help": "latency"},
+    )
     spike: SpikeConfig = attrs.field(factory=SpikeConfig, metadata={"help": "optional spikes"})
 
 
 @attrs.frozen(kw_only=True)
 class UniformLatency:
     KIND: ClassVar[str] = "uniform"
-    low: int = attrs.field(default=0, metadata={"unit": "duration", "min": 0, "help": "minimum"})
-    high: int = attrs.field(default=0, metadata={"unit": "duration", "min": 0, "help": "maximum"})
+    low: int = attrs.field(
+        default=0,
+        metadata={"unit": "duration", "min": 0, "max": MAX_LATENCY_NS, "help": "minimum"},
+    )
+    high: int = attrs.field(
+        default=0,
+        metadata={"unit": "duration", "min": 0, "max": MAX_LATENCY_NS, "help": "maximum"},
+    )
     spike: SpikeConfig = attrs.field(factory=SpikeConfig, metadata={"help": "optional spikes"})
 
     def __attrs_post_init__(self) -> None:
@@ -55,11 +73,17 @@ class UniformLatency:
 class LognormalLatency:
     KIND: ClassVar[str] = "lognormal"
     median: int = attrs.field(
-        default=1_000_000, metadata={"unit": "duration", "min": 1, "help": "median latency"}
+        default=1_000_000,
+        metadata={"unit": "duration", "min": 1, "max": MAX_LATENCY_NS, "help": "median latency"},
     )
     sigma: Decimal = attrs.field(
         default=Decimal("0.5"),
-        metadata={"unit": "decimal", "min": 0, "help": "standard deviation of log(latency)"},
+        metadata={
+            "unit": "decimal",
+            "min": 0,
+            "max": 10,
+            "help": "standard deviation of log(latency)",
+        },
     )
     spike: SpikeConfig = attrs.field(factory=SpikeConfig, metadata={"help": "optional spikes"})
 
@@ -69,7 +93,12 @@ class EmpiricalLatency:
     KIND: ClassVar[str] = "empirical"
     samples: tuple[int, ...] = attrs.field(
         default=(1_000_000,),
-        metadata={"unit": "duration", "min": 0, "help": "observed latencies, drawn uniformly"},
+        metadata={
+            "unit": "duration",
+            "min": 0,
+            "max": MAX_LATENCY_NS,
+            "help": "observed latencies, drawn uniformly",
+        },
     )
     spike: SpikeConfig = attrs.field(factory=SpikeConfig, metadata={"help": "optional spikes"})
 
@@ -124,7 +153,8 @@ class LatencySampler:
             base = rng.integers(model.low, model.high + 1, size=BLOCK, dtype=np.int64)
         elif isinstance(model, LognormalLatency):
             draws = rng.lognormal(math.log(model.median), float(model.sigma), size=BLOCK)
-            base = np.rint(draws).astype(np.int64)
+            # Capped so a far tail cannot overflow int64 (no effect below the cap).
+            base = np.rint(np.minimum(draws, MAX_LATENCY_NS)).astype(np.int64)
         else:
             samples = np.asarray(model.samples, dtype=np.int64)
             base = samples[rng.integers(0, len(samples), size=BLOCK)]

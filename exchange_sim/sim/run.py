@@ -71,6 +71,7 @@ class Simulation:
         self.feed = MarketDataFeed(env, engine)
         self.mark = MarkPriceService(env, log, config.mark, self.index, engine, self.feed)
         ledger.mark_price = lambda: self.mark.price
+        ledger.fallback_price = lambda: self.index.price
         engine.reference_price = ledger.mark_price
         self.risk = RiskMonitor(
             env,
@@ -107,6 +108,8 @@ class Simulation:
         self.liquidation.risk_monitor = self.risk
         self.risk.liquidation_engine = self.liquidation
         self.risk.venue_accounts = self.liquidation.venue_accounts
+        if config.run.verify_money:
+            self.liquidation.after_step.append(self._verify_money)
 
     def sampler(self, model, name: str) -> LatencySampler:
         return LatencySampler(model, self.rng.stream(name))
@@ -137,6 +140,11 @@ class Simulation:
         deposits minus withdrawals plus the fund's seed and the vault's capital; equal after
         every event (see :mod:`exchange_sim.liquidation.settlement`)."""
         return self.liquidation.money_identity(self._funding_residue())
+
+    def _verify_money(self, now: int) -> None:
+        held, put_in = self.money_identity()
+        if held != put_in:
+            raise SimulationError(f"money not conserved at {now} ns: held {held}, put in {put_in}")
 
     def _funding_residue(self) -> int:
         return self.funding.residue_balance if self.funding is not None else 0

@@ -3,6 +3,10 @@
 Written atomically: everything goes to a hidden temporary sibling first and is renamed into place
 only when the run has finished, so a directory named like a run is always complete. A run that
 crashes is renamed to ``<dir>.failed`` with ``error.txt`` inside (desmod-style), never to ``<dir>``.
+
+Bad input writes nothing: :func:`~exchange_sim.sim.preflight.preflight` runs before any directory
+(or parent of one) is created, and an ``InputError`` met later anyway (a CSV changed since the
+preflight) removes the temporary directory instead of leaving ``<dir>.failed``.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import orjson
 
 from exchange_sim.config import toml_out
 from exchange_sim.config.schema import LoadedConfig
-from exchange_sim.core.errors import ConfigError
+from exchange_sim.core.errors import ConfigError, InputError
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.events.log import EventLog
+from exchange_sim.sim.preflight import preflight
 from exchange_sim.sim.run import Simulation
 
 WRITE_BUFFER_BYTES = 1 << 20
@@ -42,19 +47,54 @@ class RunResult:
         self.summary = summary
 
 
+def _missing_parents(path: str) -> list[str]:
+    """The ancestors of ``path`` that do not exist yet, deepest first."""
+    missing = []
+    parent = os.path.dirname(path)
+    while parent and not os.path.lexists(parent):
+        missing.append(parent)
+        up = os.path.dirname(parent)
+        if up == parent:
+            break
+        parent = up
+    return missing
+
+
+def _make_temp_dir(out_dir: str) -> tuple[str, list[str]]:
+    """Create ``out_dir``'s parents and its hidden temporary sibling; return the sibling and the
+    parents created (deepest first), so a run refused later can remove them again."""
+    parent = os.path.dirname(out_dir)
+    temp_dir = os.path.join(parent, f".{os.path.basename(out_dir)}.tmp-{os.getpid()}")
+    created = _missing_parents(out_dir)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        if os.path.exists(temp_dir):
+            shutil.rmtree(temp_dir)
+        os.makedirs(temp_dir)
+    except OSError as exc:
+        _remove_empty(created)
+        raise ConfigError("--out", out_dir, f"cannot create: {exc.strerror or exc}") from None
+    return temp_dir, created
+
+
+def _remove_empty(directories: list[str]) -> None:
+    for directory in directories:
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return
+
+
 def execute(loaded: LoadedConfig, out_dir: str | None) -> RunResult:
+    """Preflight, run, and write the run directory; return it with the run's summary."""
     config = loaded.config
+    preflight(loaded)
     if out_dir is None:
         out_dir = fresh_run_dir("runs", config.run.name, config.run.seed)
     out_dir = os.path.abspath(out_dir)
-    if os.path.exists(out_dir):
+    if os.path.lexists(out_dir):
         raise ConfigError("--out", out_dir, "already exists; choose a new directory")
-    parent = os.path.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
-    temp_dir = os.path.join(parent, f".{os.path.basename(out_dir)}.tmp-{os.getpid()}")
-    if os.path.exists(temp_dir):
-        shutil.rmtree(temp_dir)
-    os.makedirs(temp_dir)
+    temp_dir, created_parents = _make_temp_dir(out_dir)
     try:
         with open(os.path.join(temp_dir, "config.toml"), "w", encoding="utf-8") as handle:
             handle.write(toml_out.dumps(loaded.to_data()))
@@ -73,7 +113,9 @@ def execute(loaded: LoadedConfig, out_dir: str | None) -> RunResult:
             "sim_time_ns": config.run.duration,
             "sim_time_s": config.run.duration / NS_PER_S,
             "wall_time_s": round(wall_s, 6),
-            "event_count": log.seq,
+            # As in run_end: the lines before it. log_lines counts run_end too.
+            "event_count": log.seq - 1,
+            "log_lines": log.seq,
             "events_per_second": round(log.seq / wall_s, 1) if wall_s > 0 else None,
             "events_by_type": dict(sorted(log.counts.items())),
             "log_digest_sha256": digest,
@@ -81,13 +123,18 @@ def execute(loaded: LoadedConfig, out_dir: str | None) -> RunResult:
         summary.update(simulation.results())
         with open(os.path.join(temp_dir, "summary.json"), "wb") as handle:
             handle.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
-    except BaseException:
+    except InputError:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        _remove_empty(created_parents)
+        raise
+    except BaseException as exc:
         with open(os.path.join(temp_dir, "error.txt"), "w", encoding="utf-8") as handle:
             handle.write(traceback.format_exc())
         failed = out_dir + ".failed"
         if os.path.exists(failed):
             shutil.rmtree(failed)
         os.rename(temp_dir, failed)
+        exc.add_note(f"traceback in {os.path.join(failed, 'error.txt')}")
         raise
     os.rename(temp_dir, out_dir)
     return RunResult(out_dir, summary)

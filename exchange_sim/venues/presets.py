@@ -129,7 +129,9 @@ def _dydx() -> dict:
         "liquidation": {
             "policy": {"kind": "dydx"},  # §4.5 with mainnet genesis parameters
             "liquidation_fee": "0",
-            "waterfall": ["book", "fund", "adl"],
+            # §4.5 step 7, §5.6: a liquidation that fills nothing goes straight to deleveraging
+            # (the fund only covers per-fill losses inside the policy; it takes nothing over).
+            "waterfall": ["book", "adl"],
             # §5.6: deleveraging at the bankruptcy price; the code iterates counterparties from a
             # pseudo-random start rather than ranking them: modelled as pro rata (assumption).
             "adl": {

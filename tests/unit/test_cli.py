@@ -106,3 +106,15 @@ def test_internal_failure_leaves_a_failed_directory(cli, tmp_path, monkeypatch):
     assert "internal error" in err
     assert not out.exists()
     assert "RuntimeError: boom" in (tmp_path / "run.failed" / "error.txt").read_text()
+
+
+def test_summary_event_count_matches_the_logs_run_end(cli, tmp_path):
+    """summary.json's event_count is run_end's (lines before it); log_lines counts every line."""
+    out = tmp_path / "run"
+    assert cli("run", "--out", str(out), "--set", "run.duration=2s")[0] == 0
+    lines = (out / "events.jsonl").read_text().splitlines()
+    run_end = json.loads(lines[-1])
+    summary = json.loads((out / "summary.json").read_text())
+    assert run_end["type"] == "run_end"
+    assert summary["event_count"] == run_end["event_count"] == len(lines) - 1
+    assert summary["log_lines"] == len(lines)

@@ -240,3 +240,15 @@ def test_resting_reduce_only_orders_never_open_a_position():
     assert a.size_lots == 0
     log = ledger._emit.__self__
     assert [e["reason"] for e in log.of_type("order_cancelled")] == ["reduce_only"]
+
+
+def test_before_the_first_mark_orders_are_margined_at_the_index():
+    """With no mark yet, the initial-margin check prices a market order at the index; with no
+    price at all, a market order is refused rather than let through unchecked."""
+    ledger = _ledger()
+    ledger.open_account(1, leverage=10)
+    ledger.deposit(0, 1, 1_000, None)
+    assert ledger.pre_trade_check(0, Order(1, 1, BUY, None, 100)) == "no_reference_price"
+    ledger.fallback_price = lambda: 100
+    assert ledger.pre_trade_check(0, Order(2, 1, BUY, None, 101)) == "insufficient_margin"
+    assert ledger.pre_trade_check(0, Order(3, 1, BUY, None, 100)) is None

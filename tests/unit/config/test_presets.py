@@ -16,7 +16,7 @@ EXPECTED = {
     "bitmex": ("bitmex", "step", "tiered", "bitmex", "bankruptcy", ("book", "fund", "adl")),
     "bybit": ("binance", "brackets", "tiered", "bitmex", "bankruptcy", ("book", "fund", "adl")),
     "okx": ("okx", "brackets", "tiered", "bitmex", "mark", ("book", "fund", "adl")),
-    "dydx": ("dydx", "brackets", "dydx", "pro_rata", "bankruptcy", ("book", "fund", "adl")),
+    "dydx": ("dydx", "brackets", "dydx", "pro_rata", "bankruptcy", ("book", "adl")),
     "hyperliquid": (
         "hyperliquid",
         "deduction",

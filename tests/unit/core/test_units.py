@@ -9,7 +9,14 @@ import pytest
 
 from exchange_sim.core.errors import UnitError
 from exchange_sim.core.rounding import DOWN, UP, div_round, quantize_price, residue
-from exchange_sim.core.units import Scale, format_duration, parse_duration_ns, parse_rate_ppb
+from exchange_sim.core.units import (
+    Scale,
+    exact_multiple,
+    format_duration,
+    parse_duration_ns,
+    parse_rate_ppb,
+    to_decimal,
+)
 
 
 def test_div_round_up_is_ceiling_for_both_signs():
@@ -126,3 +133,56 @@ def test_quantize_price_snaps_to_nearest_tick_and_never_below_one():
     assert quantize_price(100.04, 0.1) == 1000
     assert quantize_price(100.06, 0.1) == 1001
     assert quantize_price(0.0001, 0.1) == 1
+
+
+def test_exact_multiple_is_exact_beyond_the_default_decimal_precision():
+    """9.999999999999999999999999999 / 0.0625 = 159.999999999999999999999999984 (30 digits):
+    the default 28-digit context rounds it to 160, a whole number; the exact check does not."""
+    with pytest.raises(UnitError, match="not a whole multiple"):
+        exact_multiple("9.999999999999999999999999999", Decimal("0.0625"), "k", "tick size")
+    assert exact_multiple("10", Decimal("0.0625"), "k", "tick size") == 160
+
+
+def test_exact_multiple_of_a_non_terminating_quotient():
+    """3.000000000000000000000000001 / 0.3 = 10.0000000000000000000000000033..., not whole."""
+    with pytest.raises(UnitError, match="not a whole multiple"):
+        exact_multiple("3.000000000000000000000000001", Decimal("0.3"), "k", "tick size")
+
+
+def test_exact_multiple_of_negative_values():
+    """-0.2 is -2 ticks of 0.1; -0.15 is not a multiple of 0.1."""
+    assert exact_multiple("-0.2", Decimal("0.1"), "k", "tick size") == -2
+    with pytest.raises(UnitError, match="not a whole multiple"):
+        exact_multiple("-0.15", Decimal("0.1"), "k", "tick size")
+
+
+def test_more_than_28_significant_digits_are_refused():
+    """Trailing zeros do not count; a 29th significant digit does."""
+    assert to_decimal("50000.000000000000000000000000000000", "k") == 50000
+    with pytest.raises(UnitError, match=r"k: too many significant digits"):
+        to_decimal("1" * 29, "k")
+
+
+def test_magnitude_beyond_1e30_is_refused():
+    """1e31 and 1e-31 are out of range; zero with any exponent is fine."""
+    with pytest.raises(UnitError, match="out of range"):
+        to_decimal("1e31", "k")
+    with pytest.raises(UnitError, match="out of range"):
+        to_decimal("1e-31", "k")
+    assert to_decimal("0e-100", "k") == 0
+
+
+def test_duration_with_many_digits_is_exact():
+    """0.0000000015s is 1.5 ns (not whole); 29 significant digits are too many."""
+    with pytest.raises(UnitError, match="not a whole number of nanoseconds"):
+        parse_duration_ns("0.0000000015s", "k")
+    with pytest.raises(UnitError, match="too many significant digits"):
+        parse_duration_ns("1.0000000000000000000000000001s", "k")
+
+
+def test_scale_product_is_exact():
+    """tick 9.999999999999999999999999999 x lot 0.0125 x 10^3 = 124.9999999999999999999999999875
+    minor units (31 digits): the 28-digit context rounds it to 125; the exact check refuses it."""
+    with pytest.raises(UnitError, match="instrument"):
+        Scale.build(Decimal("9.999999999999999999999999999"), Decimal("0.0125"), 3, "instrument")
+    assert Scale.build(Decimal("10"), Decimal("0.0125"), 3, "instrument").money_per_tick_lot == 125

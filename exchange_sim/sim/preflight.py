@@ -1,0 +1,39 @@
+"""Preflight: every check of user input that can fail without running anything.
+
+The loader checks each key, its type, unit and range, and each section's own consistency. What
+it cannot check is what needs more than one section or a file: the index CSV (read and parsed in
+full), the margin tiers (built on the instrument's grid), and values converted onto that grid when
+the simulation is built. :func:`preflight` does those, so that ``exchange-sim validate`` refuses
+everything ``exchange-sim run`` would, and ``run`` refuses it before creating any directory.
+
+Everything raised here is an :class:`~exchange_sim.core.errors.InputError` naming the key (or
+``file:line``) and the value.
+"""
+
+from __future__ import annotations
+
+from exchange_sim.accounts.margin import build_tiers
+from exchange_sim.config.schema import LoadedConfig
+from exchange_sim.core.errors import ConfigError
+from exchange_sim.pricing.csv_replay import read_price_csv
+from exchange_sim.pricing.index import CsvIndex
+
+
+def preflight(loaded: LoadedConfig) -> None:
+    """Raise an ``InputError`` for the first problem :func:`Simulation` would meet when built.
+
+    Pure: reads the CSV file (if any) but writes nothing and starts nothing.
+    """
+    config = loaded.config
+    scale = loaded.scale
+    process = config.index.process
+    if isinstance(process, CsvIndex):
+        read_price_csv(process.path, loaded.base_dir, scale, snap=process.off_grid == "nearest")
+    try:
+        build_tiers(config.margin, scale)
+    except ValueError as exc:
+        margin = config.margin
+        raise ConfigError("margin", f"{margin.KIND} {margin.preset}", str(exc)) from None
+    if config.funding.enabled:
+        # Converted onto the money grid by the funding scheduler when the run is built.
+        scale.money_minor(config.funding.rule.impact_margin, "funding.rule.impact_margin")

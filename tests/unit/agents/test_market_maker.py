@@ -1,0 +1,60 @@
+"""The market maker: quotes a ladder and re-posts it when the venue cancels its quotes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from exchange_sim.agents.market_maker import MarketMaker, MarketMakerConfig
+from exchange_sim.events.log import MemoryLog
+from exchange_sim.matching.config import MatchingConfig
+from exchange_sim.matching.engine import MatchingEngine
+from exchange_sim.sim.kernel import Phase, PhasedEnvironment
+from exchange_sim.sim.latency import ConstantLatency, LatencySampler
+from exchange_sim.venue.gateway import Gateway
+
+MS = 1_000_000
+
+
+def _sampler(ns):
+    return LatencySampler(ConstantLatency(value=ns), np.random.Generator(np.random.PCG64(0)))
+
+
+def _venue():
+    env = PhasedEnvironment()
+    log = MemoryLog()
+    engine = MatchingEngine(log, MatchingConfig())
+    gateway = Gateway(env, engine)
+    counter = iter(range(1, 10**6)).__next__
+    maker = MarketMaker(
+        env,
+        gateway,
+        MarketMakerConfig(levels=2, half_spread=5, level_spacing=5, level_size=10),
+        1,
+        counter,
+        _sampler(0),
+    )
+    gateway.connect(maker, _sampler(MS), _sampler(MS))
+    return env, log, engine, maker
+
+
+def test_maker_quotes_a_ladder_around_the_index():
+    """Index 1,000 with 2 levels, 5 ticks apart from a 5-tick half spread: bids 995, 990; asks
+    1,005, 1,010, each 10 lots."""
+    env, _log, engine, maker = _venue()
+    env.call_at(0, Phase.AGENT, lambda _e: maker.on_index(0, 1_000, 0))
+    env.run()
+    assert engine.book.depth(1, 5) == [(995, 10), (990, 10)]
+    assert engine.book.depth(-1, 5) == [(1_005, 10), (1_010, 10)]
+
+
+def test_maker_reposts_its_ladder_when_the_venue_cancels_it():
+    """When the venue cancels the maker's quotes (as a liquidation or ADL does), the maker hears
+    of it after its response latency and posts the ladder again at its last reference."""
+    env, log, engine, maker = _venue()
+    env.call_at(0, Phase.AGENT, lambda _e: maker.on_index(0, 1_000, 0))
+    env.call_at(10 * MS, Phase.LIQUIDATE, lambda _e: engine.cancel_all(env.now, 1, None))
+    env.run()
+    accepted = [e["ts"] for e in log.of_type("order_accepted")]
+    # First ladder at 1 ms; cancelled at 10 ms; told at 11 ms; new ladder arrives at 12 ms.
+    assert accepted == [MS] * 4 + [12 * MS] * 4
+    assert engine.book.depth(1, 5) == [(995, 10), (990, 10)]

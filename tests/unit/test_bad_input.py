@@ -1,0 +1,252 @@
+"""Bad input through the CLI: one line naming the key or file:line and the value, exit 2, no files.
+
+Every test runs with the working directory at ``tmp_path`` (so a default ``runs/`` would land
+there) and ``--out`` two directories deep (so a created parent would show), then checks that
+``tmp_path`` holds exactly what the test wrote before the command.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+RUN_ARGS = ("--set", "run.duration=2s")
+
+
+@pytest.fixture
+def reject(cli, tmp_path, monkeypatch):
+    """Run a command expected to be refused; check the whole contract; return the message."""
+    monkeypatch.chdir(tmp_path)
+
+    def check(*args: str) -> str:
+        before = sorted(os.listdir(tmp_path))
+        status, out, err = cli(*args)
+        assert status == 2, (out, err)
+        assert out == ""
+        assert err.endswith("\n") and err.count("\n") == 1, err
+        assert err.startswith("exchange-sim: error: ")
+        assert "Traceback" not in err
+        assert sorted(os.listdir(tmp_path)) == before
+        return err.strip()
+
+    return check
+
+
+def _out(tmp_path) -> str:
+    return str(tmp_path / "nested" / "deeper" / "run")
+
+
+def _csv_config(tmp_path, rows: bytes | str) -> str:
+    data = rows if isinstance(rows, bytes) else rows.encode()
+    (tmp_path / "prices.csv").write_bytes(b"timestamp,price\n" + data)
+    config = tmp_path / "c.toml"
+    config.write_text('[index.process]\nkind = "csv"\npath = "prices.csv"\n')
+    return str(config)
+
+
+# --- 1. CSV problems are found before anything is created, and by validate -----------------------
+
+
+def test_bad_csv_row_on_run_leaves_no_failed_dir_and_no_parents(reject, tmp_path):
+    """A bad CSV row is reported before the run directory (or its parents) exists."""
+    config = _csv_config(tmp_path, "0,100.0\n1000,abc\n")
+    err = reject("run", config, "--out", _out(tmp_path), *RUN_ARGS)
+    assert "prices.csv:3: price is not a decimal number (got 'abc')" in err
+
+
+def test_bad_csv_row_on_validate(reject, tmp_path):
+    """validate reads the CSV: a bad row is an error, not 'config ok'."""
+    config = _csv_config(tmp_path, "0,100.0\n1000,abc\n")
+    assert "prices.csv:3: price is not a decimal number (got 'abc')" in reject("validate", config)
+
+
+def test_csv_kind_without_path_on_validate(reject):
+    """kind = "csv" with no path names index.process.path."""
+    err = reject("validate", "--set", 'index.process.kind="csv"')
+    assert "index.process.path: a CSV path is required (got '')" in err
+
+
+def test_missing_csv_file_on_run(reject, tmp_path):
+    """A CSV path that does not exist names the key and the path; nothing is created."""
+    err = reject(
+        "run", "--out", _out(tmp_path), "--set", 'index.process.kind="csv"',
+        "--set", 'index.process.path="nope.csv"',
+    )  # fmt: skip
+    assert "index.process.path: cannot read" in err
+    assert "nope.csv" in err
+
+
+# --- 2. step risk limits are checked at load -----------------------------------------------------
+
+STEP_INVERTED = (
+    "--set", 'margin.kind="step"',
+    "--set", "margin.base_maintenance_rate=0.5",
+    "--set", "margin.base_initial_rate=0.1",
+)  # fmt: skip
+
+
+def test_step_maintenance_above_initial_on_run(reject, tmp_path):
+    """A base MM rate above the base IM rate is bad input (not an internal error) on run."""
+    err = reject("run", "--out", _out(tmp_path), *RUN_ARGS, *STEP_INVERTED)
+    assert "margin: base_maintenance_rate 0.5 must be below base_initial_rate 0.1" in err
+
+
+def test_step_maintenance_above_preset_initial_on_validate(reject):
+    """A field left out comes from the preset (IM 0.01 for bitmex_xbtusd_2020) and is checked."""
+    err = reject(
+        "validate", "--set", 'margin.kind="step"', "--set", "margin.base_maintenance_rate=0.02"
+    )
+    assert "margin: base_maintenance_rate 0.02 must be below base_initial_rate 0.01" in err
+
+
+# --- 3. encodings and malformed fields -----------------------------------------------------------
+
+
+def test_non_utf8_toml_names_file_and_line(reject, tmp_path):
+    """A config that is not UTF-8 names the file and the line of the first bad byte."""
+    path = tmp_path / "bad.toml"
+    path.write_bytes(b'[run]\nname = "\xff\xfe"\n')
+    err = reject("validate", str(path))
+    assert f"{path}:2: not UTF-8 text" in err
+    assert "\\xff" in err
+
+
+def test_non_utf8_csv_names_file_and_line(reject, tmp_path):
+    """A CSV that is not UTF-8 names the file and the line of the first bad byte."""
+    config = _csv_config(tmp_path, b"0,100.0\n1000,1\xe90.0\n")
+    err = reject("run", config, "--out", _out(tmp_path), *RUN_ARGS)
+    assert "prices.csv:3: not UTF-8 text" in err
+
+
+def test_csv_double_minus_timestamp_names_file_and_line(reject, tmp_path):
+    """'--5' is not an integer timestamp: an error naming file:line and the value."""
+    config = _csv_config(tmp_path, "0,100.0\n--5,100.0\n")
+    err = reject("validate", config)
+    assert "prices.csv:3: timestamp must be integer ns or ISO-8601 (got '--5')" in err
+
+
+def test_csv_non_ascii_digit_timestamp(reject, tmp_path):
+    """A superscript digit passes str.isdigit but is not a timestamp."""
+    config = _csv_config(tmp_path, "0,100.0\n\u00b2,100.0\n")
+    assert "prices.csv:3: timestamp must be integer ns or ISO-8601" in reject("validate", config)
+
+
+def test_csv_timestamp_beyond_int64(reject, tmp_path):
+    """A timestamp that does not fit the log's 64-bit integers is refused, naming file:line."""
+    config = _csv_config(tmp_path, "0,100.0\n9223372036854775808,100.0\n")
+    assert "prices.csv:3: timestamp out of range" in reject("validate", config)
+
+
+def test_unreadable_option_value_is_one_line(reject):
+    """An argparse error (bad --seed) is one line too, and status 2."""
+    err = reject("run", "--seed", "abc")
+    assert "--seed" in err and "'abc'" in err
+
+
+# --- 4. integers that cannot reach the log; parameters that overflow -----------------------------
+
+
+def test_seed_at_two_to_the_63_is_refused(reject):
+    """run.seed must fit a signed 64-bit integer."""
+    err = reject("validate", "--set", "run.seed=9223372036854775808")
+    assert "run.seed: must be <= 9223372036854775807 (got 9223372036854775808)" in err
+
+
+def test_seed_flag_beyond_int64_on_run(reject, tmp_path):
+    """--seed goes through the same bound as run.seed."""
+    err = reject("run", "--seed", str(2**64), "--out", _out(tmp_path))
+    assert f"run.seed: must be <= 9223372036854775807 (got {2**64})" in err
+
+
+def test_duration_beyond_int64_is_refused(reject, tmp_path):
+    """run.duration must be below 2^63 ns."""
+    err = reject("run", "--out", _out(tmp_path), "--set", "run.duration=9223372036854775808")
+    assert "run.duration: must be <= 9223372036854775807 (got 9223372036854775808)" in err
+
+
+def test_any_integer_field_beyond_int64_is_refused(reject):
+    """A plain integer field with no explicit max still has to fit the log."""
+    err = reject("validate", "--set", f"matching.max_order_lots={2**64}")
+    assert f"matching.max_order_lots: must be <= 9223372036854775807 (got {2**64})" in err
+
+
+def test_huge_exponent_for_an_integer_field_is_refused_quickly(reject):
+    """1e999999999 for an int field is refused by size, not expanded into a billion digits."""
+    err = reject("validate", "--set", "log.buffer_lines=1e999999999")
+    assert "log.buffer_lines:" in err
+
+
+def test_gbm_drift_that_would_overflow_is_refused(reject, tmp_path):
+    """A drift of 1e12 a year overflows exp(); it is bounded at load, naming the key."""
+    err = reject("run", "--out", _out(tmp_path), "--set", "index.process.drift_annual=1e12")
+    assert "index.process.drift_annual: must be <= 100 (got 1E+12)" in err
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "bound"),
+    [
+        ("index.process.volatility_annual", "1000", "<= 100"),
+        ("index.process.jump_mean", "-1000", ">= -10"),
+        ("index.process.jump_std", "1000", "<= 10"),
+        ("index.process.jump_intensity_per_day", "1e9", "<= 10000"),
+    ],
+)
+def test_gbm_parameters_are_bounded(reject, key, value, bound):
+    """Volatility, jump sizes and jump intensity have bounds that keep the path finite."""
+    assert f"{key}: must be {bound}" in reject("validate", "--set", f"{key}={value}")
+
+
+def test_lognormal_latency_sigma_is_bounded(reject):
+    """A lognormal sigma large enough to overflow a 64-bit draw is refused."""
+    err = reject(
+        "validate",
+        "--set", 'index.oracle_latency.kind="lognormal"',
+        "--set", "index.oracle_latency.sigma=1000",
+    )  # fmt: skip
+    assert "index.oracle_latency.sigma: must be <= 10 (got 1000)" in err
+
+
+# --- 5. decimals are parsed exactly, and absurdly long ones are refused --------------------------
+
+
+def test_price_with_more_than_28_digits_is_refused(reject):
+    """50000.00000000000000000000000001 is not 500000 ticks: it is refused (too many digits)."""
+    err = reject(
+        "validate", "--set", 'index.process.start_price="50000.00000000000000000000000001"'
+    )
+    assert "index.process.start_price: too many significant digits" in err
+    assert "50000.00000000000000000000000001" in err
+
+
+def test_absurdly_long_number_is_refused(reject):
+    """A 10,000-digit number is refused by length, naming the key."""
+    err = reject("validate", "--set", f'index.process.volatility_annual="0.{"1" * 10_000}"')
+    assert "index.process.volatility_annual: too many significant digits" in err
+
+
+# --- 7. the CLI never lets bad input escape as a traceback; bugs are exit 1 ----------------------
+
+
+def test_out_under_a_file_is_bad_input(reject, tmp_path):
+    """An --out whose parent is a file names --out; nothing is created."""
+    (tmp_path / "file").write_text("x")
+    err = reject("run", "--out", str(tmp_path / "file" / "run"), *RUN_ARGS)
+    assert "--out: cannot create" in err
+
+
+def test_unexpected_error_in_validate_is_internal_one_line(cli, tmp_path, monkeypatch):
+    """A bug (not bad input) while loading exits 1 with one line and no traceback."""
+    from exchange_sim import cli as cli_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli_module, "load_data", broken)
+    monkeypatch.chdir(tmp_path)
+    status, _, err = cli("validate")
+    assert status == 1
+    assert err.count("\n") == 1
+    assert err.startswith("exchange-sim: internal error: RuntimeError: boom")
+    assert "Traceback" not in err
+    assert os.listdir(tmp_path) == []
