@@ -57,7 +57,37 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a config without running it")
     validate.add_argument("config", nargs="?", help="TOML config (default: built-in defaults)")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    cascade = commands.add_parser(
+        "cascade", help="verify a run's log and show which liquidations fed which"
+    )
+    cascade.add_argument("run_dir", help="a run directory (or its events.jsonl)")
+    cascade.add_argument("--json", action="store_true", help="print the summary as JSON")
     return parser
+
+
+def _cascade(args: argparse.Namespace) -> int:
+    import json
+
+    from exchange_sim.analysis.cascade import summary
+    from exchange_sim.analysis.log_reader import read_log
+
+    path = args.run_dir
+    if os.path.isdir(path):
+        path = os.path.join(path, "events.jsonl")
+    result = summary(read_log(path))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return EXIT_OK
+    print(f"log verified: {path}")
+    print(
+        f"liquidations: {result['liquidations']} ({result['roots']} started by the market, "
+        f"{result['fed_by_liquidations']} fed by earlier liquidations; "
+        f"deepest generation {result['deepest_generation']})"
+    )
+    for generation, count in result["per_generation"].items():
+        print(f"  generation {generation}: {count}")
+    return EXIT_OK
 
 
 def _load(args: argparse.Namespace) -> LoadedConfig:
@@ -99,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a one-line usage error
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
+        if args.command == "cascade":
+            return _cascade(args)
         loaded = _load(args)
         if args.command == "validate":
             preflight(loaded)

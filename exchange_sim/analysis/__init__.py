@@ -1,0 +1,1 @@
+"""Reading run logs back: verification and the causal cascade tree."""
