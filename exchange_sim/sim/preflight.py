@@ -15,6 +15,8 @@ from __future__ import annotations
 from exchange_sim.accounts.margin import build_tiers
 from exchange_sim.config.schema import LoadedConfig
 from exchange_sim.core.errors import ConfigError
+from exchange_sim.funding.premium import rule_impact_notional_minor
+from exchange_sim.funding.scheduler import max_leverage_margin_rates_ppb
 from exchange_sim.pricing.csv_replay import read_price_csv
 from exchange_sim.pricing.index import CsvIndex
 
@@ -30,10 +32,26 @@ def preflight(loaded: LoadedConfig) -> None:
     if isinstance(process, CsvIndex):
         read_price_csv(process.path, loaded.base_dir, scale, snap=process.off_grid == "nearest")
     try:
-        build_tiers(config.margin, scale)
+        tiers = build_tiers(config.margin, scale)
     except ValueError as exc:
         margin = config.margin
         raise ConfigError("margin", f"{margin.KIND} {margin.preset}", str(exc)) from None
     if config.funding.enabled:
-        # Converted onto the money grid by the funding scheduler when the run is built.
-        scale.money_minor(config.funding.rule.impact_margin, "funding.rule.impact_margin")
+        _check_funding(config.funding.rule, scale, tiers)
+
+
+def _check_funding(rule, scale, tiers) -> None:
+    """The impact margin fits the money grid and, where impact prices are sampled, gives an
+    impact notional of at least one minor unit (else the first sample fails mid-run)."""
+    key = "funding.rule.impact_margin"
+    scale.money_minor(rule.impact_margin, key)
+    if rule.premium_formula == "mid":
+        return
+    initial_rate_ppb, _ = max_leverage_margin_rates_ppb(tiers)
+    if rule_impact_notional_minor(rule, scale, initial_rate_ppb) <= 0:
+        raise ConfigError(
+            key,
+            rule.impact_margin,
+            f"must give an impact notional of at least one money unit for the "
+            f"{rule.premium_formula!r} premium formula",
+        )

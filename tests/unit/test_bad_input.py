@@ -250,3 +250,45 @@ def test_unexpected_error_in_validate_is_internal_one_line(cli, tmp_path, monkey
     assert err.startswith("exchange-sim: internal error: RuntimeError: boom")
     assert "Traceback" not in err
     assert os.listdir(tmp_path) == []
+
+
+def test_zero_impact_margin_with_impact_prices_is_refused(reject, tmp_path):
+    """dYdX samples impact prices; an impact margin of 0 would fail at the first sample."""
+    err = reject(
+        "run", "--out", _out(tmp_path), *RUN_ARGS,
+        "--set", 'venue.preset="dydx"', "--set", "funding.rule.impact_margin=0",
+    )  # fmt: skip
+    assert "funding.rule.impact_margin: must give an impact notional" in err
+    assert "(got 0)" in err
+
+
+def test_off_grid_impact_margin_is_refused_on_validate(reject):
+    """The impact margin must be a whole number of money minor units (6 decimals by default)."""
+    err = reject(
+        "validate", "--set", "funding.enabled=true", "--set", "funding.rule.impact_margin=0.0000001"
+    )
+    assert "funding.rule.impact_margin: not a whole multiple of the money unit" in err
+
+
+def test_margin_tier_value_error_becomes_a_margin_config_error(reject, monkeypatch):
+    """A ValueError building the tiers is bad input naming margin, not an internal error."""
+    from exchange_sim.sim import preflight as preflight_module
+
+    def refuse(config, scale):
+        raise ValueError("bracket 2: maintenance rate must not decrease")
+
+    monkeypatch.setattr(preflight_module, "build_tiers", refuse)
+    err = reject("validate")
+    assert "margin: bracket 2: maintenance rate must not decrease (got 'brackets " in err
+
+
+def test_input_error_after_the_run_started_removes_what_it_created(reject, tmp_path, monkeypatch):
+    """Bad input met only once the run is under way (a CSV edited after the preflight) removes
+    the temporary directory and the parents it created: no .failed directory."""
+    from exchange_sim.sim import rundir
+
+    monkeypatch.setattr(rundir, "preflight", lambda loaded: None)
+    config = _csv_config(tmp_path, "0,100.0\n1000,abc\n")
+    assert "prices.csv:3: price is not a decimal number" in reject(
+        "run", config, "--out", _out(tmp_path), *RUN_ARGS
+    )
