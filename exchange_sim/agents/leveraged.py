@@ -63,7 +63,9 @@ class MarginCallResponse:
 class LeveragedTraderConfig:
     KIND: ClassVar[str] = "leveraged"
     name: str = attrs.field(default="leveraged", metadata={"help": "group name"})
-    count: int = attrs.field(default=50, metadata={"min": 1, "help": "traders in the group"})
+    count: int = attrs.field(
+        default=50, metadata={"min": 1, "max": 10_000_000, "help": "traders in the group"}
+    )
     deposit: int = attrs.field(
         default=1_000_000_000,
         metadata={

@@ -33,7 +33,9 @@ def _fast_link() -> LinkLatency:
 class MarketMakerConfig:
     KIND: ClassVar[str] = "market_maker"
     name: str = attrs.field(default="mm", metadata={"help": "participant name"})
-    levels: int = attrs.field(default=10, metadata={"min": 1, "help": "quotes per side"})
+    levels: int = attrs.field(
+        default=10, metadata={"min": 1, "max": 100_000, "help": "quotes per side"}
+    )
     half_spread: int = attrs.field(
         default=5,
         metadata={

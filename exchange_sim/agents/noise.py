@@ -35,10 +35,17 @@ def _retail_link() -> LinkLatency:
 class NoiseTraderConfig:
     KIND: ClassVar[str] = "noise"
     name: str = attrs.field(default="noise", metadata={"help": "group name"})
-    count: int = attrs.field(default=20, metadata={"min": 1, "help": "traders in the group"})
+    count: int = attrs.field(
+        default=20, metadata={"min": 1, "max": 10_000_000, "help": "traders in the group"}
+    )
     rate_per_second: Decimal = attrs.field(
         default=Decimal("0.5"),
-        metadata={"unit": "decimal", "min": 0, "help": "orders a second per trader"},
+        metadata={
+            "unit": "decimal",
+            "min": 0,
+            "max": 1_000_000,
+            "help": "orders a second per trader",
+        },
     )
     market_fraction: Decimal = attrs.field(
         default=Decimal("0.3"),
