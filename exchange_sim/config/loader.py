@@ -27,6 +27,16 @@ from exchange_sim.core.units import (
 UNITS = ("duration", "rate", "price", "size", "money", "decimal")
 
 
+class FieldProblem(ValueError):
+    """Raised by a config class's validator about one field: reported as ``path.field``."""
+
+    def __init__(self, field: str, value: Any, problem: str) -> None:
+        super().__init__(problem)
+        self.field = field
+        self.value = value
+        self.problem = problem
+
+
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
@@ -219,6 +229,8 @@ def load_section(
         return cls(**kwargs)
     except ConfigError:
         raise
+    except FieldProblem as exc:
+        raise ConfigError(_join(path, exc.field), exc.value, exc.problem) from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(path or "<root>", data, str(exc)) from None
 

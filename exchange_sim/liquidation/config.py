@@ -22,11 +22,13 @@ from typing import ClassVar
 
 import attrs
 
+from exchange_sim.config.loader import FieldProblem
 from exchange_sim.core.units import NS_PER_S, RATE_SCALE
 from exchange_sim.liquidation.adl import AdlConfig
 from exchange_sim.liquidation.insurance_fund import InsuranceFundConfig
 
 STAGES = ("book", "fund", "vault", "adl", "socialise")
+POSITION_STAGES = ("fund", "vault", "adl")
 ORDER_LIMITS = ("bankruptcy", "none")
 VAULT_PRICES = ("bankruptcy", "mark_discount")
 COOLDOWN_ACTIONS = ("full", "wait")
@@ -224,13 +226,24 @@ class VaultConfig:
 
 
 def _check_waterfall(instance, attribute, value) -> None:
+    def problem(text: str) -> FieldProblem:
+        return FieldProblem("waterfall", list(value), text)
+
     if not value or value[0] != "book":
-        raise ValueError("waterfall must start with 'book'")
+        raise problem("must start with 'book'")
     for stage in value:
         if stage not in STAGES:
-            raise ValueError(f"waterfall stage {stage!r} must be one of {', '.join(STAGES)}")
+            raise problem(f"stage {stage!r} must be one of {', '.join(STAGES)}")
     if len(set(value)) != len(value):
-        raise ValueError("waterfall stages must not repeat")
+        raise problem("stages must not repeat")
+    if "socialise" in value and not set(value) & set(POSITION_STAGES):
+        # 'socialise' only claws back a *recorded* deficit: something must take over what the
+        # book cannot close, else a bankrupt account stays open and its loss is never recorded.
+        # (A waterfall of just 'book' is the naive baseline: such positions stay and are retried.)
+        raise problem(
+            "'socialise' needs a stage that takes over positions before it: one of "
+            + ", ".join(POSITION_STAGES)
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -77,3 +77,18 @@ def test_dydx_defaults_are_the_mainnet_genesis_values():
 def test_bad_values_name_their_key(data, key):
     with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
         load_section(LiquidationConfig, data, "liquidation", SCALE)
+
+
+def test_socialise_without_a_position_stage_is_refused_naming_the_key():
+    """'socialise' can only claw back a recorded deficit: a waterfall with it but without fund,
+    vault or adl would leave bankrupt accounts open, so the config names the key and refuses it."""
+    import pytest
+
+    from exchange_sim.config.schema import load_data
+    from exchange_sim.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"liquidation\.waterfall: 'socialise' needs a stage"):
+        load_data({"liquidation": {"waterfall": ["book", "socialise"]}})
+    assert load_data({"liquidation": {"waterfall": ["book"]}}).config.liquidation.waterfall == (
+        "book",
+    )
