@@ -125,6 +125,17 @@ def _internal_error(exc: BaseException) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        status = _main(argv)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a one-line usage error
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
@@ -144,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"exchange-sim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise
     except Exception as exc:  # a bug, not bad input
         return _internal_error(exc)
     _print_summary(result.directory, result.summary, loaded.scale)

@@ -118,3 +118,19 @@ def test_summary_event_count_matches_the_logs_run_end(cli, tmp_path):
     assert run_end["type"] == "run_end"
     assert summary["event_count"] == run_end["event_count"] == len(lines) - 1
     assert summary["log_lines"] == len(lines)
+
+
+def test_output_piped_into_a_closed_reader_ends_quietly(tmp_path):
+    """`exchange-sim run ... | head -1`: a reader that goes away gives no traceback, exit 0."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exchange_sim.cli", "run", "--out", str(tmp_path / "run"),
+         "--set", "run.duration=2s"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait() == 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
