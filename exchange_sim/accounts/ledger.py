@@ -32,7 +32,7 @@ from collections.abc import Callable
 import attrs
 
 from exchange_sim.accounts.liquidation_price import bankruptcy_price
-from exchange_sim.accounts.triggers import step_up_price, trigger_price
+from exchange_sim.accounts.triggers import TriggerLevel, step_up_price
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
@@ -86,7 +86,9 @@ class Ledger:
     """All accounts of the instrument, with the hooks the engine and risk monitor call."""
 
     __slots__ = (
+        "_call_level",
         "_emit",
+        "_liquidation_level",
         "_mptl",
         "accounts",
         "change_listeners",
@@ -116,6 +118,8 @@ class Ledger:
         self.tiers = tiers
         self.fees = fees
         self.margin_call_factor_ppb = margin_call_factor_ppb
+        self._liquidation_level = TriggerLevel(tiers, RATE_SCALE)
+        self._call_level = TriggerLevel(tiers, margin_call_factor_ppb)
         self.accounts: dict[int, Account] = {}
         self.fees_collected = 0
         self.total_deposits = 0
@@ -223,12 +227,16 @@ class Ledger:
             account, price
         )
 
+    def margin_call_level(self, maintenance_margin: int) -> int:
+        """Equity below this gets a margin call: ``margin_call_factor x MM``, rounded UP. The one
+        place the factor is applied, so trigger prices and checks always agree."""
+        return div_round(maintenance_margin * self.margin_call_factor_ppb, RATE_SCALE, UP)
+
     def needs_margin_call(self, account: Account, price: int) -> bool:
         if not account.size_lots:
             return False
-        mm = self.maintenance_margin(account, price)
-        threshold = div_round(mm * self.margin_call_factor_ppb, RATE_SCALE, UP)
-        return self.equity(account, price) < threshold
+        level = self.margin_call_level(self.maintenance_margin(account, price))
+        return self.equity(account, price) < level
 
     def available_balance(self, account: Account) -> int:
         """What can be withdrawn or used for new orders: equity (at mark) minus margin in use
@@ -440,18 +448,16 @@ class Ledger:
         current = (
             mark if mark is not None else div_round(account.entry_notional, lots * self._mptl, DOWN)
         )
-        common = dict(
-            side=side,
-            size_lots=lots,
-            entry_notional=account.entry_notional,
-            balance=account.collateral,
-            money_per_tick_lot=self._mptl,
-            current_price=max(current, 1),
+        entry, collateral, mptl, at = (
+            account.entry_notional,
+            account.collateral,
+            self._mptl,
+            max(current, 1),
         )
-        account.liquidation_price = trigger_price(self.tiers, factor_ppb=RATE_SCALE, **common)
-        account.margin_call_price = trigger_price(
-            self.tiers, factor_ppb=self.margin_call_factor_ppb, **common
+        account.liquidation_price = self._liquidation_level.price(
+            side, lots, entry, collateral, mptl, at
         )
+        account.margin_call_price = self._call_level.price(side, lots, entry, collateral, mptl, at)
         account.tier_step_price = (
             step_up_price(self.tiers, lots * self._mptl, current) if side > 0 else None
         )

@@ -39,49 +39,59 @@ def _scaled(tiers, factor_ppb: int) -> _Lines:
     )
 
 
-def trigger_price(
-    tiers,
-    *,
-    side: int,
-    size_lots: int,
-    entry_notional: int,
-    balance: int,
-    factor_ppb: int,
-    money_per_tick_lot: int,
-    current_price: int,
-) -> int | None:
-    """Price (ticks) at which ``balance + uPnL = factor x MM``; ``None`` as in the solver.
+class TriggerLevel:
+    """The ``factor x MM`` trigger of one tier model; the scaled tier lines are built once (the
+    ledger keeps one per factor and prices every fill with it)."""
 
-    For a long, ``None`` means never (no positive price); for a short, already past it.
-    """
-    if not isinstance(tiers, StepRiskLimit):
-        return tiered_liquidation_price(
-            side=side,
-            size_lots=size_lots,
-            reference_notional=entry_notional,
-            balance_at_reference=balance,
-            tiers=_scaled(tiers, factor_ppb),
-            money_per_tick_lot=money_per_tick_lot,
-        )
-    qm = abs(size_lots) * money_per_tick_lot
-    tier = tiers.tier_index(current_price * qm)
-    for _ in range(64):
-        rate = tiers.base_mm_ppb * (1 + tier)
-        price = tiered_liquidation_price(
-            side=side,
-            size_lots=size_lots,
-            reference_notional=entry_notional,
-            balance_at_reference=balance,
-            tiers=_Lines(((rate * factor_ppb, 0),), RATE_SCALE * RATE_SCALE),
-            money_per_tick_lot=money_per_tick_lot,
-        )
-        if side > 0 or price is None:
-            return price
-        reached = tiers.tier_index(price * qm)
-        if reached <= tier:
-            return price
-        tier = reached
-    return price
+    __slots__ = ("_lines", "factor_ppb", "tiers")
+
+    def __init__(self, tiers, factor_ppb: int) -> None:
+        self.tiers = tiers
+        self.factor_ppb = factor_ppb
+        self._lines = None if isinstance(tiers, StepRiskLimit) else _scaled(tiers, factor_ppb)
+
+    def price(
+        self,
+        side: int,
+        size_lots: int,
+        entry_notional: int,
+        balance: int,
+        money_per_tick_lot: int,
+        current_price: int,
+    ) -> int | None:
+        """Price (ticks) at which ``balance + uPnL = factor x MM``; ``None`` as in the solver.
+
+        For a long, ``None`` means never (no positive price); for a short, already past it.
+        """
+        if self._lines is not None:
+            return tiered_liquidation_price(
+                side=side,
+                size_lots=size_lots,
+                reference_notional=entry_notional,
+                balance_at_reference=balance,
+                tiers=self._lines,
+                money_per_tick_lot=money_per_tick_lot,
+            )
+        tiers, factor_ppb = self.tiers, self.factor_ppb
+        qm = abs(size_lots) * money_per_tick_lot
+        tier = tiers.tier_index(current_price * qm)
+        for _ in range(64):
+            rate = tiers.base_mm_ppb * (1 + tier)
+            price = tiered_liquidation_price(
+                side=side,
+                size_lots=size_lots,
+                reference_notional=entry_notional,
+                balance_at_reference=balance,
+                tiers=_Lines(((rate * factor_ppb, 0),), RATE_SCALE * RATE_SCALE),
+                money_per_tick_lot=money_per_tick_lot,
+            )
+            if side > 0 or price is None:
+                return price
+            reached = tiers.tier_index(price * qm)
+            if reached <= tier:
+                return price
+            tier = reached
+        return price
 
 
 def step_up_price(tiers, qm: int, current_price: int) -> int | None:

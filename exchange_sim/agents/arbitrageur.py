@@ -42,16 +42,10 @@ from exchange_sim.core.units import NS_PER_S, RATE_SCALE
 from exchange_sim.funding.premium import mid_premium_ppb
 from exchange_sim.matching.orders import BUY, IOC, SELL, Order
 from exchange_sim.sim.kernel import Phase, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency
+from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 from exchange_sim.venue.gateway import SUBMIT
 
 CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
-
-
-def _arb_link() -> LinkLatency:
-    return LinkLatency(
-        request=ConstantLatency(value=5_000_000), response=ConstantLatency(value=5_000_000)
-    )
 
 
 @attrs.frozen(kw_only=True)
@@ -96,7 +90,9 @@ class BasisArbitrageurConfig:
         factory=lambda: ConstantLatency(value=5_000_000),
         metadata={"help": "delay before it sees a new index price or top of book"},
     )
-    latency: LinkLatency = attrs.field(factory=_arb_link, metadata={"help": "order link"})
+    latency: LinkLatency = attrs.field(
+        factory=constant_link(5_000_000), metadata={"help": "order link"}
+    )
 
 
 class BasisArbitrageur:

@@ -21,14 +21,8 @@ from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.matching.orders import BUY, SELL, Order
 from exchange_sim.sim.kernel import Phase, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency
+from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 from exchange_sim.venue.gateway import SUBMIT
-
-
-def _retail_link() -> LinkLatency:
-    return LinkLatency(
-        request=ConstantLatency(value=20_000_000), response=ConstantLatency(value=20_000_000)
-    )
 
 
 @attrs.frozen(kw_only=True)
@@ -95,7 +89,9 @@ class LeveragedTraderConfig:
     entry_end: int = attrs.field(
         default=10_000_000_000, metadata={"unit": "duration", "min": 1, "help": "entries until"}
     )
-    latency: LinkLatency = attrs.field(factory=_retail_link, metadata={"help": "order link"})
+    latency: LinkLatency = attrs.field(
+        factory=constant_link(20_000_000), metadata={"help": "order link"}
+    )
     response: MarginCallResponse = attrs.field(
         factory=MarginCallResponse, metadata={"help": "margin-call behaviour"}
     )

@@ -19,14 +19,8 @@ import attrs
 
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
 from exchange_sim.sim.kernel import Phase, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency
+from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 from exchange_sim.venue.gateway import CANCEL_ALL, SUBMIT
-
-
-def _fast_link() -> LinkLatency:
-    return LinkLatency(
-        request=ConstantLatency(value=2_000_000), response=ConstantLatency(value=2_000_000)
-    )
 
 
 @attrs.frozen(kw_only=True)
@@ -85,7 +79,9 @@ class MarketMakerConfig:
         metadata={"unit": "money", "min": 0, "help": "deposit"},
     )
     leverage: int = attrs.field(default=20, metadata={"min": 1, "help": "leverage of each account"})
-    latency: LinkLatency = attrs.field(factory=_fast_link, metadata={"help": "order link"})
+    latency: LinkLatency = attrs.field(
+        factory=constant_link(2_000_000), metadata={"help": "order link"}
+    )
 
 
 class MarketMaker:

@@ -19,16 +19,10 @@ from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
 from exchange_sim.sim.kernel import Phase, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency
+from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 from exchange_sim.venue.gateway import CANCEL, SUBMIT
 
 CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
-
-
-def _retail_link() -> LinkLatency:
-    return LinkLatency(
-        request=ConstantLatency(value=20_000_000), response=ConstantLatency(value=20_000_000)
-    )
 
 
 @attrs.frozen(kw_only=True)
@@ -85,7 +79,9 @@ class NoiseTraderConfig:
         },
     )
     leverage: int = attrs.field(default=10, metadata={"min": 1, "help": "leverage of each account"})
-    latency: LinkLatency = attrs.field(factory=_retail_link, metadata={"help": "order link"})
+    latency: LinkLatency = attrs.field(
+        factory=constant_link(20_000_000), metadata={"help": "order link"}
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.size_max < self.size_min:

@@ -24,8 +24,6 @@ from exchange_sim.core.units import (
     to_decimal,
 )
 
-UNITS = ("duration", "rate", "price", "size", "money", "decimal")
-
 
 class FieldProblem(ValueError):
     """Raised by a config class's validator about one field: reported as ``path.field``."""

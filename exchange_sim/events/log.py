@@ -47,7 +47,6 @@ class EventLog:
         "_render",
         "_sink",
         "counts",
-        "last_ts",
         "seq",
     )
 
@@ -62,7 +61,6 @@ class EventLog:
         self._digest = hashlib.sha256()
         self._closed = False
         self.seq = 0
-        self.last_ts = 0
         self.counts: dict[str, int] = {}
 
     def emit(self, ts: int, type: str, cause: int | None, **payload: Any) -> int:
@@ -85,7 +83,6 @@ class EventLog:
             self.flush()
         counts = self.counts
         counts[type] = counts.get(type, 0) + 1
-        self.last_ts = ts
         return seq
 
     def flush(self) -> None:

@@ -368,20 +368,14 @@ class BinanceMarkConfig:
 
 
 @attrs.frozen(kw_only=True)
-class OkxMarkConfig:
+class OkxMarkConfig(BinanceMarkConfig):
+    """OKX's index + MA(basis) (§1.4): Binance's basis sampling, without the median."""
+
     KIND: ClassVar[str] = "okx"
     basis_window: int = attrs.field(
         default=60 * NS_PER_S,
         metadata={"unit": "duration", "min": 1, "help": "span of the basis moving average"},
     )
-    basis_cadence: int = attrs.field(
-        default=NS_PER_S,
-        metadata={"unit": "duration", "min": 1, "help": "time between basis samples"},
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.basis_window % self.basis_cadence:
-            raise ValueError("basis_window must be a whole multiple of basis_cadence")
 
 
 @attrs.frozen(kw_only=True)
@@ -434,10 +428,9 @@ MarkRuleConfig = (
 
 def build_mark_rule(config: MarkRuleConfig) -> MarkRule:
     """A fresh rule (with its own state) for ``config``."""
-    if isinstance(config, BinanceMarkConfig):
-        return BinanceMark(config.basis_window // config.basis_cadence, config.basis_cadence)
-    if isinstance(config, OkxMarkConfig):
-        return OkxMark(config.basis_window // config.basis_cadence, config.basis_cadence)
+    if isinstance(config, BinanceMarkConfig):  # OKX's config is a Binance config with its KIND
+        rule = OkxMark if isinstance(config, OkxMarkConfig) else BinanceMark
+        return rule(config.basis_window // config.basis_cadence, config.basis_cadence)
     if isinstance(config, BitmexMarkConfig):
         return BitmexMark()
     if isinstance(config, HyperliquidMarkConfig):

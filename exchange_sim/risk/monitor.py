@@ -26,8 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from exchange_sim.core.errors import SimulationError
-from exchange_sim.core.rounding import UP, div_round
-from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.risk.config import RiskConfig
 from exchange_sim.risk.trigger_index import LIQUIDATION, MARGIN_CALL, TIER_STEP, TriggerIndex
 from exchange_sim.sim.kernel import Phase, PhasedTimeout
@@ -191,7 +189,7 @@ class RiskMonitor:
         self.checks += 1
         equity = ledger.equity(account, mark)
         mm = ledger.maintenance_margin(account, mark)
-        call_level = div_round(mm * self._config.margin_call_ratio, RATE_SCALE, UP)
+        call_level = ledger.margin_call_level(mm)
         if account.size_lots and equity < mm:
             outcome = "liquidate"
         elif account.size_lots and equity < call_level and not self._cooling(account_id, now):

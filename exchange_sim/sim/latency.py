@@ -12,6 +12,7 @@ Python ints, so a draw on the hot path is a list pop.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import ClassVar
 
@@ -120,6 +121,15 @@ class LinkLatency:
     response: LatencyModel = attrs.field(
         factory=ConstantLatency, metadata={"help": "venue -> participant"}
     )
+
+
+def constant_link(ns: int) -> Callable[[], LinkLatency]:
+    """A default factory for a link with ``ns`` on each leg (participants' config defaults)."""
+
+    def make() -> LinkLatency:
+        return LinkLatency(request=ConstantLatency(value=ns), response=ConstantLatency(value=ns))
+
+    return make
 
 
 class LatencySampler:
