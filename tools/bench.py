@@ -39,11 +39,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_book import bench_book
 
 from exchange_sim.events.log import EventLog
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment, PhasedTimeout
+from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencySampler
 from exchange_sim.venue.gateway import CANCEL, SUBMIT, Gateway
 
 MID = 1_000_000
@@ -226,8 +226,8 @@ def bench_gateway_heapq(stream, resting: int) -> dict:
 
 
 def bench_scenario(name: str, duration: str) -> dict:
-    from exchange_sim.config.schema import load_config
-    from exchange_sim.sim.run import Simulation
+    from exchange_sim.run.config import load_config
+    from exchange_sim.venue.venue import Simulation
 
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
     loaded = load_config(os.path.join(root, f"{name}.toml"), (f'run.duration="{duration}"',))
@@ -249,8 +249,8 @@ def bench_cascade_scaling(counts: tuple[int, ...]) -> dict:
     import tomllib
     from decimal import Decimal
 
-    from exchange_sim.config.schema import load_data
-    from exchange_sim.sim.run import Simulation
+    from exchange_sim.run.config import load_data
+    from exchange_sim.venue.venue import Simulation
 
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
     with open(os.path.join(root, "cascade.toml"), "rb") as handle:

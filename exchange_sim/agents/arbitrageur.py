@@ -33,66 +33,15 @@ the market maker's.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import attrs
-
+from exchange_sim.agents.config import BasisArbitrageurConfig
 from exchange_sim.core.rounding import DOWN, UP, div_round
-from exchange_sim.core.units import NS_PER_S, RATE_SCALE
+from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.funding.premium import mid_premium_ppb
+from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, IOC, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 from exchange_sim.venue.gateway import SUBMIT
 
 CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
-
-
-@attrs.frozen(kw_only=True)
-class BasisArbitrageurConfig:
-    KIND: ClassVar[str] = "arbitrageur"
-    name: str = attrs.field(default="arb", metadata={"help": "participant name"})
-    deposit: int = attrs.field(
-        default=100_000_000_000,
-        metadata={"unit": "money", "min": 0, "help": "deposit", "user_default": "100000"},
-    )
-    leverage: int = attrs.field(default=5, metadata={"min": 1, "help": "account leverage"})
-    threshold: int = attrs.field(
-        default=1_000_000,
-        metadata={
-            "unit": "rate",
-            "min": 1,
-            "help": "mid-vs-index premium beyond which it trades; unwinds inside half of it",
-        },
-    )
-    clip_size: int = attrs.field(
-        default=1_000,
-        metadata={"unit": "size", "min": 1, "help": "size of each order", "user_default": "1"},
-    )
-    max_position: int = attrs.field(
-        default=10_000,
-        metadata={
-            "unit": "size",
-            "min": 1,
-            "help": "largest position either way (its capital limit)",
-            "user_default": "10",
-        },
-    )
-    check_interval: int = attrs.field(
-        default=NS_PER_S,
-        metadata={"unit": "duration", "min": 1, "help": "how often it compares mid and index"},
-    )
-    reject_backoff: int = attrs.field(
-        default=10 * NS_PER_S,
-        metadata={"unit": "duration", "min": 0, "help": "pause after a rejected order"},
-    )
-    observation_latency: LatencyModel = attrs.field(
-        factory=lambda: ConstantLatency(value=5_000_000),
-        metadata={"help": "delay before it sees a new index price or top of book"},
-    )
-    latency: LinkLatency = attrs.field(
-        factory=constant_link(5_000_000), metadata={"help": "order link"}
-    )
 
 
 class BasisArbitrageur:
@@ -144,17 +93,17 @@ class BasisArbitrageur:
         self.rejections = 0
 
     def start(self) -> None:
-        event = PhasedTimeout(self._env, self._cfg.check_interval, Phase.AGENT)
-        event.callbacks.append(self._check)
+        self._env.call_at(self._cfg.check_interval, Phase.AGENT, self._check)
 
     # -- observation -----------------------------------------------------------------------------
     def on_index(self, now: int, price: int, seq: int) -> None:
         """Index listener: it sees the price after its observation latency."""
-        event = PhasedTimeout(self._env, self._index_latency.draw(), Phase.AGENT, (price, seq))
-        event.callbacks.append(self._observe_index)
+        self._env.call_at(
+            self._index_latency.draw(), Phase.AGENT, self._observe_index, (price, seq)
+        )
 
-    def _observe_index(self, event) -> None:
-        self.index, self.index_seq = event._value
+    def _observe_index(self, payload) -> None:
+        self.index, self.index_seq = payload
 
     def on_snapshot(self, now: int, snapshot) -> None:
         """Feed handler (the feed applies the latency it was subscribed with)."""
@@ -164,8 +113,7 @@ class BasisArbitrageur:
     # -- decision --------------------------------------------------------------------------------
     def _check(self, _event) -> None:
         env = self._env
-        event = PhasedTimeout(env, self._cfg.check_interval, Phase.AGENT)
-        event.callbacks.append(self._check)
+        env.call_at(self._cfg.check_interval, Phase.AGENT, self._check)
         if self._in_flight is not None or env.now < self._resume_at:
             return
         index, bid, ask = self.index, self.bid, self.ask

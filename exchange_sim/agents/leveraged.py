@@ -12,95 +12,12 @@ A group of ``count`` accounts, each funded with ``deposit`` and a leverage drawn
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import ClassVar
-
-import attrs
-
+from exchange_sim.agents.config import LeveragedTraderConfig
 from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.core.rounding import DOWN, div_round
+from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 from exchange_sim.venue.gateway import SUBMIT
-
-
-@attrs.frozen(kw_only=True)
-class MarginCallResponse:
-    reaction_latency: LatencyModel = attrs.field(
-        factory=lambda: ConstantLatency(value=5_000_000_000),
-        metadata={"help": "from receiving a margin call to acting on it"},
-    )
-    top_up_probability: Decimal = attrs.field(
-        default=Decimal("0.3"),
-        metadata={"unit": "decimal", "min": 0, "max": 1, "help": "chance to top up"},
-    )
-    top_up_fraction: Decimal = attrs.field(
-        default=Decimal("0.5"),
-        metadata={"unit": "decimal", "min": 0, "help": "top-up as a share of the deposit"},
-    )
-    reduce_probability: Decimal = attrs.field(
-        default=Decimal("0.3"),
-        metadata={"unit": "decimal", "min": 0, "max": 1, "help": "chance to reduce instead"},
-    )
-    reduce_fraction: Decimal = attrs.field(
-        default=Decimal("0.5"),
-        metadata={"unit": "decimal", "min": 0, "max": 1, "help": "share of the position cut"},
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.top_up_probability + self.reduce_probability > 1:
-            raise ValueError("top_up_probability + reduce_probability must be <= 1")
-
-
-@attrs.frozen(kw_only=True)
-class LeveragedTraderConfig:
-    KIND: ClassVar[str] = "leveraged"
-    name: str = attrs.field(default="leveraged", metadata={"help": "group name"})
-    count: int = attrs.field(
-        default=50, metadata={"min": 1, "max": 10_000_000, "help": "traders in the group"}
-    )
-    deposit: int = attrs.field(
-        default=1_000_000_000,
-        metadata={
-            "unit": "money",
-            "min": 0,
-            "help": "each trader's deposit",
-            "user_default": "1000",
-        },
-    )
-    leverages: tuple[int, ...] = attrs.field(
-        default=(10, 20, 50), metadata={"min": 1, "help": "leverage drawn uniformly from this list"}
-    )
-    margin_mode: str = attrs.field(
-        default="cross", metadata={"choices": ("cross", "isolated"), "help": "margin mode"}
-    )
-    long_fraction: Decimal = attrs.field(
-        default=Decimal("0.7"),
-        metadata={"unit": "decimal", "min": 0, "max": 1, "help": "share opening long"},
-    )
-    position_fraction: Decimal = attrs.field(
-        default=Decimal("0.9"),
-        metadata={"unit": "decimal", "min": 0, "max": 1, "help": "share of max notional used"},
-    )
-    entry_start: int = attrs.field(
-        default=0, metadata={"unit": "duration", "min": 0, "help": "entries from"}
-    )
-    entry_end: int = attrs.field(
-        default=10_000_000_000, metadata={"unit": "duration", "min": 1, "help": "entries until"}
-    )
-    latency: LinkLatency = attrs.field(
-        factory=constant_link(20_000_000), metadata={"help": "order link"}
-    )
-    response: MarginCallResponse = attrs.field(
-        factory=MarginCallResponse, metadata={"help": "margin-call behaviour"}
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if not self.leverages:
-            raise ValueError("leverages must not be empty")
-        if self.entry_end <= self.entry_start:
-            raise ValueError("entry_end must be after entry_start")
 
 
 class LeveragedTraderGroup:
@@ -164,11 +81,10 @@ class LeveragedTraderGroup:
             if self._cfg.deposit:
                 self._ledger.deposit(env.now, account_id, self._cfg.deposit, None)
         for at, account_id in self._entries:
-            event = PhasedTimeout(env, at, Phase.AGENT, account_id)
-            event.callbacks.append(self._enter)
+            env.call_at(at, Phase.AGENT, self._enter, account_id)
 
-    def _enter(self, event) -> None:
-        account_id = event._value
+    def _enter(self, payload) -> None:
+        account_id = payload
         price = self._price()
         if price is None:
             return
@@ -190,11 +106,10 @@ class LeveragedTraderGroup:
 
     # -- margin calls --------------------------------------------------------------------------
     def on_margin_call(self, now: int, account_id: int, call_seq: int) -> None:
-        event = PhasedTimeout(self._env, self._reaction.draw(), Phase.AGENT, (account_id, call_seq))
-        event.callbacks.append(self._react)
+        self._env.call_at(self._reaction.draw(), Phase.AGENT, self._react, (account_id, call_seq))
 
-    def _react(self, event) -> None:
-        account_id, call_seq = event._value
+    def _react(self, payload) -> None:
+        account_id, call_seq = payload
         response = self._cfg.response
         now = self._env.now
         account = self._ledger.accounts[account_id]

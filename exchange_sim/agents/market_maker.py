@@ -13,75 +13,10 @@ last reference at once, instead of leaving the book bare until the next index mo
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import attrs
-
+from exchange_sim.agents.config import MarketMakerConfig
+from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 from exchange_sim.venue.gateway import CANCEL_ALL, SUBMIT
-
-
-@attrs.frozen(kw_only=True)
-class MarketMakerConfig:
-    KIND: ClassVar[str] = "market_maker"
-    name: str = attrs.field(default="mm", metadata={"help": "participant name"})
-    levels: int = attrs.field(
-        default=10, metadata={"min": 1, "max": 100_000, "help": "quotes per side"}
-    )
-    half_spread: int = attrs.field(
-        default=5,
-        metadata={
-            "unit": "price",
-            "min": 0,
-            "help": "reference to first quote",
-            "user_default": "0.5",
-        },
-    )
-    level_spacing: int = attrs.field(
-        default=5,
-        metadata={
-            "unit": "price",
-            "min": 1,
-            "help": "distance between levels",
-            "user_default": "0.5",
-        },
-    )
-    level_size: int = attrs.field(
-        default=500,
-        metadata={"unit": "size", "min": 1, "help": "size of each quote"},
-    )
-    requote_threshold: int = attrs.field(
-        default=5,
-        metadata={
-            "unit": "price",
-            "min": 0,
-            "help": "move that triggers a requote",
-            "user_default": "0.5",
-        },
-    )
-    inventory_skew: int = attrs.field(
-        default=0,
-        metadata={
-            "unit": "price",
-            "min": 0,
-            "help": "quote shift per lot held",
-            "user_default": "0",
-        },
-    )
-    index_latency: LatencyModel = attrs.field(
-        factory=lambda: ConstantLatency(value=1_000_000),
-        metadata={"help": "delay before it sees a new index price"},
-    )
-    deposit: int = attrs.field(
-        default=10_000_000_000_000,
-        metadata={"unit": "money", "min": 0, "help": "deposit"},
-    )
-    leverage: int = attrs.field(default=20, metadata={"min": 1, "help": "leverage of each account"})
-    latency: LinkLatency = attrs.field(
-        factory=constant_link(2_000_000), metadata={"help": "order link"}
-    )
 
 
 class MarketMaker:
@@ -119,11 +54,10 @@ class MarketMaker:
 
     def on_index(self, now: int, price: int, seq: int) -> None:
         """Index listener: the maker sees the price after its observation latency."""
-        event = PhasedTimeout(self._env, self._index_latency.draw(), Phase.AGENT, (price, seq))
-        event.callbacks.append(self._observe)
+        self._env.call_at(self._index_latency.draw(), Phase.AGENT, self._observe, (price, seq))
 
-    def _observe(self, event) -> None:
-        price, seq = event._value
+    def _observe(self, payload) -> None:
+        price, seq = payload
         last = self.last_reference
         if last is not None and abs(price - last) < self._cfg.requote_threshold:
             return
@@ -164,12 +98,11 @@ class MarketMaker:
             self._live.discard(order.order_id)
             if not self._requote_pending and self.last_reference is not None:
                 self._requote_pending = True
-                event = PhasedTimeout(self._env, 0, Phase.AGENT, seq)
-                event.callbacks.append(self._requote_after_cancel)
+                self._env.call_at(0, Phase.AGENT, self._requote_after_cancel, seq)
 
-    def _requote_after_cancel(self, event) -> None:
+    def _requote_after_cancel(self, payload) -> None:
         self._requote_pending = False
-        self._requote(self.last_reference, event._value)
+        self._requote(self.last_reference, payload)
 
     def on_fill(self, now, seq, order, price, size) -> None:
         self.inventory_lots += order.side * size

@@ -10,82 +10,14 @@ between 0 and ``limit_offset_max`` from the touch it last saw on the feed, cance
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import ClassVar
-
-import attrs
-
+from exchange_sim.agents.config import NoiseTraderConfig
 from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.core.units import NS_PER_S
+from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedTimeout
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 from exchange_sim.venue.gateway import CANCEL, SUBMIT
 
 CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
-
-
-@attrs.frozen(kw_only=True)
-class NoiseTraderConfig:
-    KIND: ClassVar[str] = "noise"
-    name: str = attrs.field(default="noise", metadata={"help": "group name"})
-    count: int = attrs.field(
-        default=20, metadata={"min": 1, "max": 10_000_000, "help": "traders in the group"}
-    )
-    rate_per_second: Decimal = attrs.field(
-        default=Decimal("0.5"),
-        metadata={
-            "unit": "decimal",
-            "min": 0,
-            "max": 1_000_000,
-            "help": "orders a second per trader",
-        },
-    )
-    market_fraction: Decimal = attrs.field(
-        default=Decimal("0.3"),
-        metadata={"unit": "decimal", "min": 0, "max": 1, "help": "share of market orders"},
-    )
-    size_min: int = attrs.field(
-        default=1,
-        metadata={"unit": "size", "min": 1, "help": "order size from"},
-    )
-    size_max: int = attrs.field(
-        default=200,
-        metadata={"unit": "size", "min": 1, "help": "order size to"},
-    )
-    limit_offset_max: int = attrs.field(
-        default=20,
-        metadata={
-            "unit": "price",
-            "min": 0,
-            "help": "limit distance from touch, up to",
-            "user_default": "2",
-        },
-    )
-    limit_lifetime: int = attrs.field(
-        default=10_000_000_000,
-        metadata={"unit": "duration", "min": 1, "help": "cancel unfilled limits after"},
-    )
-    feed_latency: LatencyModel = attrs.field(
-        factory=lambda: ConstantLatency(value=20_000_000), metadata={"help": "market-data delay"}
-    )
-    deposit: int = attrs.field(
-        default=100_000_000_000,
-        metadata={
-            "unit": "money",
-            "min": 0,
-            "help": "deposit of each account",
-            "user_default": "100000",
-        },
-    )
-    leverage: int = attrs.field(default=10, metadata={"min": 1, "help": "leverage of each account"})
-    latency: LinkLatency = attrs.field(
-        factory=constant_link(20_000_000), metadata={"help": "order link"}
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.size_max < self.size_min:
-            raise ValueError(f"size_max ({self.size_max}) must be >= size_min ({self.size_min})")
 
 
 class NoiseTraderGroup:
@@ -146,7 +78,7 @@ class NoiseTraderGroup:
     def _run(self):
         env = self._env
         while True:
-            yield PhasedTimeout(env, self._gaps.next(), Phase.AGENT)
+            yield env.at(self._gaps.next(), Phase.AGENT)
             self._send_one()
 
     def _send_one(self) -> None:
@@ -173,15 +105,12 @@ class NoiseTraderGroup:
         self._gateway.send(account, (SUBMIT, order), None)
         self._open.add(order.order_id)
         self.orders_sent += 1
-        expiry = PhasedTimeout(
-            self._env, cfg.limit_lifetime, Phase.AGENT, (account, order.order_id)
-        )
-        expiry.callbacks.append(self._expire)
+        self._env.call_at(cfg.limit_lifetime, Phase.AGENT, self._expire, (account, order.order_id))
 
-    def _expire(self, event) -> None:
+    def _expire(self, payload) -> None:
         # Cancel only what this trader believes is still open (from the responses it received);
         # a fill still in flight can make the cancel lose the race and be rejected, as on a venue.
-        account, order_id = event._value
+        account, order_id = payload
         if order_id in self._open:
             self._gateway.send(account, (CANCEL, order_id), None)
 

@@ -1,8 +1,9 @@
 """The event log: one JSON line per state change, written through a per-run structlog chain.
 
 Every line is ``{"seq", "ts", "type", "cause", **payload}``: ``seq`` is the 0-based line number,
-``ts`` the simulated time in ns, ``type`` the event type (see :mod:`exchange_sim.events.schema`),
-``cause`` the ``seq`` of the event that led to this one (``null`` for exogenous events).
+``ts`` the simulated time in ns, ``type`` the event type (see
+:mod:`exchange_sim.run.event_catalog`), ``cause`` the ``seq`` of the event that led to this one
+(``null`` for exogenous events).
 
 The chain is a list of small picklable structlog processors built for *this* run only
 (:func:`build_chain`); nothing is configured globally, so parallel runs cannot interfere. The

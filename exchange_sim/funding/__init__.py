@@ -22,6 +22,7 @@ from exchange_sim.funding.config import (
     MarginSpreadCap,
     NoCap,
 )
+from exchange_sim.funding.payments import FUNDING_RESIDUE_LEDGER, settle
 from exchange_sim.funding.premium import (
     impact_notional_minor,
     impact_premium_ppb,
@@ -30,7 +31,6 @@ from exchange_sim.funding.premium import (
     premium_for_rule_ppb,
 )
 from exchange_sim.funding.rate import FundingRate, average_premium_ppb, funding_rate
-from exchange_sim.funding.settlement import FUNDING_RESIDUE_LEDGER, settle
 
 __all__ = [
     "BINANCE",

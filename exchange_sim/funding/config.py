@@ -335,3 +335,15 @@ PRESETS: dict[str, FundingRule] = {
     "dydx": DYDX,
     "hyperliquid": HYPERLIQUID,
 }
+
+
+@attrs.frozen(kw_only=True)
+class FundingConfig:
+    """The ``[funding]`` section: whether funding runs, and the instrument's funding rule."""
+
+    enabled: bool = attrs.field(
+        default=True, metadata={"help": "sample premiums, compute rates and settle funding"}
+    )
+    rule: FundingRule = attrs.field(
+        factory=FundingRule, metadata={"help": "how the rate is sampled, computed and paid"}
+    )

@@ -2,7 +2,7 @@
 
 The maths lives in the pure modules (:mod:`.premium`, :mod:`.rate`, :mod:`.settlement`); this
 module only decides the instants, reads the venue's state at them and applies the results. All
-of its work runs in :attr:`~exchange_sim.sim.kernel.Phase.FUNDING`, i.e. after the instant's
+of its work runs in :attr:`~exchange_sim.kernel.environment.Phase.FUNDING`, i.e. after the instant's
 matching, mark update, margin checks and liquidations.
 
 Timeline (``rule`` is a :class:`~exchange_sim.funding.config.FundingRule`; times in ns from t = 0):
@@ -29,7 +29,7 @@ Timeline (``rule`` is a :class:`~exchange_sim.funding.config.FundingRule`; times
 * **Settlement** at ``T + rule.settlement_delay``: the positions are **snapshotted at T** (Binance
   §6.2: "only positions open at the timestamp pay"), as is the settlement price (mark or oracle,
   ``rule.settlement_price``). Payments are exact integers from
-  :func:`~exchange_sim.funding.settlement.settle_rows` (payers round UP, receivers DOWN, in the
+  :func:`~exchange_sim.funding.payments.settle_rows` (payers round UP, receivers DOWN, in the
   exchange's favour); each is logged as ``funding_payment`` and applied at once with
   ``ledger.adjust_collateral(now, account, amount, cause=<its funding_payment seq>)``, which
   re-prices the account's triggers and tells the ledger's change listeners, so the risk monitor
@@ -49,11 +49,10 @@ Sources: ``reference/exchange_mechanics.md`` §6.1-§6.7 (formulas, IMN, schedul
 
 from __future__ import annotations
 
-import attrs
-
 from exchange_sim.core.rounding import UP, div_round
 from exchange_sim.core.units import RATE_SCALE, Scale
 from exchange_sim.funding.config import FundingRule
+from exchange_sim.funding.payments import FUNDING_RESIDUE_LEDGER, settle_rows
 from exchange_sim.funding.premium import (
     premium_for_rule_ppb,
     record_premium_sample,
@@ -65,21 +64,8 @@ from exchange_sim.funding.rate import (
     padded_median_ppb,
     record_funding_rate,
 )
-from exchange_sim.funding.settlement import FUNDING_RESIDUE_LEDGER, settle_rows
+from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, SELL
-from exchange_sim.sim.kernel import Phase, PhasedTimeout
-
-
-@attrs.frozen(kw_only=True)
-class FundingConfig:
-    """The ``[funding]`` section: whether funding runs, and the instrument's funding rule."""
-
-    enabled: bool = attrs.field(
-        default=True, metadata={"help": "sample premiums, compute rates and settle funding"}
-    )
-    rule: FundingRule = attrs.field(
-        factory=FundingRule, metadata={"help": "how the rate is sampled, computed and paid"}
-    )
 
 
 def max_leverage_margin_rates_ppb(tiers) -> tuple[int, int]:
@@ -180,8 +166,7 @@ class FundingScheduler:
         wake = min(self._next_sample, self._next_boundary)
         if self._next_vote is not None and self._next_vote < wake:
             wake = self._next_vote
-        event = PhasedTimeout(self._env, wake - self._env.now, Phase.FUNDING)
-        event.callbacks.append(self._wake)
+        self._env.call_at(wake - self._env.now, Phase.FUNDING, self._wake)
 
     def _wake(self, _event) -> None:
         """One instant's work in a fixed order: vote, then sample, then rate and settlement."""
@@ -277,8 +262,7 @@ class FundingScheduler:
         if rule.settlement_delay == 0:
             self._settle(job)
         else:
-            event = PhasedTimeout(self._env, rule.settlement_delay, Phase.FUNDING, job)
-            event.callbacks.append(lambda e: self._settle(e._value))
+            self._env.call_at(rule.settlement_delay, Phase.FUNDING, self._settle, job)
 
     def _settlement_price(self) -> int | None:
         if self.rule.settlement_price == "mark":

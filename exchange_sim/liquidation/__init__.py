@@ -5,6 +5,7 @@ liquidation engine, is imported explicitly: ``from exchange_sim.liquidation.engi
 LiquidationEngine, build_liquidation``.
 """
 
+from exchange_sim.liquidation.accounting import Settlement
 from exchange_sim.liquidation.adl import (
     AdlCandidate,
     AdlConfig,
@@ -41,7 +42,6 @@ from exchange_sim.liquidation.insurance_fund import (
     liquidation_fill_delta,
 )
 from exchange_sim.liquidation.policies import Action, Job, build_policy
-from exchange_sim.liquidation.settlement import Settlement
 from exchange_sim.liquidation.socialised_loss import Clawback, clawback, emit_clawback
 from exchange_sim.liquidation.vault import BackstopVault
 from exchange_sim.liquidation.waterfall import Waterfall, money_identity

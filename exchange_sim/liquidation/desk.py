@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from exchange_sim.kernel.environment import Phase
 from exchange_sim.liquidation import planners
 from exchange_sim.liquidation.policies import FEE_NONE, Job
 from exchange_sim.matching.orders import IOC, Order
-from exchange_sim.sim.kernel import Phase
 
 
 class OrderRecord:

@@ -28,6 +28,8 @@ from exchange_sim.accounts.ledger import NO_CHECK_TAGS
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.rounding import UP, div_round
 from exchange_sim.core.units import NS_PER_S
+from exchange_sim.kernel.environment import Phase
+from exchange_sim.liquidation.accounting import Settlement
 from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.liquidation.desk import OrderDesk, OrderRecord
 from exchange_sim.liquidation.insurance_fund import DEFAULT_MAX_WINDOW_NS, InsuranceFund
@@ -40,11 +42,9 @@ from exchange_sim.liquidation.policies import (
     Job,
     build_policy,
 )
-from exchange_sim.liquidation.settlement import Settlement
 from exchange_sim.liquidation.vault import BackstopVault
 from exchange_sim.liquidation.waterfall import Waterfall
 from exchange_sim.matching.orders import Order
-from exchange_sim.sim.kernel import Phase
 
 MAX_ACTIONS_PER_STEP = 1_000
 """A policy that sends this many orders in one instant without waiting is a bug."""

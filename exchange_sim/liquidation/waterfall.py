@@ -15,7 +15,7 @@ What the book cannot absorb goes to the first *position stage* that accepts it:
 A holder that is the *last* position stage accepts regardless: someone must hold the position
 (long and short open interest stay equal). What no stage takes stays with the account
 (``unresolved``: the risk monitor hands it over again). Negative balances and bad debt are
-:mod:`~exchange_sim.liquidation.settlement`'s.
+:mod:`~exchange_sim.liquidation.accounting`'s.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from collections.abc import Callable
 
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.liquidation import planners
+from exchange_sim.liquidation.accounting import Settlement, money_identity
 from exchange_sim.liquidation.adl import AdlCandidate, AdlRanker, emit_adl
-from exchange_sim.liquidation.settlement import Settlement, money_identity
 
 __all__ = ["POSITION_STAGES", "Waterfall", "money_identity"]
 

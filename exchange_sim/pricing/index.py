@@ -16,7 +16,7 @@ import numpy as np
 
 from exchange_sim.core.rounding import DOWN, div_round, quantize_price
 from exchange_sim.core.units import NS_PER_DAY, Scale
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel
+from exchange_sim.kernel.latency import ConstantLatency, LatencyModel
 
 YEAR_NS = 365 * NS_PER_DAY
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from exchange_sim.events.log import EventLog
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
-from exchange_sim.sim.latency import LatencySampler
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
+from exchange_sim.kernel.latency import LatencySampler
 
 IndexListener = Callable[[int, int, int], None]
 """Called as ``listener(now_ns, index_price_ticks, event_seq)`` after each publication."""

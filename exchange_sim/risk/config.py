@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 
 from exchange_sim.core.units import NS_PER_S, RATE_SCALE
-from exchange_sim.sim.latency import ConstantLatency, LatencyModel
+from exchange_sim.kernel.latency import ConstantLatency, LatencyModel
 
 
 @attrs.frozen(kw_only=True)

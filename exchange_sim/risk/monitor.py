@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from exchange_sim.core.errors import SimulationError
+from exchange_sim.kernel.environment import Phase
 from exchange_sim.risk.config import RiskConfig
 from exchange_sim.risk.trigger_index import LIQUIDATION, MARGIN_CALL, TIER_STEP, TriggerIndex
-from exchange_sim.sim.kernel import Phase, PhasedTimeout
 
 MarginCallHandler = Callable[[int, int, int], None]
 """``handler(now_ns, account_id, margin_call_seq)``, run when the call reaches the trader."""
@@ -79,8 +79,7 @@ class RiskMonitor:
 
     def start(self) -> None:
         if self._config.mode == "sweep":
-            event = PhasedTimeout(self._env, self._config.sweep_interval, Phase.MARGIN)
-            event.callbacks.append(self._sweep)
+            self._env.call_at(self._config.sweep_interval, Phase.MARGIN, self._sweep)
 
     # -- index mode ----------------------------------------------------------------------------
     def on_mark(self, now: int, mark: int, seq: int) -> None:
@@ -150,9 +149,9 @@ class RiskMonitor:
         """Whether a margin call to the account is still within its cooldown."""
         return self.called_until.get(account_id, -1) > now
 
-    def _rearm(self, event) -> None:
+    def _rearm(self, payload) -> None:
         """Cooldown over: index the margin-call trigger again (checking at once if past it)."""
-        account_id = event._value
+        account_id = payload
         if account_id in self.pending or account_id in self.in_liquidation:
             return
         self._reindex(self._env.now, self.ledger.accounts[account_id], None)
@@ -161,16 +160,15 @@ class RiskMonitor:
     def _schedule_check(self, now: int, account_id: int, trigger_mark: int, cause: int) -> None:
         self.index.remove_account(account_id)
         self.pending.add(account_id)
-        event = PhasedTimeout(
-            self._env,
+        self._env.call_at(
             self._check_latency.draw(),
             Phase.MARGIN,
+            self._run_check,
             (account_id, trigger_mark, now, cause),
         )
-        event.callbacks.append(self._run_check)
 
-    def _run_check(self, event) -> None:
-        account_id, trigger_mark, trigger_ts, cause = event._value
+    def _run_check(self, payload) -> None:
+        account_id, trigger_mark, trigger_ts, cause = payload
         self.pending.discard(account_id)
         mark = trigger_mark if self._config.check_price == "trigger_time" else self._mark.price
         self._check(self._env.now, account_id, mark, trigger_mark, trigger_ts, cause)
@@ -248,8 +246,7 @@ class RiskMonitor:
         cooldown = self._config.margin_call_cooldown
         self.called_until[account_id] = now + cooldown
         if self._config.mode == "index" and cooldown:
-            rearm = PhasedTimeout(self._env, cooldown, Phase.MARGIN, account_id)
-            rearm.callbacks.append(self._rearm)
+            self._env.call_at(cooldown, Phase.MARGIN, self._rearm, account_id)
         seq = self._log.emit(
             now,
             "margin_call",
@@ -262,8 +259,12 @@ class RiskMonitor:
         )
         handler = self.margin_call_handlers.get(account_id)
         if handler is not None:
-            event = PhasedTimeout(self._env, delay, Phase.AGENT, (account_id, seq))
-            event.callbacks.append(lambda e, h=handler: h(e.env.now, e._value[0], e._value[1]))
+            self._env.call_at(
+                delay,
+                Phase.AGENT,
+                lambda payload, h=handler: h(self._env.now, *payload),
+                (account_id, seq),
+            )
 
     def liquidation_finished(self, now: int, account_id: int, cause: int) -> None:
         """Called by the liquidation engine when it is done with an account."""
@@ -273,8 +274,7 @@ class RiskMonitor:
     # -- sweep mode ----------------------------------------------------------------------------
     def _sweep(self, _event) -> None:
         env = self._env
-        event = PhasedTimeout(env, self._config.sweep_interval, Phase.MARGIN)
-        event.callbacks.append(self._sweep)
+        env.call_at(self._config.sweep_interval, Phase.MARGIN, self._sweep)
         mark = self._mark.price
         if mark is None:
             return

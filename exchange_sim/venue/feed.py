@@ -33,10 +33,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
+from exchange_sim.kernel.latency import LatencySampler
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, SELL
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment, PhasedTimeout
-from exchange_sim.sim.latency import LatencySampler
 
 Snapshot = tuple
 """``(ts_exchange, best_bid, bid_lots, best_ask, ask_lots, last_trade_price)``."""
@@ -166,8 +166,7 @@ class MarketDataFeed:
 
     def _schedule(self) -> None:
         self._scheduled = True
-        event = PhasedTimeout(self._env, 0, Phase.FEED)
-        event.callbacks.append(self._publish)
+        self._env.call_at(0, Phase.FEED, self._publish)
 
     def _publish(self, _event) -> None:
         self._scheduled = False
@@ -220,10 +219,8 @@ class MarketDataFeed:
         for sub in self._subscribers:
             message = sub._group.message
             if message is not None:
-                event = PhasedTimeout(env, sub.latency.draw(), Phase.AGENT, (sub.handler, message))
-                event.callbacks.append(_deliver)
+                env.call_at(sub.latency.draw(), Phase.AGENT, self._deliver, (sub.handler, message))
 
-
-def _deliver(event) -> None:
-    handler, message = event._value
-    handler(event.env.now, message)
+    def _deliver(self, payload) -> None:
+        handler, message = payload
+        handler(self._env.now, message)

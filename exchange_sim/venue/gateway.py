@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
+from exchange_sim.kernel.latency import LatencySampler
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import Order
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment, PhasedTimeout
-from exchange_sim.sim.latency import LatencySampler
 
 SUBMIT = 0
 CANCEL = 1
@@ -93,12 +93,11 @@ class Gateway:
         if arrival < link.last_arrival:
             arrival = link.last_arrival
         link.last_arrival = arrival
-        event = PhasedTimeout(env, arrival - now, Phase.MATCH, (account_id, command, cause, now))
-        event.callbacks.append(self._arrive)
+        env.call_at(arrival - now, Phase.MATCH, self._arrive, (account_id, command, cause, now))
         return arrival
 
-    def _arrive(self, event) -> None:
-        account_id, command, cause, ts_sent = event._value
+    def _arrive(self, payload) -> None:
+        account_id, command, cause, ts_sent = payload
         engine = self.engine
         now = self._env.now
         self.commands_handled += 1
@@ -123,10 +122,9 @@ class Gateway:
         link = self._links.get(account)
         if link is None or not link.wants_responses:
             return
-        event = PhasedTimeout(
-            self._env, link.response.draw(), Phase.AGENT, (link, seq, order, status)
+        self._env.call_at(
+            link.response.draw(), Phase.AGENT, self._deliver_update, (link, seq, order, status)
         )
-        event.callbacks.append(_deliver_update)
 
     def _on_trade(
         self, now: int, seq: int, maker: Order, taker: Order, price: int, size: int
@@ -137,17 +135,17 @@ class Gateway:
             link = links.get(order.account_id)
             if link is None or not link.wants_responses:
                 continue
-            event = PhasedTimeout(
-                env, link.response.draw(), Phase.AGENT, (link, seq, order, price, size)
+            env.call_at(
+                link.response.draw(),
+                Phase.AGENT,
+                self._deliver_fill,
+                (link, seq, order, price, size),
             )
-            event.callbacks.append(_deliver_fill)
 
+    def _deliver_update(self, payload) -> None:
+        link, seq, order, status = payload
+        link.participant.on_order_update(self._env.now, seq, order, status)
 
-def _deliver_update(event) -> None:
-    link, seq, order, status = event._value
-    link.participant.on_order_update(event.env.now, seq, order, status)
-
-
-def _deliver_fill(event) -> None:
-    link, seq, order, price, size = event._value
-    link.participant.on_fill(event.env.now, seq, order, price, size)
+    def _deliver_fill(self, payload) -> None:
+        link, seq, order, price, size = payload
+        link.participant.on_fill(self._env.now, seq, order, price, size)

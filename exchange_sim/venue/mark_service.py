@@ -11,24 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import attrs
-
-from exchange_sim.core.units import NS_PER_S
-from exchange_sim.pricing.mark import BinanceMarkConfig, MarkRuleConfig, build_mark_rule
-from exchange_sim.sim.kernel import Phase, PhasedTimeout
+from exchange_sim.kernel.environment import Phase
+from exchange_sim.pricing.mark import build_mark_rule
+from exchange_sim.pricing.mark_config import MarkConfig
 
 MarkListener = Callable[[int, int, int], None]
 """Called as ``listener(now_ns, mark_ticks, mark_event_seq)``."""
-
-
-@attrs.frozen(kw_only=True)
-class MarkConfig:
-    rule: MarkRuleConfig = attrs.field(
-        factory=BinanceMarkConfig, metadata={"help": "venue rule for the mark price"}
-    )
-    cadence: int = attrs.field(
-        default=NS_PER_S, metadata={"unit": "duration", "min": 1, "help": "mark update interval"}
-    )
 
 
 class MarkPriceService:
@@ -67,13 +55,11 @@ class MarkPriceService:
         self._input_seq = seq
 
     def start(self) -> None:
-        event = PhasedTimeout(self._env, 0, Phase.MARK)
-        event.callbacks.append(self._tick)
+        self._env.call_at(0, Phase.MARK, self._tick)
 
     def _tick(self, _event) -> None:
         env = self._env
-        next_tick = PhasedTimeout(env, self._cadence, Phase.MARK)
-        next_tick.callbacks.append(self._tick)
+        env.call_at(self._cadence, Phase.MARK, self._tick)
         index = self._index.price
         if index is None:
             return

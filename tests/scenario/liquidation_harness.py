@@ -16,7 +16,7 @@ from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.core.ids import IdSource
 from exchange_sim.core.units import Scale
 from exchange_sim.events.log import MemoryLog
-from exchange_sim.events.schema import validate_record
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.liquidation import event_types
 from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.liquidation.engine import build_liquidation
@@ -24,7 +24,7 @@ from exchange_sim.liquidation.insurance_fund import InsuranceFundConfig
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import GTC, Order
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
+from exchange_sim.run.event_catalog import validate_record
 
 S = 1_000_000_000
 MAKER = 9

@@ -15,24 +15,25 @@ import numpy as np
 
 from exchange_sim.accounts.ledger import FeeSchedule, Ledger
 from exchange_sim.accounts.margin import BracketTiers
-from exchange_sim.agents.arbitrageur import BasisArbitrageur, BasisArbitrageurConfig
+from exchange_sim.agents.arbitrageur import BasisArbitrageur
+from exchange_sim.agents.config import BasisArbitrageurConfig
 from exchange_sim.core.units import NS_PER_HOUR, NS_PER_S, Scale
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.funding.config import BINANCE
 from exchange_sim.funding.scheduler import FundingScheduler
+from exchange_sim.kernel.environment import PhasedEnvironment
+from exchange_sim.kernel.latency import ConstantLatency, LatencySampler, LinkLatency
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
 from exchange_sim.pricing.index import PointsPath
 from exchange_sim.pricing.index_process import IndexPublisher
-from exchange_sim.pricing.mark import BinanceMarkConfig, IndexMarkConfig
+from exchange_sim.pricing.mark_config import BinanceMarkConfig, IndexMarkConfig, MarkConfig
 from exchange_sim.risk.config import RiskConfig
 from exchange_sim.risk.monitor import RiskMonitor
-from exchange_sim.sim.kernel import PhasedEnvironment
-from exchange_sim.sim.latency import ConstantLatency, LatencySampler, LinkLatency
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
-from exchange_sim.venue.mark_service import MarkConfig, MarkPriceService
+from exchange_sim.venue.mark_service import MarkPriceService
 
 H, S, MS = NS_PER_HOUR, NS_PER_S, 1_000_000
 SCALE = Scale.build(Decimal(1), Decimal("0.1"), 2, "test")

@@ -94,7 +94,7 @@ def test_bad_csv_line_exits_2_naming_file_and_line(cli, tmp_path):
 
 def test_internal_failure_leaves_a_failed_directory(cli, tmp_path, monkeypatch):
     """A crash mid-run exits 1 and renames the run to <dir>.failed with error.txt, never <dir>."""
-    from exchange_sim.sim import run as run_module
+    from exchange_sim.venue import venue as run_module
 
     def boom(self):
         raise RuntimeError("boom")

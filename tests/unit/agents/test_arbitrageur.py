@@ -11,14 +11,15 @@ import numpy as np
 
 from exchange_sim.accounts.ledger import FeeSchedule, Ledger
 from exchange_sim.accounts.margin import BracketTiers
-from exchange_sim.agents.arbitrageur import BasisArbitrageur, BasisArbitrageurConfig
+from exchange_sim.agents.arbitrageur import BasisArbitrageur
+from exchange_sim.agents.config import BasisArbitrageurConfig
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.events.log import MemoryLog
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
+from exchange_sim.kernel.latency import ConstantLatency, LatencySampler, LinkLatency
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
-from exchange_sim.sim.latency import ConstantLatency, LatencySampler, LinkLatency
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from exchange_sim.agents.market_maker import MarketMaker, MarketMakerConfig
+from exchange_sim.agents.config import MarketMakerConfig
+from exchange_sim.agents.market_maker import MarketMaker
 from exchange_sim.events.log import MemoryLog
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
+from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
-from exchange_sim.sim.latency import ConstantLatency, LatencySampler
 from exchange_sim.venue.gateway import Gateway
 
 MS = 1_000_000

@@ -18,9 +18,9 @@ from exchange_sim.core.units import NS_PER_HOUR, NS_PER_MIN, NS_PER_S, Scale
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.funding.config import BINANCE, BITMEX, DYDX, HYPERLIQUID
 from exchange_sim.funding.scheduler import FundingScheduler, max_leverage_margin_rates_ppb
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.matching.book import Book
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
 
 H, MIN, S = NS_PER_HOUR, NS_PER_MIN, NS_PER_S
 SCALE = Scale.build(Decimal(1), Decimal("0.1"), 2, "test")

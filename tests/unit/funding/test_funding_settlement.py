@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.funding.event_types import EVENTS
-from exchange_sim.funding.settlement import FUNDING_RESIDUE_LEDGER, record_settlement, settle
+from exchange_sim.funding.payments import FUNDING_RESIDUE_LEDGER, record_settlement, settle
 
 PCT = 10_000_000  # 1 % in ppb
 SAT_PER_XBT = 10**8

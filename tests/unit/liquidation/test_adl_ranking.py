@@ -7,7 +7,6 @@ import pytest
 from exchange_sim.config.loader import load_section
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.events.log import MemoryLog
-from exchange_sim.events.schema import validate_record
 from exchange_sim.liquidation import event_types
 from exchange_sim.liquidation.adl import (
     AdlCandidate,
@@ -23,6 +22,7 @@ from exchange_sim.liquidation.adl import (
     rank_by_score,
 )
 from exchange_sim.liquidation.insurance_fund import InsuranceFund
+from exchange_sim.run.event_catalog import validate_record
 
 REGISTRY = {event.name: event for event in event_types.EVENTS}
 

@@ -7,10 +7,10 @@ import numpy as np
 from exchange_sim.accounts.ledger import FeeSchedule, Ledger
 from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.events.log import MemoryLog
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
+from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.risk.config import RiskConfig
 from exchange_sim.risk.monitor import RiskMonitor
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
-from exchange_sim.sim.latency import ConstantLatency, LatencySampler
 
 MS = 1_000_000
 # One tier, 1 % maintenance up to 50x; one tick on one lot is one minor unit (m = 1).

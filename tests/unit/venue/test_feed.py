@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exchange_sim.events.log import MemoryLog
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
+from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
-from exchange_sim.sim.latency import ConstantLatency, LatencySampler
 from exchange_sim.venue.feed import FeedUpdate, MarketDataFeed
 from exchange_sim.venue.gateway import CANCEL, SUBMIT, Gateway
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from exchange_sim.events.log import MemoryLog
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
+from exchange_sim.kernel.latency import ConstantLatency, LatencySampler, UniformLatency
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
-from exchange_sim.sim.latency import ConstantLatency, LatencySampler, UniformLatency
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import CANCEL, SUBMIT, Gateway
 

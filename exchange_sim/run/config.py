@@ -13,20 +13,22 @@ import orjson
 
 from exchange_sim.accounts.ledger import FeeSchedule
 from exchange_sim.accounts.margin import BracketTiersConfig, MarginTiersConfig
-from exchange_sim.agents.arbitrageur import BasisArbitrageurConfig
-from exchange_sim.agents.leveraged import LeveragedTraderConfig
-from exchange_sim.agents.market_maker import MarketMakerConfig
-from exchange_sim.agents.noise import NoiseTraderConfig
+from exchange_sim.agents.config import (
+    BasisArbitrageurConfig,
+    LeveragedTraderConfig,
+    MarketMakerConfig,
+    NoiseTraderConfig,
+)
 from exchange_sim.config.loader import dump_section, load_section
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.core.units import MAX_INT, Scale
-from exchange_sim.funding.scheduler import FundingConfig
+from exchange_sim.funding.config import FundingConfig
 from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.matching.config import MatchingConfig
+from exchange_sim.presets.venue_presets import PRESET_NAMES, apply_preset
 from exchange_sim.pricing.index import IndexConfig
+from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
-from exchange_sim.venue.mark_service import MarkConfig
-from exchange_sim.venues.presets import PRESET_NAMES, apply_preset
 
 ParticipantConfig = (
     MarketMakerConfig | NoiseTraderConfig | LeveragedTraderConfig | BasisArbitrageurConfig

@@ -1,7 +1,7 @@
 """One simulation: builds the venue and its participants from a resolved config and runs them.
 
 Lifecycle (desmod-style fixed phases): build -> start processes -> run until ``run.duration`` ->
-close the log. The caller owns the output files (see :mod:`exchange_sim.sim.rundir`).
+close the log. The caller owns the output files (see :mod:`exchange_sim.run.rundir`).
 
 Wiring order matters only for listeners of one event, which run in registration order: the
 ledger applies a trade before anyone else hears of it.
@@ -12,20 +12,20 @@ from __future__ import annotations
 from exchange_sim import __version__
 from exchange_sim.accounts.ledger import Ledger
 from exchange_sim.accounts.margin import build_tiers
-from exchange_sim.config.schema import LoadedConfig
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.ids import IdSource
 from exchange_sim.core.rng import RngStreams
 from exchange_sim.events.log import EventLog
 from exchange_sim.funding.scheduler import FundingScheduler
+from exchange_sim.kernel.environment import PhasedEnvironment
+from exchange_sim.kernel.latency import LatencySampler
 from exchange_sim.liquidation.engine import build_liquidation
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.pricing.index import build_path
 from exchange_sim.pricing.index_process import IndexPublisher
 from exchange_sim.risk.monitor import RiskMonitor
-from exchange_sim.sim.kernel import PhasedEnvironment
-from exchange_sim.sim.latency import LatencySampler
-from exchange_sim.sim.participants import add_participant
+from exchange_sim.run.config import LoadedConfig
+from exchange_sim.run.population import add_participant
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
 from exchange_sim.venue.mark_service import MarkPriceService
@@ -138,7 +138,7 @@ class Simulation:
         """``(held, put_in)``: every minor unit held (accounts at any common price, fees, the
         insurance fund, the vault's cash, the funding residue, less recorded bad debt) against
         deposits minus withdrawals plus the fund's seed and the vault's capital; equal after
-        every event (see :mod:`exchange_sim.liquidation.settlement`)."""
+        every event (see :mod:`exchange_sim.liquidation.accounting`)."""
         return self.liquidation.money_identity(self._funding_residue())
 
     def _verify_money(self, now: int) -> None:

@@ -13,12 +13,12 @@ Everything raised here is an :class:`~exchange_sim.core.errors.InputError` namin
 from __future__ import annotations
 
 from exchange_sim.accounts.margin import build_tiers
-from exchange_sim.config.schema import LoadedConfig
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.funding.premium import rule_impact_notional_minor
 from exchange_sim.funding.scheduler import max_leverage_margin_rates_ppb
 from exchange_sim.pricing.csv_replay import read_price_csv
 from exchange_sim.pricing.index import CsvIndex
+from exchange_sim.run.config import LoadedConfig
 
 
 def preflight(loaded: LoadedConfig) -> None:

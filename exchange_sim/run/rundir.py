@@ -4,7 +4,7 @@ Written atomically: everything goes to a hidden temporary sibling first and is r
 only when the run has finished, so a directory named like a run is always complete. A run that
 crashes is renamed to ``<dir>.failed`` with ``error.txt`` inside (desmod-style), never to ``<dir>``.
 
-Bad input writes nothing: :func:`~exchange_sim.sim.preflight.preflight` runs before any directory
+Bad input writes nothing: :func:`~exchange_sim.run.preflight.preflight` runs before any directory
 (or parent of one) is created, and an ``InputError`` met later anyway (a CSV changed since the
 preflight) removes the temporary directory instead of leaving ``<dir>.failed``.
 """
@@ -19,12 +19,12 @@ import traceback
 import orjson
 
 from exchange_sim.config import toml_out
-from exchange_sim.config.schema import LoadedConfig
 from exchange_sim.core.errors import ConfigError, InputError
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.events.log import EventLog
-from exchange_sim.sim.preflight import preflight
-from exchange_sim.sim.run import Simulation
+from exchange_sim.run.config import LoadedConfig
+from exchange_sim.run.preflight import preflight
+from exchange_sim.venue.venue import Simulation
 
 WRITE_BUFFER_BYTES = 1 << 20
 

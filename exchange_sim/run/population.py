@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from exchange_sim.agents.arbitrageur import BasisArbitrageur, BasisArbitrageurConfig
-from exchange_sim.agents.leveraged import LeveragedTraderConfig, LeveragedTraderGroup
-from exchange_sim.agents.market_maker import MarketMaker, MarketMakerConfig
+from exchange_sim.agents.arbitrageur import BasisArbitrageur
+from exchange_sim.agents.config import (
+    BasisArbitrageurConfig,
+    LeveragedTraderConfig,
+    MarketMakerConfig,
+)
+from exchange_sim.agents.leveraged import LeveragedTraderGroup
+from exchange_sim.agents.market_maker import MarketMaker
 from exchange_sim.agents.noise import NoiseTraderGroup
 
 

@@ -9,13 +9,23 @@ everything that schedules is deterministic. SimPy's own ``URGENT`` (0, process s
 interrupts) and ``NORMAL`` (1, untagged events such as ``env.event().succeed()``) sort before every
 named phase.
 
-Time is an ``int`` of nanoseconds; all delays passed to :meth:`PhasedEnvironment.at` must be ints.
+Time is an ``int`` of nanoseconds; all delays passed to the kernel must be ints.
+
+Two ways to wait, both phased:
+
+* :meth:`PhasedEnvironment.call_at` runs ``callback(payload)`` after a delay, with no process (the
+  hot path: gateway messages, feed deliveries, margin checks, liquidation steps);
+* :meth:`PhasedEnvironment.at` is an event a SimPy process can ``yield``.
+
+This is the only module that touches SimPy's internals (an event's ``_value`` / ``_ok``); the
+rest of the package sees payloads, never SimPy events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
+from typing import Any
 
 import simpy
 from simpy.events import Event
@@ -27,7 +37,7 @@ class Phase(IntEnum):
     INDEX = 10
     """Index / oracle prices are published."""
     MATCH = 20
-    """Commands arriving at the matching engine are handled; trades print."""
+    """Commands arriving at the venue are handled; trades print."""
     FEED = 25
     """The instant's market-data snapshot is taken (after all of its matching)."""
     MARK = 30
@@ -45,8 +55,6 @@ class Phase(IntEnum):
 class PhasedTimeout(Event):
     """An event that fires ``delay`` ns from now in ``phase`` (a cheaper, phased ``Timeout``)."""
 
-    __slots__ = ()
-
     def __init__(self, env: PhasedEnvironment, delay: int, phase: int, value: object = None):
         self.env = env
         self.callbacks = []
@@ -55,20 +63,48 @@ class PhasedTimeout(Event):
         env.schedule(self, phase, delay)
 
 
+class _PhasedCall(Event):
+    """A scheduled ``callback(payload)``: the event carries the pair, the kernel unpacks it."""
+
+    def __init__(
+        self,
+        env: PhasedEnvironment,
+        delay: int,
+        phase: int,
+        callback: Callable[[Any], None],
+        payload: object,
+    ) -> None:
+        self.env = env
+        self.callbacks = [_run_call]
+        self._value = (callback, payload)
+        self._ok = True
+        env.schedule(self, phase, delay)
+
+
+def _run_call(event: Event) -> None:
+    callback, payload = event._value
+    callback(payload)
+
+
 class PhasedEnvironment(simpy.Environment):
     """A SimPy environment whose clock is integer nanoseconds and whose events carry a phase."""
 
     def __init__(self) -> None:
         super().__init__(initial_time=0)
 
-    def at(self, delay_ns: int, phase: int, value: object = None) -> PhasedTimeout:
-        """An event (yieldable) that fires after ``delay_ns`` in ``phase``."""
-        return PhasedTimeout(self, delay_ns, phase, value)
+    def at(self, delay_ns: int, phase: int) -> PhasedTimeout:
+        """An event a process can ``yield``: it fires after ``delay_ns`` in ``phase``."""
+        return PhasedTimeout(self, delay_ns, phase)
 
-    def call_at(self, delay_ns: int, phase: int, callback: Callable[[Event], None]) -> None:
-        """Run ``callback(event)`` after ``delay_ns`` in ``phase`` without a process (hot path)."""
-        event = PhasedTimeout(self, delay_ns, phase)
-        event.callbacks.append(callback)
+    def call_at(
+        self,
+        delay_ns: int,
+        phase: int,
+        callback: Callable[[Any], None],
+        payload: object = None,
+    ) -> None:
+        """Run ``callback(payload)`` after ``delay_ns`` in ``phase``, without a process."""
+        _PhasedCall(self, delay_ns, phase, callback, payload)
 
     def run_until(self, end_ns: int) -> None:
         """Run until simulated time ``end_ns`` (exclusive of events scheduled exactly at it)."""

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from exchange_sim.sim.latency import (
+from exchange_sim.kernel.latency import (
     ConstantLatency,
     EmpiricalLatency,
     LatencySampler,

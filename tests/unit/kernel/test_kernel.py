@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from exchange_sim.sim.kernel import Phase, PhasedEnvironment
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 
 
 def _record_order(schedule_order):

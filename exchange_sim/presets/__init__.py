@@ -1,0 +1,1 @@
+"""Venue presets: the rule sets of real venues as config data."""

@@ -1,1 +1,0 @@
-"""The SimPy shell: kernel with named phases, latency models, links and the run lifecycle."""
