@@ -14,12 +14,14 @@ import argparse
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import NoReturn
 
 from exchange_sim import __version__
 from exchange_sim.core.errors import InputError
 from exchange_sim.core.units import Scale
-from exchange_sim.run.config import LoadedConfig, load_config, load_data
+from exchange_sim.run.api import load_config
+from exchange_sim.run.config import LoadedConfig
 from exchange_sim.run.preflight import preflight
 
 EXIT_OK = 0
@@ -97,8 +99,8 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
             raise InputError("--seed", args.seed, "must be >= 0")
         overrides += (f"run.seed={args.seed}",)
     if args.config is None:
-        return load_data({}, ".", overrides)
-    return load_config(args.config, overrides)
+        return load_config({}, overrides)
+    return load_config(os.fspath(Path(args.config)), overrides)
 
 
 def _print_summary(directory: str, summary: dict, scale: Scale) -> None:
@@ -149,9 +151,12 @@ def _main(argv: list[str] | None) -> int:
                 f"config ok: {args.config or '<built-in defaults>'} (sha256 {loaded.sha256()[:16]})"
             )
             return EXIT_OK
-        from exchange_sim.run.rundir import execute
+        from exchange_sim.run.api import run
+        from exchange_sim.run.rundir import fresh_run_dir
 
-        result = execute(loaded, args.out)
+        run_config = loaded.config.run
+        out = args.out or fresh_run_dir("runs", run_config.name, run_config.seed)
+        result = run(loaded, out=out)
     except InputError as exc:
         print(f"exchange-sim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

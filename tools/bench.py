@@ -111,6 +111,8 @@ def bench_gateway_simpy(stream, resting: int) -> dict:
     engine = MatchingEngine(log, MatchingConfig(stp="none"))
     next_id = _prefill(engine, resting) + 1
     gateway = Gateway(env, engine)
+    engine.trade_listeners.append(gateway.on_trade)
+    engine.order_listeners.append(gateway.on_order_event)
     rng = np.random.Generator(np.random.PCG64(0))
     for account in range(1, ACCOUNTS + 1):
         lat = _latency(account)
@@ -226,15 +228,15 @@ def bench_gateway_heapq(stream, resting: int) -> dict:
 
 
 def bench_scenario(name: str, duration: str) -> dict:
-    from exchange_sim.run.config import load_config
-    from exchange_sim.venue.venue import Simulation
+    from exchange_sim.run.api import load_config
+    from exchange_sim.run.simulate import build_venue
 
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
     loaded = load_config(os.path.join(root, f"{name}.toml"), (f'run.duration="{duration}"',))
     log = EventLog(NullSink())
-    simulation = Simulation(loaded, log)
+    simulation = build_venue(loaded, log)
     start = time.perf_counter()
-    simulation.run()
+    simulation.run("bench")
     wall = time.perf_counter() - start
     return {
         "sim_time": duration,
@@ -250,7 +252,7 @@ def bench_cascade_scaling(counts: tuple[int, ...]) -> dict:
     from decimal import Decimal
 
     from exchange_sim.run.config import load_data
-    from exchange_sim.venue.venue import Simulation
+    from exchange_sim.run.simulate import build_venue
 
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
     with open(os.path.join(root, "cascade.toml"), "rb") as handle:
@@ -263,9 +265,9 @@ def bench_cascade_scaling(counts: tuple[int, ...]) -> dict:
             for p in base["participants"]
         ]
         log = EventLog(NullSink())
-        simulation = Simulation(load_data(data, root), log)
+        simulation = build_venue(load_data(data, root), log)
         start = time.perf_counter()
-        simulation.run()
+        simulation.run("bench")
         wall = time.perf_counter() - start
         figures[f"{count}_leveraged_accounts"] = {
             "events": log.seq,

@@ -232,12 +232,6 @@ class Ledger:
         place the factor is applied, so trigger prices and checks always agree."""
         return div_round(maintenance_margin * self.margin_call_factor_ppb, RATE_SCALE, UP)
 
-    def needs_margin_call(self, account: Account, price: int) -> bool:
-        if not account.size_lots:
-            return False
-        level = self.margin_call_level(self.maintenance_margin(account, price))
-        return self.equity(account, price) < level
-
     def available_balance(self, account: Account) -> int:
         """What can be withdrawn or used for new orders: equity (at mark) minus margin in use
         (cross), or the free wallet (isolated). Unrealised profit is not withdrawable."""

@@ -150,7 +150,6 @@ class FundingScheduler:
         """Money minor units held by the exchange's ``funding_residue`` ledger (>= 0)."""
         self.settlements = 0
         self.last_rate: FundingRate | None = None
-        index_publisher.listeners.append(self._on_index)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -159,7 +158,7 @@ class FundingScheduler:
             self._mark.rule.set_funding(0, self.rule.interval, self.rule.interval)
         self._schedule_next()
 
-    def _on_index(self, now: int, price: int, seq: int) -> None:
+    def on_index(self, now: int, price: int, seq: int) -> None:
         self._index_seq = seq
 
     def _schedule_next(self) -> None:

@@ -5,14 +5,13 @@ liquidation engine, is imported explicitly: ``from exchange_sim.liquidation.engi
 LiquidationEngine, build_liquidation``.
 """
 
-from exchange_sim.liquidation.accounting import Settlement
+from exchange_sim.liquidation.accounting import LiquidationAccounting
 from exchange_sim.liquidation.adl import (
     AdlCandidate,
     AdlConfig,
     AdlQueueEntry,
     AdlRanker,
     AdlScore,
-    allocate,
     binance_score,
     bitmex_score,
     emit_adl,
@@ -61,15 +60,14 @@ __all__ = [
     "InsuranceFund",
     "InsuranceFundConfig",
     "Job",
+    "LiquidationAccounting",
     "LiquidationConfig",
     "MarketPolicyConfig",
     "PolicyConfig",
-    "Settlement",
     "TieredPolicyConfig",
     "UnwindConfig",
     "VaultConfig",
     "Waterfall",
-    "allocate",
     "allocate_capped_pro_rata",
     "allocate_pro_rata",
     "allocate_ranked",

@@ -1,4 +1,4 @@
-"""Money of the liquidation process (pure core): fill settlement, negative balances, bad debt.
+"""Money of the liquidation process (pure core): fill accounting, negative balances, bad debt.
 
 **Where money lives** (one insurance fund per instrument; "shared vs per-instrument" is moot with
 one instrument). The fund's balance (:class:`InsuranceFund`) and the vault's cash
@@ -14,18 +14,18 @@ every step
 exactly (:func:`money_identity`; it also holds between sweeps, since the holder accounts are
 ledger accounts and count in ``money_in_accounts``).
 
-**Fills** (:meth:`Settlement.settle_fill`, by the order's fee mode, see
+**Fills** (:meth:`LiquidationAccounting.settle_fill`, by the order's fee mode, see
 :mod:`~exchange_sim.liquidation.policies`): ``liquidation_fee`` moves ``rate x fill notional``
 (rounded UP, capped at the account's remaining equity so the fee never creates a deficit) to the
 fund (Binance §4.1); ``bankrupt`` books ``(fill - bankruptcy) x size x side`` to or from the fund
 (§5.1: the account of a taken-over position keeps nothing beyond the bankruptcy price);
 ``dydx`` takes ``min(max_fee x |quote|, surplus)`` or covers the shortfall (§4.5 step 6).
 
-**Negative balances** of a flat account (:meth:`Settlement.cover_negative`) walk the waterfall's
-stages in order: ``fund`` pays what it can (§4.1 step 5: "the insurance fund pays it back to
-0"); the rest is written off and recorded as **bad debt** (``bad_debt``), which a ``socialise``
-stage claws back from profitable accounts (§5.5, ``bad_debt_covered``); otherwise it stays
-recorded.
+**Negative balances** of a flat account (:meth:`LiquidationAccounting.cover_negative`) walk the
+waterfall's stages in order: ``fund`` pays what it can (§4.1 step 5: "the insurance fund pays it
+back to 0"); the rest is written off and recorded as **bad debt** (``bad_debt``), which a
+``socialise`` stage claws back from profitable accounts (§5.5, ``bad_debt_covered``); otherwise it
+stays recorded.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def money_identity(
     return left, right
 
 
-class Settlement:
+class LiquidationAccounting:
     """The money side of one instrument's liquidations. ``busy`` holds the accounts in the
     liquidation pipeline (not eligible for ADL or clawback); ``venue_accounts`` the holders'."""
 
@@ -74,7 +74,7 @@ class Settlement:
         self,
         log,
         ledger,
-        m: int,
+        money_per_tick_lot: int,
         config,
         fund: InsuranceFund,
         fund_account_id: int,
@@ -82,7 +82,7 @@ class Settlement:
     ) -> None:
         self.log = log
         self.ledger = ledger
-        self.m = m
+        self.money_per_tick_lot = money_per_tick_lot
         self.config = config
         self.stages = tuple(config.waterfall)
         self.fund = fund
@@ -128,18 +128,18 @@ class Settlement:
         """Settle one fill that closed ``lots`` of ``account``'s position of ``side`` (+1 long;
         already applied by the ledger); log ``liquidation_fill`` and the fund's side of it (by
         ``fee_mode``, see :mod:`~exchange_sim.liquidation.policies`); return the fill's seq."""
-        ledger, fund, m = self.ledger, self.fund, self.m
+        ledger, fund, money_per_tick_lot = self.ledger, self.fund, self.money_per_tick_lot
         to_fund = from_fund = 0
         if fee_mode == FEE_LIQUIDATION:
-            fee = planners.fee_amount(price, lots, m, self.config.liquidation_fee)
+            fee = planners.fee_amount(price, lots, money_per_tick_lot, self.config.liquidation_fee)
             room = ledger.equity(account, mark) if account.size_lots else account.collateral
             to_fund = min(fee, max(room, 0))
         elif fee_mode == FEE_BANKRUPT and bankrupt_price is not None:
-            delta = liquidation_fill_delta(side, price, bankrupt_price, lots, m, 0)
+            delta = liquidation_fill_delta(side, price, bankrupt_price, lots, money_per_tick_lot, 0)
             to_fund, from_fund = (delta, 0) if delta > 0 else (0, min(-delta, fund.balance))
         elif fee_mode == FEE_DYDX and bankrupt_price is not None:
             fee, owed = planners.dydx_fill_split(
-                side, price, bankrupt_price, lots, m, self.config.policy.max_fee
+                side, price, bankrupt_price, lots, money_per_tick_lot, self.config.policy.max_fee
             )
             to_fund, from_fund = fee, min(owed, fund.balance)
         seq = self.log.emit(
@@ -157,7 +157,9 @@ class Settlement:
         )
         if fee_mode == FEE_BANKRUPT and bankrupt_price is not None:
             # The §5.1 booking itself; the account pays the surplus or receives what is covered.
-            fund.on_liquidation_fill(now, side, price, bankrupt_price, lots, m, 0, seq)
+            fund.on_liquidation_fill(
+                now, side, price, bankrupt_price, lots, money_per_tick_lot, 0, seq
+            )
             if to_fund:
                 ledger.adjust_collateral(now, account.account_id, -to_fund, seq)
             self.credit(now, seq, account, from_fund)

@@ -367,7 +367,3 @@ def emit_adl(
             )
         )
     return seqs
-
-
-allocate = allocate_ranked
-"""The brief's name for the ranked walk (W10): ``allocate(queue, size_to_close)``."""

@@ -75,7 +75,7 @@ class OrderDesk:
         self.ledger = ledger
         self._mark = mark_service
         self.waterfall = waterfall
-        self.settlement = waterfall.settlement
+        self.accounting = waterfall.accounting
         self.next_order_id = next_order_id
         self.orders: dict[int, OrderRecord] = {}
         self._fills: list = []
@@ -93,7 +93,6 @@ class OrderDesk:
                 "vault", waterfall.vault.account_id, config.vault.unwind, "vault_unwind", "backstop"
             )
         waterfall.holder_added = self.holder_added
-        engine.trade_listeners.append(self._on_trade)
 
     # -- orders --------------------------------------------------------------------------------
     def send(self, now: int, order: Order, record: OrderRecord, cause: int) -> tuple[int, bool]:
@@ -125,7 +124,7 @@ class OrderDesk:
         for job in self._process_fills(now):
             self.on_filled(now, job)
 
-    def _on_trade(self, now: int, seq: int, maker, taker, price: int, size: int) -> None:
+    def on_trade(self, now: int, seq: int, maker, taker, price: int, size: int) -> None:
         orders = self.orders
         if maker.order_id in orders:
             self._fills.append((seq, maker, price, size))
@@ -149,7 +148,7 @@ class OrderDesk:
             return []
         self._fills = []
         mark = self._mark.price or 0
-        ledger, settlement = self.ledger, self.settlement
+        ledger, accounting = self.ledger, self.accounting
         touched: list[Job] = []
         holders: dict[str, list] = {}
         for trade_seq, order, price, size in fills:
@@ -159,7 +158,7 @@ class OrderDesk:
             account = ledger.accounts[record.account_id]
             holder = record.holder
             fee_mode = FEE_NONE if holder is not None else record.fee_mode
-            seq = settlement.settle_fill(
+            seq = accounting.settle_fill(
                 now,
                 trade_seq,
                 account,
@@ -195,9 +194,7 @@ class OrderDesk:
         holder.last_seq = cause
         if not holder.scheduled:
             holder.scheduled = True
-            self._env.call_at(
-                holder.config.interval, Phase.LIQUIDATE, lambda _e, h=holder: self._unwind_tick(h)
-            )
+            self._env.call_at(holder.config.interval, Phase.LIQUIDATE, self._unwind_tick, holder)
 
     def _sweep(
         self,
@@ -210,7 +207,7 @@ class OrderDesk:
         mark: int,
     ) -> int:
         if holder.name == "fund":
-            return self.settlement.sweep_fund(now, cause)
+            return self.accounting.sweep_fund(now, cause)
         seq = self.waterfall.vault.sweep(self.ledger, now, cause, action, None, lots, price, mark)
         return cause if seq is None else seq
 

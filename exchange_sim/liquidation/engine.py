@@ -1,6 +1,6 @@
 """The liquidation engine (SimPy shell): *when* accounts are liquidated.
 
-The maths is pure (:mod:`.planners`, :mod:`.policies`, :mod:`.waterfall`, :mod:`.settlement`);
+The maths is pure (:mod:`.planners`, :mod:`.policies`, :mod:`.waterfall`, :mod:`.accounting`);
 this module and :mod:`.desk` only schedule it, always in ``Phase.LIQUIDATE``:
 
 * **Hand-off** (from the risk monitor, after its ``liquidation_triggered``): the account joins a
@@ -29,12 +29,11 @@ from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.rounding import UP, div_round
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.kernel.environment import Phase
-from exchange_sim.liquidation.accounting import Settlement
+from exchange_sim.liquidation.accounting import LiquidationAccounting
 from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.liquidation.desk import OrderDesk, OrderRecord
 from exchange_sim.liquidation.insurance_fund import DEFAULT_MAX_WINDOW_NS, InsuranceFund
 from exchange_sim.liquidation.policies import (
-    ESCALATE,
     FEE_BANKRUPT,
     SUBMIT,
     WAIT,
@@ -71,8 +70,8 @@ class LiquidationEngine:
         self.engine = engine
         self._mark = mark_service
         self.waterfall = waterfall
-        self.settlement = waterfall.settlement
-        self.m = waterfall.m
+        self.accounting = waterfall.accounting
+        self.money_per_tick_lot = waterfall.money_per_tick_lot
         self.policy = build_policy(config)
         self.risk_monitor = None
         self.after_step: list = []
@@ -85,7 +84,7 @@ class LiquidationEngine:
         self._last_partial: dict[int, int] = {}
         self._not_before: dict[int, int] = {}
         self.started = 0
-        self.settlement.busy = self.jobs
+        self.accounting.busy = self.jobs
         waterfall.cancel_orders = lambda now, account_id, cause: engine.cancel_all(
             now, account_id, cause, "adl"
         )
@@ -98,16 +97,16 @@ class LiquidationEngine:
     # -- public --------------------------------------------------------------------------------
     @property
     def fund(self) -> InsuranceFund:
-        return self.settlement.fund
+        return self.accounting.fund
 
     @property
     def vault(self) -> BackstopVault | None:
-        return self.settlement.vault
+        return self.accounting.vault
 
     @property
     def venue_accounts(self) -> frozenset[int]:
         """The fund's and vault's ledger accounts: the risk monitor must not check them."""
-        return self.settlement.venue_accounts
+        return self.accounting.venue_accounts
 
     @property
     def backlog(self) -> int:
@@ -115,8 +114,8 @@ class LiquidationEngine:
         return len(self._queue)
 
     def money_identity(self, other_ledgers: int = 0) -> tuple[int, int]:
-        """``(left, right)`` of the conservation identity (:func:`.settlement.money_identity`)."""
-        return self.settlement.identity(other_ledgers)
+        """``(left, right)`` of the conservation identity (:func:`.accounting.money_identity`)."""
+        return self.accounting.identity(other_ledgers)
 
     def install_order_guard(self) -> None:
         """Reject a trader's own new orders (and price/size-raising amends) while its account is
@@ -141,7 +140,7 @@ class LiquidationEngine:
         ``retry_interval`` after that, so a re-hand-off at the same instant cannot loop. A venue
         account (fund, vault) is never liquidated and never handed back: the risk monitor should
         skip them."""
-        if account_id in self.jobs or account_id in self.settlement.venue_accounts:
+        if account_id in self.jobs or account_id in self.accounting.venue_accounts:
             return
         ready = now + self._latency
         not_before = self._not_before.pop(account_id, None)
@@ -212,7 +211,12 @@ class LiquidationEngine:
                 self._finish(now, job, "recovered")
                 return
             context = Context(
-                now, mark, ledger, self.m, self._last_partial, self.settlement.fund.balance
+                now,
+                mark,
+                ledger,
+                self.money_per_tick_lot,
+                self._last_partial,
+                self.accounting.fund.balance,
             )
             action = self.policy.next_action(context, job, account)
             if action.kind == SUBMIT:
@@ -222,20 +226,19 @@ class LiquidationEngine:
                 self._env.call_at(
                     action.delay_ns,
                     Phase.LIQUIDATE,
-                    lambda _e, j=job, t=job.wait_token: self._resume(j, t),
+                    self._resume,
+                    (job, job.wait_token),
                 )
                 return
-            elif action.kind == ESCALATE:
+            else:  # ESCALATE
                 self._cancel_resting(now, job)
                 outcome, job.last_seq = self.waterfall.escalate(now, job.last_seq, account, mark)
                 self._finish(now, job, outcome)
                 return
-            else:
-                self._finish(now, job, action.outcome)
-                return
         raise SimulationError(f"liquidation policy {self.policy.name} did not settle")
 
-    def _resume(self, job: Job, token: int) -> None:
+    def _resume(self, payload: tuple[Job, int]) -> None:
+        job, token = payload
         if job.done or token != job.wait_token:
             return
         now = self._env.now
@@ -295,7 +298,7 @@ class LiquidationEngine:
     def _finish(self, now: int, job: Job, outcome: str) -> None:
         self._cancel_resting(now, job)
         account = self.ledger.accounts[job.account_id]
-        job.last_seq = self.settlement.settle_flat(
+        job.last_seq = self.accounting.settle_flat(
             now, job.last_seq, account, job.bankrupt, job.wallet_base, self._mark.price or 0
         )
         seq = self._log.emit(
@@ -331,7 +334,7 @@ def build_liquidation(
     the backstop vault. Opens one ledger account for the fund's takeovers (and one for the vault)
     with ``ids.next("account")``; order ids come from ``ids.counter("order")``. Logs nothing
     (safe to call before ``run_start``)."""
-    m = scale.money_per_tick_lot
+    money_per_tick_lot = scale.money_per_tick_lot
     fund_account = ids.next("account")
     ledger.open_account(fund_account)
     fund = InsuranceFund(
@@ -353,8 +356,10 @@ def build_liquidation(
             vault_cfg.takeover_price,
             vault_cfg.discount,
         )
-    settlement = Settlement(log, ledger, m, config, fund, fund_account, vault)
-    waterfall = Waterfall(settlement, scale.money_decimals)
+    accounting = LiquidationAccounting(
+        log, ledger, money_per_tick_lot, config, fund, fund_account, vault
+    )
+    waterfall = Waterfall(accounting, scale.money_decimals)
     return LiquidationEngine(
         env, log, config, ledger, engine, mark_service, waterfall, ids.counter("order")
     )

@@ -1,9 +1,9 @@
 """Pure close-out planners: order sizes and prices of each liquidation policy, from ledger maths.
 
-Units: prices ticks, sizes lots, money minor units, rates ppb; ``m`` is
-``Scale.money_per_tick_lot``. ``side`` is the *position's* side (+1 long, -1 short); the closing
-order trades ``-side``. Nothing here touches the book or the log: the engine calls these with the
-account as the ledger holds it and sends what they return.
+Units: prices ticks, sizes lots, money minor units, rates ppb; ``money_per_tick_lot`` is
+``Scale.money_per_tick_lot`` (``m`` in formulas). ``side`` is the *position's* side (+1 long, -1
+short); the closing order trades ``-side``. Nothing here touches the book or the log: the engine
+calls these with the account as the ledger holds it and sends what they return.
 
 Rounding (exchange's favour, :func:`~exchange_sim.core.rounding.div_round`): fees round UP; a
 size that must restore compliance is searched exactly on the ledger's own arithmetic (so the
@@ -18,9 +18,9 @@ from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
 
-def fee_amount(price_ticks: int, lots: int, m: int, rate_ppb: int) -> int:
+def fee_amount(price_ticks: int, lots: int, money_per_tick_lot: int, rate_ppb: int) -> int:
     """``price x lots x m x rate``, rounded UP (a fee is owed by the trader)."""
-    return div_round(price_ticks * lots * m * rate_ppb, RATE_SCALE, UP)
+    return div_round(price_ticks * lots * money_per_tick_lot * rate_ppb, RATE_SCALE, UP)
 
 
 def share_lots(held_lots: int, fraction_ppb: int) -> int:
@@ -29,7 +29,9 @@ def share_lots(held_lots: int, fraction_ppb: int) -> int:
     return min(held_lots, max(1, lots))
 
 
-def close_state(account, lots: int, price_ticks: int, fee: int, m: int) -> tuple[int, int, int]:
+def close_state(
+    account, lots: int, price_ticks: int, fee: int, money_per_tick_lot: int
+) -> tuple[int, int, int]:
     """``(collateral, size_lots, entry_notional)`` after closing ``lots`` at ``price_ticks``.
 
     Mirrors :meth:`Ledger.apply_fill` exactly for a reducing fill: the basis removed rounds
@@ -43,7 +45,7 @@ def close_state(account, lots: int, price_ticks: int, fee: int, m: int) -> tuple
         lots, removed = held, entry
     else:
         removed = div_round(entry * lots, held, UP if size > 0 else DOWN)
-    exit_notional = price_ticks * lots * m
+    exit_notional = price_ticks * lots * money_per_tick_lot
     realised = exit_notional - removed if size > 0 else removed - exit_notional
     new_size = size - lots if size > 0 else size + lots
     if account.isolated:
@@ -57,20 +59,26 @@ def close_state(account, lots: int, price_ticks: int, fee: int, m: int) -> tuple
 
 
 def compliant_after_close(
-    account, lots: int, price_ticks: int, mark_ticks: int, fee_ppb: int, tiers, m: int
+    account,
+    lots: int,
+    price_ticks: int,
+    mark_ticks: int,
+    fee_ppb: int,
+    tiers,
+    money_per_tick_lot: int,
 ) -> bool:
     """Whether the account passes maintenance at ``mark`` after closing ``lots`` at ``price``.
 
     ``equity >= MM`` on what is left (Binance §4.1 step 4: "margin-compliant after the order,
     realized losses and the liquidation fee"); a flat account passes.
     """
-    fee = fee_amount(price_ticks, lots, m, fee_ppb)
-    collateral, size, entry = close_state(account, lots, price_ticks, fee, m)
+    fee = fee_amount(price_ticks, lots, money_per_tick_lot, fee_ppb)
+    collateral, size, entry = close_state(account, lots, price_ticks, fee, money_per_tick_lot)
     if size == 0:
         return True
     held = size if size > 0 else -size
-    equity = collateral + size * mark_ticks * m - (entry if size > 0 else -entry)
-    return equity >= tiers.maintenance_margin(mark_ticks * held * m)
+    equity = collateral + size * mark_ticks * money_per_tick_lot - (entry if size > 0 else -entry)
+    return equity >= tiers.maintenance_margin(mark_ticks * held * money_per_tick_lot)
 
 
 def _first_true(lo: int, hi: int, predicate) -> int:
@@ -86,7 +94,7 @@ def _first_true(lo: int, hi: int, predicate) -> int:
 
 
 def reduction_lots(
-    account, mark_ticks: int, fill_price_ticks: int, fee_ppb: int, tiers, m: int
+    account, mark_ticks: int, fill_price_ticks: int, fee_ppb: int, tiers, money_per_tick_lot: int
 ) -> int:
     """Binance §4.1 step 3: the lots one IOC must close to make the account compliant again.
 
@@ -105,12 +113,14 @@ def reduction_lots(
     held = abs(account.size_lots)
 
     def ok(x: int) -> bool:
-        return compliant_after_close(account, x, fill_price_ticks, mark_ticks, fee_ppb, tiers, m)
+        return compliant_after_close(
+            account, x, fill_price_ticks, mark_ticks, fee_ppb, tiers, money_per_tick_lot
+        )
 
     x = 1
     while x < held:
-        tier = tiers.tier_index((held - x) * mark_ticks * m)
-        end = _last_in_tier(x, held - 1, tier, held, mark_ticks, m, tiers)
+        tier = tiers.tier_index((held - x) * mark_ticks * money_per_tick_lot)
+        end = _last_in_tier(x, held - 1, tier, held, mark_ticks, money_per_tick_lot, tiers)
         if ok(x):
             return x
         if ok(end):
@@ -122,28 +132,30 @@ def reduction_lots(
     return held
 
 
-def _last_in_tier(lo: int, hi: int, tier: int, held: int, mark: int, m: int, tiers) -> int:
+def _last_in_tier(
+    lo: int, hi: int, tier: int, held: int, mark: int, money_per_tick_lot: int, tiers
+) -> int:
     """Largest ``x`` in ``[lo, hi]`` whose remaining notional is still in ``tier`` (the tier of
     the remaining notional never rises as ``x`` grows)."""
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if tiers.tier_index((held - mid) * mark * m) == tier:
+        if tiers.tier_index((held - mid) * mark * money_per_tick_lot) == tier:
             lo = mid
         else:
             hi = mid - 1
     return lo
 
 
-def tier_reduction_lots(account, mark_ticks: int, tiers, m: int) -> int | None:
+def tier_reduction_lots(account, mark_ticks: int, tiers, money_per_tick_lot: int) -> int | None:
     """BitMEX §4.2 (c) / Bybit §4.3 (c): the lots a FillOrKill must close so the position value
     falls into the next lower risk tier; ``None`` in the lowest tier (straight to takeover)."""
     held = abs(account.size_lots)
-    tier = tiers.tier_index(held * mark_ticks * m)
+    tier = tiers.tier_index(held * mark_ticks * money_per_tick_lot)
     if tier == 0:
         return None
 
     def lower(x: int) -> bool:
-        return tiers.tier_index((held - x) * mark_ticks * m) < tier
+        return tiers.tier_index((held - x) * mark_ticks * money_per_tick_lot) < tier
 
     return _first_true(1, held, lower)
 
@@ -168,7 +180,7 @@ def dydx_fillable_price(
     total_mm: int,
     bankruptcy_adjustment_ppb: int,
     spread_to_mm_ppb: int,
-    m: int,
+    money_per_tick_lot: int,
 ) -> int:
     """dYdX fillable price (§4.5 step 4): ``(PNNV - ABR x SMMR x PMMR) / PS``.
 
@@ -182,7 +194,7 @@ def dydx_fillable_price(
         abr_num = 0
     elif abr_num > abr_den:
         abr_num = abr_den
-    den = size_lots * m * abr_den * RATE_SCALE
+    den = size_lots * money_per_tick_lot * abr_den * RATE_SCALE
     offset = abr_num * spread_to_mm_ppb * position_mm
     base = oracle_ticks * den
     if side > 0:
@@ -198,7 +210,7 @@ def dydx_slice_lots(
     limit_ticks: int,
     bankruptcy_price_ticks: int | None,
     side: int,
-    m: int,
+    money_per_tick_lot: int,
     config,
     fund_balance: int,
 ) -> int:
@@ -213,14 +225,14 @@ def dydx_slice_lots(
     position then goes to deleveraging, §4.5 step 7).
     """
     lots = div_round(held_lots * config.position_portion, RATE_SCALE, UP)
-    lot_value = mark_ticks * m
+    lot_value = mark_ticks * money_per_tick_lot
     if config.min_position_notional:
         lots = max(lots, div_round(config.min_position_notional, lot_value, UP))
     lots = min(lots, held_lots)
     if config.max_notional_per_interval:
         lots = min(lots, div_round(config.max_notional_per_interval, lot_value, DOWN))
     if bankruptcy_price_ticks is not None:
-        loss_per_lot = side * (bankruptcy_price_ticks - limit_ticks) * m
+        loss_per_lot = side * (bankruptcy_price_ticks - limit_ticks) * money_per_tick_lot
         if loss_per_lot > 0:
             budget = fund_balance
             if config.max_insurance_lost_per_interval:
@@ -234,7 +246,7 @@ def dydx_fill_split(
     fill_price_ticks: int,
     bankruptcy_price_ticks: int,
     lots: int,
-    m: int,
+    money_per_tick_lot: int,
     max_fee_ppb: int,
 ) -> tuple[int, int]:
     """``(fee_to_fund, fund_cover)`` of one dYdX liquidation fill (§4.5 step 6).
@@ -243,9 +255,9 @@ def dydx_fill_split(
     positive, the fund takes ``min(max_fee x |quote|, dIF)`` (fee rounded UP, never more than the
     surplus) and the trader keeps the rest; if negative the fund owes ``-dIF``.
     """
-    delta = side * (fill_price_ticks - bankruptcy_price_ticks) * lots * m
+    delta = side * (fill_price_ticks - bankruptcy_price_ticks) * lots * money_per_tick_lot
     if delta > 0:
-        return min(fee_amount(fill_price_ticks, lots, m, max_fee_ppb), delta), 0
+        return min(fee_amount(fill_price_ticks, lots, money_per_tick_lot, max_fee_ppb), delta), 0
     return 0, -delta
 
 

@@ -9,8 +9,7 @@ only decides what to send. Actions:
 
 * ``Action.submit(...)``: an order for the account (the engine sends it at once);
 * ``Action.wait(delay_ns)``: call again after ``delay_ns``;
-* ``Action.escalate()``: hand what is left to the waterfall (fund, vault, ADL);
-* ``Action.finish(outcome)``.
+* ``Action.escalate()``: hand what is left to the waterfall (fund, vault, ADL).
 
 Fee modes of the orders (how :class:`~exchange_sim.liquidation.waterfall.Waterfall` settles
 their fills): ``none`` (the trader keeps everything), ``liquidation_fee`` (a fee on the amount
@@ -36,7 +35,6 @@ from exchange_sim.matching.orders import FOK, GTC, IOC
 SUBMIT = "submit"
 WAIT = "wait"
 ESCALATE = "escalate"
-FINISH = "finish"
 
 FEE_NONE = "none"
 FEE_LIQUIDATION = "liquidation_fee"
@@ -53,7 +51,6 @@ class Action:
     purpose: str = ""
     fee_mode: str = FEE_NONE
     delay_ns: int = 0
-    outcome: str = ""
 
     @classmethod
     def submit(cls, price_ticks, size_lots, tif, purpose, fee_mode) -> Action:
@@ -66,10 +63,6 @@ class Action:
     @classmethod
     def escalate(cls) -> Action:
         return cls(ESCALATE)
-
-    @classmethod
-    def finish(cls, outcome: str) -> Action:
-        return cls(FINISH, outcome=outcome)
 
 
 @attrs.define(slots=True)
@@ -103,7 +96,7 @@ class Context:
     now: int
     mark: int
     ledger: object
-    m: int
+    money_per_tick_lot: int
     last_partial_ns: dict
     fund_balance: int = 0
 
@@ -124,7 +117,7 @@ class BinancePolicy:
             ledger = ctx.ledger
             fee_ppb = ledger.fees.taker_fee_ppb + self.liquidation.liquidation_fee
             lots = planners.reduction_lots(
-                account, ctx.mark, ctx.mark, fee_ppb, ledger.tiers, ctx.m
+                account, ctx.mark, ctx.mark, fee_ppb, ledger.tiers, ctx.money_per_tick_lot
             )
             side = 1 if account.size_lots > 0 else -1
             limit = None
@@ -155,7 +148,9 @@ class TieredPolicy:
     def next_action(self, ctx: Context, job: Job, account) -> Action:
         side = 1 if account.size_lots > 0 else -1
         if job.stage == "start":
-            lots = planners.tier_reduction_lots(account, ctx.mark, ctx.ledger.tiers, ctx.m)
+            lots = planners.tier_reduction_lots(
+                account, ctx.mark, ctx.ledger.tiers, ctx.money_per_tick_lot
+            )
             job.stage = "takeover"
             if lots is not None and lots < abs(account.size_lots):
                 limit = None
@@ -210,10 +205,17 @@ class DydxPolicy:
             mm,
             config.bankruptcy_adjustment,
             config.spread_to_maintenance_ratio,
-            ctx.m,
+            ctx.money_per_tick_lot,
         )
         lots = planners.dydx_slice_lots(
-            held, ctx.mark, limit, account.bankruptcy_price, side, ctx.m, config, ctx.fund_balance
+            held,
+            ctx.mark,
+            limit,
+            account.bankruptcy_price,
+            side,
+            ctx.money_per_tick_lot,
+            config,
+            ctx.fund_balance,
         )
         if lots == 0:  # the fills would be rejected (limits, or the fund cannot cover them)
             return Action.escalate()

@@ -46,17 +46,22 @@ class BackstopVault:
         account = ledger.accounts[self.account_id]
         return self.cash + account.wallet + ledger.unrealised_pnl(account, mark_ticks)
 
-    def accepts(self, ledger, added_lots: int, price_ticks: int, mark_ticks: int, m: int) -> bool:
+    def accepts(
+        self, ledger, added_lots: int, price_ticks: int, mark_ticks: int, money_per_tick_lot: int
+    ) -> bool:
         """Whether the vault can take ``added_lots`` (signed, the position it would receive) at
         ``price_ticks``: its equity after (the new position marked at ``mark``) must be positive
         and, with ``max_leverage``, cover its whole position notional / ``max_leverage``."""
         account = ledger.accounts[self.account_id]
-        equity = self.equity(ledger, mark_ticks) + added_lots * (mark_ticks - price_ticks) * m
+        equity = (
+            self.equity(ledger, mark_ticks)
+            + added_lots * (mark_ticks - price_ticks) * money_per_tick_lot
+        )
         if equity <= 0:
             return False
         if not self.max_leverage:
             return True
-        notional = abs(account.size_lots + added_lots) * mark_ticks * m
+        notional = abs(account.size_lots + added_lots) * mark_ticks * money_per_tick_lot
         return notional <= equity * self.max_leverage
 
     def sweep(

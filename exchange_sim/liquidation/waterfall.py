@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.liquidation import planners
-from exchange_sim.liquidation.accounting import Settlement, money_identity
+from exchange_sim.liquidation.accounting import LiquidationAccounting, money_identity
 from exchange_sim.liquidation.adl import AdlCandidate, AdlRanker, emit_adl
 
 __all__ = ["POSITION_STAGES", "Waterfall", "money_identity"]
@@ -37,18 +37,18 @@ class Waterfall:
     an ADL'd trader's open orders; ``holder_added(holder, seq)`` is told when the fund or vault
     receives a position (the engine then schedules its unwind)."""
 
-    def __init__(self, settlement: Settlement, money_decimals: int) -> None:
-        self.settlement = settlement
-        self.ledger = settlement.ledger
-        self.log = settlement.log
-        self.m = settlement.m
-        self.config = settlement.config
-        self.stages = settlement.stages
-        self.fund = settlement.fund
-        self.fund_account_id = settlement.fund_account_id
-        self.vault = settlement.vault
-        self.venue_accounts = settlement.venue_accounts
-        self.ranker = AdlRanker(self.config.adl, self.m, money_decimals)
+    def __init__(self, accounting: LiquidationAccounting, money_decimals: int) -> None:
+        self.accounting = accounting
+        self.ledger = accounting.ledger
+        self.log = accounting.log
+        self.money_per_tick_lot = accounting.money_per_tick_lot
+        self.config = accounting.config
+        self.stages = accounting.stages
+        self.fund = accounting.fund
+        self.fund_account_id = accounting.fund_account_id
+        self.vault = accounting.vault
+        self.venue_accounts = accounting.venue_accounts
+        self.ranker = AdlRanker(self.config.adl, self.money_per_tick_lot, money_decimals)
         self.cancel_orders: Callable[[int, int, int], object] | None = None
         self.holder_added: Callable[[str, int], None] | None = None
 
@@ -91,7 +91,9 @@ class Waterfall:
         account's leftover collateral out (unless ``keep_residue``). Returns (seq, residue)."""
         size = account.size_lots
         side = 1 if size > 0 else -1
-        realised = side * (price * abs(size) * self.m) - side * account.entry_notional
+        realised = (
+            side * (price * abs(size) * self.money_per_tick_lot) - side * account.entry_notional
+        )
         if account.isolated:
             bucket = account.isolated_margin + realised
             residue = bucket if bucket > 0 else 0
@@ -118,10 +120,10 @@ class Waterfall:
         return seq, residue
 
     def _fund_takeover(self, now: int, cause: int, account, mark: int, force: bool) -> int | None:
-        fund, m = self.fund, self.m
+        fund, money_per_tick_lot = self.fund, self.money_per_tick_lot
         size = account.size_lots
         price = self._takeover_price(account, mark)
-        loss_at_mark = max(0, (price - mark) * size * m)
+        loss_at_mark = max(0, (price - mark) * size * money_per_tick_lot)
         # The fund must also be able to pay for what it already holds: its open loss at the mark
         # counts against its balance (else it keeps taking risk it cannot pay for).
         held_account = self.ledger.accounts[self.fund_account_id]
@@ -131,14 +133,14 @@ class Waterfall:
                 return None
             limit = self.config.fund_position_limit
             held = self.ledger.accounts[self.fund_account_id].size_lots + size
-            if limit and abs(held) * mark * m * RATE_SCALE > fund.balance * limit:
+            if limit and abs(held) * mark * money_per_tick_lot * RATE_SCALE > fund.balance * limit:
                 return None
         seq, residue = self._transfer_to(
             now, cause, account, "insurance_fund", self.fund_account_id, price, mark, False
         )
         if residue:
             fund.deposit(now, residue, seq, "collateral")
-        self.settlement.sweep_fund(now, seq)
+        self.accounting.sweep_fund(now, seq)
         if self.holder_added is not None:
             self.holder_added("fund", seq)
         return seq
@@ -152,7 +154,7 @@ class Waterfall:
         price = planners.vault_takeover_price(
             side, account.bankruptcy_price, mark, vault.takeover_price_rule, vault.discount_ppb
         )
-        if not force and not vault.accepts(self.ledger, size, price, mark, self.m):
+        if not force and not vault.accepts(self.ledger, size, price, mark, self.money_per_tick_lot):
             return None
         keep = vault.takeover_price_rule != "bankruptcy"
         seq, residue = self._transfer_to(
@@ -184,7 +186,7 @@ class Waterfall:
                 ledger.equity(a, mark),
             )
             for a in ledger.accounts.values()
-            if self.settlement.eligible(a, account.account_id) and (a.size_lots > 0) != (size > 0)
+            if self.accounting.eligible(a, account.account_id) and (a.size_lots > 0) != (size > 0)
         ]
         queue = self.ranker.queue(candidates, side)
         last = None
@@ -198,5 +200,5 @@ class Waterfall:
                 self.cancel_orders(now, account_id, seq)
             # A losing position closed beyond its own bankruptcy price (a ranking that admits
             # losers, or a mark close) can leave the deleveraged trader flat and negative.
-            last = self.settlement.cover_negative(now, seq, target, mark)
+            last = self.accounting.cover_negative(now, seq, target, mark)
         return last

@@ -44,6 +44,10 @@ class IndexPublisher:
         self.price: int | None = None
         self.latest_source_ts = -1
 
+    def current(self) -> int | None:
+        """The price now (ticks), ``None`` before the first."""
+        return self.price
+
     def start(self) -> None:
         self._env.process(self._run())
 
@@ -53,10 +57,11 @@ class IndexPublisher:
             source_ts = env.now
             price = self._path.price_at(source_ts)
             delay = self._latency.draw()
-            env.call_at(delay, Phase.INDEX, lambda _e, p=price, s=source_ts: self._publish(p, s))
+            env.call_at(delay, Phase.INDEX, self._publish, (price, source_ts))
             yield env.at(self.cadence_ns, Phase.INDEX)
 
-    def _publish(self, price: int, source_ts: int) -> None:
+    def _publish(self, sample: tuple[int, int]) -> None:
+        price, source_ts = sample
         if source_ts <= self.latest_source_ts:
             return
         self.latest_source_ts = source_ts

@@ -73,9 +73,6 @@ class RiskMonitor:
         self.venue_accounts: set[int] | frozenset[int] = frozenset()
         self.handoffs: list[tuple[int, int, int]] = []
         self.checks = 0
-        ledger.change_listeners.append(self.on_account_change)
-        if config.mode == "index":
-            mark_service.listeners.append(self.on_mark)
 
     def start(self) -> None:
         if self._config.mode == "sweep":
@@ -83,6 +80,9 @@ class RiskMonitor:
 
     # -- index mode ----------------------------------------------------------------------------
     def on_mark(self, now: int, mark: int, seq: int) -> None:
+        """A new mark (index mode): schedule a check of every account whose trigger it crossed."""
+        if self._config.mode != "index":
+            return
         index = self.index
         crossed = set(index.pop_crossed(mark, LIQUIDATION))
         crossed.update(index.pop_crossed(mark, MARGIN_CALL))

@@ -208,15 +208,26 @@ def read_toml(path: str) -> dict:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ConfigError(f"{path}:{line}", raw[exc.start : exc.end], "not UTF-8 text") from None
+    return parse_toml(text, path)
+
+
+def parse_toml(text: str, where: str = "<config text>") -> dict:
+    """TOML text to data (floats as exact ``Decimal``); a syntax error names ``where``."""
     try:
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, str(exc), "not valid TOML") from None
+        raise ConfigError(where, str(exc), "not valid TOML") from None
     except RecursionError:
-        raise ConfigError(path, path, "not valid TOML: nested too deeply") from None
+        raise ConfigError(where, where, "not valid TOML: nested too deeply") from None
 
 
-def load_config(path: str, overrides: tuple[str, ...] = ()) -> LoadedConfig:
-    """Read a TOML config, apply ``--set`` overrides, and resolve it strictly."""
+def load_config_file(path: str, overrides: tuple[str, ...] = ()) -> LoadedConfig:
+    """Read a TOML config file, apply ``--set`` overrides, and resolve it strictly (relative
+    data paths in it are relative to the file)."""
     data = read_toml(path)
     return load_data(data, os.path.dirname(os.path.abspath(path)), overrides)
+
+
+def load_toml_text(text: str, base_dir: str, overrides: tuple[str, ...] = ()) -> LoadedConfig:
+    """Resolve a config given as TOML text (data paths relative to ``base_dir``)."""
+    return load_data(parse_toml(text), base_dir, overrides)

@@ -1,4 +1,8 @@
-"""Building participants from their configs and connecting them to the venue."""
+"""Building participants from their configs and connecting them to the venue.
+
+:func:`populate` is the ``populate`` callback of :class:`~exchange_sim.venue.venue.Venue`: it opens
+each participant's accounts and connects them, in the config's order.
+"""
 
 from __future__ import annotations
 
@@ -47,67 +51,79 @@ class _Funding:
                 self._ledger.deposit(0, account, self._amount, None)
 
 
-def add_participant(sim, cfg) -> list:
-    """Create ``cfg``'s participant(s) in ``sim``; return the objects to ``start()``."""
-    ids, gateway, ledger = sim.ids, sim.gateway, sim.ledger
+def add_participant(venue, cfg) -> list:
+    """Create ``cfg``'s participant(s) on ``venue``; return the objects to ``start()``."""
+    ids, gateway, ledger = venue.ids, venue.gateway, venue.ledger
     next_order_id = ids.counter("order")
     prefix = f"participant/{cfg.name}"
-    request = sim.sampler(cfg.latency.request, f"{prefix}/request")
-    response = sim.sampler(cfg.latency.response, f"{prefix}/response")
+    request = venue.sampler(cfg.latency.request, f"{prefix}/request")
+    response = venue.sampler(cfg.latency.response, f"{prefix}/response")
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
         funding = _Funding(ledger, [account], cfg.deposit, cfg.leverage)
         maker = MarketMaker(
-            sim.env,
+            venue.env,
             gateway,
             cfg,
             account,
             next_order_id,
-            sim.sampler(cfg.index_latency, f"{prefix}/index_latency"),
+            venue.sampler(cfg.index_latency, f"{prefix}/index_latency"),
         )
         gateway.connect(maker, request, response)
-        sim.index.listeners.append(maker.on_index)
+        venue.index.listeners.append(maker.on_index)
         return [funding, maker]
     if isinstance(cfg, BasisArbitrageurConfig):
         account = ids.next("account")
         funding = _Funding(ledger, [account], cfg.deposit, cfg.leverage)
         arbitrageur = BasisArbitrageur(
-            sim.env,
+            venue.env,
             gateway,
             cfg,
             account,
             next_order_id,
-            sim.sampler(cfg.observation_latency, f"{prefix}/index_latency"),
+            venue.sampler(cfg.observation_latency, f"{prefix}/index_latency"),
         )
         gateway.connect(arbitrageur, request, response)
-        sim.index.listeners.append(arbitrageur.on_index)
-        sim.feed.subscribe(
-            arbitrageur.on_snapshot, sim.sampler(cfg.observation_latency, f"{prefix}/feed")
+        venue.index.listeners.append(arbitrageur.on_index)
+        venue.feed.subscribe(
+            arbitrageur.on_snapshot, venue.sampler(cfg.observation_latency, f"{prefix}/feed")
         )
         return [funding, arbitrageur]
     accounts = [ids.next("account") for _ in range(cfg.count)]
-    rng = sim.rng.stream(f"{prefix}/flow")
+    rng = venue.rng.stream(f"{prefix}/flow")
     if isinstance(cfg, LeveragedTraderConfig):
         group = LeveragedTraderGroup(
-            sim.env,
+            venue.env,
             gateway,
             ledger,
-            sim.log,
+            venue.log,
             cfg,
             accounts,
             next_order_id,
             rng,
-            sim.sampler(cfg.response.reaction_latency, f"{prefix}/reaction"),
-            lambda: sim.index.price,
+            venue.sampler(cfg.response.reaction_latency, f"{prefix}/reaction"),
+            lambda: venue.index.price,
         )
         for account in accounts:
-            sim.risk.margin_call_handlers[account] = group.on_margin_call
+            venue.risk.margin_call_handlers[account] = group.on_margin_call
         starts = [group]
     else:
         funding = _Funding(ledger, accounts, cfg.deposit, cfg.leverage)
-        group = NoiseTraderGroup(sim.env, gateway, cfg, accounts, next_order_id, rng)
-        sim.feed.subscribe(group.on_snapshot, sim.sampler(cfg.feed_latency, f"{prefix}/feed"))
+        group = NoiseTraderGroup(venue.env, gateway, cfg, accounts, next_order_id, rng)
+        venue.feed.subscribe(group.on_snapshot, venue.sampler(cfg.feed_latency, f"{prefix}/feed"))
         starts = [funding, group]
     for account in accounts:
         gateway.connect(Member(group, account), request, response)
     return starts
+
+
+def populate(participants) -> callable:
+    """The venue's ``populate`` callback for a tuple of participant configs."""
+
+    def build(venue) -> list:
+        starts: list = []
+        for config in participants:
+            starts.extend(add_participant(venue, config))
+        return starts
+
+    return build

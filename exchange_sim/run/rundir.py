@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import traceback
 
 import orjson
 
 from exchange_sim.config import toml_out
 from exchange_sim.core.errors import ConfigError, InputError
-from exchange_sim.core.units import NS_PER_S
-from exchange_sim.events.log import EventLog
 from exchange_sim.run.config import LoadedConfig
 from exchange_sim.run.preflight import preflight
-from exchange_sim.venue.venue import Simulation
+from exchange_sim.run.simulate import simulate
 
 WRITE_BUFFER_BYTES = 1 << 20
 
@@ -85,12 +82,9 @@ def _remove_empty(directories: list[str]) -> None:
             return
 
 
-def execute(loaded: LoadedConfig, out_dir: str | None) -> RunResult:
+def execute(loaded: LoadedConfig, out_dir: str) -> RunResult:
     """Preflight, run, and write the run directory; return it with the run's summary."""
-    config = loaded.config
     preflight(loaded)
-    if out_dir is None:
-        out_dir = fresh_run_dir("runs", config.run.name, config.run.seed)
     out_dir = os.path.abspath(out_dir)
     if os.path.lexists(out_dir):
         raise ConfigError("--out", out_dir, "already exists; choose a new directory")
@@ -98,29 +92,10 @@ def execute(loaded: LoadedConfig, out_dir: str | None) -> RunResult:
     try:
         with open(os.path.join(temp_dir, "config.toml"), "w", encoding="utf-8") as handle:
             handle.write(toml_out.dumps(loaded.to_data()))
-        wall_start = time.perf_counter()
         with open(
             os.path.join(temp_dir, "events.jsonl"), "wb", buffering=WRITE_BUFFER_BYTES
         ) as sink:
-            log = EventLog(sink, buffer_lines=config.log.buffer_lines)
-            simulation = Simulation(loaded, log)
-            digest = simulation.run()
-        wall_s = time.perf_counter() - wall_start
-        summary = {
-            "scenario": config.run.name,
-            "seed": config.run.seed,
-            "config_sha256": loaded.sha256(),
-            "sim_time_ns": config.run.duration,
-            "sim_time_s": config.run.duration / NS_PER_S,
-            "wall_time_s": round(wall_s, 6),
-            # As in run_end: the lines before it. log_lines counts run_end too.
-            "event_count": log.seq - 1,
-            "log_lines": log.seq,
-            "events_per_second": round(log.seq / wall_s, 1) if wall_s > 0 else None,
-            "events_by_type": dict(sorted(log.counts.items())),
-            "log_digest_sha256": digest,
-        }
-        summary.update(simulation.results())
+            summary, _ = simulate(loaded, sink)
         with open(os.path.join(temp_dir, "summary.json"), "wb") as handle:
             handle.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     except InputError:

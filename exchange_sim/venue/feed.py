@@ -117,8 +117,6 @@ class MarketDataFeed:
         self.last_trade_price: int | None = None
         self.snapshot: Snapshot | None = None
         """The latest top-of-book snapshot that differed from its predecessor."""
-        engine.order_listeners.append(self._on_order_event)
-        engine.trade_listeners.append(self._on_trade)
 
     def subscribe(
         self,
@@ -153,11 +151,11 @@ class MarketDataFeed:
         self._subscribers.append(sub)
         return sub
 
-    def _on_order_event(self, now, seq, order, status) -> None:
+    def on_order_event(self, now, seq, order, status) -> None:
         if not self._scheduled:
             self._schedule()
 
-    def _on_trade(self, now, seq, maker, taker, price, size) -> None:
+    def on_trade(self, now, seq, maker, taker, price, size) -> None:
         self.last_trade_price = price
         if self._trade_subscribers:
             self._pending_trades.append((now, seq, price, size, taker.side))

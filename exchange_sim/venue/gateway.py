@@ -66,8 +66,6 @@ class Gateway:
         self._links: dict[int, Link] = {}
         self.commands_handled = 0
         self._handling_account = 0
-        engine.order_listeners.append(self._on_order_event)
-        engine.trade_listeners.append(self._on_trade)
 
     def connect(
         self,
@@ -115,7 +113,7 @@ class Gateway:
             engine.cancel_all(now, account_id, cause)
 
     # -- engine -> participant -------------------------------------------------------------
-    def _on_order_event(self, now: int, seq: int, order: Order | None, status: str) -> None:
+    def on_order_event(self, now: int, seq: int, order: Order | None, status: str) -> None:
         # A rejected cancel/amend of an unknown order carries no order: it answers the account
         # whose command is being handled.
         account = order.account_id if order is not None else self._handling_account
@@ -126,7 +124,7 @@ class Gateway:
             link.response.draw(), Phase.AGENT, self._deliver_update, (link, seq, order, status)
         )
 
-    def _on_trade(
+    def on_trade(
         self, now: int, seq: int, maker: Order, taker: Order, price: int, size: int
     ) -> None:
         links = self._links

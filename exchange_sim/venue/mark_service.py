@@ -45,13 +45,15 @@ class MarkPriceService:
         self._input_seq: int | None = None
         self.price: int | None = None
         self.listeners: list[MarkListener] = []
-        index_publisher.listeners.append(self._on_input)
-        engine.trade_listeners.append(self._on_trade)
 
-    def _on_input(self, now: int, price: int, seq: int) -> None:
+    def current(self) -> int | None:
+        """The price now (ticks), ``None`` before the first."""
+        return self.price
+
+    def on_index(self, now: int, price: int, seq: int) -> None:
         self._input_seq = seq
 
-    def _on_trade(self, now, seq, maker, taker, price, size) -> None:
+    def on_trade(self, now, seq, maker, taker, price, size) -> None:
         self._input_seq = seq
 
     def start(self) -> None:

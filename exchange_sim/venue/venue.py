@@ -1,15 +1,38 @@
-"""One simulation: builds the venue and its participants from a resolved config and runs them.
+"""The venue: one object, assembled from a resolved config in exactly one place (:class:`Venue`).
 
-Lifecycle (desmod-style fixed phases): build -> start processes -> run until ``run.duration`` ->
-close the log. The caller owns the output files (see :mod:`exchange_sim.run.rundir`).
+Runs, the public API and every test harness build a venue here; nothing else wires components
+together. A venue holds its instruments (today one linear perpetual: book, matching engine,
+index, mark, margin tiers, funding), the accounts ledger, the order gateway and market-data feed,
+the risk monitor and the liquidation engine (with its insurance fund, vault and ADL).
 
-Wiring order matters only for listeners of one event, which run in registration order: the
-ledger applies a trade before anyone else hears of it.
+**Who hears of what, in which order.** Components never subscribe themselves; the table below is
+registered in :meth:`Venue._wire` and nowhere else, so the order is a decision, not an accident:
+
+* a ``trade`` printed by the matching engine: the **ledger** first (positions, fees, realised
+  PnL: everyone after it sees the account as the trade left it), then the **gateway** (fill
+  reports to both parties), the **market-data feed** (the instant's view), the **mark service**
+  (the trade becomes its latest input) and last the **liquidation desk** (settles the venue's
+  own fills against the ledger's result);
+* an order outcome (accepted, cancelled, expired, ...): the **gateway** (the owner's response),
+  then the **feed** (the book changed);
+* an ``index_price``: the **mark service**, then the **funding scheduler**, then index
+  subscribers in the order they subscribed;
+* a ``mark_price``: the **risk monitor** (it pops the accounts whose trigger the mark crossed);
+* an account change in the ledger (fill, deposit, funding payment): the **risk monitor**.
+
+Same-instant ordering across components is the kernel's phases
+(:class:`~exchange_sim.kernel.environment.Phase`); within one listener list, the order above.
+
+**Account ids.** Participants' accounts are opened (by the run layer's ``populate`` callback)
+before the venue's own ledger accounts (insurance fund, vault), so participants' ids never depend
+on the liquidation setup.
 """
 
 from __future__ import annotations
 
-from exchange_sim import __version__
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from exchange_sim.accounts.ledger import Ledger
 from exchange_sim.accounts.margin import build_tiers
 from exchange_sim.core.errors import SimulationError
@@ -24,106 +47,168 @@ from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.pricing.index import build_path
 from exchange_sim.pricing.index_process import IndexPublisher
 from exchange_sim.risk.monitor import RiskMonitor
-from exchange_sim.run.config import LoadedConfig
-from exchange_sim.run.population import add_participant
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
 from exchange_sim.venue.mark_service import MarkPriceService
 
+if TYPE_CHECKING:
+    from exchange_sim.run.config import LoadedConfig
 
-class Simulation:
-    """Wires the venue and its participants for one run. Everything random comes from ``rng``."""
+Populate = Callable[["Venue"], list]
+"""Called once during assembly to open participants' accounts and connect them; returns the
+objects to ``start()`` when the run starts."""
 
-    def __init__(self, loaded: LoadedConfig, log: EventLog) -> None:
+
+class Instrument:
+    """One perpetual contract of the venue: its grid, margin tiers, book and matching engine,
+    index, mark price and funding. Several instruments per venue are a later extension; today a
+    venue has exactly one (:attr:`Venue.instrument`)."""
+
+    __slots__ = ("engine", "funding", "index", "mark", "scale", "symbol", "tiers")
+
+    def __init__(self, symbol, scale, tiers, engine, index, mark, funding) -> None:
+        self.symbol = symbol
+        self.scale = scale
+        self.tiers = tiers
+        self.engine: MatchingEngine = engine
+        self.index: IndexPublisher = index
+        self.mark: MarkPriceService = mark
+        self.funding: FundingScheduler | None = funding
+
+    @property
+    def book(self):
+        return self.engine.book
+
+
+class Venue:
+    """The exchange of one run, built from ``loaded`` (a resolved config) writing to ``log``.
+
+    ``populate(venue)`` (optional) opens and connects the participants at the right point of the
+    assembly (see the module docstring); :meth:`start` starts the venue's own processes and the
+    participants; :meth:`run` runs to the configured duration and closes the log.
+    """
+
+    def __init__(self, loaded: LoadedConfig, log: EventLog, populate: Populate | None = None):
         config = loaded.config
         self.loaded = loaded
         self.config = config
-        self.scale = loaded.scale
+        self.scale = scale = loaded.scale
         self.log = log
         self.env = env = PhasedEnvironment()
         self.rng = RngStreams(config.run.seed)
         self.ids = IdSource()
+
         index_cfg = config.index
-        path = build_path(
-            index_cfg.process, self.scale, self.rng.stream("index/path"), loaded.base_dir
-        )
-        self.index = IndexPublisher(
+        path = build_path(index_cfg.process, scale, self.rng.stream("index/path"), loaded.base_dir)
+        index = IndexPublisher(
             env,
             path,
             index_cfg.cadence,
             self.sampler(index_cfg.oracle_latency, "index/oracle_latency"),
             log,
         )
-        self.engine = engine = MatchingEngine(log, config.matching, self.ids.counter("trade"))
-        self.tiers = build_tiers(config.margin, self.scale)
+        engine = MatchingEngine(log, config.matching, self.ids.counter("trade"))
+        tiers = build_tiers(config.margin, scale)
         self.ledger = ledger = Ledger(
-            log,
-            self.scale.money_per_tick_lot,
-            self.tiers,
-            config.fees,
-            config.risk.margin_call_ratio,
+            log, scale.money_per_tick_lot, tiers, config.fees, config.risk.margin_call_ratio
         )
-        engine.pre_trade_check = ledger.pre_trade_check
-        engine.reduce_only_capacity = ledger.reduce_only_capacity
-        engine.trade_listeners.append(ledger.on_trade)
-        ledger.open_orders = engine.book.open_orders
         self.gateway = Gateway(env, engine)
         self.feed = MarketDataFeed(env, engine)
-        self.mark = MarkPriceService(env, log, config.mark, self.index, engine, self.feed)
-        ledger.mark_price = lambda: self.mark.price
-        ledger.fallback_price = lambda: self.index.price
-        engine.reference_price = ledger.mark_price
+        mark = MarkPriceService(env, log, config.mark, index, engine, self.feed)
         self.risk = RiskMonitor(
             env,
             log,
             config.risk,
             ledger,
-            self.mark,
+            mark,
             self.sampler(config.risk.margin_check_latency, "risk/check_latency"),
             self.sampler(config.risk.notify_latency, "risk/notify_latency"),
         )
-        self.funding = (
+        funding = (
             FundingScheduler(
-                env,
-                log,
-                config.funding.rule,
-                ledger,
-                engine.book,
-                self.index,
-                self.mark,
-                self.scale,
-                self.tiers,
+                env, log, config.funding.rule, ledger, engine.book, index, mark, scale, tiers
             )
             if config.funding.enabled
             else None
         )
-        self._starts: list = []
-        for participant in config.participants:
-            self._starts.extend(add_participant(self, participant))
+        self.instrument = Instrument(
+            config.instrument.symbol, scale, tiers, engine, index, mark, funding
+        )
+        self._wire_core()
+        self._starts: list = populate(self) if populate is not None else []
         # After the participants, so their account ids do not depend on the liquidation setup.
         self.liquidation = build_liquidation(
-            env, log, config.liquidation, ledger, engine, self.mark, self.scale, self.ids
+            env, log, config.liquidation, ledger, engine, mark, scale, self.ids
         )
-        self.liquidation.install_order_guard()
-        self.liquidation.risk_monitor = self.risk
-        self.risk.liquidation_engine = self.liquidation
-        self.risk.venue_accounts = self.liquidation.venue_accounts
+        self._wire_liquidation()
         if config.run.verify_money:
-            self.liquidation.after_step.append(self._verify_money)
+            self.liquidation.after_step.append(self.verify_money)
+
+    # -- assembly --------------------------------------------------------------------------------
+    def _wire_core(self) -> None:
+        """Hooks and listeners of the core (the module docstring's table, in its order)."""
+        instrument, ledger = self.instrument, self.ledger
+        engine, index, mark, funding = (
+            instrument.engine,
+            instrument.index,
+            instrument.mark,
+            instrument.funding,
+        )
+        gateway, feed, risk = self.gateway, self.feed, self.risk
+        engine.pre_trade_check = ledger.pre_trade_check
+        engine.reduce_only_capacity = ledger.reduce_only_capacity
+        engine.reference_price = mark.current
+        ledger.open_orders = engine.book.open_orders
+        ledger.mark_price = mark.current
+        ledger.fallback_price = index.current
+        engine.trade_listeners[:] = [
+            ledger.on_trade,
+            gateway.on_trade,
+            feed.on_trade,
+            mark.on_trade,
+        ]
+        engine.order_listeners[:] = [gateway.on_order_event, feed.on_order_event]
+        index.listeners[:] = [mark.on_index] + ([funding.on_index] if funding else [])
+        mark.listeners[:] = [risk.on_mark]
+        ledger.change_listeners[:] = [risk.on_account_change]
+
+    def _wire_liquidation(self) -> None:
+        """The liquidation engine's hooks: its desk hears trades last; it guards order entry."""
+        liquidation, engine, risk = self.liquidation, self.instrument.engine, self.risk
+        engine.trade_listeners.append(liquidation.desk.on_trade)
+        liquidation.install_order_guard()
+        liquidation.risk_monitor = risk
+        risk.liquidation_engine = liquidation
+        risk.venue_accounts = liquidation.venue_accounts
 
     def sampler(self, model, name: str) -> LatencySampler:
+        """A latency sampler drawing from the run's RNG stream ``name``."""
         return LatencySampler(model, self.rng.stream(name))
 
-    def run(self) -> str:
-        """Run to the configured duration; write the first and last log lines; return the digest."""
-        config = self.config
-        self.log.start(
-            __version__,
-            config.run.seed,
-            self.loaded.sha256(),
-            scenario=config.run.name,
-            duration_ns=config.run.duration,
-        )
+    # -- convenience views -------------------------------------------------------------------------
+    @property
+    def engine(self) -> MatchingEngine:
+        return self.instrument.engine
+
+    @property
+    def book(self):
+        return self.instrument.engine.book
+
+    @property
+    def index(self) -> IndexPublisher:
+        return self.instrument.index
+
+    @property
+    def mark(self) -> MarkPriceService:
+        return self.instrument.mark
+
+    @property
+    def funding(self) -> FundingScheduler | None:
+        return self.instrument.funding
+
+    # -- running -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start participants, then the index, mark, funding and risk processes (at t = 0)."""
         for component in self._starts:
             component.start()
         self.index.start()
@@ -131,9 +216,22 @@ class Simulation:
         if self.funding is not None:
             self.funding.start()
         self.risk.start()
+
+    def run(self, package_version: str) -> str:
+        """Write ``run_start``, run to ``run.duration``, write ``run_end``; return the digest."""
+        config = self.config
+        self.log.start(
+            package_version,
+            config.run.seed,
+            self.loaded.sha256(),
+            scenario=config.run.name,
+            duration_ns=config.run.duration,
+        )
+        self.start()
         self.env.run_until(config.run.duration)
         return self.log.close(config.run.duration)
 
+    # -- money and results -------------------------------------------------------------------------
     def money_identity(self) -> tuple[int, int]:
         """``(held, put_in)``: every minor unit held (accounts at any common price, fees, the
         insurance fund, the vault's cash, the funding residue, less recorded bad debt) against
@@ -141,7 +239,9 @@ class Simulation:
         every event (see :mod:`exchange_sim.liquidation.accounting`)."""
         return self.liquidation.money_identity(self._funding_residue())
 
-    def _verify_money(self, now: int) -> None:
+    def verify_money(self, now: int) -> None:
+        """Raise :class:`SimulationError` unless the money identity holds (``now`` for the
+        message)."""
         held, put_in = self.money_identity()
         if held != put_in:
             raise SimulationError(f"money not conserved at {now} ns: held {held}, put in {put_in}")
@@ -150,12 +250,13 @@ class Simulation:
         return self.funding.residue_balance if self.funding is not None else 0
 
     def results(self) -> dict:
-        """Run-level results for ``summary.json``."""
-        book = self.engine.book
+        """Venue-level results for ``summary.json`` (raises if money is not conserved)."""
+        book = self.book
         held, put_in = self.money_identity()
         if held != put_in:
             raise SimulationError(f"money not conserved: held {held}, put in {put_in}")
         longs, shorts = self.ledger.open_interest_lots()
+        liquidation = self.liquidation
         return {
             "final_index_price_ticks": self.index.price,
             "final_mark_price_ticks": self.mark.price,
@@ -172,7 +273,7 @@ class Simulation:
             "funding_settlements": self.funding.settlements if self.funding is not None else 0,
             "margin_checks": self.risk.checks,
             "liquidations_triggered": len(self.risk.handoffs),
-            "insurance_fund_minor": self.liquidation.fund.balance,
-            "bad_debt_outstanding_minor": self.liquidation.settlement.bad_debt_outstanding,
-            "vault_cash_minor": self.liquidation.vault.cash if self.liquidation.vault else None,
+            "insurance_fund_minor": liquidation.fund.balance,
+            "bad_debt_outstanding_minor": liquidation.accounting.bad_debt_outstanding,
+            "vault_cash_minor": liquidation.vault.cash if liquidation.vault else None,
         }

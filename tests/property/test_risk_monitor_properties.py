@@ -50,6 +50,7 @@ def test_every_liquidatable_account_is_found_at_every_mark(accounts, steps, tier
         sampler(0),
         sampler(0),
     )
+    venue.wire()
     for account_id, (side, lots, price, wallet) in enumerate(accounts, start=1):
         account = ledger.open_account(account_id, leverage=4)
         ledger.deposit(0, account_id, wallet, None)

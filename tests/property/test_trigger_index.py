@@ -48,7 +48,9 @@ def test_index_pops_exactly_the_accounts_a_full_scan_flags(accounts, marks, tier
             past = (
                 ledger.is_liquidatable(account, mark)
                 if kind == LIQUIDATION
-                else ledger.needs_margin_call(account, mark)
+                else account.size_lots != 0
+                and ledger.equity(account, mark)
+                < ledger.margin_call_level(ledger.maintenance_margin(account, mark))
             )
             if past:
                 flagged.add(account.account_id)

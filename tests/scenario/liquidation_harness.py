@@ -122,6 +122,8 @@ class Venue:
         self.liquidation = build_liquidation(
             self.env, self.log, config, self.ledger, self.engine, self.mark, SCALE, self.ids
         )
+        self.engine.trade_listeners.append(self.liquidation.desk.on_trade)
+        self.liquidation.install_order_guard()
         self.fund = self.liquidation.fund
         self.vault = self.liquidation.vault
         self.fund_account = self.liquidation.waterfall.fund_account_id

@@ -70,6 +70,16 @@ class Venue:
         self.funding = FundingScheduler(
             env, log, RULE, ledger, engine.book, self.index, self.mark, SCALE, self.tiers
         )
+        engine.trade_listeners[:] = [
+            ledger.on_trade,
+            self.gateway.on_trade,
+            self.feed.on_trade,
+            self.mark.on_trade,
+        ]
+        engine.order_listeners[:] = [self.gateway.on_order_event, self.feed.on_order_event]
+        self.index.listeners[:] = [self.mark.on_index, self.funding.on_index]
+        self.mark.listeners[:] = [self.risk.on_mark]
+        ledger.change_listeners[:] = [self.risk.on_account_change]
         self.starts = [self.index, self.mark, self.risk, self.funding]
         self.account(WHALE, 10**12)
         for side, levels in ((BUY, RICH_BIDS), (SELL, ASKS)):

@@ -242,7 +242,7 @@ def test_unexpected_error_in_validate_is_internal_one_line(cli, tmp_path, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli_module, "load_data", broken)
+    monkeypatch.setattr(cli_module, "load_config", broken)
     monkeypatch.chdir(tmp_path)
     status, _, err = cli("validate")
     assert status == 1

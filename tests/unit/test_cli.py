@@ -96,10 +96,10 @@ def test_internal_failure_leaves_a_failed_directory(cli, tmp_path, monkeypatch):
     """A crash mid-run exits 1 and renames the run to <dir>.failed with error.txt, never <dir>."""
     from exchange_sim.venue import venue as run_module
 
-    def boom(self):
+    def boom(self, package_version):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(run_module.Simulation, "run", boom)
+    monkeypatch.setattr(run_module.Venue, "run", boom)
     out = tmp_path / "run"
     status, _, err = cli("run", "--out", str(out))
     assert status == 1

@@ -66,6 +66,9 @@ class Market:
         ledger.mark_price = lambda: INDEX
         self.gateway = Gateway(env, engine)
         self.feed = MarketDataFeed(env, engine)
+        for component in (self.gateway, self.feed):
+            engine.trade_listeners.append(component.on_trade)
+            engine.order_listeners.append(component.on_order_event)
         cfg = arb_config(**changes)
         ids = iter(range(1000, 10**6))
         self.arb = BasisArbitrageur(env, self.gateway, cfg, ARB, ids.__next__, const(MS))

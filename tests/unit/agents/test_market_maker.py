@@ -25,6 +25,8 @@ def _venue():
     log = MemoryLog()
     engine = MatchingEngine(log, MatchingConfig())
     gateway = Gateway(env, engine)
+    engine.trade_listeners.append(gateway.on_trade)
+    engine.order_listeners.append(gateway.on_order_event)
     counter = iter(range(1, 10**6)).__next__
     maker = MarketMaker(
         env,

@@ -88,6 +88,7 @@ class Venue:
             SCALE,
             self.tiers,
         )
+        self.index.listeners.append(self.funding.on_index)
 
     def position(self, account_id, lots, price, deposit=10**9, now=0):
         """Open ``account_id`` (if new), fund it, and fill ``lots`` (signed) at ``price``."""

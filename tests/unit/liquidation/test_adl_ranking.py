@@ -13,7 +13,7 @@ from exchange_sim.liquidation.adl import (
     AdlConfig,
     AdlRanker,
     AdlScore,
-    allocate,
+    allocate_ranked,
     binance_score,
     bitmex_score,
     emit_adl,
@@ -75,7 +75,7 @@ def test_w10_allocation_of_a_short_of_20_at_650():
     queue = w10_queue()
     ranker = AdlRanker(AdlConfig(close_price="bankruptcy"), money_per_tick_lot=1, money_decimals=0)
     price = ranker.close_price_ticks(bankruptcy_price_ticks=650, mark_price_ticks=700)
-    allocations = allocate(queue, 20)
+    allocations = allocate_ranked(queue, 20)
     assert allocations == [(2, 10), (5, 10)]
     assert price == 650
     left = {a: qty for a, (qty, _) in W10.items()}

@@ -265,7 +265,7 @@ def test_market_deficit_beyond_the_fund_is_recorded_as_bad_debt():
     assert venue.fund.balance == 0
     (bad,) = venue.events("bad_debt")
     assert (bad["amount"], bad["outstanding"]) == (500, 500)
-    assert venue.liquidation.settlement.bad_debt_outstanding == 500
+    assert venue.liquidation.accounting.bad_debt_outstanding == 500
     assert venue.state(10) == (0, 0, 0)
 
 

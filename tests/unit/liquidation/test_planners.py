@@ -20,8 +20,10 @@ TWO_BRACKETS = BracketTiers.from_brackets(
 STEPS = StepRiskLimit.build(50_000, 50_000, 10_000_000, 20_000_000)
 
 
-def _account(lots, price, wallet, isolated=False, m=1):
-    ledger = Ledger(MemoryLog(), m, ONE_PERCENT, FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0))
+def _account(lots, price, wallet, isolated=False, money_per_tick_lot=1):
+    ledger = Ledger(
+        MemoryLog(), money_per_tick_lot, ONE_PERCENT, FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0)
+    )
     account = ledger.open_account(1, isolated=isolated, leverage=10)
     ledger.deposit(0, 1, wallet, None)
     ledger.apply_fill(0, 0, account, 1 if lots > 0 else -1, price, abs(lots), 0)
@@ -89,15 +91,17 @@ def test_reduction_lots_is_the_smallest_compliant_size(
     price=st.integers(800, 1_200),
     fee=st.integers(0, 50),
     isolated=st.booleans(),
-    m=st.sampled_from((1, 3)),
+    money_per_tick_lot=st.sampled_from((1, 3)),
 )
-def test_close_state_mirrors_the_ledger(lots, wallet, close, price, fee, isolated, m):
+def test_close_state_mirrors_the_ledger(
+    lots, wallet, close, price, fee, isolated, money_per_tick_lot
+):
     """close_state predicts exactly what Ledger.apply_fill does to collateral, size and basis."""
-    ledger, account = _account(lots, 1_003, wallet, isolated, m)
+    ledger, account = _account(lots, 1_003, wallet, isolated, money_per_tick_lot)
     close = min(close, abs(lots))
-    fee_ppb = fee * 1_000_000_000 // (price * close * m) if fee else 0
-    fee_charged = planners.fee_amount(price, close, m, fee_ppb)
-    expected = planners.close_state(account, close, price, fee_charged, m)
+    fee_ppb = fee * 1_000_000_000 // (price * close * money_per_tick_lot) if fee else 0
+    fee_charged = planners.fee_amount(price, close, money_per_tick_lot, fee_ppb)
+    expected = planners.close_state(account, close, price, fee_charged, money_per_tick_lot)
     ledger.apply_fill(1, 0, account, -1 if lots > 0 else 1, price, close, fee_ppb)
     assert expected == (account.collateral, account.size_lots, account.entry_notional)
 

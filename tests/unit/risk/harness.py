@@ -65,6 +65,12 @@ class Venue:
             sampler(check_latency_ns),
             sampler(notify_latency_ns),
         )
+        self.wire()
+
+    def wire(self) -> None:
+        """The risk monitor hears of marks and account changes (as the venue wires it)."""
+        self.mark.listeners[:] = [self.risk.on_mark]
+        self.ledger.change_listeners[:] = [self.risk.on_account_change]
 
     def long(self, account_id: int, lots: int, price: int, wallet: int):
         """An account holding a long (filled against an outside account not in the ledger)."""

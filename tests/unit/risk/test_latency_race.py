@@ -153,6 +153,7 @@ def test_step_tier_long_is_caught_when_a_rise_lifts_its_maintenance_rate():
     venue.risk = RiskMonitor(
         venue.env, venue.log, RiskConfig(), venue.ledger, venue.mark, sampler(0), sampler(0)
     )
+    venue.wire()
     account = venue.long(1, 100, 9_900, 9_950)
     assert account.tier_step_price == 10_000
     venue.mark.schedule([(0, 9_900), (100 * MS, 9_950), (200 * MS, 10_000)])

@@ -39,9 +39,13 @@ def _venue(accounts=(1, 2)):
     log = MemoryLog()
     engine = MatchingEngine(log, MatchingConfig())
     gateway = Gateway(env, engine)
+    feed = MarketDataFeed(env, engine)
+    for component in (gateway, feed):
+        engine.trade_listeners.append(component.on_trade)
+        engine.order_listeners.append(component.on_order_event)
     for account in accounts:
         gateway.connect(Recorder(account), _const(MS), _const(0))
-    return env, log, gateway, MarketDataFeed(env, engine)
+    return env, log, gateway, feed
 
 
 def _send_at(env, gateway, t, account, command):

@@ -37,7 +37,10 @@ def _venue():
     env = PhasedEnvironment()
     log = MemoryLog()
     engine = MatchingEngine(log, MatchingConfig())
-    return env, log, engine, Gateway(env, engine)
+    gateway = Gateway(env, engine)
+    engine.trade_listeners.append(gateway.on_trade)
+    engine.order_listeners.append(gateway.on_order_event)
+    return env, log, engine, gateway
 
 
 def _send_at(env, gateway, t, account, command):
@@ -128,6 +131,8 @@ def test_feed_coalesces_an_instant_and_delivers_after_feed_latency():
     """Two book changes in one instant produce one snapshot, seen feed-latency later."""
     env, _, engine, gateway = _venue()
     feed = MarketDataFeed(env, engine)
+    engine.trade_listeners.append(feed.on_trade)
+    engine.order_listeners.append(feed.on_order_event)
     seen = []
     feed.subscribe(lambda now, snap: seen.append((now, snap)), _const(5 * MS))
     maker = Recorder(1)

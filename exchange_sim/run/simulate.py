@@ -1,0 +1,50 @@
+"""One run in memory: build the venue with its participants, run it, summarise it.
+
+Shared by the public API (:mod:`exchange_sim.run.api`) and the run directory
+(:mod:`exchange_sim.run.rundir`), so a run kept in memory and a run written to disk produce the
+same log and summary.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import BinaryIO
+
+from exchange_sim import __version__
+from exchange_sim.core.units import NS_PER_S
+from exchange_sim.events.log import EventLog
+from exchange_sim.run.config import LoadedConfig
+from exchange_sim.run.population import populate
+from exchange_sim.venue.venue import Venue
+
+
+def build_venue(loaded: LoadedConfig, log: EventLog) -> Venue:
+    """The venue of ``loaded`` with its participants connected (not started)."""
+    return Venue(loaded, log, populate(loaded.config.participants))
+
+
+def simulate(loaded: LoadedConfig, sink: BinaryIO) -> tuple[dict, str]:
+    """Run ``loaded`` writing its log to ``sink``; return ``(summary, digest)``. No preflight
+    and no files: callers (:func:`run`, the run directory) do those."""
+    config = loaded.config
+    log = EventLog(sink, buffer_lines=config.log.buffer_lines)
+    wall_start = time.perf_counter()
+    venue = build_venue(loaded, log)
+    digest = venue.run(__version__)
+    wall_s = time.perf_counter() - wall_start
+    summary = {
+        "scenario": config.run.name,
+        "seed": config.run.seed,
+        "config_sha256": loaded.sha256(),
+        "sim_time_ns": config.run.duration,
+        "sim_time_s": config.run.duration / NS_PER_S,
+        "wall_time_s": round(wall_s, 6),
+        # As in run_end: the lines before it. log_lines counts run_end too.
+        "event_count": log.seq - 1,
+        "log_lines": log.seq,
+        "events_per_second": round(log.seq / wall_s, 1) if wall_s > 0 else None,
+        "events_by_type": dict(sorted(log.counts.items())),
+        "log_digest_sha256": digest,
+    }
+    summary.update(venue.results())
+    return summary, digest
