@@ -5,10 +5,12 @@ from exchange_sim.events.types import EventType
 EVENTS = (
     EventType(
         "deposit",
-        "Money came into an account (a deposit or a margin top-up).",
+        "Money came into an account (a deposit or a margin top-up), when the command arrived.",
         (
             ("account_id", "the account."),
             ("amount", "money credited, minor units."),
+            ("purpose", "`deposit` (funding the account) or `top_up` (margin added)."),
+            ("ts_sent", "when the owner sent it, ns (the event's ts is its arrival)."),
             ("wallet", "wallet balance after, minor units."),
             (
                 "isolated_margin",
@@ -31,6 +33,7 @@ EVENTS = (
         (
             ("account_id", "the account."),
             ("amount", "money debited, minor units."),
+            ("ts_sent", "when the owner sent it, ns (the event's ts is its arrival)."),
             ("wallet", "wallet balance after, minor units."),
         ),
     ),

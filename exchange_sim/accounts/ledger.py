@@ -139,19 +139,25 @@ class Ledger:
         self.accounts[account_id] = account
         return account
 
-    def deposit(self, now: int, account_id: int, amount: int, cause: int | None) -> int:
+    def deposit(
+        self,
+        now: int,
+        account_id: int,
+        amount: int,
+        cause: int | None,
+        ts_sent: int | None = None,
+        purpose: str = "deposit",
+    ) -> tuple[int, str | None]:
         """Credit ``amount`` (> 0) to the wallet; in isolated mode with a position, to its bucket
-        (a margin top-up). Logged as ``deposit``."""
+        (a margin top-up). Logged as ``deposit`` (``ts_sent``: when the owner sent it, default
+        now). Returns ``(seq, None)``, or ``(seq, reason)`` of a ``deposit_rejected``."""
         account = self.accounts[account_id]
         if amount <= 0:
-            return self._emit(
-                now,
-                "deposit_rejected",
-                cause,
-                account_id=account_id,
-                amount=amount,
-                reason="non_positive_amount",
+            reason = "non_positive_amount"
+            seq = self._emit(
+                now, "deposit_rejected", cause, account_id=account_id, amount=amount, reason=reason
             )
+            return seq, reason
         if account.isolated and account.size_lots:
             account.isolated_margin += amount
         else:
@@ -164,34 +170,47 @@ class Ledger:
             cause,
             account_id=account_id,
             amount=amount,
+            purpose=purpose,
+            ts_sent=now if ts_sent is None else ts_sent,
             wallet=account.wallet,
             isolated_margin=account.isolated_margin,
         )
         self.refresh(now, account, seq)
-        return seq
+        return seq, None
 
-    def withdraw(self, now: int, account_id: int, amount: int, cause: int | None) -> int:
-        """Debit the wallet if what stays covers initial margin; else ``withdrawal_rejected``."""
+    def withdraw(
+        self, now: int, account_id: int, amount: int, cause: int | None, ts_sent: int | None = None
+    ) -> tuple[int, str | None]:
+        """Debit the wallet if what stays covers initial margin; else ``withdrawal_rejected``.
+        Returns ``(seq, None)`` or ``(seq, reason)``."""
         account = self.accounts[account_id]
         available = self.available_balance(account)
         if amount <= 0 or amount > available:
-            return self._emit(
+            reason = "non_positive_amount" if amount <= 0 else "insufficient_available"
+            seq = self._emit(
                 now,
                 "withdrawal_rejected",
                 cause,
                 account_id=account_id,
                 amount=amount,
                 available=available,
-                reason="non_positive_amount" if amount <= 0 else "insufficient_available",
+                reason=reason,
             )
+            return seq, reason
         account.wallet -= amount
         account.withdrawn += amount
         self.total_withdrawals += amount
         seq = self._emit(
-            now, "withdrawal", cause, account_id=account_id, amount=amount, wallet=account.wallet
+            now,
+            "withdrawal",
+            cause,
+            account_id=account_id,
+            amount=amount,
+            ts_sent=now if ts_sent is None else ts_sent,
+            wallet=account.wallet,
         )
         self.refresh(now, account, seq)
-        return seq
+        return seq, None
 
     def adjust_collateral(self, now: int, account_id: int, amount: int, cause: int) -> None:
         """Move ``amount`` (either sign) into the account's collateral: the wallet in cross mode,

@@ -38,8 +38,8 @@ from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.funding.premium import mid_premium_ppb
 from exchange_sim.kernel.environment import Phase
-from exchange_sim.matching.orders import BUY, IOC, SELL, Order
-from exchange_sim.venue.gateway import SUBMIT
+from exchange_sim.matching.orders import BUY, IOC, SELL
+from exchange_sim.venue.messages import Deposit, SubmitOrder
 
 CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
 
@@ -53,7 +53,6 @@ class BasisArbitrageur:
         "_gateway",
         "_half_threshold",
         "_in_flight",
-        "_index_latency",
         "_next_order_id",
         "_resume_at",
         "account_id",
@@ -73,15 +72,13 @@ class BasisArbitrageur:
         config: BasisArbitrageurConfig,
         account_id: int,
         next_order_id,
-        index_latency,
     ) -> None:
         self._env = env
         self._gateway = gateway
         self._cfg = config
         self._next_order_id = next_order_id
-        self._index_latency = index_latency
         self._half_threshold = div_round(config.threshold, 2, DOWN)
-        self._in_flight: Order | None = None
+        self._in_flight: int | None = None
         self._resume_at = 0
         self.account_id = account_id
         self.index: int | None = None
@@ -93,17 +90,14 @@ class BasisArbitrageur:
         self.rejections = 0
 
     def start(self) -> None:
+        if self._cfg.deposit:
+            self._gateway.send(self.account_id, Deposit(self._cfg.deposit), None)
         self._env.call_at(self._cfg.check_interval, Phase.AGENT, self._check)
 
     # -- observation -----------------------------------------------------------------------------
-    def on_index(self, now: int, price: int, seq: int) -> None:
-        """Index listener: it sees the price after its observation latency."""
-        self._env.call_at(
-            self._index_latency.draw(), Phase.AGENT, self._observe_index, (price, seq)
-        )
-
-    def _observe_index(self, payload) -> None:
-        self.index, self.index_seq = payload
+    def on_index(self, now: int, update) -> None:
+        """Index subscription: it sees each price after its observation latency."""
+        self.index, self.index_seq = update.price_ticks, update.seq
 
     def on_snapshot(self, now: int, snapshot) -> None:
         """Feed handler (the feed applies the latency it was subscribed with)."""
@@ -143,39 +137,35 @@ class BasisArbitrageur:
     def _send(self, side: int, price: int, lots: int, reduce_only: bool) -> None:
         if lots <= 0 or price < 1:
             return
-        me = self.account_id
-        order = Order(
-            self._next_order_id(),
-            me,
-            side,
-            price,
-            lots,
-            tif=IOC,
-            reduce_only=reduce_only,
-            ts_sent=self._env.now,
+        order = SubmitOrder(
+            self._next_order_id(), side, price, lots, tif=IOC, reduce_only=reduce_only
         )
-        self._in_flight = order
+        self._in_flight = order.order_id
         self.orders_sent += 1
-        self._gateway.send(me, (SUBMIT, order), self.index_seq)
+        self._gateway.send(self.account_id, order, self.index_seq)
 
     # -- venue responses -------------------------------------------------------------------------
-    def on_order_update(self, now, seq, order, status) -> None:
-        flying = self._in_flight
-        if flying is None or order is not flying or status not in CLOSED_STATUSES:
+    def on_order_update(self, now: int, seq: int, update) -> None:
+        status = update.status
+        if update.order_id != self._in_flight or status not in CLOSED_STATUSES:
             return
         self._in_flight = None
         if status == "filled":
-            filled = order.size_lots
+            filled = update.size_lots
         elif status == "rejected":
             filled = 0
             self.rejections += 1
             self._resume_at = now + self._cfg.reject_backoff
         else:
-            filled = order.size_lots - order.remaining_lots
-        self.position_lots += order.side * filled
+            filled = update.size_lots - update.remaining_lots
+        self.position_lots += update.side * filled
 
-    def on_fill(self, now, seq, order, price, size) -> None:
+    def on_fill(self, now: int, seq: int, fill) -> None:
         """Its own orders are counted when they close; a fill of a venue order on its account (a
         tagged liquidation order) changes its position at once."""
-        if order.tag and order.account_id == self.account_id:
-            self.position_lots += order.side * size
+        if fill.tag:
+            self.position_lots += fill.side * fill.size_lots
+
+    def on_position_transfer(self, now: int, seq: int, transfer) -> None:
+        """The venue moved its position (ADL, takeover): counted at once."""
+        self.position_lots += transfer.side * transfer.size_lots

@@ -203,6 +203,10 @@ class LeveragedTraderConfig:
     entry_end: int = attrs.field(
         default=10_000_000_000, metadata={"unit": "duration", "min": 1, "help": "entries until"}
     )
+    observation_latency: LatencyModel = attrs.field(
+        factory=lambda: ConstantLatency(value=20_000_000),
+        metadata={"help": "delay before a trader sees a new index price"},
+    )
     latency: LinkLatency = attrs.field(
         factory=constant_link(20_000_000), metadata={"help": "order link"}
     )

@@ -1,13 +1,17 @@
 """Leveraged traders: the positions a cascade liquidates, and how they answer margin calls.
 
-A group of ``count`` accounts, each funded with ``deposit`` and a leverage drawn from
-``leverages``. Each opens one position with a market order at a uniform random time in
-``[entry_start, entry_end)``: long with probability ``long_fraction``, of notional
-``deposit x leverage x position_fraction`` at the price it last saw. On a margin call, after its
+A group of ``count`` accounts, each funded with ``deposit`` (a :class:`Deposit` over its link at
+t = 0: it counts when it arrives) and a leverage drawn from ``leverages``. Each opens one position
+with a market order at a uniform random time in ``[entry_start, entry_end)``: long with probability
+``long_fraction``, of notional ``deposit x leverage x position_fraction`` at the index it last
+*saw* (published index prices reach it after ``observation_latency``; before the first it does
+not enter). On a margin call (which reaches it after the venue's notify latency), after its
 ``reaction_latency`` it tops up ``top_up_fraction x deposit`` with probability
-``top_up_probability``, else reduces its position by ``reduce_fraction`` with probability
+``top_up_probability`` (a ``top_up`` deposit sent over its link: it saves the account only if it
+*arrives* in time), else reduces its position by ``reduce_fraction`` with probability
 ``reduce_probability`` (a reduce-only market order), else does nothing; the choice is logged as
-``margin_call_response`` with the margin call as its cause.
+``margin_call_response`` with the margin call as its cause. It knows its position only from the
+venue's reports (fills, position transfers, the margin call itself).
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from exchange_sim.agents.config import LeveragedTraderConfig
 from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.kernel.environment import Phase
-from exchange_sim.matching.orders import BUY, SELL, Order
-from exchange_sim.venue.gateway import SUBMIT
+from exchange_sim.matching.orders import BUY, SELL
+from exchange_sim.venue.messages import Deposit, SubmitOrder
 
 
 class LeveragedTraderGroup:
@@ -28,13 +32,15 @@ class LeveragedTraderGroup:
         "_entries",
         "_env",
         "_gateway",
-        "_ledger",
         "_log",
+        "_money_per_tick_lot",
         "_next_order_id",
-        "_price",
         "_reaction",
         "_uniform",
+        "index_price",
+        "leverage",
         "members",
+        "positions",
         "sides",
     )
 
@@ -42,23 +48,21 @@ class LeveragedTraderGroup:
         self,
         env,
         gateway,
-        ledger,
         log,
         config: LeveragedTraderConfig,
         account_ids: list[int],
         next_order_id,
         rng,
         reaction_latency,
-        price_source,
+        money_per_tick_lot: int,
     ) -> None:
         self._env = env
         self._gateway = gateway
-        self._ledger = ledger
         self._log = log
         self._cfg = config
         self._next_order_id = next_order_id
         self._reaction = reaction_latency
-        self._price = price_source
+        self._money_per_tick_lot = money_per_tick_lot
         self.members = account_ids
         count = len(account_ids)
         leverages = rng.choice(config.leverages, size=count).tolist()
@@ -70,52 +74,63 @@ class LeveragedTraderGroup:
         entries = rng.integers(config.entry_start, config.entry_end, size=count).tolist()
         self._entries = list(zip(entries, account_ids, strict=True))
         self._uniform = BlockDraws(rng, lambda r, n: r.random(n))
-        for account_id, leverage in zip(account_ids, leverages, strict=True):
-            ledger.open_account(
-                account_id, isolated=config.margin_mode == "isolated", leverage=int(leverage)
-            )
+        self.leverage = {
+            account_id: int(leverage)
+            for account_id, leverage in zip(account_ids, leverages, strict=True)
+        }
+        """Each member's leverage (the account is opened with it)."""
+        self.positions = dict.fromkeys(account_ids, 0)
+        """Each member's position as it knows it from the venue's reports, lots."""
+        self.index_price: int | None = None
+        """The last index price the group saw, ticks."""
 
     def start(self) -> None:
         env = self._env
-        for account_id in self.members:
-            if self._cfg.deposit:
-                self._ledger.deposit(env.now, account_id, self._cfg.deposit, None)
+        amount = self._cfg.deposit
+        if amount:
+            for account_id in self.members:
+                self._gateway.send(account_id, Deposit(amount), None)
         for at, account_id in self._entries:
             env.call_at(at, Phase.AGENT, self._enter, account_id)
 
-    def _enter(self, payload) -> None:
-        account_id = payload
-        price = self._price()
+    def on_index(self, now: int, update) -> None:
+        """Index subscription (after the group's observation latency)."""
+        self.index_price = update.price_ticks
+
+    def _enter(self, account_id: int) -> None:
+        price = self.index_price
         if price is None:
             return
-        ledger = self._ledger
-        account = ledger.accounts[account_id]
-        notional = int(self._cfg.deposit * account.leverage * self._cfg.position_fraction)
-        lots = div_round(notional, price * ledger.money_per_tick_lot, DOWN)
+        cfg = self._cfg
+        notional = int(cfg.deposit * self.leverage[account_id] * cfg.position_fraction)
+        lots = div_round(notional, price * self._money_per_tick_lot, DOWN)
         if lots <= 0:
             return
-        order = Order(
-            self._next_order_id(),
-            account_id,
-            self.sides[account_id],
-            None,
-            lots,
-            ts_sent=self._env.now,
-        )
-        self._gateway.send(account_id, (SUBMIT, order), None)
+        order = SubmitOrder(self._next_order_id(), self.sides[account_id], None, lots)
+        self._gateway.send(account_id, order, None)
+
+    # -- reports -------------------------------------------------------------------------------
+    def on_fill(self, now: int, account_id: int, seq: int, fill) -> None:
+        self.positions[account_id] += fill.side * fill.size_lots
+
+    def on_position_transfer(self, now: int, account_id: int, seq: int, transfer) -> None:
+        self.positions[account_id] += transfer.side * transfer.size_lots
+
+    def on_order_update(self, now: int, account_id: int, seq: int, update) -> None:
+        return None
 
     # -- margin calls --------------------------------------------------------------------------
-    def on_margin_call(self, now: int, account_id: int, call_seq: int) -> None:
-        self._env.call_at(self._reaction.draw(), Phase.AGENT, self._react, (account_id, call_seq))
+    def on_margin_call(self, now: int, account_id: int, seq: int, notice) -> None:
+        self._env.call_at(self._reaction.draw(), Phase.AGENT, self._react, (account_id, seq))
 
     def _react(self, payload) -> None:
         account_id, call_seq = payload
         response = self._cfg.response
         now = self._env.now
-        account = self._ledger.accounts[account_id]
+        position = self.positions[account_id]
         u = self._uniform.next()
         top_up = float(response.top_up_probability)
-        if not account.size_lots:
+        if not position:
             action = "ignore"
         elif u < top_up:
             action = "top_up"
@@ -129,30 +144,15 @@ class LeveragedTraderGroup:
             call_seq,
             account_id=account_id,
             action=action,
-            position_lots=account.size_lots,
+            position_lots=position,
         )
         if action == "top_up":
             amount = int(self._cfg.deposit * response.top_up_fraction)
             if amount > 0:
-                self._ledger.deposit(now, account_id, amount, seq)
+                self._gateway.send(account_id, Deposit(amount, "top_up"), seq)
         elif action == "reduce":
-            size = account.size_lots
-            lots = int(abs(size) * response.reduce_fraction)
+            lots = int(abs(position) * response.reduce_fraction)
             if lots > 0:
-                side = SELL if size > 0 else BUY
-                order = Order(
-                    self._next_order_id(),
-                    account_id,
-                    side,
-                    None,
-                    lots,
-                    reduce_only=True,
-                    ts_sent=now,
-                )
-                self._gateway.send(account_id, (SUBMIT, order), seq)
-
-    def on_order_update(self, now, seq, order, status) -> None:
-        return None
-
-    def on_fill(self, now, seq, order, price, size) -> None:
-        return None
+                side = SELL if position > 0 else BUY
+                order = SubmitOrder(self._next_order_id(), side, None, lots, reduce_only=True)
+                self._gateway.send(account_id, order, seq)

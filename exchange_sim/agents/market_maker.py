@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from exchange_sim.agents.config import MarketMakerConfig
 from exchange_sim.kernel.environment import Phase
-from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.venue.gateway import CANCEL_ALL, SUBMIT
+from exchange_sim.matching.orders import BUY, SELL
+from exchange_sim.venue.messages import CancelAll, Deposit, SubmitOrder
 
 
 class MarketMaker:
@@ -24,7 +24,6 @@ class MarketMaker:
         "_cfg",
         "_env",
         "_gateway",
-        "_index_latency",
         "_live",
         "_next_order_id",
         "_requote_pending",
@@ -35,13 +34,12 @@ class MarketMaker:
     )
 
     def __init__(
-        self, env, gateway, config: MarketMakerConfig, account_id: int, next_order_id, index_latency
+        self, env, gateway, config: MarketMakerConfig, account_id: int, next_order_id
     ) -> None:
         self._env = env
         self._gateway = gateway
         self._cfg = config
         self._next_order_id = next_order_id
-        self._index_latency = index_latency
         self.account_id = account_id
         self.inventory_lots = 0
         self.last_reference: int | None = None
@@ -50,14 +48,12 @@ class MarketMaker:
         self._requote_pending = False
 
     def start(self) -> None:
-        return None
+        if self._cfg.deposit:
+            self._gateway.send(self.account_id, Deposit(self._cfg.deposit), None)
 
-    def on_index(self, now: int, price: int, seq: int) -> None:
-        """Index listener: the maker sees the price after its observation latency."""
-        self._env.call_at(self._index_latency.draw(), Phase.AGENT, self._observe, (price, seq))
-
-    def _observe(self, payload) -> None:
-        price, seq = payload
+    def on_index(self, now: int, update) -> None:
+        """Index subscription: the maker sees each price after its ``index_latency``."""
+        price, seq = update.price_ticks, update.seq
         last = self.last_reference
         if last is not None and abs(price - last) < self._cfg.requote_threshold:
             return
@@ -68,8 +64,7 @@ class MarketMaker:
         cfg = self._cfg
         send = self._gateway.send
         me = self.account_id
-        ts = self._env.now
-        send(me, (CANCEL_ALL,), cause)
+        send(me, CancelAll(), cause)
         live = self._live
         live.clear()
         center = reference - self.inventory_lots * cfg.inventory_skew
@@ -77,25 +72,24 @@ class MarketMaker:
             offset = cfg.half_spread + level * cfg.level_spacing
             bid = center - offset
             if bid >= 1:
-                order = Order(
-                    self._next_order_id(), me, BUY, bid, cfg.level_size, tif=GTC, ts_sent=ts
-                )
-                send(me, (SUBMIT, order), cause)
+                order = SubmitOrder(self._next_order_id(), BUY, bid, cfg.level_size)
+                send(me, order, cause)
                 live.add(order.order_id)
             ask = center + max(offset, 1)
-            order = Order(self._next_order_id(), me, SELL, ask, cfg.level_size, tif=GTC, ts_sent=ts)
-            send(me, (SUBMIT, order), cause)
+            order = SubmitOrder(self._next_order_id(), SELL, ask, cfg.level_size)
+            send(me, order, cause)
             live.add(order.order_id)
         self.quotes_sent += 1
 
-    def on_order_update(self, now, seq, order, status) -> None:
-        if order is None or order.order_id not in self._live:
+    def on_order_update(self, now: int, seq: int, update) -> None:
+        order_id, status = update.order_id, update.status
+        if order_id not in self._live:
             return
         if status == "filled":
-            self._live.discard(order.order_id)
+            self._live.discard(order_id)
         elif status in ("cancelled", "expired", "rejected"):
             # Not asked for by this maker (its own cancels only hit quotes it already replaced).
-            self._live.discard(order.order_id)
+            self._live.discard(order_id)
             if not self._requote_pending and self.last_reference is not None:
                 self._requote_pending = True
                 self._env.call_at(0, Phase.AGENT, self._requote_after_cancel, seq)
@@ -104,5 +98,8 @@ class MarketMaker:
         self._requote_pending = False
         self._requote(self.last_reference, payload)
 
-    def on_fill(self, now, seq, order, price, size) -> None:
-        self.inventory_lots += order.side * size
+    def on_fill(self, now: int, seq: int, fill) -> None:
+        self.inventory_lots += fill.side * fill.size_lots
+
+    def on_position_transfer(self, now: int, seq: int, transfer) -> None:
+        self.inventory_lots += transfer.side * transfer.size_lots

@@ -14,8 +14,8 @@ from exchange_sim.agents.config import NoiseTraderConfig
 from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.kernel.environment import Phase
-from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.venue.gateway import CANCEL, SUBMIT
+from exchange_sim.matching.orders import BUY, SELL
+from exchange_sim.venue.messages import CancelOrder, Deposit, SubmitOrder
 
 CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
 
@@ -69,6 +69,10 @@ class NoiseTraderGroup:
         self.orders_sent = 0
 
     def start(self) -> None:
+        amount = self._cfg.deposit
+        if amount:
+            for account in self._members:
+                self._gateway.send(account, Deposit(amount), None)
         if self._gaps is not None:
             self._env.process(self._run())
 
@@ -86,10 +90,9 @@ class NoiseTraderGroup:
         account = self._members[self._picks.next()]
         side = BUY if self._sides.next() else SELL
         size = self._sizes.next()
-        now = self._env.now
         if self._market.next():
-            order = Order(self._next_order_id(), account, side, None, size, ts_sent=now)
-            self._gateway.send(account, (SUBMIT, order), None)
+            order = SubmitOrder(self._next_order_id(), side, None, size)
+            self._gateway.send(account, order, None)
             self.orders_sent += 1
             return
         bid, ask = self.touch
@@ -101,8 +104,8 @@ class NoiseTraderGroup:
         price = anchor - side * self._offsets.next()
         if price < 1:
             return
-        order = Order(self._next_order_id(), account, side, price, size, tif=GTC, ts_sent=now)
-        self._gateway.send(account, (SUBMIT, order), None)
+        order = SubmitOrder(self._next_order_id(), side, price, size)
+        self._gateway.send(account, order, None)
         self._open.add(order.order_id)
         self.orders_sent += 1
         self._env.call_at(cfg.limit_lifetime, Phase.AGENT, self._expire, (account, order.order_id))
@@ -112,11 +115,11 @@ class NoiseTraderGroup:
         # a fill still in flight can make the cancel lose the race and be rejected, as on a venue.
         account, order_id = payload
         if order_id in self._open:
-            self._gateway.send(account, (CANCEL, order_id), None)
+            self._gateway.send(account, CancelOrder(order_id), None)
 
-    def on_order_update(self, now, seq, order, status) -> None:
-        if order is not None and status in CLOSED_STATUSES:
-            self._open.discard(order.order_id)
+    def on_order_update(self, now: int, account_id: int, seq: int, update) -> None:
+        if update.status in CLOSED_STATUSES:
+            self._open.discard(update.order_id)
 
-    def on_fill(self, now, seq, order, price, size) -> None:
+    def on_fill(self, now: int, account_id: int, seq: int, fill) -> None:
         return None

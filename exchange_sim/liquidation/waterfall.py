@@ -51,6 +51,9 @@ class Waterfall:
         self.ranker = AdlRanker(self.config.adl, self.money_per_tick_lot, money_decimals)
         self.cancel_orders: Callable[[int, int, int], object] | None = None
         self.holder_added: Callable[[str, int], None] | None = None
+        self.position_moved: Callable[[int, int, str, int, int, int], None] | None = None
+        """``position_moved(account_id, seq, reason, side, price, lots)``: tells an account's
+        owner that its position was moved without a trade of its own (``adl``, ``takeover``)."""
 
     def escalate(self, now: int, cause: int, account, mark: int) -> tuple[str, int]:
         """Hand the account's remaining position to the position stages in order. Returns the
@@ -115,6 +118,8 @@ class Waterfall:
         )
         ledger = self.ledger
         ledger.transfer_position(now, seq, account, ledger.accounts[holder_id], price, abs(size))
+        if self.position_moved is not None:
+            self.position_moved(account.account_id, seq, "takeover", -side, price, abs(size))
         if residue:
             ledger.adjust_collateral(now, account.account_id, -residue, seq)
         return seq, residue
@@ -196,6 +201,9 @@ class Waterfall:
             )
             target = ledger.accounts[account_id]
             ledger.transfer_position(now, seq, account, target, price, lots)
+            if self.position_moved is not None:
+                self.position_moved(account.account_id, seq, "adl", -side, price, lots)
+                self.position_moved(account_id, seq, "adl", side, price, lots)
             if self.cancel_orders is not None:
                 self.cancel_orders(now, account_id, seq)
             # A losing position closed beyond its own bankruptcy price (a ranking that admits

@@ -115,7 +115,20 @@ class CsvIndex:
     )
 
 
-IndexProcess = GbmIndex | ScriptedIndex | CsvIndex
+@attrs.frozen(kw_only=True)
+class ExternalIndex:
+    """No path of its own: the index moves only when a driver pushes prices into the venue
+    (``venue.index.push(delay_ns, price)``), e.g. a test, a script using the Python API, or a
+    re-drive of recorded index samples. ``start_price`` is published at t = 0 (``0`` = none)."""
+
+    KIND: ClassVar[str] = "external"
+    start_price: int = attrs.field(
+        default=0,
+        metadata={"unit": "price", "min": 0, "help": "price published at t = 0 (0 = none)"},
+    )
+
+
+IndexProcess = GbmIndex | ScriptedIndex | CsvIndex | ExternalIndex
 
 
 @attrs.frozen(kw_only=True)
@@ -197,8 +210,20 @@ class PointsPath:
         return p0 + div_round((p1 - p0) * (t_ns - t0), t1 - t0, DOWN)
 
 
+class ExternalPath:
+    """The "path" of an external index: only a start price; the publisher samples nothing."""
+
+    __slots__ = ("start_price",)
+    external = True
+
+    def __init__(self, start_price: int) -> None:
+        self.start_price = start_price
+
+
 def build_path(config: IndexProcess, scale: Scale, rng: np.random.Generator, base_dir: str):
     """The pure path object for an index process config."""
+    if isinstance(config, ExternalIndex):
+        return ExternalPath(config.start_price)
     if isinstance(config, GbmIndex):
         return GbmPath(config, scale, rng)
     if isinstance(config, ScriptedIndex):

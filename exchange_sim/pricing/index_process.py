@@ -1,7 +1,8 @@
 """The SimPy process that samples an index path on a cadence and publishes it after a latency.
 
 Sampling happens at multiples of ``cadence``; each sample reaches the venue ``oracle_latency``
-later, in the ``INDEX`` phase. A sample that arrives after a newer one (possible with random
+later, in the ``INDEX`` phase. An external index (no path) publishes only what a driver pushes
+with :meth:`IndexPublisher.push`. A sample that arrives after a newer one (possible with random
 latency) is stale and is dropped without an event: the venue never moves its index backwards in
 source time.
 """
@@ -49,7 +50,20 @@ class IndexPublisher:
         return self.price
 
     def start(self) -> None:
+        path = self._path
+        if getattr(path, "external", False):
+            if path.start_price:
+                self.push(0, path.start_price)
+            return
         self._env.process(self._run())
+
+    def push(self, delay_ns: int, price: int) -> None:
+        """Publish ``price`` (ticks, >= 1) ``delay_ns`` from now in the INDEX phase, sampled at
+        its source then (the driver applies any oracle latency itself)."""
+        if price < 1:
+            raise ValueError(f"an index price must be at least one tick, got {price}")
+        at = self._env.now + delay_ns
+        self._env.call_at(delay_ns, Phase.INDEX, self._publish, (price, at))
 
     def _run(self):
         env = self._env

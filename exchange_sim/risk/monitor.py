@@ -30,8 +30,9 @@ from exchange_sim.kernel.environment import Phase
 from exchange_sim.risk.config import RiskConfig
 from exchange_sim.risk.trigger_index import LIQUIDATION, MARGIN_CALL, TIER_STEP, TriggerIndex
 
-MarginCallHandler = Callable[[int, int, int], None]
-"""``handler(now_ns, account_id, margin_call_seq)``, run when the call reaches the trader."""
+MarginCallDelivery = Callable[[int, int, int, int, int, int, int], None]
+"""``deliver(account_id, margin_call_seq, mark, equity, maintenance_margin, position_lots,
+delay_ns)``: hands a margin call to whoever carries it to the trader (the venue's gateway)."""
 
 
 class RiskMonitor:
@@ -44,12 +45,12 @@ class RiskMonitor:
         "_mark",
         "called_until",
         "checks",
+        "deliver_margin_call",
         "handoffs",
         "in_liquidation",
         "index",
         "ledger",
         "liquidation_engine",
-        "margin_call_handlers",
         "pending",
         "venue_accounts",
     )
@@ -68,7 +69,7 @@ class RiskMonitor:
         self.pending: set[int] = set()
         self.in_liquidation: set[int] = set()
         self.called_until: dict[int, int] = {}
-        self.margin_call_handlers: dict[int, MarginCallHandler] = {}
+        self.deliver_margin_call: MarginCallDelivery | None = None
         self.liquidation_engine = None
         self.venue_accounts: set[int] | frozenset[int] = frozenset()
         self.handoffs: list[tuple[int, int, int]] = []
@@ -257,14 +258,9 @@ class RiskMonitor:
             maintenance_margin=mm,
             deliver_at=now + delay,
         )
-        handler = self.margin_call_handlers.get(account_id)
-        if handler is not None:
-            self._env.call_at(
-                delay,
-                Phase.AGENT,
-                lambda payload, h=handler: h(self._env.now, *payload),
-                (account_id, seq),
-            )
+        if self.deliver_margin_call is not None:
+            position = self.ledger.accounts[account_id].size_lots
+            self.deliver_margin_call(account_id, seq, mark, equity, mm, position, delay)
 
     def liquidation_finished(self, now: int, account_id: int, cause: int) -> None:
         """Called by the liquidation engine when it is done with an account."""

@@ -1,7 +1,12 @@
 """Building participants from their configs and connecting them to the venue.
 
-:func:`populate` is the ``populate`` callback of :class:`~exchange_sim.venue.venue.Venue`: it opens
-each participant's accounts and connects them, in the config's order.
+:func:`populate` is the ``populate`` callback of :class:`~exchange_sim.venue.venue.Venue`: for
+each participant config, in the config's order, it opens the participant's accounts on the venue
+(with their margin mode and leverage), connects each account to the gateway with the
+participant's link latency, and subscribes it to the market data it watches. Participants then
+act only through the venue's interfaces: commands over their links (orders, cancels, deposits,
+top-ups) and the reports and market data the venue sends back. Their starting money is a
+``Deposit`` they send at t = 0, which counts when it arrives.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from exchange_sim.agents.noise import NoiseTraderGroup
 
 
 class Member:
-    """One account of a participant group, as the gateway sees it (responses go to the group)."""
+    """One account of a participant group, as the gateway sees it: reports go to the group with
+    the account id."""
 
     __slots__ = ("account_id", "group")
 
@@ -26,95 +32,80 @@ class Member:
         self.group = group
         self.account_id = account_id
 
-    def on_order_update(self, now, seq, order, status) -> None:
-        self.group.on_order_update(now, seq, order, status)
+    def on_order_update(self, now: int, seq: int, update) -> None:
+        self.group.on_order_update(now, self.account_id, seq, update)
 
-    def on_fill(self, now, seq, order, price, size) -> None:
-        self.group.on_fill(now, seq, order, price, size)
+    def on_fill(self, now: int, seq: int, fill) -> None:
+        self.group.on_fill(now, self.account_id, seq, fill)
 
+    def on_margin_call(self, now: int, seq: int, notice) -> None:
+        handler = getattr(self.group, "on_margin_call", None)
+        if handler is not None:
+            handler(now, self.account_id, seq, notice)
 
-class _Funding:
-    """Opens accounts and deposits their starting money at t = 0 (logged as ``deposit``)."""
-
-    __slots__ = ("_amount", "_ledger", "accounts")
-
-    def __init__(self, ledger, accounts: list[int], amount: int, leverage: int) -> None:
-        self._ledger = ledger
-        self._amount = amount
-        self.accounts = accounts
-        for account in accounts:
-            ledger.open_account(account, isolated=False, leverage=leverage)
-
-    def start(self) -> None:
-        if self._amount:
-            for account in self.accounts:
-                self._ledger.deposit(0, account, self._amount, None)
+    def on_position_transfer(self, now: int, seq: int, transfer) -> None:
+        handler = getattr(self.group, "on_position_transfer", None)
+        if handler is not None:
+            handler(now, self.account_id, seq, transfer)
 
 
 def add_participant(venue, cfg) -> list:
     """Create ``cfg``'s participant(s) on ``venue``; return the objects to ``start()``."""
-    ids, gateway, ledger = venue.ids, venue.gateway, venue.ledger
+    ids, gateway, ledger, feed = venue.ids, venue.gateway, venue.ledger, venue.feed
     next_order_id = ids.counter("order")
     prefix = f"participant/{cfg.name}"
     request = venue.sampler(cfg.latency.request, f"{prefix}/request")
     response = venue.sampler(cfg.latency.response, f"{prefix}/response")
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
-        funding = _Funding(ledger, [account], cfg.deposit, cfg.leverage)
-        maker = MarketMaker(
-            venue.env,
-            gateway,
-            cfg,
-            account,
-            next_order_id,
-            venue.sampler(cfg.index_latency, f"{prefix}/index_latency"),
-        )
+        ledger.open_account(account, isolated=False, leverage=cfg.leverage)
+        maker = MarketMaker(venue.env, gateway, cfg, account, next_order_id)
         gateway.connect(maker, request, response)
-        venue.index.listeners.append(maker.on_index)
-        return [funding, maker]
+        feed.subscribe_index(
+            maker.on_index, venue.sampler(cfg.index_latency, f"{prefix}/index_latency")
+        )
+        return [maker]
     if isinstance(cfg, BasisArbitrageurConfig):
         account = ids.next("account")
-        funding = _Funding(ledger, [account], cfg.deposit, cfg.leverage)
-        arbitrageur = BasisArbitrageur(
-            venue.env,
-            gateway,
-            cfg,
-            account,
-            next_order_id,
+        ledger.open_account(account, isolated=False, leverage=cfg.leverage)
+        arbitrageur = BasisArbitrageur(venue.env, gateway, cfg, account, next_order_id)
+        gateway.connect(arbitrageur, request, response)
+        feed.subscribe_index(
+            arbitrageur.on_index,
             venue.sampler(cfg.observation_latency, f"{prefix}/index_latency"),
         )
-        gateway.connect(arbitrageur, request, response)
-        venue.index.listeners.append(arbitrageur.on_index)
-        venue.feed.subscribe(
+        feed.subscribe(
             arbitrageur.on_snapshot, venue.sampler(cfg.observation_latency, f"{prefix}/feed")
         )
-        return [funding, arbitrageur]
+        return [arbitrageur]
     accounts = [ids.next("account") for _ in range(cfg.count)]
     rng = venue.rng.stream(f"{prefix}/flow")
     if isinstance(cfg, LeveragedTraderConfig):
         group = LeveragedTraderGroup(
             venue.env,
             gateway,
-            ledger,
             venue.log,
             cfg,
             accounts,
             next_order_id,
             rng,
             venue.sampler(cfg.response.reaction_latency, f"{prefix}/reaction"),
-            lambda: venue.index.price,
+            venue.scale.money_per_tick_lot,
         )
+        isolated = cfg.margin_mode == "isolated"
         for account in accounts:
-            venue.risk.margin_call_handlers[account] = group.on_margin_call
-        starts = [group]
+            ledger.open_account(account, isolated=isolated, leverage=group.leverage[account])
+        feed.subscribe_index(
+            group.on_index, venue.sampler(cfg.observation_latency, f"{prefix}/index_latency")
+        )
     else:
-        funding = _Funding(ledger, accounts, cfg.deposit, cfg.leverage)
+        for account in accounts:
+            ledger.open_account(account, isolated=False, leverage=cfg.leverage)
         group = NoiseTraderGroup(venue.env, gateway, cfg, accounts, next_order_id, rng)
-        venue.feed.subscribe(group.on_snapshot, venue.sampler(cfg.feed_latency, f"{prefix}/feed"))
-        starts = [funding, group]
+        feed.subscribe(group.on_snapshot, venue.sampler(cfg.feed_latency, f"{prefix}/feed"))
     for account in accounts:
         gateway.connect(Member(group, account), request, response)
-    return starts
+    return [group]
 
 
 def populate(participants) -> callable:

@@ -60,6 +60,17 @@ class FeedUpdate(NamedTuple):
     """The instant's trades in print order; ``()`` without the trade channel or trades."""
 
 
+class IndexUpdate(NamedTuple):
+    """An index publication as a subscriber receives it (after its own latency)."""
+
+    ts_exchange: int
+    """When the venue published it, ns."""
+    price_ticks: int
+    """The index price, ticks."""
+    seq: int
+    """The ``index_price`` event's seq (what a reaction to it names as its cause)."""
+
+
 class Subscription:
     """One subscriber: its handler, feed latency and channels (returned by ``subscribe``)."""
 
@@ -93,6 +104,7 @@ class MarketDataFeed:
         "_env",
         "_extended_groups",
         "_groups",
+        "_index_subscribers",
         "_max_depth",
         "_pending_trades",
         "_scheduled",
@@ -117,6 +129,7 @@ class MarketDataFeed:
         self.last_trade_price: int | None = None
         self.snapshot: Snapshot | None = None
         """The latest top-of-book snapshot that differed from its predecessor."""
+        self._index_subscribers: list[tuple[SnapshotHandler, LatencySampler]] = []
 
     def subscribe(
         self,
@@ -150,6 +163,20 @@ class MarketDataFeed:
             self._trade_subscribers += 1
         self._subscribers.append(sub)
         return sub
+
+    def subscribe_index(self, handler: SnapshotHandler, latency: LatencySampler) -> None:
+        """Deliver ``handler(receive_ns, IndexUpdate)`` ``latency`` after every index publication
+        (in the AGENT phase), in subscription order."""
+        self._index_subscribers.append((handler, latency))
+
+    def on_index(self, now: int, price: int, seq: int) -> None:
+        """Index listener: schedule each index subscriber's delivery."""
+        if not self._index_subscribers:
+            return
+        update = IndexUpdate(now, price, seq)
+        call_at = self._env.call_at
+        for handler, latency in self._index_subscribers:
+            call_at(latency.draw(), Phase.AGENT, self._deliver, (handler, update))
 
     def on_order_event(self, now, seq, order, status) -> None:
         if not self._scheduled:

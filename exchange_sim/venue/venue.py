@@ -15,10 +15,12 @@ registered in :meth:`Venue._wire` and nowhere else, so the order is a decision, 
   own fills against the ledger's result);
 * an order outcome (accepted, cancelled, expired, ...): the **gateway** (the owner's response),
   then the **feed** (the book changed);
-* an ``index_price``: the **mark service**, then the **funding scheduler**, then index
-  subscribers in the order they subscribed;
+* an ``index_price``: the **mark service**, then the **funding scheduler**, then the **feed**
+  (index subscribers, in the order they subscribed, each after its own latency);
 * a ``mark_price``: the **risk monitor** (it pops the accounts whose trigger the mark crossed);
-* an account change in the ledger (fill, deposit, funding payment): the **risk monitor**.
+* an account change in the ledger (fill, deposit, funding payment): the **risk monitor**;
+* a margin call: the **gateway** carries it to the account's owner (notify latency); a position
+  moved by ADL or a takeover: the **gateway** reports it to both owners (response latency).
 
 Same-instant ordering across components is the kernel's phases
 (:class:`~exchange_sim.kernel.environment.Phase`); within one listener list, the order above.
@@ -112,7 +114,7 @@ class Venue:
         self.ledger = ledger = Ledger(
             log, scale.money_per_tick_lot, tiers, config.fees, config.risk.margin_call_ratio
         )
-        self.gateway = Gateway(env, engine)
+        self.gateway = Gateway(env, engine, ledger)
         self.feed = MarketDataFeed(env, engine)
         mark = MarkPriceService(env, log, config.mark, index, engine, self.feed)
         self.risk = RiskMonitor(
@@ -168,9 +170,14 @@ class Venue:
             mark.on_trade,
         ]
         engine.order_listeners[:] = [gateway.on_order_event, feed.on_order_event]
-        index.listeners[:] = [mark.on_index] + ([funding.on_index] if funding else [])
+        index.listeners[:] = [
+            mark.on_index,
+            *([funding.on_index] if funding else []),
+            feed.on_index,
+        ]
         mark.listeners[:] = [risk.on_mark]
         ledger.change_listeners[:] = [risk.on_account_change]
+        risk.deliver_margin_call = gateway.deliver_margin_call
 
     def _wire_liquidation(self) -> None:
         """The liquidation engine's hooks: its desk hears trades last; it guards order entry."""
@@ -180,6 +187,7 @@ class Venue:
         liquidation.risk_monitor = risk
         risk.liquidation_engine = liquidation
         risk.venue_accounts = liquidation.venue_accounts
+        liquidation.waterfall.position_moved = self.gateway.deliver_position_transfer
 
     def sampler(self, model, name: str) -> LatencySampler:
         """A latency sampler drawing from the run's RNG stream ``name``."""

@@ -77,7 +77,7 @@ class Venue:
             self.mark.on_trade,
         ]
         engine.order_listeners[:] = [self.gateway.on_order_event, self.feed.on_order_event]
-        self.index.listeners[:] = [self.mark.on_index, self.funding.on_index]
+        self.index.listeners[:] = [self.mark.on_index, self.funding.on_index, self.feed.on_index]
         self.mark.listeners[:] = [self.risk.on_mark]
         ledger.change_listeners[:] = [self.risk.on_account_change]
         self.starts = [self.index, self.mark, self.risk, self.funding]
@@ -133,15 +133,16 @@ def arb_venue():
         max_position=12,
         check_interval=10 * S,
         leverage=10,
+        deposit=0,
         observation_latency=ConstantLatency(value=MS),
         latency=LinkLatency(request=ConstantLatency(value=MS), response=ConstantLatency(value=MS)),
     )
     ids = iter(range(1_000, 10**6))
-    arb = BasisArbitrageur(venue.env, venue.gateway, cfg, ARB, ids.__next__, const(MS))
+    arb = BasisArbitrageur(venue.env, venue.gateway, cfg, ARB, ids.__next__)
     venue.account(ARB, 10**9, leverage=cfg.leverage)
     venue.gateway.connect(arb, const(MS), const(MS))
     venue.feed.subscribe(arb.on_snapshot, const(MS))
-    venue.index.listeners.append(arb.on_index)
+    venue.feed.subscribe_index(arb.on_index, const(MS))
     venue.starts.append(arb)
     return venue, arb
 

@@ -20,7 +20,7 @@ from exchange_sim.kernel.latency import ConstantLatency, LatencySampler, LinkLat
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.venue.feed import MarketDataFeed
+from exchange_sim.venue.feed import IndexUpdate, MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
 
 S = NS_PER_S
@@ -64,22 +64,22 @@ class Market:
         engine.trade_listeners.append(ledger.on_trade)
         ledger.open_orders = engine.book.open_orders
         ledger.mark_price = lambda: INDEX
-        self.gateway = Gateway(env, engine)
+        self.gateway = Gateway(env, engine, ledger)
         self.feed = MarketDataFeed(env, engine)
         for component in (self.gateway, self.feed):
             engine.trade_listeners.append(component.on_trade)
             engine.order_listeners.append(component.on_order_event)
-        cfg = arb_config(**changes)
+        cfg = arb_config(deposit=arb_deposit, **changes)
         ids = iter(range(1000, 10**6))
-        self.arb = BasisArbitrageur(env, self.gateway, cfg, ARB, ids.__next__, const(MS))
+        self.arb = BasisArbitrageur(env, self.gateway, cfg, ARB, ids.__next__)
         self.gateway.connect(self.arb, const(MS), const(MS))
         self.feed.subscribe(self.arb.on_snapshot, const(MS))
-        for account, deposit in ((WHALE, 10**12), (ARB, arb_deposit)):
-            ledger.open_account(account, leverage=cfg.leverage if account == ARB else 20)
-            ledger.deposit(0, account, deposit, None)
+        ledger.open_account(WHALE, leverage=20)
+        ledger.deposit(0, WHALE, 10**12, None)
+        ledger.open_account(ARB, leverage=cfg.leverage)  # its deposit arrives over its link
         self.next_whale_id = 1
         self.quote(bids, asks)
-        self.arb.on_index(0, INDEX, None)
+        self.arb.on_index(0, IndexUpdate(0, INDEX, None))
         self.positions = []
         ledger.change_listeners.append(
             lambda now, acct, seq: (

@@ -11,6 +11,7 @@ from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
+from exchange_sim.venue.feed import IndexUpdate
 from exchange_sim.venue.gateway import Gateway
 
 MS = 1_000_000
@@ -34,7 +35,6 @@ def _venue():
         MarketMakerConfig(levels=2, half_spread=5, level_spacing=5, level_size=10),
         1,
         counter,
-        _sampler(0),
     )
     gateway.connect(maker, _sampler(MS), _sampler(MS))
     return env, log, engine, maker
@@ -44,7 +44,7 @@ def test_maker_quotes_a_ladder_around_the_index():
     """Index 1,000 with 2 levels, 5 ticks apart from a 5-tick half spread: bids 995, 990; asks
     1,005, 1,010, each 10 lots."""
     env, _log, engine, maker = _venue()
-    env.call_at(0, Phase.AGENT, lambda _e: maker.on_index(0, 1_000, 0))
+    env.call_at(0, Phase.AGENT, lambda _e: maker.on_index(0, IndexUpdate(0, 1_000, 0)))
     env.run()
     assert engine.book.depth(1, 5) == [(995, 10), (990, 10)]
     assert engine.book.depth(-1, 5) == [(1_005, 10), (1_010, 10)]
@@ -54,7 +54,7 @@ def test_maker_reposts_its_ladder_when_the_venue_cancels_it():
     """When the venue cancels the maker's quotes (as a liquidation or ADL does), the maker hears
     of it after its response latency and posts the ladder again at its last reference."""
     env, log, engine, maker = _venue()
-    env.call_at(0, Phase.AGENT, lambda _e: maker.on_index(0, 1_000, 0))
+    env.call_at(0, Phase.AGENT, lambda _e: maker.on_index(0, IndexUpdate(0, 1_000, 0)))
     env.call_at(10 * MS, Phase.LIQUIDATE, lambda _e: engine.cancel_all(env.now, 1, None))
     env.run()
     accepted = [e["ts"] for e in log.of_type("order_accepted")]

@@ -62,14 +62,14 @@ def _margin_call_race(reaction_ns: int) -> Venue:
     venue.long(1, 100, 10_000, 20_000)
     assert venue.ledger.accounts[1].margin_call_price == 9_950
 
-    def top_up(now, account_id, call_seq):
+    def top_up(account_id, call_seq, *_notice_and_delay):
         venue.env.call_at(
-            reaction_ns,
+            100 * MS + reaction_ns,
             70,
             lambda _e: venue.ledger.deposit(venue.env.now, account_id, 20_000, call_seq),
         )
 
-    venue.risk.margin_call_handlers[1] = top_up
+    venue.risk.deliver_margin_call = top_up
     # The mark bottoms at 9,800: with 40,000 of wallet the liquidation price drops to
     # ceil(960,000 / 99) = 9,697, so a timely top-up saves the position.
     venue.falling(10_000, 1, 10 * MS, 400, 9_800)

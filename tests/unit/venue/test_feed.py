@@ -11,9 +11,10 @@ from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
-from exchange_sim.matching.orders import BUY, GTC, SELL, Order
+from exchange_sim.matching.orders import BUY, SELL
 from exchange_sim.venue.feed import FeedUpdate, MarketDataFeed
-from exchange_sim.venue.gateway import CANCEL, SUBMIT, Gateway
+from exchange_sim.venue.gateway import Gateway
+from exchange_sim.venue.messages import CancelOrder, SubmitOrder
 
 MS = 1_000_000
 
@@ -22,10 +23,10 @@ class Recorder:
     def __init__(self, account_id):
         self.account_id = account_id
 
-    def on_order_update(self, now, seq, order, status):
+    def on_order_update(self, now, seq, update):
         pass
 
-    def on_fill(self, now, seq, order, price, size):
+    def on_fill(self, now, seq, fill):
         pass
 
 
@@ -65,16 +66,16 @@ def test_depth_snapshot_shows_n_levels_coalesced_per_instant_after_feed_latency(
     # All sent at 0, all arrive at 1 ms. Bids 99x2, 98x1, 97x4 (+1 more at 99); asks 101x3, 102x1;
     # then a market sell of 1 lot takes 1 from the front of 99 -> bids 99: 2+1-1 = 2 lots.
     orders = [
-        Order(1, 1, BUY, 99, 2, tif=GTC),
-        Order(2, 1, BUY, 98, 1, tif=GTC),
-        Order(3, 1, BUY, 97, 4, tif=GTC),
-        Order(4, 1, SELL, 101, 3, tif=GTC),
-        Order(5, 1, SELL, 102, 1, tif=GTC),
-        Order(6, 1, BUY, 99, 1, tif=GTC),
-        Order(7, 2, SELL, None, 1),
+        (1, SubmitOrder(1, BUY, 99, 2)),
+        (1, SubmitOrder(2, BUY, 98, 1)),
+        (1, SubmitOrder(3, BUY, 97, 4)),
+        (1, SubmitOrder(4, SELL, 101, 3)),
+        (1, SubmitOrder(5, SELL, 102, 1)),
+        (1, SubmitOrder(6, BUY, 99, 1)),
+        (2, SubmitOrder(7, SELL, None, 1)),
     ]
-    for order in orders:
-        _send_at(env, gateway, 0, order.account_id, (SUBMIT, order))
+    for account, order in orders:
+        _send_at(env, gateway, 0, account, order)
     env.run()
     # Only the best two levels per side are shown (97 is the third bid).
     assert seen == [(6 * MS, FeedUpdate(MS, ((99, 2), (98, 1)), ((101, 3), (102, 1)), 99, ()))]
@@ -85,10 +86,10 @@ def test_subscriber_whose_visible_depth_did_not_change_receives_nothing():
     env, _, gateway, feed = _venue()
     top1 = _recorder(feed, 0, depth_levels=1)
     top3 = _recorder(feed, 0, depth_levels=3)
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(1, 1, BUY, 99, 1, tif=GTC)))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(2, 1, BUY, 98, 1, tif=GTC)))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(3, 1, SELL, 101, 1, tif=GTC)))
-    _send_at(env, gateway, 5 * MS, 1, (SUBMIT, Order(4, 1, BUY, 97, 2, tif=GTC)))
+    _send_at(env, gateway, 0, 1, SubmitOrder(1, BUY, 99, 1))
+    _send_at(env, gateway, 0, 1, SubmitOrder(2, BUY, 98, 1))
+    _send_at(env, gateway, 0, 1, SubmitOrder(3, SELL, 101, 1))
+    _send_at(env, gateway, 5 * MS, 1, SubmitOrder(4, BUY, 97, 2))
     env.run()
     assert [now for now, _ in top1] == [MS]
     assert [now for now, _ in top3] == [MS, 6 * MS]
@@ -99,10 +100,10 @@ def test_trades_arrive_in_print_order_with_exchange_ts_batched_per_instant():
     """A 3-level sweep at 11 ms is one message of three trades, in order, received at 16 ms."""
     env, log, gateway, feed = _venue()
     seen = _recorder(feed, 5 * MS, trades=True)
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(1, 1, SELL, 101, 1, tif=GTC)))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(2, 1, SELL, 102, 2, tif=GTC)))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(3, 1, SELL, 103, 3, tif=GTC)))
-    _send_at(env, gateway, 10 * MS, 2, (SUBMIT, Order(4, 2, BUY, None, 6)))
+    _send_at(env, gateway, 0, 1, SubmitOrder(1, SELL, 101, 1))
+    _send_at(env, gateway, 0, 1, SubmitOrder(2, SELL, 102, 2))
+    _send_at(env, gateway, 0, 1, SubmitOrder(3, SELL, 103, 3))
+    _send_at(env, gateway, 10 * MS, 2, SubmitOrder(4, BUY, None, 6))
     env.run()
     seq_a, seq_b, seq_c = (e["seq"] for e in log.of_type("trade"))
     assert seq_a < seq_b < seq_c
@@ -122,8 +123,8 @@ def test_a_sweep_is_one_message_to_subscribers_without_the_trade_channel():
     top = _recorder(feed, 0)
     depth = _recorder(feed, 0, depth_levels=5)
     for i, account in enumerate(makers):
-        _send_at(env, gateway, 0, account, (SUBMIT, Order(i + 1, account, SELL, 100 + i, 1)))
-    _send_at(env, gateway, 10 * MS, 2, (SUBMIT, Order(100, 2, BUY, None, 50)))
+        _send_at(env, gateway, 0, account, SubmitOrder(i + 1, SELL, 100 + i, 1))
+    _send_at(env, gateway, 10 * MS, 2, SubmitOrder(100, BUY, None, 50))
     env.run()
     assert len(log.of_type("trade")) == 50
     assert [now for now, _ in top] == [MS, 11 * MS]
@@ -143,8 +144,8 @@ def test_top_of_book_subscriber_gets_exactly_what_it_got_before():
     _recorder(feed, MS, depth_levels=3, trades=True)
     seen = []
     feed.subscribe(lambda now, snap: seen.append((now, snap)), _const(5 * MS))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(1, 1, BUY, 99, 2, tif=GTC)))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(2, 1, SELL, 101, 3, tif=GTC)))
+    _send_at(env, gateway, 0, 1, SubmitOrder(1, BUY, 99, 2))
+    _send_at(env, gateway, 0, 1, SubmitOrder(2, SELL, 101, 3))
     env.run()
     assert seen == [(6 * MS, (MS, 99, 2, 101, 3, None))]
     assert type(seen[0][1]) is tuple
@@ -177,10 +178,10 @@ def test_depth_and_trade_messages_match_the_book_and_the_log(flow, levels):
     for order_id, (instant, (kind, side, price, size)) in enumerate(flow, start=1):
         account = 1 if side == BUY else 2
         if kind == "cancel":
-            command = (CANCEL, price)  # price carries an order id; unknown ids are rejected
+            command = CancelOrder(price)  # price carries an order id; unknown ids are rejected
             account = 1
         else:
-            command = (SUBMIT, Order(order_id, account, side, price, size, tif=GTC))
+            command = SubmitOrder(order_id, side, price, size)
         _send_at(env, gateway, instant * 10 * MS, account, command)
     for instant in range(6):  # the arrival instants (+1 ms), sampled after the feed phase
         env.call_at(instant * 10 * MS + MS, Phase.MARK, record_book)

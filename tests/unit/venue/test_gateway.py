@@ -9,9 +9,10 @@ from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.kernel.latency import ConstantLatency, LatencySampler, UniformLatency
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
-from exchange_sim.matching.orders import BUY, GTC, SELL, Order
+from exchange_sim.matching.orders import BUY, SELL
 from exchange_sim.venue.feed import MarketDataFeed
-from exchange_sim.venue.gateway import CANCEL, SUBMIT, Gateway
+from exchange_sim.venue.gateway import Gateway
+from exchange_sim.venue.messages import CancelOrder, SubmitOrder
 
 MS = 1_000_000
 
@@ -22,11 +23,11 @@ class Recorder:
         self.updates = []
         self.fills = []
 
-    def on_order_update(self, now, seq, order, status):
-        self.updates.append((now, status, order.order_id if order else None))
+    def on_order_update(self, now, seq, update):
+        self.updates.append((now, update.status, update.order_id))
 
-    def on_fill(self, now, seq, order, price, size):
-        self.fills.append((now, order.order_id, price, size))
+    def on_fill(self, now, seq, fill):
+        self.fills.append((now, fill.order_id, fill.price_ticks, fill.size_lots))
 
 
 def _const(ns):
@@ -52,7 +53,7 @@ def test_order_sent_at_t_is_matched_at_t_plus_request_latency():
     env, log, _, gateway = _venue()
     trader = Recorder(1)
     gateway.connect(trader, _const(7 * MS), _const(3 * MS))
-    _send_at(env, gateway, 5 * MS, 1, (SUBMIT, Order(1, 1, BUY, 100, 5, tif=GTC)))
+    _send_at(env, gateway, 5 * MS, 1, SubmitOrder(1, BUY, 100, 5))
     env.run()
     accepted = log.of_type("order_accepted")[0]
     assert accepted["ts"] == 12 * MS
@@ -64,7 +65,7 @@ def test_acknowledgement_returns_after_response_latency():
     env, _, _, gateway = _venue()
     trader = Recorder(1)
     gateway.connect(trader, _const(7 * MS), _const(3 * MS))
-    _send_at(env, gateway, 5 * MS, 1, (SUBMIT, Order(1, 1, BUY, 100, 5, tif=GTC)))
+    _send_at(env, gateway, 5 * MS, 1, SubmitOrder(1, BUY, 100, 5))
     env.run()
     assert trader.updates == [(15 * MS, "accepted", 1)]
 
@@ -76,9 +77,9 @@ def test_faster_participant_wins_the_race_despite_sending_later():
     gateway.connect(maker, _const(0), _const(0))
     gateway.connect(a, _const(10 * MS), _const(0))
     gateway.connect(b, _const(2 * MS), _const(0))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(1, 1, SELL, 100, 5, tif=GTC)))
-    _send_at(env, gateway, 0, 2, (SUBMIT, Order(2, 2, BUY, None, 5)))
-    _send_at(env, gateway, 1 * MS, 3, (SUBMIT, Order(3, 3, BUY, None, 5)))
+    _send_at(env, gateway, 0, 1, SubmitOrder(1, SELL, 100, 5))
+    _send_at(env, gateway, 0, 2, SubmitOrder(2, BUY, None, 5))
+    _send_at(env, gateway, 1 * MS, 3, SubmitOrder(3, BUY, None, 5))
     env.run()
     trades = log.of_type("trade")
     assert len(trades) == 1
@@ -95,7 +96,7 @@ def test_a_link_never_reorders_its_own_commands():
     )
     gateway.connect(trader, jitter, _const(0))
     for i in range(1, 200):
-        _send_at(env, gateway, i * 100_000, 1, (SUBMIT, Order(i, 1, BUY, 100 + i, 1, tif=GTC)))
+        _send_at(env, gateway, i * 100_000, 1, SubmitOrder(i, BUY, 100 + i, 1))
     env.run()
     accepted = [e["order_id"] for e in log.of_type("order_accepted")]
     assert accepted == sorted(accepted)
@@ -109,8 +110,8 @@ def test_fills_reach_both_sides_after_their_response_latency():
     maker, taker = Recorder(1), Recorder(2)
     gateway.connect(maker, _const(0), _const(4 * MS))
     gateway.connect(taker, _const(1 * MS), _const(9 * MS))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(1, 1, SELL, 100, 5, tif=GTC)))
-    _send_at(env, gateway, 2 * MS, 2, (SUBMIT, Order(2, 2, BUY, None, 3)))
+    _send_at(env, gateway, 0, 1, SubmitOrder(1, SELL, 100, 5))
+    _send_at(env, gateway, 2 * MS, 2, SubmitOrder(2, BUY, None, 3))
     env.run()
     assert maker.fills == [(7 * MS, 1, 100, 3)]
     assert taker.fills == [(12 * MS, 2, 100, 3)]
@@ -121,10 +122,10 @@ def test_rejected_cancel_of_unknown_order_answers_the_sender():
     env, log, _, gateway = _venue()
     trader = Recorder(1)
     gateway.connect(trader, _const(MS), _const(MS))
-    _send_at(env, gateway, 0, 1, (CANCEL, 999))
+    _send_at(env, gateway, 0, 1, CancelOrder(999))
     env.run()
     assert log.of_type("cancel_rejected")
-    assert trader.updates == [(2 * MS, "cancel_rejected", None)]
+    assert trader.updates == [(2 * MS, "cancel_rejected", 999)]
 
 
 def test_feed_coalesces_an_instant_and_delivers_after_feed_latency():
@@ -137,7 +138,7 @@ def test_feed_coalesces_an_instant_and_delivers_after_feed_latency():
     feed.subscribe(lambda now, snap: seen.append((now, snap)), _const(5 * MS))
     maker = Recorder(1)
     gateway.connect(maker, _const(MS), _const(0))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(1, 1, BUY, 99, 2, tif=GTC)))
-    _send_at(env, gateway, 0, 1, (SUBMIT, Order(2, 1, SELL, 101, 3, tif=GTC)))
+    _send_at(env, gateway, 0, 1, SubmitOrder(1, BUY, 99, 2))
+    _send_at(env, gateway, 0, 1, SubmitOrder(2, SELL, 101, 3))
     env.run()
     assert seen == [(6 * MS, (MS, 99, 2, 101, 3, None))]
