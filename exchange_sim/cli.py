@@ -2,7 +2,7 @@
 
 Bad input (config, override, data file, command line) prints one line ``exchange-sim: error: ...``
 naming the key or line and the value, exits with status 2 and writes nothing: ``validate`` and
-``run`` both run the :func:`~exchange_sim.run.preflight.preflight` checks, ``run`` before it
+``run`` both run the :func:`~exchange_sim.runner.preflight.preflight` checks, ``run`` before it
 creates any directory. Anything else is a bug: one line ``exchange-sim: internal error: ...`` and
 status 1; a run that had started leaves ``<dir>.failed/error.txt`` with the traceback, and
 ``EXCHANGE_SIM_TRACEBACK=1`` prints it for a failure before that.
@@ -20,9 +20,9 @@ from typing import NoReturn
 from exchange_sim import __version__
 from exchange_sim.core.errors import InputError
 from exchange_sim.core.units import Scale
-from exchange_sim.run.api import load_config
-from exchange_sim.run.config import LoadedConfig
-from exchange_sim.run.preflight import preflight
+from exchange_sim.runner.api import load_config
+from exchange_sim.runner.config import LoadedConfig
+from exchange_sim.runner.preflight import preflight
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -151,8 +151,8 @@ def _main(argv: list[str] | None) -> int:
                 f"config ok: {args.config or '<built-in defaults>'} (sha256 {loaded.sha256()[:16]})"
             )
             return EXIT_OK
-        from exchange_sim.run.api import run
-        from exchange_sim.run.rundir import fresh_run_dir
+        from exchange_sim.runner.api import run
+        from exchange_sim.runner.rundir import fresh_run_dir
 
         run_config = loaded.config.run
         out = args.out or fresh_run_dir("runs", run_config.name, run_config.seed)

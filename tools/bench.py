@@ -228,8 +228,8 @@ def bench_gateway_heapq(stream, resting: int) -> dict:
 
 
 def bench_scenario(name: str, duration: str) -> dict:
-    from exchange_sim.run.api import load_config
-    from exchange_sim.run.simulate import build_venue
+    from exchange_sim.runner.api import load_config
+    from exchange_sim.runner.simulate import build_venue
 
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
     loaded = load_config(os.path.join(root, f"{name}.toml"), (f'run.duration="{duration}"',))
@@ -251,8 +251,8 @@ def bench_cascade_scaling(counts: tuple[int, ...]) -> dict:
     import tomllib
     from decimal import Decimal
 
-    from exchange_sim.run.config import load_data
-    from exchange_sim.run.simulate import build_venue
+    from exchange_sim.runner.config import load_data
+    from exchange_sim.runner.simulate import build_venue
 
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
     with open(os.path.join(root, "cascade.toml"), "rb") as handle:

@@ -14,7 +14,7 @@ import attrs
 
 from exchange_sim.config import toml_out
 from exchange_sim.config.loader import _dump_value, _union_members, kind_of
-from exchange_sim.run.config import SimConfig
+from exchange_sim.runner.config import SimConfig
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "configs", "base.toml")
 UNIT_NOTE = {

@@ -9,7 +9,7 @@ import os
 import sys
 
 from exchange_sim.events.types import COMMON_FIELDS
-from exchange_sim.run.event_catalog import event_types
+from exchange_sim.runner.event_catalog import event_types
 
 DOC = os.path.join(os.path.dirname(__file__), "..", "docs", "events.md")
 

@@ -2,7 +2,7 @@
 
 Every line is ``{"seq", "ts", "type", "cause", **payload}``: ``seq`` is the 0-based line number,
 ``ts`` the simulated time in ns, ``type`` the event type (see
-:mod:`exchange_sim.run.event_catalog`), ``cause`` the ``seq`` of the event that led to this one
+:mod:`exchange_sim.runner.event_catalog`), ``cause`` the ``seq`` of the event that led to this one
 (``null`` for exogenous events).
 
 The chain is a list of small picklable structlog processors built for *this* run only

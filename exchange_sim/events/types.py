@@ -1,7 +1,7 @@
 """How an event type is declared: its name, what it means, and each payload field.
 
 Each subsystem declares its event types next to its code (``EVENTS = (...)``); the registry in
-:mod:`exchange_sim.run.event_catalog` collects them. ``docs/events.md`` is generated from the
+:mod:`exchange_sim.runner.event_catalog` collects them. ``docs/events.md`` is generated from the
 registry (``python tools/gen_events_doc.py``) and a test fails when the two disagree, so the
 documentation cannot drift from what the simulator writes.
 """

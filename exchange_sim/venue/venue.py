@@ -54,7 +54,7 @@ from exchange_sim.venue.gateway import Gateway
 from exchange_sim.venue.mark_service import MarkPriceService
 
 if TYPE_CHECKING:
-    from exchange_sim.run.config import LoadedConfig
+    from exchange_sim.runner.config import LoadedConfig
 
 Populate = Callable[["Venue"], list]
 """Called once during assembly to open participants' accounts and connect them; returns the

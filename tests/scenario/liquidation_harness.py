@@ -24,7 +24,7 @@ from exchange_sim.liquidation.insurance_fund import InsuranceFundConfig
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import GTC, Order
-from exchange_sim.run.event_catalog import validate_record
+from exchange_sim.runner.event_catalog import validate_record
 
 S = 1_000_000_000
 MAKER = 9

@@ -6,7 +6,7 @@ import os
 
 import orjson
 
-from exchange_sim.run.event_catalog import event_types, validate_record
+from exchange_sim.runner.event_catalog import event_types, validate_record
 
 SCENARIOS = ("quickstart", "index_shock", "index_replay")
 

@@ -272,7 +272,7 @@ def test_off_grid_impact_margin_is_refused_on_validate(reject):
 
 def test_margin_tier_value_error_becomes_a_margin_config_error(reject, monkeypatch):
     """A ValueError building the tiers is bad input naming margin, not an internal error."""
-    from exchange_sim.run import preflight as preflight_module
+    from exchange_sim.runner import preflight as preflight_module
 
     def refuse(config, scale):
         raise ValueError("bracket 2: maintenance rate must not decrease")
@@ -285,7 +285,7 @@ def test_margin_tier_value_error_becomes_a_margin_config_error(reject, monkeypat
 def test_input_error_after_the_run_started_removes_what_it_created(reject, tmp_path, monkeypatch):
     """Bad input met only once the run is under way (a CSV edited after the preflight) removes
     the temporary directory and the parents it created: no .failed directory."""
-    from exchange_sim.run import rundir
+    from exchange_sim.runner import rundir
 
     monkeypatch.setattr(rundir, "preflight", lambda loaded: None)
     config = _csv_config(tmp_path, "0,100.0\n1000,abc\n")

@@ -8,7 +8,7 @@ import sys
 import tomllib
 from decimal import Decimal
 
-from exchange_sim.run.config import SimConfig, load_data
+from exchange_sim.runner.config import SimConfig, load_data
 
 
 def _check(repo_root, script):

@@ -10,7 +10,7 @@ from exchange_sim.config import toml_out
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.kernel.latency import UniformLatency
 from exchange_sim.pricing.index import ScriptedIndex
-from exchange_sim.run.config import SimConfig, load_data
+from exchange_sim.runner.config import SimConfig, load_data
 
 
 def test_defaults_need_no_file():

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from exchange_sim.config import toml_out
-from exchange_sim.run.config import load_data
+from exchange_sim.runner.config import load_data
 
 EXPECTED = {
     # preset: (mark rule, margin tiers, close-out policy, ADL ranking, ADL close price, waterfall)

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from exchange_sim.events.log import EventLog
-from exchange_sim.run.event_catalog import event_types, validate_record
+from exchange_sim.runner.event_catalog import event_types, validate_record
 
 
 def _log(buffer_lines=3):

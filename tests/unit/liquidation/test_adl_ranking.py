@@ -22,7 +22,7 @@ from exchange_sim.liquidation.adl import (
     rank_by_score,
 )
 from exchange_sim.liquidation.insurance_fund import InsuranceFund
-from exchange_sim.run.event_catalog import validate_record
+from exchange_sim.runner.event_catalog import validate_record
 
 REGISTRY = {event.name: event for event in event_types.EVENTS}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 
 from exchange_sim.liquidation.config import LiquidationConfig
-from exchange_sim.run.event_catalog import validate_record
+from exchange_sim.runner.event_catalog import validate_record
 from tests.scenario.liquidation_harness import MAKER, REGISTRY, S, Venue, cause_chain
 
 CONFIG = LiquidationConfig(liquidation_fee=1_000_000, max_retries=0)

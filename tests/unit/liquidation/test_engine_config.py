@@ -85,7 +85,7 @@ def test_socialise_without_a_position_stage_is_refused_naming_the_key():
     import pytest
 
     from exchange_sim.core.errors import ConfigError
-    from exchange_sim.run.config import load_data
+    from exchange_sim.runner.config import load_data
 
     with pytest.raises(ConfigError, match=r"liquidation\.waterfall: 'socialise' needs a stage"):
         load_data({"liquidation": {"waterfall": ["book", "socialise"]}})

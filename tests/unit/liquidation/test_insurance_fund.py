@@ -10,7 +10,7 @@ from exchange_sim.core.units import NS_PER_HOUR
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.liquidation import event_types
 from exchange_sim.liquidation.insurance_fund import InsuranceFund
-from exchange_sim.run.event_catalog import validate_record
+from exchange_sim.runner.event_catalog import validate_record
 
 REGISTRY = {event.name: event for event in event_types.EVENTS}
 EIGHT_HOURS = 8 * NS_PER_HOUR

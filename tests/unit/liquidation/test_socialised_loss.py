@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.liquidation import event_types
 from exchange_sim.liquidation.socialised_loss import clawback, emit_clawback
-from exchange_sim.run.event_catalog import validate_record
+from exchange_sim.runner.event_catalog import validate_record
 
 REGISTRY = {event.name: event for event in event_types.EVENTS}
 

@@ -7,7 +7,7 @@ from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.liquidation import event_types
 from exchange_sim.liquidation.vault import BackstopVault
-from exchange_sim.run.event_catalog import validate_record
+from exchange_sim.runner.event_catalog import validate_record
 
 REGISTRY = {e.name: e for e in event_types.EVENTS}
 TIERS = BracketTiers.from_brackets([(0, 10**15, 50, 10_000_000, 0)])

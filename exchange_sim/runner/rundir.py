@@ -4,7 +4,7 @@ Written atomically: everything goes to a hidden temporary sibling first and is r
 only when the run has finished, so a directory named like a run is always complete. A run that
 crashes is renamed to ``<dir>.failed`` with ``error.txt`` inside (desmod-style), never to ``<dir>``.
 
-Bad input writes nothing: :func:`~exchange_sim.run.preflight.preflight` runs before any directory
+Bad input writes nothing: :func:`~exchange_sim.runner.preflight.preflight` runs before any directory
 (or parent of one) is created, and an ``InputError`` met later anyway (a CSV changed since the
 preflight) removes the temporary directory instead of leaving ``<dir>.failed``.
 """
@@ -19,9 +19,9 @@ import orjson
 
 from exchange_sim.config import toml_out
 from exchange_sim.core.errors import ConfigError, InputError
-from exchange_sim.run.config import LoadedConfig
-from exchange_sim.run.preflight import preflight
-from exchange_sim.run.simulate import simulate
+from exchange_sim.runner.config import LoadedConfig
+from exchange_sim.runner.preflight import preflight
+from exchange_sim.runner.simulate import simulate
 
 WRITE_BUFFER_BYTES = 1 << 20
 

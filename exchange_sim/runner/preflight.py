@@ -18,7 +18,7 @@ from exchange_sim.funding.premium import rule_impact_notional_minor
 from exchange_sim.funding.scheduler import max_leverage_margin_rates_ppb
 from exchange_sim.pricing.csv_replay import read_price_csv
 from exchange_sim.pricing.index import CsvIndex
-from exchange_sim.run.config import LoadedConfig
+from exchange_sim.runner.config import LoadedConfig
 
 
 def preflight(loaded: LoadedConfig) -> None:

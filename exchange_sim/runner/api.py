@@ -9,7 +9,7 @@ Everything the command line does goes through here (the CLI is a thin layer on i
     result.summary["liquidations_triggered"], len(result.events)
 
 A config is a path to a TOML file, a TOML string, a dict (parsed TOML), or an already loaded
-:class:`~exchange_sim.run.config.LoadedConfig`; overrides are ``"key=value"`` strings as for
+:class:`~exchange_sim.runner.config.LoadedConfig`; overrides are ``"key=value"`` strings as for
 ``--set``. Bad input raises :class:`~exchange_sim.core.errors.InputError` naming the key and the
 value, before anything runs. The same config and seed give the same log, byte for byte, whether
 it is written to a run directory or kept in memory.
@@ -24,10 +24,10 @@ from typing import Any
 
 import orjson
 
-from exchange_sim.run.config import LoadedConfig, load_config_file, load_data, load_toml_text
-from exchange_sim.run.preflight import preflight
-from exchange_sim.run.rundir import execute
-from exchange_sim.run.simulate import simulate
+from exchange_sim.runner.config import LoadedConfig, load_config_file, load_data, load_toml_text
+from exchange_sim.runner.preflight import preflight
+from exchange_sim.runner.rundir import execute
+from exchange_sim.runner.simulate import simulate
 
 ConfigSource = str | os.PathLike | Mapping | LoadedConfig
 
@@ -108,7 +108,7 @@ def run(
     """Run a config once and return its :class:`RunResult`.
 
     ``seed`` overrides ``run.seed``; ``overrides`` are ``key=value`` strings. With ``out`` a run
-    directory is written there (it must not exist; see :mod:`exchange_sim.run.rundir`);
+    directory is written there (it must not exist; see :mod:`exchange_sim.runner.rundir`);
     without it nothing touches the disk. ``keep_events`` returns every log line as a dict.
     """
     overrides = tuple(overrides)

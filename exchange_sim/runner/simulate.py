@@ -1,7 +1,7 @@
 """One run in memory: build the venue with its participants, run it, summarise it.
 
-Shared by the public API (:mod:`exchange_sim.run.api`) and the run directory
-(:mod:`exchange_sim.run.rundir`), so a run kept in memory and a run written to disk produce the
+Shared by the public API (:mod:`exchange_sim.runner.api`) and the run directory
+(:mod:`exchange_sim.runner.rundir`), so a run kept in memory and a run written to disk produce the
 same log and summary.
 """
 
@@ -13,8 +13,8 @@ from typing import BinaryIO
 from exchange_sim import __version__
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.events.log import EventLog
-from exchange_sim.run.config import LoadedConfig
-from exchange_sim.run.population import populate
+from exchange_sim.runner.config import LoadedConfig
+from exchange_sim.runner.population import populate
 from exchange_sim.venue.venue import Venue
 
 
