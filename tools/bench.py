@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_book import bench_book
 
 from exchange_sim.events.log import EventLog
-from exchange_sim.kernel.environment import Phase, PhasedEnvironment, PhasedTimeout
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
@@ -126,7 +126,7 @@ def bench_gateway_simpy(stream, resting: int) -> dict:
         order_id = next_id
         send = gateway.send
         for gap, account, kind, side, price, size in stream:
-            yield PhasedTimeout(env, gap, Phase.AGENT)
+            yield env.at(gap, Phase.AGENT)
             if kind == 1:
                 send(account, (CANCEL, order_id - 7), None)
             else:

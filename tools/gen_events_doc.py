@@ -29,12 +29,12 @@ integer **parts per billion**, times integer **nanoseconds**. `config.toml` in t
 holds the scale. The first line is always `run_start` and the last `run_end`, whose
 `digest_sha256` is the sha256 of every byte before it.
 
-Same-instant order: work at one `ts` runs in the order of the kernel's phases (index, match,
-feed, mark, margin, liquidate, funding, agent; see `exchange_sim/sim/kernel.py`), then in the
+Same-instant order: work at one `ts` runs in the order of the kernel's phases (index, match, feed,
+mark, margin, liquidate, funding, agent; see `exchange_sim/kernel/environment.py`), then in the
 order it was scheduled. Work *caused* within an instant by a later phase's event runs right after
 its cause, in that instant: a funding payment that puts an account past its liquidation price is
-followed at once by its `margin_check` (zero check latency), so that check appears among the
-funding events. Follow `cause` for the causal order.
+followed at once by its `margin_check` (zero check latency), so that check appears among the funding
+events. Follow `cause` for the causal order.
 """
 
 

@@ -35,6 +35,8 @@ def simulate(loaded: LoadedConfig, sink: BinaryIO) -> tuple[dict, str]:
     summary = {
         "scenario": config.run.name,
         "seed": config.run.seed,
+        "symbol": config.instrument.symbol,
+        "settlement_asset": config.instrument.settlement_asset,
         "config_sha256": loaded.sha256(),
         "sim_time_ns": config.run.duration,
         "sim_time_s": config.run.duration / NS_PER_S,
