@@ -1,11 +1,13 @@
 """Market-side metrics in one pass: price drawdowns, the state before the shock and at its trough
 (open interest, book depth, spread), the recovery of the traded price, and funding.
 
-**The shock** is the mark price's maximum drawdown. Whenever the mark sets a new running peak the
-state is snapshotted (open interest, book depth near the mid); when a new maximum drawdown is
-reached, the trough's snapshot is taken and paired with the saved peak snapshot: "before" and
-"trough". Each snapshot reads only the price levels within the depth band, so the cost per mark
-update is O(levels in the band). Definitions: ``docs/metrics.md``.
+**The shock** is the mark price's maximum drawdown. The mark is logged only when it changes, so a
+peak lasts from its ``mark_price`` event until the next, lower one; "before" is the state at the
+*end* of the peak: whenever the mark leaves its running peak, the state (open interest, book depth
+near the mid) is snapshotted just before that lower ``mark_price`` event is applied. When a new
+maximum drawdown is reached, the trough's snapshot is taken and paired with the saved one:
+"before" and "trough". Each snapshot reads only the price levels within the depth band, so the
+cost per mark update is O(levels in the band). Definitions: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
@@ -85,11 +87,13 @@ class Market:
             self.oi_max, self.oi_max_ts = self.accounts.long_lots, e["ts"]
 
     def on_mark(self, e: dict) -> None:
-        ts = e["ts"]
-        new_peak, new_trough = self.mark.update(e["price"], ts)
-        if new_peak:
-            self.peak_snapshot = self._snapshot(ts, e["price"])
-        elif new_trough:
+        ts, price = e["ts"], e["price"]
+        mark = self.mark
+        if mark.last is not None and mark.last == mark.peak and price < mark.peak:
+            # The mark leaves its running peak: the state now is the last one at the peak.
+            self.peak_snapshot = self._snapshot(ts, mark.peak)
+        _, new_trough = mark.update(price, ts)
+        if new_trough:
             self.before = self.peak_snapshot
             self.trough = self._snapshot(ts, e["price"])
             self.recovering, self.recovered_ts, self.recovered_reference = True, None, None

@@ -66,8 +66,8 @@ class Drawdown:
     equal price moves the peak's time to the later sample: the peak nearest the fall). The
     maximum drawdown is the largest ``(peak - price) / peak`` seen so far, compared exactly by
     cross-multiplication; it is replaced only by a strictly larger one (a tie keeps the earlier
-    trough). ``update`` says which of the two happened, so a caller can snapshot its own state at
-    the running peak and pair it with the trough.
+    trough). ``update`` says which of the two happened, so a caller can pair a snapshot of its
+    own state with the trough.
     """
 
     __slots__ = (
