@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 import weakref
 from decimal import Decimal
@@ -143,3 +144,33 @@ def test_a_damaged_log_is_refused_naming_its_line(tmp_path, run):
     with pytest.raises(DataError, match=f"events.jsonl:{summary['log_lines']}: digest"):
         for _ in iter_log(str(damaged)):
             pass
+
+
+DYNAMIC = ("by_outcome", "by_reason", "by_holder", "by_action", "roles")
+"""Maps keyed by data (outcome, reason, holder, action, role names), not by field names."""
+UNIT_SUFFIXES = ("_minor", "_ticks", "_lots", "_ns", "_ppb")
+
+
+def _field_names(tree: dict, found: set[str]) -> set[str]:
+    for key, value in tree.items():
+        stem = next((key.removesuffix(s) for s in UNIT_SUFFIXES if key.endswith(s)), key)
+        found.add(stem if stem in tree else key)
+        if isinstance(value, dict):
+            children = value.values() if key in DYNAMIC else [value]
+            for child in children:
+                if isinstance(child, dict):
+                    _field_names(child, found)
+    return found
+
+
+def test_every_field_is_documented(run, repo_root_module):
+    """Each field name of the result (a unit-suffixed twin under its user-unit name) appears in
+    backticks in docs/metrics.md."""
+    _, _, metrics = run
+    with open(os.path.join(repo_root_module, "docs", "metrics.md"), encoding="utf-8") as handle:
+        doc = handle.read()
+    quoted = set()
+    for span in doc.split("`")[1::2]:
+        quoted.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", span))
+    missing = sorted(name for name in _field_names(metrics, set()) if name not in quoted)
+    assert missing == []
