@@ -81,9 +81,10 @@ def test_takeovers_are_summed_per_holder_at_the_transfer_price():
 
 
 def test_peak_liquidations_per_second_uses_whole_second_buckets_and_the_earliest_tie():
-    """Triggers per bucket [k s, (k+1) s): 1 in second 0, 3 in second 1, 1 in second 2."""
+    """Triggers per bucket [k s, (k+1) s): 1 in second 0, 3 in second 1 (1 s, 1.2 s and one ns
+    before 2 s), 3 in second 2 (2 s exactly, 2.5 s, 2.9 s): the tie keeps second 1."""
     script = Script()
-    for ts in (500 * MS, 1 * S, 1 * S + 200 * MS, 2 * S - 1, 2 * S):
+    for ts in (500 * MS, 1 * S, 1200 * MS, 2 * S - 1, 2 * S, 2500 * MS, 2900 * MS):
         script.trigger(ts, account=1, position=1, mark=100)
     peak = script.metrics()["liquidations"]["peak_per_second"]
     assert peak == {"count": 3, "second_start": 1.0, "second_start_ns": 1 * S}

@@ -199,6 +199,18 @@ def test_recovery_is_the_time_from_the_trough_until_trades_are_within_one_percen
     assert (recovery["duration_ns"], recovery["duration"]) == (2 * S, 2.0)
 
 
+def test_recovery_band_includes_its_edge():
+    """Index 1000: a trade at 989 is 1.1 % off, one at 990 exactly 1 %, which counts as back."""
+    script = Script()
+    script.index(1 * S, 1000)
+    script.mark(1 * S, 1000)
+    script.trade(2 * S, 1, 2, 1, 2, 950, 1, -1)
+    script.mark(3 * S, 960)
+    script.trade(4 * S, 1, 2, 1, 2, 989, 1, 1)
+    script.trade(5 * S, 1, 2, 1, 2, 990, 1, 1)
+    assert script.metrics()["recovery"]["duration_ns"] == 2 * S
+
+
 def test_recovery_is_null_when_trades_never_come_back():
     """Trades stay 5 % below the index after the trough: no recovery."""
     script = Script()
