@@ -1,0 +1,204 @@
+"""The run metrics of a results issue, computed from a run's event log in one streaming pass.
+
+:func:`compute_metrics` takes the events as an iterable of dicts in log order and reads each once;
+it keeps per-account, per-price-level and per-liquidation state but never the events, so a log of
+any length fits in memory. :func:`metrics_from_run_dir` builds the scale from the run's
+``config.toml`` and streams ``events.jsonl`` line by line (verifying ``seq``, the ``run_end``
+count and the digest as it goes, like :func:`~exchange_sim.analysis.log_reader.read_log`).
+
+The result is a JSON-serialisable dict meant for ``summary.json["metrics"]``. Every quantity is
+written in user units and as its exact integer (see :class:`~exchange_sim.analysis.metrics_stats.
+Out`); every field is defined in ``docs/metrics.md``. All arithmetic is on integers; floats are
+only the user-unit copies and ratios. The ``cascade`` key is left ``None`` for the caller to fill
+with the causal cascade tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+import orjson
+
+from exchange_sim.analysis.metrics_accounts import GROUP_FIELDS, Accounts
+from exchange_sim.analysis.metrics_liquidation import Liquidations
+from exchange_sim.analysis.metrics_market import Market
+from exchange_sim.analysis.metrics_stats import Out
+from exchange_sim.core.errors import DataError
+from exchange_sim.core.units import Scale
+
+METRICS_VERSION = 1
+"""Bumped when a field changes meaning or is removed."""
+
+
+def compute_metrics(
+    events: Iterable[dict], scale: Scale, insurance_fund_initial_minor: int | None = None
+) -> dict:
+    """The metrics of one run from its events (dicts as logged, in log order), in one pass.
+
+    ``insurance_fund_initial_minor`` is the configured initial fund balance, used as the fund's
+    start only when the log has no ``insurance_fund`` event (the first event states it).
+    """
+    m = scale.money_per_tick_lot
+    accounts = Accounts(m)
+    market = Market(m, accounts)
+    liquidations = Liquidations(m, insurance_fund_initial_minor)
+    # Accounts first: the market's handlers read the open interest the accounts keep.
+    table: dict[str, list] = {}
+    for collector in (accounts, market, liquidations):
+        for kind, handler in collector.handlers().items():
+            table.setdefault(kind, []).append(handler)
+    dispatch = {kind: tuple(handlers) for kind, handlers in table.items()}
+    count = 0
+    last_ts = None
+    for event in events:
+        count += 1
+        last_ts = event["ts"]
+        for handler in dispatch.get(event["type"], ()):
+            handler(event)
+    return _assemble(scale, count, last_ts, accounts, market, liquidations)
+
+
+def _assemble(
+    scale: Scale, count: int, last_ts: int | None, accounts, market, liquidations
+) -> dict:
+    out = Out(scale)
+    final_mark = market.mark.last
+    result: dict = {
+        "metrics_version": METRICS_VERSION,
+        "scale": {
+            "tick_size": str(scale.tick_size),
+            "lot_size": str(scale.lot_size),
+            "money_decimals": scale.money_decimals,
+            "money_per_tick_lot": scale.money_per_tick_lot,
+        },
+        "events": count,
+    }
+    out.time(result, "end_time", last_ts)
+    result["liquidations"] = liquidations.liquidations(out)
+    adl = liquidations.adl_result(out)
+    adl["accounts_in_profit_before"] = accounts.adl_in_profit
+    adl["accounts_in_loss_before"] = accounts.adl_in_loss
+    adl["accounts_without_mark"] = accounts.adl_without_mark
+    out.money(adl, "unrealised_pnl_before", accounts.adl_upnl_before)
+    out.money(adl, "closed_unrealised_pnl", accounts.adl_closed_upnl)
+    out.money(adl, "realised_pnl", accounts.adl_realised)
+    result["adl"] = adl
+    fund = liquidations.fund(out)
+    fund["positions_at_end"] = _holder(out, accounts, "insurance_fund", final_mark)
+    result["insurance_fund"] = fund
+    vault = liquidations.vault(out)
+    if vault is not None:
+        vault["positions_at_end"] = _holder(out, accounts, "vault", final_mark)
+    result["vault"] = vault
+    result["bad_debt"] = liquidations.bad_debt_result(out)
+    result["prices"] = market.prices(out)
+    result["open_interest"] = market.open_interest(out)
+    result["book"] = market.book_result(out)
+    result["recovery"] = market.recovery(out)
+    result["funding"] = market.funding(out)
+    result["latency"] = liquidations.latency(out)
+    groups = accounts.groups(final_mark)
+    roles = {role: _group(out, groups[role]) for role in sorted(groups)}
+    trader_role = accounts.trader_role()
+    traders = _group(out, groups.get(trader_role, dict.fromkeys(GROUP_FIELDS, 0)))
+    result["traders"] = {"roles_known": accounts.roles_known, "role": trader_role} | traders
+    result["roles"] = roles
+    out.price(result, "final_mark", final_mark)
+    result["cascade"] = None
+    return result
+
+
+def _holder(out: Out, accounts: Accounts, holder: str, mark: int | None) -> dict:
+    ids, lots, entry, pnl = accounts.holder_position(holder, mark)
+    result: dict = {"accounts": ids}
+    out.size(result, "position", lots)
+    out.money(result, "entry_notional", entry)
+    return out.money(result, "open_pnl", pnl)
+
+
+def _group(out: Out, totals: dict[str, int]) -> dict:
+    result: dict = {"accounts": totals["accounts"], "lost_money": totals["lost_money"]}
+    out.money(result, "realised_losses", totals["losses_on_losing_fills"] + totals["fees_paid"])
+    for name in GROUP_FIELDS[2:]:
+        if name.endswith("_lots"):
+            out.size(result, name.removesuffix("_lots"), totals[name])
+        else:
+            out.money(result, name, totals[name])
+    return result
+
+
+# -- run directories ----------------------------------------------------------------------------
+def scale_from_config(config: dict) -> Scale:
+    """The instrument's :class:`Scale` from a resolved config (``config.toml`` parsed with
+    ``parse_float=Decimal``)."""
+    instrument = config["instrument"]
+    return Scale.build(
+        Decimal(instrument["tick_size"]),
+        Decimal(instrument["lot_size"]),
+        int(instrument["money_decimals"]),
+        "instrument",
+    )
+
+
+def fund_initial_from_config(config: dict, scale: Scale) -> int | None:
+    """``liquidation.insurance_fund.initial_balance`` in minor units, if the config has it."""
+    value = config.get("liquidation", {}).get("insurance_fund", {}).get("initial_balance")
+    if value is None:
+        return None
+    return scale.money_minor(value, "liquidation.insurance_fund.initial_balance")
+
+
+def iter_log(path: str) -> Iterator[dict]:
+    """The events of ``events.jsonl``, one line at a time, verified as they stream: each line a
+    JSON object whose ``seq`` is its 0-based line number, the last one ``run_end`` with the right
+    ``event_count`` and ``digest_sha256``. A bad log raises :class:`DataError` naming
+    ``file:line`` (after the events before it were yielded)."""
+    digest = hashlib.sha256()
+    last: dict | None = None
+    number = 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            number += 1
+            where = f"{path}:{number}"
+            if not line.endswith(b"\n"):
+                raise DataError(where, line[:80].decode("utf-8", "replace"), "truncated line")
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                raise DataError(
+                    where, line[:80].decode("utf-8", "replace"), "not a JSON object"
+                ) from None
+            if not isinstance(event, dict) or event.get("seq") != number - 1:
+                raise DataError(
+                    where, line[:80].decode("utf-8", "replace"), f"expected seq {number - 1}"
+                )
+            if event.get("type") == "run_end":
+                if event.get("event_count") != number - 1:
+                    raise DataError(
+                        where, event.get("event_count"), f"event_count should be {number - 1}"
+                    )
+                if event.get("digest_sha256") != digest.hexdigest():
+                    raise DataError(where, event.get("digest_sha256"), "digest mismatch")
+            else:
+                digest.update(line)
+            last = event
+            yield event
+    if last is None or last.get("type") != "run_end":
+        raise DataError(
+            f"{path}:{number}",
+            None if last is None else last.get("type"),
+            "the last line must be run_end (log incomplete)",
+        )
+
+
+def metrics_from_run_dir(path: str) -> dict:
+    """:func:`compute_metrics` of a run directory (``config.toml`` and ``events.jsonl``)."""
+    with open(os.path.join(path, "config.toml"), "rb") as handle:
+        config = tomllib.load(handle, parse_float=Decimal)
+    scale = scale_from_config(config)
+    events = iter_log(os.path.join(path, "events.jsonl"))
+    return compute_metrics(events, scale, fund_initial_from_config(config, scale))
