@@ -1,8 +1,9 @@
 """A hand-written event log for the metrics tests, checked against the event schema.
 
-Every test of ``exchange_sim.analysis.metrics`` builds a small log with :class:`Script`: each
-helper appends one event with exactly the fields the simulator logs (``emit`` validates it against
-``exchange_sim.events.schema``), so a renamed field breaks these tests rather than passing them.
+Every test of ``exchange_sim.analysis.metrics`` builds a small log with :class:`Script`: each helper
+appends one event with exactly the fields the simulator logs (``emit`` validates it against
+``exchange_sim.runner.event_catalog``), so a renamed field breaks these tests rather than passing
+them.
 
 The scale is chosen so that unit conversions are visible and the arithmetic stays easy:
 tick 0.5, lot 0.1, 2 money decimals, so ``m = money_per_tick_lot = 0.5 x 0.1 x 100 = 5`` minor
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from exchange_sim.analysis.metrics import compute_metrics
 from exchange_sim.core.units import NS_PER_MS, NS_PER_S, Scale
-from exchange_sim.events.schema import event_types, validate_record
+from exchange_sim.runner.event_catalog import event_types, validate_record
 
 SCALE = Scale.build(Decimal("0.5"), Decimal("0.1"), 2, "instrument")
 M = 5
@@ -130,7 +131,14 @@ class Script:
 
     def deposit(self, ts: int, account: int, amount: int, wallet: int, iso: int = 0) -> int:
         return self.emit(
-            ts, "deposit", account_id=account, amount=amount, wallet=wallet, isolated_margin=iso
+            ts,
+            "deposit",
+            account_id=account,
+            amount=amount,
+            purpose="deposit",
+            ts_sent=ts,
+            wallet=wallet,
+            isolated_margin=iso,
         )
 
     def position(self, ts, account, side, price, size, *, position, entry, wallet, **kw) -> int:
