@@ -273,6 +273,21 @@ STEP_PRESETS = {"bitmex_xbtusd_2020": BITMEX_XBTUSD_2020}
 
 # --- config layer --------------------------------------------------------------------------------
 
+MAINTENANCE_BASES = ("mark", "entry")
+
+
+def _maintenance_basis_field():
+    """Which notional the maintenance margin is taken on (one field, shared by the three kinds)."""
+    return attrs.field(
+        default="mark",
+        metadata={
+            "choices": MAINTENANCE_BASES,
+            "help": "notional the maintenance margin is taken on: mark = the position at the mark "
+            "(Binance §2.1, BitMEX §2.2, dYdX §2.5, Hyperliquid §2.6); entry = its entry value "
+            "(Bybit USDT §2.3)",
+        },
+    )
+
 
 @attrs.frozen(kw_only=True)
 class BracketRow:
@@ -315,6 +330,7 @@ class BracketTiersConfig:
     brackets: tuple[BracketRow, ...] = attrs.field(
         default=(), metadata={"help": "explicit brackets, lowest first (replaces the preset)"}
     )
+    maintenance_basis: str = _maintenance_basis_field()
 
     def __attrs_post_init__(self) -> None:
         if self.brackets:
@@ -343,6 +359,7 @@ class DeductionTiersConfig:
     tiers: tuple[DeductionRow, ...] = attrs.field(
         default=(), metadata={"help": "explicit tiers, lowest first (replaces the preset)"}
     )
+    maintenance_basis: str = _maintenance_basis_field()
 
     def __attrs_post_init__(self) -> None:
         if self.tiers:
@@ -370,6 +387,7 @@ class StepRiskLimitConfig:
     base_initial_rate: int | None = attrs.field(
         default=None, metadata={"unit": "rate", "min": 1, "help": "IM rate of the base tier"}
     )
+    maintenance_basis: str = _maintenance_basis_field()
 
     def __attrs_post_init__(self) -> None:
         """Check the rates at load (the preset's for fields left out): ``0 < MM < IM <= 1``.

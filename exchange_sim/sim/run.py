@@ -62,6 +62,7 @@ class Simulation:
             self.tiers,
             config.fees,
             config.risk.margin_call_ratio,
+            maintenance_on_entry=config.margin.maintenance_basis == "entry",
         )
         engine.pre_trade_check = ledger.pre_trade_check
         engine.reduce_only_capacity = ledger.reduce_only_capacity
