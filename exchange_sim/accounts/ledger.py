@@ -234,16 +234,22 @@ class Ledger:
             account, price
         )
 
-    def margin_call_level(self, maintenance_margin: int) -> int:
-        """Equity below this gets a margin call: ``margin_call_factor x MM``, rounded UP. The one
-        place the factor is applied, so trigger prices and checks always agree."""
-        return div_round(maintenance_margin * self.margin_call_factor_ppb, RATE_SCALE, UP)
+    def margin_call_level(self, account: Account, price: int) -> int:
+        """Equity below this gets a margin call: ``margin_call_factor x MM`` with the exact MM,
+        rounded UP once: for an integer equity, ``equity < level`` is ``equity < factor x MM``,
+        the condition the margin-call trigger price solves (the rounded MM times the factor could
+        be a unit higher, and the check would then fire a tick before its trigger)."""
+        if not account.size_lots:
+            return 0
+        notional = (
+            account.entry_notional if self.maintenance_on_entry else self.notional(account, price)
+        )
+        return self.tiers.scaled_maintenance_margin(notional, self.margin_call_factor_ppb)
 
     def needs_margin_call(self, account: Account, price: int) -> bool:
         if not account.size_lots:
             return False
-        level = self.margin_call_level(self.maintenance_margin(account, price))
-        return self.equity(account, price) < level
+        return self.equity(account, price) < self.margin_call_level(account, price)
 
     def available_balance(self, account: Account) -> int:
         """What can be withdrawn or used for new orders: equity (at mark) minus margin in use

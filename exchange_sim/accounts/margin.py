@@ -10,6 +10,7 @@ their rates and deductions as exact integer numerators over one common ``denomin
 The protocol every model implements (called by the accounts ledger and the liquidation engine)::
 
     maintenance_margin(notional) -> int       # MM, money, rounded UP
+    scaled_maintenance_margin(notional, factor_ppb) -> int  # factor x exact MM, rounded UP once
     maintenance_rate_ppb(notional) -> int     # the tier's MM rate (rounded UP if not whole ppb)
     maintenance_deduction(notional) -> int    # "cum" / deduction of the tier, rounded DOWN
     initial_margin(notional, leverage) -> int # IM, rounded UP; leverage capped at the tier's max
@@ -39,6 +40,7 @@ class MarginTiers(Protocol):
     """What the ledger and the liquidation engine call; see the module docstring for units."""
 
     def maintenance_margin(self, notional: int) -> int: ...
+    def scaled_maintenance_margin(self, notional: int, factor_ppb: int) -> int: ...
     def maintenance_rate_ppb(self, notional: int) -> int: ...
     def maintenance_deduction(self, notional: int) -> int: ...
     def initial_margin(self, notional: int, leverage: int) -> int: ...
@@ -69,6 +71,15 @@ class _LinearTiers:
         i = self.tier_index(notional)
         return div_round(
             notional * self.rate_nums[i] - self.deduction_nums[i], self.denominator, UP
+        )
+
+    def scaled_maintenance_margin(self, notional: int, factor_ppb: int) -> int:
+        """``factor x MM`` from the exact MM, rounded UP once (a margin-call level)."""
+        i = self.tier_index(notional)
+        return div_round(
+            (notional * self.rate_nums[i] - self.deduction_nums[i]) * factor_ppb,
+            self.denominator * RATE_SCALE,
+            UP,
         )
 
     def maintenance_rate_ppb(self, notional: int) -> int:
@@ -218,6 +229,11 @@ class StepRiskLimit:
 
     def maintenance_margin(self, notional: int) -> int:
         return div_round(notional * self.maintenance_rate_ppb(notional), RATE_SCALE, UP)
+
+    def scaled_maintenance_margin(self, notional: int, factor_ppb: int) -> int:
+        """``factor x MM`` from the exact MM, rounded UP once (a margin-call level)."""
+        rate = self.maintenance_rate_ppb(notional)
+        return div_round(notional * rate * factor_ppb, RATE_SCALE * RATE_SCALE, UP)
 
     def maintenance_deduction(self, notional: int) -> int:
         return 0

@@ -14,7 +14,7 @@ the trigger (the current tier for a long, found by iterating tiers upward for a 
 With the maintenance margin on the *entry value* (``margin.maintenance_basis = "entry"``, Bybit
 USDT §2.3) MM does not move with the price, and the trigger is Bybit's own formula (§3.3, W7),
 :func:`~exchange_sim.accounts.liquidation_price.bybit_isolated_liquidation_price`, with the
-position's whole margin as ``IM + extra`` and ``factor x MM`` (rounded up, as the ledger's
+position's whole margin as ``IM + extra`` and ``factor x MM`` (rounded up once, as the ledger's
 margin-call level) as ``MM``.
 """
 
@@ -27,7 +27,6 @@ from exchange_sim.accounts.liquidation_price import (
     tiered_liquidation_price,
 )
 from exchange_sim.accounts.margin import StepRiskLimit
-from exchange_sim.core.rounding import UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
 
@@ -78,13 +77,14 @@ class TriggerLevel:
         For a long, ``None`` means never (no positive price); for a short, already past it.
         """
         if self.on_entry:
-            mm = self.tiers.maintenance_margin(entry_notional)
             return bybit_isolated_liquidation_price(
                 side=side,
                 size_lots=size_lots,
                 entry_notional=entry_notional,
                 initial_margin=balance,
-                maintenance_margin=div_round(mm * self.factor_ppb, RATE_SCALE, UP),
+                maintenance_margin=self.tiers.scaled_maintenance_margin(
+                    entry_notional, self.factor_ppb
+                ),
                 money_per_tick_lot=money_per_tick_lot,
             )
         if self._lines is not None:
