@@ -123,18 +123,31 @@ def position(
     return account
 
 
+def _bounds(tiers) -> tuple[int, ...]:
+    """Notionals where the tier model's tiers start (a step model: base, then ten steps)."""
+    floors = getattr(tiers, "floors", None)
+    if floors is not None:
+        return floors
+    return (0, tiers.base_risk_limit, tiers.base_risk_limit + 10 * tiers.step)
+
+
 @st.composite
 def holdings(draw, tiers, modes=(False, True)):
     """Keyword arguments of :func:`position` for a position as a run builds it: one or two fills
-    on one side at a leverage the tier model allows, the initial margin deposited, then a random
-    payment into the collateral (a loss, funding, a top-up); and a mark."""
+    on one side (the first sized to land in a drawn tier, so every tier is reached) at a
+    leverage the tier model allows, the initial margin deposited, then a random payment into
+    the collateral (a loss, funding, a top-up); and a mark."""
     side = draw(st.sampled_from([LONG, SHORT]))
     isolated = draw(st.sampled_from(modes))
-    fills = draw(
-        st.lists(
-            st.tuples(st.integers(1, 10**7), st.integers(1, 3 * 10**6)), min_size=1, max_size=2
-        )
-    )
+    bounds = _bounds(tiers)
+    tier = draw(st.integers(0, len(bounds) - 1))
+    low = bounds[tier]
+    high = bounds[tier + 1] if tier + 1 < len(bounds) else 2 * low + 10**9
+    price = draw(st.integers(1, 10**7))
+    size = max(1, draw(st.integers(low, high)) // (price * M))
+    fills = [(price, size)]
+    if draw(st.booleans()):
+        fills.append((draw(st.integers(1, 10**7)), draw(st.integers(1, size))))
     notional = sum(p * q * M for p, q in fills)
     leverage = draw(st.integers(1, tiers.max_leverage(notional)))
     im = sum(tiers.initial_margin(p * q * M, leverage) for p, q in fills)
