@@ -12,7 +12,8 @@ remainder stays in the basis of what is left, so nothing is lost: a full close r
 *Isolated*: opening fills move the initial margin (at the account's leverage) from the wallet into
 the position's ``isolated_margin`` bucket; realised PnL settles into the bucket, and a reduction
 returns the bucket's proportional share to the wallet; ``equity = isolated_margin + uPnL(mark)``.
-Liquidation when ``equity < MM(notional at mark)`` (Binance ``Collateral < MM``, §2.1).
+Liquidation when ``equity < MM(notional at mark)`` (Binance ``Collateral < MM``, §2.1); with
+``maintenance_on_entry`` (Bybit USDT, §2.3) the MM is taken on the position's entry value instead.
 
 **Conservation.** Every fill moves ``wallet + isolated_margin - signed_entry_notional`` of each
 side by exactly the trade's cash flow (``-side x price x lots x m``, zero across both sides), and
@@ -95,6 +96,7 @@ class Ledger:
         "fallback_price",
         "fees",
         "fees_collected",
+        "maintenance_on_entry",
         "margin_call_factor_ppb",
         "mark_price",
         "money_per_tick_lot",
@@ -111,6 +113,7 @@ class Ledger:
         tiers,
         fees: FeeSchedule,
         margin_call_factor_ppb: int = 1_500_000_000,
+        maintenance_on_entry: bool = False,
     ) -> None:
         self._emit = log.emit
         self._mptl = money_per_tick_lot
@@ -118,8 +121,9 @@ class Ledger:
         self.tiers = tiers
         self.fees = fees
         self.margin_call_factor_ppb = margin_call_factor_ppb
-        self._liquidation_level = TriggerLevel(tiers, RATE_SCALE)
-        self._call_level = TriggerLevel(tiers, margin_call_factor_ppb)
+        self.maintenance_on_entry = maintenance_on_entry
+        self._liquidation_level = TriggerLevel(tiers, RATE_SCALE, maintenance_on_entry)
+        self._call_level = TriggerLevel(tiers, margin_call_factor_ppb, maintenance_on_entry)
         self.accounts: dict[int, Account] = {}
         self.fees_collected = 0
         self.total_deposits = 0
@@ -237,19 +241,29 @@ class Ledger:
         return account.collateral + self.unrealised_pnl(account, price)
 
     def maintenance_margin(self, account: Account, price: int) -> int:
-        return (
-            self.tiers.maintenance_margin(self.notional(account, price)) if account.size_lots else 0
-        )
+        """MM of the position on its notional at ``price``, or on its entry value (Bybit)."""
+        if not account.size_lots:
+            return 0
+        if self.maintenance_on_entry:
+            return self.tiers.maintenance_margin(account.entry_notional)
+        return self.tiers.maintenance_margin(self.notional(account, price))
 
     def is_liquidatable(self, account: Account, price: int) -> bool:
         return account.size_lots != 0 and self.equity(account, price) < self.maintenance_margin(
             account, price
         )
 
-    def margin_call_level(self, maintenance_margin: int) -> int:
-        """Equity below this gets a margin call: ``margin_call_factor x MM``, rounded UP. The one
-        place the factor is applied, so trigger prices and checks always agree."""
-        return div_round(maintenance_margin * self.margin_call_factor_ppb, RATE_SCALE, UP)
+    def margin_call_level(self, account: Account, price: int) -> int:
+        """Equity below this gets a margin call: ``margin_call_factor x MM`` with the exact MM,
+        rounded UP once: for an integer equity, ``equity < level`` is ``equity < factor x MM``,
+        the condition the margin-call trigger price solves (the rounded MM times the factor could
+        be a unit higher, and the check would then fire a tick before its trigger)."""
+        if not account.size_lots:
+            return 0
+        notional = (
+            account.entry_notional if self.maintenance_on_entry else self.notional(account, price)
+        )
+        return self.tiers.scaled_maintenance_margin(notional, self.margin_call_factor_ppb)
 
     def available_balance(self, account: Account) -> int:
         """What can be withdrawn or used for new orders: equity (at mark) minus margin in use
@@ -472,7 +486,9 @@ class Ledger:
         )
         account.margin_call_price = self._call_level.price(side, lots, entry, collateral, mptl, at)
         account.tier_step_price = (
-            step_up_price(self.tiers, lots * self._mptl, current) if side > 0 else None
+            step_up_price(self.tiers, lots * self._mptl, current)
+            if side > 0 and not self.maintenance_on_entry
+            else None
         )
         account.bankruptcy_price = bankruptcy_price(
             side, lots, account.entry_notional, account.collateral, self._mptl

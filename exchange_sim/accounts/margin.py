@@ -10,6 +10,7 @@ their rates and deductions as exact integer numerators over one common ``denomin
 The protocol every model implements (called by the accounts ledger and the liquidation engine)::
 
     maintenance_margin(notional) -> int       # MM, money, rounded UP
+    scaled_maintenance_margin(notional, factor_ppb) -> int  # factor x exact MM, rounded UP once
     maintenance_rate_ppb(notional) -> int     # the tier's MM rate (rounded UP if not whole ppb)
     maintenance_deduction(notional) -> int    # "cum" / deduction of the tier, rounded DOWN
     initial_margin(notional, leverage) -> int # IM, rounded UP; leverage capped at the tier's max
@@ -39,6 +40,7 @@ class MarginTiers(Protocol):
     """What the ledger and the liquidation engine call; see the module docstring for units."""
 
     def maintenance_margin(self, notional: int) -> int: ...
+    def scaled_maintenance_margin(self, notional: int, factor_ppb: int) -> int: ...
     def maintenance_rate_ppb(self, notional: int) -> int: ...
     def maintenance_deduction(self, notional: int) -> int: ...
     def initial_margin(self, notional: int, leverage: int) -> int: ...
@@ -69,6 +71,15 @@ class _LinearTiers:
         i = self.tier_index(notional)
         return div_round(
             notional * self.rate_nums[i] - self.deduction_nums[i], self.denominator, UP
+        )
+
+    def scaled_maintenance_margin(self, notional: int, factor_ppb: int) -> int:
+        """``factor x MM`` from the exact MM, rounded UP once (a margin-call level)."""
+        i = self.tier_index(notional)
+        return div_round(
+            (notional * self.rate_nums[i] - self.deduction_nums[i]) * factor_ppb,
+            self.denominator * RATE_SCALE,
+            UP,
         )
 
     def maintenance_rate_ppb(self, notional: int) -> int:
@@ -219,6 +230,11 @@ class StepRiskLimit:
     def maintenance_margin(self, notional: int) -> int:
         return div_round(notional * self.maintenance_rate_ppb(notional), RATE_SCALE, UP)
 
+    def scaled_maintenance_margin(self, notional: int, factor_ppb: int) -> int:
+        """``factor x MM`` from the exact MM, rounded UP once (a margin-call level)."""
+        rate = self.maintenance_rate_ppb(notional)
+        return div_round(notional * rate * factor_ppb, RATE_SCALE * RATE_SCALE, UP)
+
     def maintenance_deduction(self, notional: int) -> int:
         return 0
 
@@ -273,6 +289,21 @@ STEP_PRESETS = {"bitmex_xbtusd_2020": BITMEX_XBTUSD_2020}
 
 # --- config layer --------------------------------------------------------------------------------
 
+MAINTENANCE_BASES = ("mark", "entry")
+
+
+def _maintenance_basis_field():
+    """Which notional the maintenance margin is taken on (one field, shared by the three kinds)."""
+    return attrs.field(
+        default="mark",
+        metadata={
+            "choices": MAINTENANCE_BASES,
+            "help": "notional the maintenance margin is taken on: mark = the position at the mark "
+            "(Binance §2.1, BitMEX §2.2, dYdX §2.5, Hyperliquid §2.6); entry = its entry value "
+            "(Bybit USDT §2.3)",
+        },
+    )
+
 
 @attrs.frozen(kw_only=True)
 class BracketRow:
@@ -315,6 +346,7 @@ class BracketTiersConfig:
     brackets: tuple[BracketRow, ...] = attrs.field(
         default=(), metadata={"help": "explicit brackets, lowest first (replaces the preset)"}
     )
+    maintenance_basis: str = _maintenance_basis_field()
 
     def __attrs_post_init__(self) -> None:
         if self.brackets:
@@ -343,6 +375,7 @@ class DeductionTiersConfig:
     tiers: tuple[DeductionRow, ...] = attrs.field(
         default=(), metadata={"help": "explicit tiers, lowest first (replaces the preset)"}
     )
+    maintenance_basis: str = _maintenance_basis_field()
 
     def __attrs_post_init__(self) -> None:
         if self.tiers:
@@ -370,6 +403,7 @@ class StepRiskLimitConfig:
     base_initial_rate: int | None = attrs.field(
         default=None, metadata={"unit": "rate", "min": 1, "help": "IM rate of the base tier"}
     )
+    maintenance_basis: str = _maintenance_basis_field()
 
     def __attrs_post_init__(self) -> None:
         """Check the rates at load (the preset's for fields left out): ``0 < MM < IM <= 1``.

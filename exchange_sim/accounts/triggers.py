@@ -10,13 +10,22 @@ Continuous tiers (Binance brackets, Hyperliquid deductions) are exact: their lin
 the factor. BitMEX's step model has no deduction and jumps at each step, so its trigger is
 *conservative*: one line at the highest rate the position can reach between the current price and
 the trigger (the current tier for a long, found by iterating tiers upward for a short).
+
+With the maintenance margin on the *entry value* (``margin.maintenance_basis = "entry"``, Bybit
+USDT §2.3) MM does not move with the price, and the trigger is Bybit's own formula (§3.3, W7),
+:func:`~exchange_sim.accounts.liquidation_price.bybit_isolated_liquidation_price`, with the
+position's whole margin as ``IM + extra`` and ``factor x MM`` (rounded up once, as the ledger's
+margin-call level) as ``MM``.
 """
 
 from __future__ import annotations
 
 import attrs
 
-from exchange_sim.accounts.liquidation_price import tiered_liquidation_price
+from exchange_sim.accounts.liquidation_price import (
+    bybit_isolated_liquidation_price,
+    tiered_liquidation_price,
+)
 from exchange_sim.accounts.margin import StepRiskLimit
 from exchange_sim.core.units import RATE_SCALE
 
@@ -41,14 +50,18 @@ def _scaled(tiers, factor_ppb: int) -> _Lines:
 
 class TriggerLevel:
     """The ``factor x MM`` trigger of one tier model; the scaled tier lines are built once (the
-    ledger keeps one per factor and prices every fill with it)."""
+    ledger keeps one per factor and prices every fill with it). ``on_entry``: MM is taken on the
+    entry value rather than the notional at the price."""
 
-    __slots__ = ("_lines", "factor_ppb", "tiers")
+    __slots__ = ("_lines", "factor_ppb", "on_entry", "tiers")
 
-    def __init__(self, tiers, factor_ppb: int) -> None:
+    def __init__(self, tiers, factor_ppb: int, on_entry: bool = False) -> None:
         self.tiers = tiers
         self.factor_ppb = factor_ppb
-        self._lines = None if isinstance(tiers, StepRiskLimit) else _scaled(tiers, factor_ppb)
+        self.on_entry = on_entry
+        self._lines = (
+            None if on_entry or isinstance(tiers, StepRiskLimit) else _scaled(tiers, factor_ppb)
+        )
 
     def price(
         self,
@@ -63,6 +76,17 @@ class TriggerLevel:
 
         For a long, ``None`` means never (no positive price); for a short, already past it.
         """
+        if self.on_entry:
+            return bybit_isolated_liquidation_price(
+                side=side,
+                size_lots=size_lots,
+                entry_notional=entry_notional,
+                initial_margin=balance,
+                maintenance_margin=self.tiers.scaled_maintenance_margin(
+                    entry_notional, self.factor_ppb
+                ),
+                money_per_tick_lot=money_per_tick_lot,
+            )
         if self._lines is not None:
             return tiered_liquidation_price(
                 side=side,

@@ -86,7 +86,10 @@ EVENTS = (
             ("mark_price", "mark at the start, ticks."),
             ("position_lots", "signed position, lots."),
             ("equity", "margin balance at the mark, money."),
-            ("maintenance_margin", "maintenance margin at the mark, money."),
+            (
+                "maintenance_margin",
+                "maintenance margin at the mark (entry value: maintenance_basis), money.",
+            ),
         ),
     ),
     EventType(

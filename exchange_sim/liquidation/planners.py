@@ -66,11 +66,13 @@ def compliant_after_close(
     fee_ppb: int,
     tiers,
     money_per_tick_lot: int,
+    on_entry: bool = False,
 ) -> bool:
     """Whether the account passes maintenance at ``mark`` after closing ``lots`` at ``price``.
 
     ``equity >= MM`` on what is left (Binance §4.1 step 4: "margin-compliant after the order,
-    realized losses and the liquidation fee"); a flat account passes.
+    realized losses and the liquidation fee"); a flat account passes. ``on_entry``: MM on the
+    remaining entry value, as the ledger takes it under ``maintenance_basis = "entry"``.
     """
     fee = fee_amount(price_ticks, lots, money_per_tick_lot, fee_ppb)
     collateral, size, entry = close_state(account, lots, price_ticks, fee, money_per_tick_lot)
@@ -78,7 +80,9 @@ def compliant_after_close(
         return True
     held = size if size > 0 else -size
     equity = collateral + size * mark_ticks * money_per_tick_lot - (entry if size > 0 else -entry)
-    return equity >= tiers.maintenance_margin(mark_ticks * held * money_per_tick_lot)
+    return equity >= tiers.maintenance_margin(
+        entry if on_entry else mark_ticks * held * money_per_tick_lot
+    )
 
 
 def _first_true(lo: int, hi: int, predicate) -> int:
@@ -94,7 +98,13 @@ def _first_true(lo: int, hi: int, predicate) -> int:
 
 
 def reduction_lots(
-    account, mark_ticks: int, fill_price_ticks: int, fee_ppb: int, tiers, money_per_tick_lot: int
+    account,
+    mark_ticks: int,
+    fill_price_ticks: int,
+    fee_ppb: int,
+    tiers,
+    money_per_tick_lot: int,
+    on_entry: bool = False,
 ) -> int:
     """Binance §4.1 step 3: the lots one IOC must close to make the account compliant again.
 
@@ -108,13 +118,14 @@ def reduction_lots(
     known ``X``; between two boundaries equity and MM are both linear in ``X`` (up to the one-unit
     roundings), so each region is decided by its two ends and, when it rises, a binary search.
     The answer is re-checked on the ledger's arithmetic, so it is compliant, and minimal up to
-    those roundings.
+    those roundings. With ``on_entry`` (MM on the entry value) the regions still follow the mark
+    notional, so the answer is compliant but may close more than the minimum.
     """
     held = abs(account.size_lots)
 
     def ok(x: int) -> bool:
         return compliant_after_close(
-            account, x, fill_price_ticks, mark_ticks, fee_ppb, tiers, money_per_tick_lot
+            account, x, fill_price_ticks, mark_ticks, fee_ppb, tiers, money_per_tick_lot, on_entry
         )
 
     x = 1

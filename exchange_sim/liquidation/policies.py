@@ -117,7 +117,13 @@ class BinancePolicy:
             ledger = ctx.ledger
             fee_ppb = ledger.fees.taker_fee_ppb + self.liquidation.liquidation_fee
             lots = planners.reduction_lots(
-                account, ctx.mark, ctx.mark, fee_ppb, ledger.tiers, ctx.money_per_tick_lot
+                account,
+                ctx.mark,
+                ctx.mark,
+                fee_ppb,
+                ledger.tiers,
+                ctx.money_per_tick_lot,
+                ledger.maintenance_on_entry,
             )
             side = 1 if account.size_lots > 0 else -1
             limit = None

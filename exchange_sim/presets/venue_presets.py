@@ -74,8 +74,13 @@ def _bybit() -> dict:
             "cadence": "1s",
         },
         # §2.3: tiers with an MM deduction, modelled with the bracket recurrence (assumption:
-        # the illustrative table stands in for Bybit's own risk-limit table).
-        "margin": {"kind": "brackets", "preset": "binance_btcusdt_illustrative"},
+        # the illustrative table stands in for Bybit's own risk-limit table); MM on the position
+        # value at entry (§2.3), so the liquidation price is §3.3's formula (W7).
+        "margin": {
+            "kind": "brackets",
+            "preset": "binance_btcusdt_illustrative",
+            "maintenance_basis": "entry",
+        },
         "liquidation": {
             "policy": {"kind": "tiered"},  # §4.3
             "liquidation_fee": "0",

@@ -14,7 +14,10 @@ EVENTS = (
             ("trigger_mark_price", "mark that crossed the trigger, ticks."),
             ("trigger_ts", "when the trigger was crossed, ns."),
             ("equity", "margin balance at mark_price, minor units."),
-            ("maintenance_margin", "maintenance margin at mark_price, minor units."),
+            (
+                "maintenance_margin",
+                "maintenance margin at mark_price (entry value: maintenance_basis), minor units.",
+            ),
             ("outcome", "`ok`, `margin_call` or `liquidate`."),
         ),
     ),
@@ -37,7 +40,10 @@ EVENTS = (
             ("mark_price", "mark at the check, ticks."),
             ("position_lots", "signed position, lots."),
             ("equity", "margin balance at the mark, minor units."),
-            ("maintenance_margin", "maintenance margin at the mark, minor units."),
+            (
+                "maintenance_margin",
+                "maintenance margin at the mark (entry value: maintenance_basis), minor units.",
+            ),
             ("shortfall", "maintenance_margin - equity: how far past the line it was caught."),
             ("bankruptcy_price_ticks", "price where equity = 0; null if none."),
         ),

@@ -188,7 +188,7 @@ class RiskMonitor:
         self.checks += 1
         equity = ledger.equity(account, mark)
         mm = ledger.maintenance_margin(account, mark)
-        call_level = ledger.margin_call_level(mm)
+        call_level = ledger.margin_call_level(account, mark)
         if account.size_lots and equity < mm:
             outcome = "liquidate"
         elif account.size_lots and equity < call_level and not self._cooling(account_id, now):

@@ -112,7 +112,12 @@ class Venue:
         engine = MatchingEngine(log, config.matching, self.ids.counter("trade"))
         tiers = build_tiers(config.margin, scale)
         self.ledger = ledger = Ledger(
-            log, scale.money_per_tick_lot, tiers, config.fees, config.risk.margin_call_ratio
+            log,
+            scale.money_per_tick_lot,
+            tiers,
+            config.fees,
+            config.risk.margin_call_ratio,
+            maintenance_on_entry=config.margin.maintenance_basis == "entry",
         )
         self.gateway = Gateway(env, engine, ledger)
         self.feed = MarketDataFeed(env, engine)
@@ -201,6 +206,10 @@ class Venue:
     @property
     def book(self):
         return self.instrument.engine.book
+
+    @property
+    def tiers(self):
+        return self.instrument.tiers
 
     @property
     def index(self) -> IndexPublisher:

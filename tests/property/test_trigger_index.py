@@ -49,8 +49,7 @@ def test_index_pops_exactly_the_accounts_a_full_scan_flags(accounts, marks, tier
                 ledger.is_liquidatable(account, mark)
                 if kind == LIQUIDATION
                 else account.size_lots != 0
-                and ledger.equity(account, mark)
-                < ledger.margin_call_level(ledger.maintenance_margin(account, mark))
+                and ledger.equity(account, mark) < ledger.margin_call_level(account, mark)
             )
             if past:
                 flagged.add(account.account_id)

@@ -106,6 +106,19 @@ def test_liquidation_price_marks_the_first_liquidatable_tick():
     assert a.margin_call_price >= lp
 
 
+def test_margin_call_fires_one_tick_past_its_trigger_not_at_it():
+    """Long 1 at 100 with wallet 1 (1 % MM, call at 1.5 x MM): the call price is 101, where
+    equity is 2 and 1.5 x the exact MM (1.01) is 1.515: no call (a level of 1.5 x the rounded MM,
+    3, would call at the trigger); at 100 equity 1 < 1.5: call."""
+    ledger = _ledger()
+    a = ledger.open_account(1)
+    ledger.deposit(0, 1, 1, None)
+    ledger.apply_fill(0, 0, a, BUY, 100, 1, 0)
+    assert a.margin_call_price == 101
+    assert not ledger.equity(a, 101) < ledger.margin_call_level(a, 101)
+    assert ledger.equity(a, 100) < ledger.margin_call_level(a, 100)
+
+
 def test_bankruptcy_price_is_where_equity_reaches_zero():
     """Long 100 at 100 with 200 of wallet goes bankrupt at 98."""
     ledger = _ledger()

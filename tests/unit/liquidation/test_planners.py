@@ -51,6 +51,15 @@ def test_reduction_lots_for_a_short():
     assert planners.reduction_lots(account, 1_055, 1_055, 0, ONE_PERCENT, 1) == 53
 
 
+def test_reduction_lots_on_entry_value_takes_mm_of_the_remaining_entry():
+    """Long 100 at 1,000, wallet 6,000, mark 945, no fee: equity 500 stays 500 whatever is
+    closed at the mark. MM at the mark, ceil(9.45 (100 - X)) <= 500 first at X = 48; MM on the
+    remaining entry value (maintenance_basis = "entry"), 10 (100 - X) <= 500, first at X = 50."""
+    _, account = _account(100, 1_000, 6_000)
+    assert planners.reduction_lots(account, 945, 945, 0, ONE_PERCENT, 1) == 48
+    assert planners.reduction_lots(account, 945, 945, 0, ONE_PERCENT, 1, on_entry=True) == 50
+
+
 def _brute(account, mark, price, fee, tiers):
     held = abs(account.size_lots)
     for x in range(1, held):
