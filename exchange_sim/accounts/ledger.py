@@ -30,60 +30,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import attrs
-
+from exchange_sim.accounts.account import Account, FeeSchedule
 from exchange_sim.accounts.liquidation_price import bankruptcy_price
+from exchange_sim.accounts.pretrade import PreTradeChecks
 from exchange_sim.accounts.triggers import TriggerLevel, step_up_price
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
-NO_CHECK_TAGS = frozenset(("liquidation", "adl", "backstop", "takeover"))
-"""Order tags of the venue's own risk orders: never margin-checked, never reduce-only-rejected."""
 
-
-@attrs.define(slots=True)
-class Account:
-    """One trader's account on the instrument (mutable; the ledger is its only writer)."""
-
-    account_id: int
-    isolated: bool = False
-    leverage: int = 20
-    wallet: int = 0
-    isolated_margin: int = 0
-    size_lots: int = 0
-    entry_notional: int = 0
-    realised_pnl: int = 0
-    fees_paid: int = 0
-    deposited: int = 0
-    withdrawn: int = 0
-    liquidation_price: int | None = None
-    margin_call_price: int | None = None
-    bankruptcy_price: int | None = None
-    tier_step_price: int | None = None
-
-    @property
-    def signed_entry_notional(self) -> int:
-        return self.entry_notional if self.size_lots >= 0 else -self.entry_notional
-
-    @property
-    def collateral(self) -> int:
-        """The margin balance excluding this position's uPnL (wallet, or the isolated bucket)."""
-        return self.isolated_margin if self.isolated else self.wallet
-
-
-@attrs.frozen(kw_only=True)
-class FeeSchedule:
-    """Trading fees as rates in ppb (a user writes ``maker_fee = 0.0002`` for 2 bp)."""
-
-    maker_fee_ppb: int = attrs.field(
-        default=200_000, metadata={"unit": "rate", "help": "maker fee (negative = rebate)"}
-    )
-    taker_fee_ppb: int = attrs.field(
-        default=500_000, metadata={"unit": "rate", "help": "taker fee"}
-    )
-
-
-class Ledger:
+class Ledger(PreTradeChecks):
     """All accounts of the instrument, with the hooks the engine and risk monitor call."""
 
     __slots__ = (
@@ -265,16 +220,6 @@ class Ledger:
         )
         return self.tiers.scaled_maintenance_margin(notional, self.margin_call_factor_ppb)
 
-    def available_balance(self, account: Account) -> int:
-        """What can be withdrawn or used for new orders: equity (at mark) minus margin in use
-        (cross), or the free wallet (isolated). Unrealised profit is not withdrawable."""
-        price = self.mark_price()
-        if account.isolated or not account.size_lots or price is None:
-            return account.wallet - (self._order_margin(account, price) if price else 0)
-        upnl = self.unrealised_pnl(account, price)
-        in_use = self.tiers.initial_margin(self.notional(account, price), account.leverage)
-        return account.wallet + min(upnl, 0) - in_use - self._order_margin(account, price)
-
     def money_in_accounts(self) -> int:
         """``Σ (wallet + isolated_margin - signed_entry_notional)``: account value at any common
         price (see the module docstring)."""
@@ -286,90 +231,6 @@ class Ledger:
         longs = sum(a.size_lots for a in self.accounts.values() if a.size_lots > 0)
         shorts = -sum(a.size_lots for a in self.accounts.values() if a.size_lots < 0)
         return longs, shorts
-
-    # -- engine hooks --------------------------------------------------------------------------
-    def _open_lots(self, account_id: int) -> tuple[int, int]:
-        """Resting (buy, sell) lots of an account, read from the book (``open_orders`` hook)."""
-        buys = sells = 0
-        for order in self.open_orders(account_id):
-            if order.side > 0:
-                buys += order.remaining_lots
-            else:
-                sells += order.remaining_lots
-        return buys, sells
-
-    def _order_margin(self, account: Account, price: int | None) -> int:
-        """Initial margin of resting orders that would add exposure: the larger side, net of what
-        would only reduce the position (BitMEX/Bybit "net bids" rule, §2.2-§2.3), at ``price``."""
-        if price is None:
-            return 0
-        size = account.size_lots
-        buys, sells = self._open_lots(account.account_id)
-        lots = max(buys - (-size if size < 0 else 0), sells - (size if size > 0 else 0), 0)
-        return self.tiers.initial_margin(price * lots * self._mptl, account.leverage) if lots else 0
-
-    def reduce_only_capacity(self, order) -> int:
-        """Engine hook: lots a resting reduce-only ``order`` may still fill (what it closes)."""
-        account = self.accounts.get(order.account_id)
-        if account is None:
-            return 0
-        size = account.size_lots
-        held = size if order.side < 0 else -size
-        return held if held > 0 else 0
-
-    def pre_trade_check(self, now: int, order) -> str | None:
-        """Engine hook: reduce-only and initial-margin checks on order entry."""
-        if order.tag in NO_CHECK_TAGS:
-            return None
-        account = self.accounts.get(order.account_id)
-        if account is None:
-            return "unknown_account"
-        size = account.size_lots
-        if order.reduce_only:
-            if size == 0 or (size > 0) == (order.side > 0) or order.size_lots > abs(size):
-                return "reduce_only_would_increase"
-            return None
-        price = self.mark_price()
-        if price is None:  # before the first mark: the index, else the order's own limit
-            price = self.fallback_price()
-        if price is None:
-            price = order.price_ticks
-        if price is None:
-            return "no_reference_price"
-        # What the order can cost at worst while it may fill now: a buy at min(limit, mark), a
-        # sell at max(limit, mark) (Bybit's min(limit, best ask) / max(limit, best bid), §2.3,
-        # with the mark for the touch); a market order at the mark.
-        reference = order.price_ticks if order.price_ticks is not None else price
-        if order.side > 0:
-            reference = min(reference, price)
-        else:
-            reference = max(reference, price)
-        buys, sells = self._open_lots(account.account_id)
-        if order.side > 0:
-            buys += order.size_lots
-        else:
-            sells += order.size_lots
-        eff_buys = buys - (-size if size < 0 else 0)
-        eff_sells = sells - (size if size > 0 else 0)
-        lots = max(eff_buys, eff_sells, 0)
-        if lots == 0:
-            return None
-        mptl = self._mptl
-        need = self.tiers.initial_margin(reference * lots * mptl, account.leverage)
-        taker_fee = self.fees.taker_fee_ppb
-        if taker_fee > 0:  # the fee to open must be there too (Bybit reserves it, §2.3)
-            need += div_round(reference * order.size_lots * mptl * taker_fee, RATE_SCALE, UP)
-        if account.isolated:
-            have = account.wallet
-        else:
-            upnl = self.unrealised_pnl(account, price)
-            in_use = (
-                self.tiers.initial_margin(self.notional(account, price), account.leverage)
-                if size
-                else 0
-            )
-            have = account.wallet + min(upnl, 0) - in_use
-        return "insufficient_margin" if need > have else None
 
     def on_trade(self, now: int, seq: int, maker, taker, price: int, size: int) -> None:
         """Engine hook: apply both sides of a trade (maker first)."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from exchange_sim.accounts.ledger import NO_CHECK_TAGS
+from exchange_sim.accounts.pretrade import NO_CHECK_TAGS
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.rounding import UP, div_round
 from exchange_sim.core.units import NS_PER_S

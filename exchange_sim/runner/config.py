@@ -12,7 +12,7 @@ import attrs
 import orjson
 
 from exchange_sim.accounts.ledger import FeeSchedule
-from exchange_sim.accounts.margin import BracketTiersConfig, MarginTiersConfig
+from exchange_sim.accounts.margin_config import BracketTiersConfig, MarginTiersConfig
 from exchange_sim.agents.config import (
     BasisArbitrageurConfig,
     LeveragedTraderConfig,

@@ -12,7 +12,7 @@ Everything raised here is an :class:`~exchange_sim.core.errors.InputError` namin
 
 from __future__ import annotations
 
-from exchange_sim.accounts.margin import build_tiers
+from exchange_sim.accounts.margin_config import build_tiers
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.funding.premium import rule_impact_notional_minor
 from exchange_sim.funding.scheduler import max_leverage_margin_rates_ppb

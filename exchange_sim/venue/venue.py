@@ -36,7 +36,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from exchange_sim.accounts.ledger import Ledger
-from exchange_sim.accounts.margin import build_tiers
+from exchange_sim.accounts.margin_config import build_tiers
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.ids import IdSource
 from exchange_sim.core.rng import RngStreams

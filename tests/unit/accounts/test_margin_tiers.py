@@ -10,13 +10,15 @@ from hypothesis import strategies as st
 
 from exchange_sim.accounts.margin import (
     BracketTiers,
-    BracketTiersConfig,
     DeductionTiers,
+    StepRiskLimit,
+    binance_maintenance_amount,
+)
+from exchange_sim.accounts.margin_config import (
+    BracketTiersConfig,
     DeductionTiersConfig,
     MarginTiersConfig,
-    StepRiskLimit,
     StepRiskLimitConfig,
-    binance_maintenance_amount,
     build_tiers,
 )
 from exchange_sim.config.loader import load_value

@@ -1,0 +1,51 @@
+"""One trader's account on the instrument, and the fee schedule (pure data).
+
+The ledger (:mod:`exchange_sim.accounts.ledger`) is the only writer of an :class:`Account`.
+Units: money minor units, prices ticks, sizes lots, rates ppb.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.define(slots=True)
+class Account:
+    """One trader's account on the instrument (mutable; the ledger is its only writer)."""
+
+    account_id: int
+    isolated: bool = False
+    leverage: int = 20
+    wallet: int = 0
+    isolated_margin: int = 0
+    size_lots: int = 0
+    entry_notional: int = 0
+    realised_pnl: int = 0
+    fees_paid: int = 0
+    deposited: int = 0
+    withdrawn: int = 0
+    liquidation_price: int | None = None
+    margin_call_price: int | None = None
+    bankruptcy_price: int | None = None
+    tier_step_price: int | None = None
+
+    @property
+    def signed_entry_notional(self) -> int:
+        return self.entry_notional if self.size_lots >= 0 else -self.entry_notional
+
+    @property
+    def collateral(self) -> int:
+        """The margin balance excluding this position's uPnL (wallet, or the isolated bucket)."""
+        return self.isolated_margin if self.isolated else self.wallet
+
+
+@attrs.frozen(kw_only=True)
+class FeeSchedule:
+    """Trading fees as rates in ppb (a user writes ``maker_fee = 0.0002`` for 2 bp)."""
+
+    maker_fee_ppb: int = attrs.field(
+        default=200_000, metadata={"unit": "rate", "help": "maker fee (negative = rebate)"}
+    )
+    taker_fee_ppb: int = attrs.field(
+        default=500_000, metadata={"unit": "rate", "help": "taker fee"}
+    )

@@ -1,0 +1,117 @@
+"""The ledger's pre-trade checks (a mixin of :class:`~exchange_sim.accounts.ledger.Ledger`).
+
+Reduce-only and initial-margin checks on order entry (the matching engine's ``pre_trade_check``
+hook), the reduce-only capacity of a resting order at fill time, and the balance available to
+withdraw or to back new orders. Initial margin of a buy is taken at ``min(limit, mark)`` and of a
+sell at ``max(limit, mark)`` (Bybit's rule with the mark for the touch, §2.3), plus the opening
+taker fee; resting orders count on the larger side net of what would only reduce the position
+(BitMEX/Bybit "net bids", §2.2-§2.3). Units: money minor units, prices ticks, sizes lots.
+"""
+
+from __future__ import annotations
+
+from exchange_sim.accounts.account import Account
+from exchange_sim.core.rounding import UP, div_round
+from exchange_sim.core.units import RATE_SCALE
+
+NO_CHECK_TAGS = frozenset(("liquidation", "adl", "backstop", "takeover"))
+"""Order tags of the venue's own risk orders: never margin-checked, never reduce-only-rejected."""
+
+
+class PreTradeChecks:
+    """Order-entry checks over the ledger's accounts (see the module docstring)."""
+
+    __slots__ = ()
+
+    def available_balance(self, account: Account) -> int:
+        """What can be withdrawn or used for new orders: equity (at mark) minus margin in use
+        (cross), or the free wallet (isolated). Unrealised profit is not withdrawable."""
+        price = self.mark_price()
+        if account.isolated or not account.size_lots or price is None:
+            return account.wallet - (self._order_margin(account, price) if price else 0)
+        upnl = self.unrealised_pnl(account, price)
+        in_use = self.tiers.initial_margin(self.notional(account, price), account.leverage)
+        return account.wallet + min(upnl, 0) - in_use - self._order_margin(account, price)
+
+    def _open_lots(self, account_id: int) -> tuple[int, int]:
+        """Resting (buy, sell) lots of an account, read from the book (``open_orders`` hook)."""
+        buys = sells = 0
+        for order in self.open_orders(account_id):
+            if order.side > 0:
+                buys += order.remaining_lots
+            else:
+                sells += order.remaining_lots
+        return buys, sells
+
+    def _order_margin(self, account: Account, price: int | None) -> int:
+        """Initial margin of resting orders that would add exposure: the larger side, net of what
+        would only reduce the position (BitMEX/Bybit "net bids" rule, §2.2-§2.3), at ``price``."""
+        if price is None:
+            return 0
+        size = account.size_lots
+        buys, sells = self._open_lots(account.account_id)
+        lots = max(buys - (-size if size < 0 else 0), sells - (size if size > 0 else 0), 0)
+        return self.tiers.initial_margin(price * lots * self._mptl, account.leverage) if lots else 0
+
+    def reduce_only_capacity(self, order) -> int:
+        """Engine hook: lots a resting reduce-only ``order`` may still fill (what it closes)."""
+        account = self.accounts.get(order.account_id)
+        if account is None:
+            return 0
+        size = account.size_lots
+        held = size if order.side < 0 else -size
+        return held if held > 0 else 0
+
+    def pre_trade_check(self, now: int, order) -> str | None:
+        """Engine hook: reduce-only and initial-margin checks on order entry."""
+        if order.tag in NO_CHECK_TAGS:
+            return None
+        account = self.accounts.get(order.account_id)
+        if account is None:
+            return "unknown_account"
+        size = account.size_lots
+        if order.reduce_only:
+            if size == 0 or (size > 0) == (order.side > 0) or order.size_lots > abs(size):
+                return "reduce_only_would_increase"
+            return None
+        price = self.mark_price()
+        if price is None:  # before the first mark: the index, else the order's own limit
+            price = self.fallback_price()
+        if price is None:
+            price = order.price_ticks
+        if price is None:
+            return "no_reference_price"
+        # What the order can cost at worst while it may fill now: a buy at min(limit, mark), a
+        # sell at max(limit, mark) (Bybit's min(limit, best ask) / max(limit, best bid), §2.3,
+        # with the mark for the touch); a market order at the mark.
+        reference = order.price_ticks if order.price_ticks is not None else price
+        if order.side > 0:
+            reference = min(reference, price)
+        else:
+            reference = max(reference, price)
+        buys, sells = self._open_lots(account.account_id)
+        if order.side > 0:
+            buys += order.size_lots
+        else:
+            sells += order.size_lots
+        eff_buys = buys - (-size if size < 0 else 0)
+        eff_sells = sells - (size if size > 0 else 0)
+        lots = max(eff_buys, eff_sells, 0)
+        if lots == 0:
+            return None
+        mptl = self._mptl
+        need = self.tiers.initial_margin(reference * lots * mptl, account.leverage)
+        taker_fee = self.fees.taker_fee_ppb
+        if taker_fee > 0:  # the fee to open must be there too (Bybit reserves it, §2.3)
+            need += div_round(reference * order.size_lots * mptl * taker_fee, RATE_SCALE, UP)
+        if account.isolated:
+            have = account.wallet
+        else:
+            upnl = self.unrealised_pnl(account, price)
+            in_use = (
+                self.tiers.initial_margin(self.notional(account, price), account.leverage)
+                if size
+                else 0
+            )
+            have = account.wallet + min(upnl, 0) - in_use
+        return "insufficient_margin" if need > have else None
