@@ -58,6 +58,7 @@ class BasisArbitrageur:
         "account_id",
         "ask",
         "bid",
+        "book_seq",
         "index",
         "index_seq",
         "orders_sent",
@@ -85,6 +86,7 @@ class BasisArbitrageur:
         self.index_seq: int | None = None
         self.bid: int | None = None
         self.ask: int | None = None
+        self.book_seq: int | None = None
         self.position_lots = 0
         self.orders_sent = 0
         self.rejections = 0
@@ -101,8 +103,9 @@ class BasisArbitrageur:
 
     def on_snapshot(self, now: int, snapshot) -> None:
         """Feed handler (the feed applies the latency it was subscribed with)."""
-        self.bid = snapshot[1]
-        self.ask = snapshot[3]
+        self.bid = snapshot.best_bid
+        self.ask = snapshot.best_ask
+        self.book_seq = snapshot.seq
 
     # -- decision --------------------------------------------------------------------------------
     def _check(self, _event) -> None:
@@ -142,7 +145,14 @@ class BasisArbitrageur:
         )
         self._in_flight = order.order_id
         self.orders_sent += 1
-        self._gateway.send(self.account_id, order, self.index_seq)
+        self._gateway.send(self.account_id, order, self._decision_cause())
+
+    def _decision_cause(self) -> int | None:
+        """It read the index and the top of book: the later of the two views it acted on."""
+        index_seq, book_seq = self.index_seq, self.book_seq
+        if index_seq is None:
+            return book_seq
+        return index_seq if book_seq is None or index_seq > book_seq else book_seq
 
     # -- venue responses -------------------------------------------------------------------------
     def on_order_update(self, now: int, seq: int, update) -> None:

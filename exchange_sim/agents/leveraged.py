@@ -38,6 +38,7 @@ class LeveragedTraderGroup:
         "_reaction",
         "_uniform",
         "index_price",
+        "index_seq",
         "leverage",
         "members",
         "positions",
@@ -83,6 +84,8 @@ class LeveragedTraderGroup:
         """Each member's position as it knows it from the venue's reports, lots."""
         self.index_price: int | None = None
         """The last index price the group saw, ticks."""
+        self.index_seq: int | None = None
+        """The ``index_price`` event it came from (an entry sized from it names it as cause)."""
 
     def start(self) -> None:
         env = self._env
@@ -96,6 +99,7 @@ class LeveragedTraderGroup:
     def on_index(self, now: int, update) -> None:
         """Index subscription (after the group's observation latency)."""
         self.index_price = update.price_ticks
+        self.index_seq = update.seq
 
     def _enter(self, account_id: int) -> None:
         price = self.index_price
@@ -107,7 +111,7 @@ class LeveragedTraderGroup:
         if lots <= 0:
             return
         order = SubmitOrder(self._next_order_id(), self.sides[account_id], None, lots)
-        self._gateway.send(account_id, order, None)
+        self._gateway.send(account_id, order, self.index_seq)
 
     # -- reports -------------------------------------------------------------------------------
     def on_fill(self, now: int, account_id: int, seq: int, fill) -> None:

@@ -6,6 +6,10 @@ drawn member (statistically the same, and one process instead of ``count``). Eac
 probability ``market_fraction``, a market order; otherwise a GTC limit order placed passively
 between 0 and ``limit_offset_max`` from the touch it last saw on the feed, cancelled after
 ``limit_lifetime`` if still open. Side is a fair coin; size uniform in ``[size_min, size_max]``.
+
+Causes: a market order and an expiry cancel come from the group's own draws and timer (a root
+of kind ``trader_decision``: their cause is ``null``); a limit order is priced off the touch it
+last saw, so its cause is that market-data view's ``seq``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class NoiseTraderGroup:
         "_sizes",
         "orders_sent",
         "touch",
+        "touch_seq",
     )
 
     def __init__(
@@ -65,6 +70,7 @@ class NoiseTraderGroup:
         market = float(config.market_fraction)
         self._market = BlockDraws(rng, lambda r, n: r.random(n) < market)
         self.touch: tuple[int | None, int | None] = (None, None)
+        self.touch_seq: int | None = None
         self._open: set[int] = set()
         self.orders_sent = 0
 
@@ -77,7 +83,8 @@ class NoiseTraderGroup:
             self._env.process(self._run())
 
     def on_snapshot(self, now: int, snapshot) -> None:
-        self.touch = (snapshot[1], snapshot[3])
+        self.touch = (snapshot.best_bid, snapshot.best_ask)
+        self.touch_seq = snapshot.seq
 
     def _run(self):
         env = self._env
@@ -105,7 +112,7 @@ class NoiseTraderGroup:
         if price < 1:
             return
         order = SubmitOrder(self._next_order_id(), side, price, size)
-        self._gateway.send(account, order, None)
+        self._gateway.send(account, order, self.touch_seq)  # priced off the touch it saw
         self._open.add(order.order_id)
         self.orders_sent += 1
         self._env.call_at(cfg.limit_lifetime, Phase.AGENT, self._expire, (account, order.order_id))

@@ -117,4 +117,5 @@ class AmendCommands:
         self._notify(now, seq, order, "amended")
         if not keep and not self._match(now, order, price, seq) and order.remaining_lots:
             self.book.add(order)
+            self._notify(now, seq, order, "rested")
         return seq

@@ -41,6 +41,8 @@ the engine, which raises :class:`SimulationError` on re-entry):
   each ``trade`` event, with both orders' ``remaining_lots`` already updated.
 * ``order_listeners``: ``listener(now, seq, order, status)`` for every outcome: ``accepted``,
   ``rejected``, ``cancelled``, ``expired``, ``amended``, ``filled`` (seq = the filling trade),
+  ``rested`` (the order's remainder joined the book after matching; seq = its accept or amend:
+  no event of its own, but the book, and so the touch, may have changed),
   ``cancel_rejected`` and ``amend_rejected`` (``order`` is ``None`` when the order is unknown or
   belongs to another account; the caller has the seq returned by the command). After a cancel or
   expiry the order's ``remaining_lots`` holds the lots cancelled or expired.
@@ -268,6 +270,7 @@ class MatchingEngine(AmendCommands):
             return
         if price is not None and tif == GTC:
             self.book.add(taker)
+            self._notify(now, cause, taker, "rested")
             return
         if tif == FOK:
             raise SimulationError(f"FOK order {taker.order_id} passed its check but did not fill")

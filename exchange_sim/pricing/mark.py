@@ -1,6 +1,9 @@
 """Mark price rules per venue (pure, integer).
 
-Each rule is a small stateful object::
+Each rule is a small stateful object that declares the inputs it reads (``INPUTS``, a subset of
+``index`` (the index or oracle), ``touch`` (best bid and ask, or their mid) and ``trade`` (the
+last trade price)), so the mark service can name as a ``mark_price``'s cause only an input the
+rule actually read::
 
     rule.set_funding(rate_ppb, next_funding_ts_ns, interval_ns)   # from the funding schedule
     rule.update(now_ns, index_ticks, best_bid, best_ask, last_trade) -> mark_ticks
@@ -110,6 +113,7 @@ class BinanceMark(_FundingBasis):
     sample yet, ``Price2 = Index``; with no trade yet, the last price is replaced by ``Price1``.
     """
 
+    INPUTS = frozenset(("index", "touch", "trade"))
     __slots__ = ("_held", "_last_grid", "_sampled_last", "_samples", "_sum", "cadence_ns", "window")
 
     def __init__(self, window_samples: int, cadence_ns: int) -> None:
@@ -178,6 +182,7 @@ class OkxMark(BinanceMark):
     Binance's Price 2 on its own, without the median against Price 1 and the last price.
     """
 
+    INPUTS = frozenset(("index", "touch"))
     __slots__ = ()
 
     def update(self, now_ns, index_ticks, best_bid, best_ask, last_trade) -> int:
@@ -195,6 +200,7 @@ class BitmexMark(_FundingBasis):
     """BitMEX Fair Price Marking, perpetual (exchange_mechanics.md §1.2):
     ``Mark = Index x (1 + FundingRate x TimeUntilFunding / FundingInterval)``."""
 
+    INPUTS = frozenset(("index",))
     __slots__ = ()
 
     def update(
@@ -271,6 +277,7 @@ class HyperliquidMark(_FundingBasis):
     mean is used, with one that input. The index passed to ``update`` is the oracle.
     """
 
+    INPUTS = frozenset(("index", "touch", "trade"))
     __slots__ = ("_fallback_ema", "_mark_ema", "external_mid")
 
     def __init__(
@@ -323,6 +330,7 @@ class OracleMark(_FundingBasis):
     """The index itself. dYdX v4 has no separate mark: the oracle price is used (§1.5); also the
     plain-index baseline."""
 
+    INPUTS = frozenset(("index",))
     __slots__ = ()
 
     def update(
@@ -340,6 +348,7 @@ class LastTradeMark(_FundingBasis):
     """Naive baseline: the last trade price (the index until the first trade); no protection
     against a thin-book spike, which is what the venue rules above are for (§1)."""
 
+    INPUTS = frozenset(("index", "trade"))
     __slots__ = ()
 
     def update(

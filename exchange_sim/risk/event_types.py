@@ -7,7 +7,8 @@ EVENTS = (
         "margin_check",
         "An exact margin check of one account, run margin_check_latency after the mark crossed "
         "one of its trigger prices (index mode; `cause` = that mark_price, or the account change "
-        "that put it past a trigger) or at a sweep (`cause` null).",
+        "that put it past a trigger, or the mark it was re-armed under after a margin-call "
+        "cooldown) or at a sweep (`cause` = the mark the sweep read).",
         (
             ("account_id", "the account."),
             ("mark_price", "mark the check used, ticks (at check or at trigger time, per config)."),

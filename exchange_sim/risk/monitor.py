@@ -51,6 +51,7 @@ class RiskMonitor:
         "index",
         "ledger",
         "liquidation_engine",
+        "mark_seq",
         "pending",
         "venue_accounts",
     )
@@ -74,6 +75,8 @@ class RiskMonitor:
         self.venue_accounts: set[int] | frozenset[int] = frozenset()
         self.handoffs: list[tuple[int, int, int]] = []
         self.checks = 0
+        self.mark_seq: int | None = None
+        """The latest ``mark_price`` (what a sweep or a re-armed check reads)."""
 
     def start(self) -> None:
         if self._config.mode == "sweep":
@@ -81,7 +84,9 @@ class RiskMonitor:
 
     # -- index mode ----------------------------------------------------------------------------
     def on_mark(self, now: int, mark: int, seq: int) -> None:
-        """A new mark (index mode): schedule a check of every account whose trigger it crossed."""
+        """A new mark (index mode): schedule a check of every account whose trigger it crossed.
+        The mark's seq is remembered: a check that reads the mark later names it as cause."""
+        self.mark_seq = seq
         if self._config.mode != "index":
             return
         index = self.index
@@ -155,7 +160,7 @@ class RiskMonitor:
         account_id = payload
         if account_id in self.pending or account_id in self.in_liquidation:
             return
-        self._reindex(self._env.now, self.ledger.accounts[account_id], None)
+        self._reindex(self._env.now, self.ledger.accounts[account_id], self.mark_seq)
 
     # -- checks --------------------------------------------------------------------------------
     def _schedule_check(self, now: int, account_id: int, trigger_mark: int, cause: int) -> None:
@@ -283,4 +288,4 @@ class RiskMonitor:
                 or account_id in self.pending
             ):
                 continue
-            self._check(now, account_id, mark, mark, now, None)
+            self._check(now, account_id, mark, mark, now, self.mark_seq)

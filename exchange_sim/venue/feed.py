@@ -8,17 +8,23 @@ receive time. Feed deliveries are views, not state changes, so they are not logg
 
 What a subscriber receives depends on the channels it chose in :meth:`MarketDataFeed.subscribe`:
 
-* **Top of book only** (``depth_levels=0, trades=False``, the default and the original API): a
-  plain tuple ``(ts_exchange, best_bid, bid_lots, best_ask, ask_lots, last_trade_price)`` (ticks
-  and lots; a missing side is ``None``), sent when any of its last five fields changed.
+* **Top of book only** (``depth_levels=0, trades=False``, the default): a :class:`TopOfBook`
+  ``(ts_exchange, best_bid, bid_lots, best_ask, ask_lots, last_trade_price, seq)`` (ticks and
+  lots; a missing side is ``None``), sent when any of the five book fields changed.
 * **Depth and/or trades**: a :class:`FeedUpdate` (a named tuple, so immutable)
-  ``(ts_exchange, bids, asks, last_trade_price, trades)``. ``bids`` / ``asks`` are the best
+  ``(ts_exchange, bids, asks, last_trade_price, trades, seq)``. ``bids`` / ``asks`` are the best
   ``depth_levels`` levels per side, best first, as tuples of ``(price_ticks, lots)`` (empty
   tuples without the depth channel). ``trades`` is every trade printed in the instant, in print
   order, as :data:`Trade` tuples ``(ts_exchange, trade_seq, price_ticks, size_lots,
   aggressor_side)`` (empty without the trade channel or when nothing traded), so a sweep of 50
   fills is one message. The message is sent when the visible depth or the last trade price
   changed (depth channel) or when the instant printed trades (trade channel).
+
+Every message carries ``seq``, the latest logged event that changed the book before the view was
+taken (a trade, or an order resting, cancelled or amended): a participant reacting to the view
+names it as its order's cause, so the causal log runs through market data honestly.
+**Index** subscribers (:meth:`MarketDataFeed.subscribe_index`) receive an :class:`IndexUpdate`
+after each ``index_price``, after their own latency.
 
 Cost: per instant with a book change the feed reads the book once per side (to the deepest level
 any subscriber asked for) and compares one view per distinct ``(depth_levels, trades)`` channel
@@ -38,11 +44,29 @@ from exchange_sim.kernel.latency import LatencySampler
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, SELL
 
-Snapshot = tuple
-"""``(ts_exchange, best_bid, bid_lots, best_ask, ask_lots, last_trade_price)``."""
 Trade = tuple
 """``(ts_exchange, trade_seq, price_ticks, size_lots, aggressor_side)``; side BUY=1 / SELL=-1."""
 SnapshotHandler = Callable[[int, object], None]
+
+
+_BOOK_STATUSES = frozenset(("rested", "cancelled", "amended"))
+"""Order outcomes that change the book without a trade (trades are heard separately)."""
+
+
+class TopOfBook(NamedTuple):
+    """The top-of-book view (see the module docstring); index 1 and 3 are bid and ask."""
+
+    ts_exchange: int
+    best_bid: int | None
+    bid_lots: int | None
+    best_ask: int | None
+    ask_lots: int | None
+    last_trade_price: int | None
+    seq: int | None
+    """The latest event that changed the book before this view (``None``: none yet)."""
+
+
+Snapshot = TopOfBook
 
 
 class FeedUpdate(NamedTuple):
@@ -58,6 +82,8 @@ class FeedUpdate(NamedTuple):
     """Price (ticks) of the latest trade ever printed, ``None`` before the first."""
     trades: tuple[Trade, ...]
     """The instant's trades in print order; ``()`` without the trade channel or trades."""
+    seq: int | None = None
+    """The latest event that changed the book before this view (``None``: none yet)."""
 
 
 class IndexUpdate(NamedTuple):
@@ -101,6 +127,7 @@ class _ChannelGroup:
 class MarketDataFeed:
     __slots__ = (
         "_book",
+        "_book_seq",
         "_env",
         "_extended_groups",
         "_groups",
@@ -130,6 +157,7 @@ class MarketDataFeed:
         self.snapshot: Snapshot | None = None
         """The latest top-of-book snapshot that differed from its predecessor."""
         self._index_subscribers: list[tuple[SnapshotHandler, LatencySampler]] = []
+        self._book_seq: int | None = None
 
     def subscribe(
         self,
@@ -179,10 +207,13 @@ class MarketDataFeed:
             call_at(latency.draw(), Phase.AGENT, self._deliver, (handler, update))
 
     def on_order_event(self, now, seq, order, status) -> None:
+        if status in _BOOK_STATUSES:
+            self._book_seq = seq
         if not self._scheduled:
             self._schedule()
 
     def on_trade(self, now, seq, maker, taker, price, size) -> None:
+        self._book_seq = seq
         self.last_trade_price = price
         if self._trade_subscribers:
             self._pending_trades.append((now, seq, price, size, taker.side))
@@ -204,8 +235,9 @@ class MarketDataFeed:
         bid, ask = book.best_bid_ticks, book.best_ask_ticks
         bid_lots = None if bid is None else book.bids[bid].total_lots
         ask_lots = None if ask is None else book.asks[ask].total_lots
-        snapshot = (now, bid, bid_lots, ask, ask_lots, last_price)
-        top_changed = snapshot[1:] != (self.snapshot[1:] if self.snapshot else None)
+        book_seq = self._book_seq
+        snapshot = TopOfBook(now, bid, bid_lots, ask, ask_lots, last_price, book_seq)
+        top_changed = snapshot[1:6] != (self.snapshot[1:6] if self.snapshot else None)
         if top_changed:
             self.snapshot = snapshot
         top_group = self._top_group
@@ -235,7 +267,7 @@ class MarketDataFeed:
                         changed = True
                 group_trades = trades if group.trades else ()
                 if changed or group_trades:
-                    group.message = FeedUpdate(now, bids, asks, last_price, group_trades)
+                    group.message = FeedUpdate(now, bids, asks, last_price, group_trades, book_seq)
                     any_extended = True
         if not (top_changed or any_extended):
             return

@@ -184,7 +184,10 @@ class Gateway:
 
     # -- venue -> participant ------------------------------------------------------------------
     def on_order_event(self, now: int, seq: int, order: Order | None, status: str) -> None:
-        """Engine listener: report an order outcome to the order's owner."""
+        """Engine listener: report an order outcome to the order's owner (``rested`` is the
+        book's business, not a report)."""
+        if status == "rested":
+            return
         if order is None:
             # A rejected cancel/amend of an unknown (or not owned) order: answer the sender of
             # the command being handled, about the order id it named.

@@ -1,10 +1,14 @@
 """The venue's mark price: the configured venue rule, run in the ``MARK`` phase on a cadence.
 
 Every ``cadence`` the rule is fed the current index, best bid/ask and last trade; when the mark
-changes a ``mark_price`` event is logged and listeners (risk monitor, funding, liquidation) are
-called. The event's ``cause`` is the most recent input that could have moved it (the latest
-``index_price`` or ``trade`` event), so the log's causal chain runs from a liquidation's fills
-through the mark to the next margin check.
+changes a ``mark_price`` event is logged and listeners (the risk monitor) are called.
+
+**Honest cause.** A ``mark_price``'s ``cause`` is the latest event among the inputs *its rule
+reads* (the rule's ``INPUTS``): the latest ``index_price`` (``index``), the latest event that
+changed the touch (``touch``: a resting order joining the book, a cancel, an amend or a trade
+that moved the best bid or ask) and the latest ``trade`` (``trade``). A rule that reads only the
+index (BitMEX's fair price, dYdX's oracle) is therefore never caused by a trade, and the causal
+tree shows only the feedback paths the venue's rule has. ``None`` before any input.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from collections.abc import Callable
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.pricing.mark import build_mark_rule
 from exchange_sim.pricing.mark_config import MarkConfig
+
+_TOUCH_STATUSES = frozenset(("rested", "cancelled", "amended"))
+"""Order outcomes that can move the touch without a trade (trades are heard separately)."""
 
 MarkListener = Callable[[int, int, int], None]
 """Called as ``listener(now_ns, mark_ticks, mark_event_seq)``."""
@@ -26,9 +33,15 @@ class MarkPriceService:
         "_env",
         "_feed",
         "_index",
-        "_input_seq",
+        "_index_seq",
         "_log",
+        "_reads_index",
+        "_reads_touch",
+        "_reads_trade",
         "_rule",
+        "_touch",
+        "_touch_seq",
+        "_trade_seq",
         "listeners",
         "price",
         "rule",
@@ -42,7 +55,14 @@ class MarkPriceService:
         self._index = index_publisher
         self._book = engine.book
         self._feed = feed
-        self._input_seq: int | None = None
+        inputs = self.rule.INPUTS
+        self._reads_index = "index" in inputs
+        self._reads_touch = "touch" in inputs
+        self._reads_trade = "trade" in inputs
+        self._index_seq: int | None = None
+        self._touch_seq: int | None = None
+        self._trade_seq: int | None = None
+        self._touch: tuple[int | None, int | None] = (None, None)
         self.price: int | None = None
         self.listeners: list[MarkListener] = []
 
@@ -51,10 +71,37 @@ class MarkPriceService:
         return self.price
 
     def on_index(self, now: int, price: int, seq: int) -> None:
-        self._input_seq = seq
+        """Index listener: the latest ``index_price``."""
+        self._index_seq = seq
 
     def on_trade(self, now, seq, maker, taker, price, size) -> None:
-        self._input_seq = seq
+        """Trade listener: the latest ``trade`` (and the touch, if the trade moved it)."""
+        self._trade_seq = seq
+        self._note_touch(seq)
+
+    def on_order_event(self, now, seq, order, status) -> None:
+        """Order listener: an order joining or leaving the book may move the touch."""
+        if status in _TOUCH_STATUSES:
+            self._note_touch(seq)
+
+    def _note_touch(self, seq: int) -> None:
+        book = self._book
+        touch = (book.best_bid_ticks, book.best_ask_ticks)
+        if touch != self._touch:
+            self._touch = touch
+            self._touch_seq = seq
+
+    def input_cause(self) -> int | None:
+        """The seq of the latest input event the rule reads (see the module docstring)."""
+        cause = None
+        for reads, seq in (
+            (self._reads_index, self._index_seq),
+            (self._reads_touch, self._touch_seq),
+            (self._reads_trade, self._trade_seq),
+        ):
+            if reads and seq is not None and (cause is None or seq > cause):
+                cause = seq
+        return cause
 
     def start(self) -> None:
         self._env.call_at(0, Phase.MARK, self._tick)
@@ -73,6 +120,6 @@ class MarkPriceService:
             return
         self.price = mark
         now = env.now
-        seq = self._log.emit(now, "mark_price", self._input_seq, price=mark, index_price=index)
+        seq = self._log.emit(now, "mark_price", self.input_cause(), price=mark, index_price=index)
         for listener in self.listeners:
             listener(now, mark, seq)

@@ -13,8 +13,9 @@ registered in :meth:`Venue._wire` and nowhere else, so the order is a decision, 
   reports to both parties), the **market-data feed** (the instant's view), the **mark service**
   (the trade becomes its latest input) and last the **liquidation desk** (settles the venue's
   own fills against the ledger's result);
-* an order outcome (accepted, cancelled, expired, ...): the **gateway** (the owner's response),
-  then the **feed** (the book changed);
+* an order outcome (accepted, rested, cancelled, expired, ...): the **gateway** (the owner's
+  response), then the **feed** (the book changed), then the **mark service** (the touch may have
+  moved: its rule may read it);
 * an ``index_price``: the **mark service**, then the **funding scheduler**, then the **feed**
   (index subscribers, in the order they subscribed, each after its own latency);
 * a ``mark_price``: the **risk monitor** (it pops the accounts whose trigger the mark crossed);
@@ -174,7 +175,11 @@ class Venue:
             feed.on_trade,
             mark.on_trade,
         ]
-        engine.order_listeners[:] = [gateway.on_order_event, feed.on_order_event]
+        engine.order_listeners[:] = [
+            gateway.on_order_event,
+            feed.on_order_event,
+            mark.on_order_event,
+        ]
         index.listeners[:] = [
             mark.on_index,
             *([funding.on_index] if funding else []),

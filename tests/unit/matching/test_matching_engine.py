@@ -192,7 +192,8 @@ def test_cancel_all_cancels_only_that_accounts_orders_oldest_first(make_engine):
 
 
 def test_order_listeners_see_each_outcome_in_order(make_engine):
-    """Order listeners get accepted, then filled (with the filling trade's seq) for both sides."""
+    """Order listeners get accepted, then rested for the resting maker (no event of its own: the
+    accept's seq), then filled (with the filling trade's seq) for both sides."""
     engine, log = make_engine()
     seen = []
     engine.order_listeners.append(
@@ -203,6 +204,7 @@ def test_order_listeners_see_each_outcome_in_order(make_engine):
     trade_seq = log.of_type("trade")[0]["seq"]
     assert seen == [
         (1, "accepted", 0),
+        (1, "rested", 0),
         (2, "accepted", 1),
         (1, "filled", trade_seq),
         (2, "filled", trade_seq),

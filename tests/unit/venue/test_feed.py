@@ -12,7 +12,7 @@ from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, SELL
-from exchange_sim.venue.feed import FeedUpdate, MarketDataFeed
+from exchange_sim.venue.feed import FeedUpdate, MarketDataFeed, TopOfBook
 from exchange_sim.venue.gateway import Gateway
 from exchange_sim.venue.messages import CancelOrder, SubmitOrder
 
@@ -60,8 +60,9 @@ def _recorder(feed, latency_ns, **channels):
 
 
 def test_depth_snapshot_shows_n_levels_coalesced_per_instant_after_feed_latency():
-    """Orders of one instant give one 2-level snapshot (ts 1 ms), received 5 ms later at 6 ms."""
-    env, _, gateway, feed = _venue()
+    """Orders of one instant give one 2-level snapshot (ts 1 ms), received 5 ms later at 6 ms,
+    naming as its seq the market sell's trade (the last event that changed the book)."""
+    env, log, gateway, feed = _venue()
     seen = _recorder(feed, 5 * MS, depth_levels=2)
     # All sent at 0, all arrive at 1 ms. Bids 99x2, 98x1, 97x4 (+1 more at 99); asks 101x3, 102x1;
     # then a market sell of 1 lot takes 1 from the front of 99 -> bids 99: 2+1-1 = 2 lots.
@@ -78,7 +79,9 @@ def test_depth_snapshot_shows_n_levels_coalesced_per_instant_after_feed_latency(
         _send_at(env, gateway, 0, account, order)
     env.run()
     # Only the best two levels per side are shown (97 is the third bid).
-    assert seen == [(6 * MS, FeedUpdate(MS, ((99, 2), (98, 1)), ((101, 3), (102, 1)), 99, ()))]
+    (trade,) = log.of_type("trade")
+    view = FeedUpdate(MS, ((99, 2), (98, 1)), ((101, 3), (102, 1)), 99, (), trade["seq"])
+    assert seen == [(6 * MS, view)]
 
 
 def test_subscriber_whose_visible_depth_did_not_change_receives_nothing():
@@ -113,7 +116,7 @@ def test_trades_arrive_in_print_order_with_exchange_ts_batched_per_instant():
         (11 * MS, seq_c, 103, 3, BUY),
     )
     # The 1 ms instant printed no trade, so this trades-only subscriber heard nothing then.
-    assert seen == [(16 * MS, FeedUpdate(11 * MS, (), (), 103, trades))]
+    assert seen == [(16 * MS, FeedUpdate(11 * MS, (), (), 103, trades, seq_c))]
 
 
 def test_a_sweep_is_one_message_to_subscribers_without_the_trade_channel():
@@ -130,25 +133,28 @@ def test_a_sweep_is_one_message_to_subscribers_without_the_trade_channel():
     assert [now for now, _ in top] == [MS, 11 * MS]
     assert [now for now, _ in depth] == [MS, 11 * MS]
     # The book is empty after the sweep; the last trade printed at 100 + 49 = 149 ticks.
-    assert top[-1][1] == (11 * MS, None, None, None, None, 149)
-    assert depth[-1][1] == FeedUpdate(11 * MS, (), (), 149, ())
+    last = log.of_type("trade")[-1]["seq"]
+    assert top[-1][1] == (11 * MS, None, None, None, None, 149, last)
+    assert depth[-1][1] == FeedUpdate(11 * MS, (), (), 149, (), last)
 
 
 def test_top_of_book_subscriber_gets_exactly_what_it_got_before():
-    """With depth/trade subscribers present, the original API still gets one plain snapshot.
+    """With depth/trade subscribers present, a top-of-book subscriber still gets one
+    :class:`TopOfBook` per instant, naming the last order that rested as its seq.
 
     Same expectation as test_gateway.py::
     test_feed_coalesces_an_instant_and_delivers_after_feed_latency.
     """
-    env, _, gateway, feed = _venue()
+    env, log, gateway, feed = _venue()
     _recorder(feed, MS, depth_levels=3, trades=True)
     seen = []
     feed.subscribe(lambda now, snap: seen.append((now, snap)), _const(5 * MS))
     _send_at(env, gateway, 0, 1, SubmitOrder(1, BUY, 99, 2))
     _send_at(env, gateway, 0, 1, SubmitOrder(2, SELL, 101, 3))
     env.run()
-    assert seen == [(6 * MS, (MS, 99, 2, 101, 3, None))]
-    assert type(seen[0][1]) is tuple
+    last_rested = log.of_type("order_accepted")[-1]["seq"]
+    assert seen == [(6 * MS, (MS, 99, 2, 101, 3, None, last_rested))]
+    assert type(seen[0][1]) is TopOfBook
 
 
 # A random order flow: in instants 0..5, a few limit orders near 100, market orders, cancels.

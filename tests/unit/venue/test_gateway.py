@@ -129,8 +129,9 @@ def test_rejected_cancel_of_unknown_order_answers_the_sender():
 
 
 def test_feed_coalesces_an_instant_and_delivers_after_feed_latency():
-    """Two book changes in one instant produce one snapshot, seen feed-latency later."""
-    env, _, engine, gateway = _venue()
+    """Two book changes in one instant produce one snapshot, seen feed-latency later; it names
+    the second order's accept (the last order that rested) as its seq."""
+    env, log, engine, gateway = _venue()
     feed = MarketDataFeed(env, engine)
     engine.trade_listeners.append(feed.on_trade)
     engine.order_listeners.append(feed.on_order_event)
@@ -141,4 +142,5 @@ def test_feed_coalesces_an_instant_and_delivers_after_feed_latency():
     _send_at(env, gateway, 0, 1, SubmitOrder(1, BUY, 99, 2))
     _send_at(env, gateway, 0, 1, SubmitOrder(2, SELL, 101, 3))
     env.run()
-    assert seen == [(6 * MS, (MS, 99, 2, 101, 3, None))]
+    last_rested = log.of_type("order_accepted")[-1]["seq"]
+    assert seen == [(6 * MS, (MS, 99, 2, 101, 3, None, last_rested))]
