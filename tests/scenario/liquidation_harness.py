@@ -9,10 +9,9 @@ Prices: an external index that the test drives (:meth:`Venue.index_at`), and the
 rule ticking every :data:`MARK_CADENCE`: an index pushed at a multiple of the cadence (INDEX phase)
 is the mark in the MARK phase of the same instant. The real risk monitor checks accounts (zero
 latency; ``margin_call_ratio = 1``: no margin calls below liquidation; ``verify_with_sweep``: at
-every mark a full scan must find no liquidatable account its trigger index missed, so it catches
-whatever the full sweep of the old stand-in caught) and hands them to the real
-liquidation engine of the ``[liquidation]`` table (a :class:`LiquidationConfig` is written out as
-that table).
+every mark a full scan must find no liquidatable account its trigger index missed) and hands
+them to the real liquidation engine of the ``[liquidation]`` table (a :class:`LiquidationConfig`
+is written out as that table).
 
 Account ids: the venue opens the fund's account (1) and, with a ``vault`` stage, the vault's (2);
 tests use ids from 10 up and the maker :data:`MAKER` (9). Accounts are set up through the ledger
