@@ -13,7 +13,6 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchange_sim.accounts.ledger import FeeSchedule
 from exchange_sim.liquidation.adl import PROFITABLE_ONLY, RANKINGS, AdlConfig
 from exchange_sim.liquidation.config import (
     BinancePolicyConfig,
@@ -25,7 +24,7 @@ from exchange_sim.liquidation.config import (
     UnwindConfig,
     VaultConfig,
 )
-from tests.scenario.liquidation_harness import MAKER, S, Venue
+from tests.scenario.liquidation_harness import MAKER, S, Venue, rate
 
 POLICIES = (
     BinancePolicyConfig(),
@@ -144,9 +143,8 @@ def test_invariants_hold_after_every_liquidation_step(
 ):
     """Random accounts (cross and isolated, both sides), a random thin book and random mark
     shocks, under every policy and waterfall: see the module docstring for the invariants."""
-    venue = Venue(
-        config, fund=fund, fees=FeeSchedule(maker_fee_ppb=taker_fee // 2, taker_fee_ppb=taker_fee)
-    )
+    fees = {"maker_fee_ppb": rate(taker_fee // 2), "taker_fee_ppb": rate(taker_fee)}
+    venue = Venue(config, fund=fund, fees=fees)
     queued: list = []
     _checks(venue, queued)
     for i, (lots, price, long_wallet, short_wallet, long_iso, short_iso) in enumerate(pairs):
@@ -158,7 +156,7 @@ def test_invariants_hold_after_every_liquidation_step(
     for price, lots in asks:
         venue.quote(-1, price, lots)
     for k, mark in enumerate(marks):
-        venue.mark.at(k * 2 * S, mark)
+        venue.index_at(k * 2 * S, mark)
     venue.run((2 * len(marks) + 8) * S)
     assert venue.identity_checks > 0 or not venue.events("liquidation_started")
     left, right = venue.liquidation.money_identity()

@@ -5,19 +5,44 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchange_sim.accounts.ledger import FeeSchedule, Ledger
-from exchange_sim.accounts.margin import BracketTiers, DeductionTiers, StepRiskLimit
-from exchange_sim.risk.config import RiskConfig
-from exchange_sim.risk.monitor import RiskMonitor
-from tests.unit.risk.harness import MS, Venue, sampler
+from exchange_sim.venue.messages import Deposit, Withdraw
+from tests.unit.risk.harness import MS, Quiet, Venue
 
 TIER_MODELS = (
-    BracketTiers.from_brackets(
-        [(0, 200_000, 50, 5_000_000, None), (200_000, 10**12, 20, 20_000_000, None)]
-    ),
-    DeductionTiers.build([(0, 40), (300_000, 10), (900_000, 4)]),
-    StepRiskLimit.build(150_000, 60_000, 5_000_000, 20_000_000),
+    {
+        "kind": "brackets",
+        "brackets": [
+            {
+                "notional_floor": 0,
+                "notional_cap": 200_000,
+                "max_leverage": 50,
+                "maintenance_rate": "0.005",
+            },
+            {
+                "notional_floor": 200_000,
+                "notional_cap": 10**12,
+                "max_leverage": 20,
+                "maintenance_rate": "0.02",
+            },
+        ],
+    },
+    {
+        "kind": "deduction",
+        "tiers": [
+            {"lower_bound": 0, "max_leverage": 40},
+            {"lower_bound": 300_000, "max_leverage": 10},
+            {"lower_bound": 900_000, "max_leverage": 4},
+        ],
+    },
+    {
+        "kind": "step",
+        "base_risk_limit": 150_000,
+        "step": 60_000,
+        "base_maintenance_rate": "0.005",
+        "base_initial_rate": "0.02",
+    },
 )
+FIRST = 10  # the venue's insurance fund holds account 1
 
 account_st = st.tuples(
     st.sampled_from((1, -1)), st.integers(1, 60), st.integers(800, 1_200), st.integers(500, 60_000)
@@ -35,41 +60,25 @@ def test_every_liquidatable_account_is_found_at_every_mark(accounts, steps, tier
     """With deposits and withdrawals between mark moves, a full scan at every mark finds no
     liquidatable account the trigger index missed (verify_with_sweep raises on any miss), and an
     account liquidatable at the end has been handed over."""
-    venue = Venue()
-    venue.ledger = ledger = Ledger(
-        venue.log, 1, tiers, FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0)
-    )
-    ledger.mark_price = lambda: venue.mark.price
-    venue.mark.listeners.clear()
-    venue.risk = RiskMonitor(
-        venue.env,
-        venue.log,
-        RiskConfig(verify_with_sweep=True),
-        ledger,
-        venue.mark,
-        sampler(0),
-        sampler(0),
-    )
-    venue.wire()
-    for account_id, (side, lots, price, wallet) in enumerate(accounts, start=1):
+    venue = Venue(margin=tiers, verify_with_sweep=True)
+    ledger = venue.ledger
+    for account_id, (side, lots, price, wallet) in enumerate(accounts, start=FIRST):
         account = ledger.open_account(account_id, leverage=4)
         ledger.deposit(0, account_id, wallet, None)
         ledger.apply_fill(0, 0, account, side, price, lots, 0)
+        venue.connect(Quiet(account_id))
     points = []
     for i, (mark, who, amount) in enumerate(steps, start=1):
         points.append((i * 10 * MS, mark))
-        target = who % len(accounts) + 1
-
-        def change(_e, target=target, amount=amount):
-            if amount > 0:
-                ledger.deposit(venue.env.now, target, amount, None)
-            elif amount < 0:
-                ledger.withdraw(venue.env.now, target, -amount, None)
-
-        venue.env.call_at(i * 10 * MS + 5 * MS, 70, change)
-    venue.mark.schedule(points)
+        target = who % len(accounts) + FIRST
+        # Sent (and, over a zero-latency link, arriving) halfway between two marks.
+        if amount > 0:
+            venue.send_at(i * 10 * MS + 5 * MS, target, Deposit(amount))
+        elif amount < 0:
+            venue.send_at(i * 10 * MS + 5 * MS, target, Withdraw(-amount))
+    venue.schedule(points)
     # Bounded: an account left under its margin-call level is called again every cooldown.
-    venue.env.run(until=(len(steps) + 1) * 10 * MS)
+    venue.run((len(steps) + 1) * 10 * MS)
     final = venue.mark.price
     for account in ledger.accounts.values():
         if ledger.is_liquidatable(account, final):

@@ -1,8 +1,10 @@
-"""Funding on the whole venue: index publisher, engine, ledger, mark service, risk monitor,
-gateway, feed, the funding scheduler and the basis arbitrageur, wired as a run wires them.
+"""Funding on the whole venue (the real assembly, built from a config dict): index publisher,
+engine, ledger, mark service, risk monitor, liquidation engine, gateway, feed, the funding
+scheduler and the basis arbitrageur (connected as a run connects its participants).
 
-Grid: tick 1, lot 0.1, cents (10 cents per tick-lot); one bracket 20x / MMR 2.5 %; index 10,000.
-Funding: the Binance preset on a 1 h interval (5 s samples, linear weights, 15 s delay, at mark).
+Grid: tick 1, lot 0.1, cents (10 cents per tick-lot); one bracket 20x / MMR 2.5 %; default fees
+(2 / 5 bp); index 10,000 published every second. Funding: the Binance preset on a 1 h interval
+(5 s samples, linear weights, 15 s delay, at mark).
 """
 
 from __future__ import annotations
@@ -11,95 +13,82 @@ from decimal import Decimal
 from itertools import pairwise
 
 import attrs
-import numpy as np
 
-from exchange_sim.accounts.ledger import FeeSchedule, Ledger
-from exchange_sim.accounts.margin import BracketTiers
-from exchange_sim.agents.arbitrageur import BasisArbitrageur
-from exchange_sim.agents.config import BasisArbitrageurConfig
+from exchange_sim.config.loader import dump_section
 from exchange_sim.core.units import NS_PER_HOUR, NS_PER_S, Scale
 from exchange_sim.events.log import MemoryLog
-from exchange_sim.funding.config import BINANCE
-from exchange_sim.funding.scheduler import FundingScheduler
-from exchange_sim.kernel.environment import PhasedEnvironment
-from exchange_sim.kernel.latency import ConstantLatency, LatencySampler, LinkLatency
-from exchange_sim.matching.config import MatchingConfig
-from exchange_sim.matching.engine import MatchingEngine
+from exchange_sim.funding.config import BINANCE, FundingConfig
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.pricing.index import PointsPath
-from exchange_sim.pricing.index_process import IndexPublisher
-from exchange_sim.pricing.mark_config import BinanceMarkConfig, IndexMarkConfig, MarkConfig
-from exchange_sim.risk.config import RiskConfig
-from exchange_sim.risk.monitor import RiskMonitor
-from exchange_sim.venue.feed import MarketDataFeed
-from exchange_sim.venue.gateway import Gateway
-from exchange_sim.venue.mark_service import MarkPriceService
+from exchange_sim.runner.api import load_config
+from exchange_sim.runner.population import add_participant
+from exchange_sim.venue.venue import Venue as RealVenue
 
 H, S, MS = NS_PER_HOUR, NS_PER_S, 1_000_000
-SCALE = Scale.build(Decimal(1), Decimal("0.1"), 2, "test")
+SCALE = Scale.build(Decimal(1), Decimal("0.1"), 2, "instrument")
 INDEX = 10_000
-WHALE, ARB, LONG = 1, 2, 3
+# Opened in this order before the venue's own accounts (the insurance fund's is the next id).
+WHALE, LONG, ARB = 1, 2, 3
 RULE = attrs.evolve(BINANCE, interval=H)
 RICH_BIDS = [(10_040, 4), (10_030, 4), (10_020, 4), (10_010, 4), (10_000, 10)]
 ASKS = [(10_050, 10)]
+ONE_MS = {"kind": "constant", "value": "1ms"}
 
 
-def const(ns):
-    return LatencySampler(ConstantLatency(value=ns), np.random.Generator(np.random.PCG64(0)))
+def config_data(mark_rule: dict, participants: list[dict]) -> dict:
+    """The venue's config as parsed TOML."""
+    return {
+        "instrument": {"tick_size": 1, "lot_size": "0.1", "money_decimals": 2},
+        "index": {
+            "cadence": "1s",
+            "process": {"kind": "scripted", "points": [{"at": 0, "price": INDEX}]},
+        },
+        "mark": {"cadence": "1s", "rule": mark_rule},
+        "margin": {
+            "kind": "brackets",
+            "brackets": [
+                {
+                    "notional_floor": 0,
+                    "notional_cap": 10**13,
+                    "max_leverage": 20,
+                    "maintenance_rate": "0.025",
+                }
+            ],
+        },
+        "funding": dump_section(FundingConfig(rule=RULE), SCALE),
+        "participants": participants,
+    }
 
 
 class Venue:
-    def __init__(self, mark_rule):
-        self.env = env = PhasedEnvironment()
-        self.log = log = MemoryLog()
-        self.index = IndexPublisher(env, PointsPath([(0, INDEX)], False), S, const(0), log)
-        self.engine = engine = MatchingEngine(log, MatchingConfig())
-        self.tiers = BracketTiers.from_brackets([(0, 10**15, 20, 25_000_000)])
-        self.ledger = ledger = Ledger(log, SCALE.money_per_tick_lot, self.tiers, FeeSchedule())
-        engine.pre_trade_check = ledger.pre_trade_check
-        engine.trade_listeners.append(ledger.on_trade)
-        ledger.open_orders = engine.book.open_orders
-        self.gateway = Gateway(env, engine)
-        self.feed = MarketDataFeed(env, engine)
-        self.mark = MarkPriceService(
-            env, log, MarkConfig(rule=mark_rule, cadence=S), self.index, engine, self.feed
-        )
-        ledger.mark_price = lambda: self.mark.price
-        engine.reference_price = ledger.mark_price
-        self.risk = RiskMonitor(env, log, RiskConfig(), ledger, self.mark, const(0), const(0))
-        self.funding = FundingScheduler(
-            env, log, RULE, ledger, engine.book, self.index, self.mark, SCALE, self.tiers
-        )
-        engine.trade_listeners[:] = [
-            ledger.on_trade,
-            self.gateway.on_trade,
-            self.feed.on_trade,
-            self.mark.on_trade,
-        ]
-        engine.order_listeners[:] = [self.gateway.on_order_event, self.feed.on_order_event]
-        self.index.listeners[:] = [self.mark.on_index, self.funding.on_index, self.feed.on_index]
-        self.mark.listeners[:] = [self.risk.on_mark]
-        ledger.change_listeners[:] = [self.risk.on_account_change]
-        self.starts = [self.index, self.mark, self.risk, self.funding]
-        self.account(WHALE, 10**12)
+    """The real venue of :func:`config_data`: the whale (quoting a rich book) and the long are
+    opened first, then the config's participants are added as a run adds them."""
+
+    def __init__(self, mark_rule: dict, participants: list[dict] = ()) -> None:
+        self.loaded = load_config(config_data(mark_rule, list(participants)))
+        self.log = MemoryLog()
+        self.participants: list = []
+        self.venue = venue = RealVenue(self.loaded, self.log, self._populate)
+        self.env, self.ledger, self.engine = venue.env, venue.ledger, venue.engine
+        self.funding = venue.funding
+        self.ledger.deposit(0, WHALE, 10**12, None)
         for side, levels in ((BUY, RICH_BIDS), (SELL, ASKS)):
             for price, lots in levels:
-                order = Order(len(engine.book.orders) + 1, WHALE, side, price, lots, tif=GTC)
-                engine.submit(0, order, None)
+                order = Order(venue.ids.next("order"), WHALE, side, price, lots, tif=GTC)
+                self.engine.submit(0, order, None)
 
-    def account(self, account_id, deposit, leverage=20):
-        self.ledger.open_account(account_id, leverage=leverage)
-        self.ledger.deposit(0, account_id, deposit, None)
+    def _populate(self, venue) -> list:
+        for expected in (WHALE, LONG):
+            account = venue.ids.next("account")
+            assert account == expected
+            venue.ledger.open_account(account, leverage=20)
+        for cfg in self.loaded.config.participants:
+            self.participants.extend(add_participant(venue, cfg))
+        return self.participants
 
     def run(self, until):
-        for component in self.starts:
-            component.start()
+        """Start the venue (participants, index, mark, funding, risk) and run to ``until``."""
+        self.venue.start()
         self.env.run_until(until)
-
-    def money_identity(self):
-        ledger = self.ledger
-        held = ledger.money_in_accounts() + ledger.fees_collected + self.funding.residue_balance
-        return held, ledger.total_deposits - ledger.total_withdrawals
 
 
 def test_funding_payment_liquidates_through_the_risk_monitor():
@@ -107,9 +96,9 @@ def test_funding_payment_liquidates_through_the_risk_monitor():
     F_8h = 0.4 % - 0.05 % = 0.35 %, hourly 437,500 ppb. The long (10 lots at 10,000, wallet
     MM + 1 = 25,001) pays ceil(1,000,000 x 437,500 / 1e9) = 438 at 1 h + 15 s; the risk monitor
     checks it with that payment as cause and triggers its liquidation."""
-    venue = Venue(IndexMarkConfig())
-    venue.account(LONG, 25_001)
+    venue = Venue({"kind": "index"})
     ledger = venue.ledger
+    ledger.deposit(0, LONG, 25_001, None)
     ledger.apply_fill(0, 0, ledger.accounts[LONG], BUY, INDEX, 10, 0)
     ledger.apply_fill(0, 0, ledger.accounts[WHALE], SELL, INDEX, 10, 0)
     venue.run(H + 20 * S)
@@ -121,29 +110,32 @@ def test_funding_payment_liquidates_through_the_risk_monitor():
     assert check["outcome"] == "liquidate"
     (triggered,) = venue.log.of_type("liquidation_triggered")
     assert (triggered["account_id"], triggered["cause"]) == (LONG, check["seq"])
-    held, put_in = venue.money_identity()
+    # The real venue's identity also counts the insurance fund and its seed: the venue's
+    # liquidation engine now acts on the long (its fee goes to the fund).
+    held, put_in = venue.venue.money_identity()
     assert held == put_in
 
 
+ARBITRAGEUR = {
+    "kind": "arbitrageur",
+    "name": "arb",
+    "threshold": "0.002",
+    "clip_size": "0.5",  # 5 lots
+    "max_position": "1.2",  # 12 lots
+    "check_interval": "10s",
+    "leverage": 10,
+    # 10**9 cents, sent at t = 0: it counts when it arrives, 1 ms later, long before the first
+    # check at 10 s.
+    "deposit": "10000000",
+    "observation_latency": ONE_MS,
+    "latency": {"request": ONE_MS, "response": ONE_MS},
+}
+
+
 def arb_venue():
-    venue = Venue(BinanceMarkConfig())
-    cfg = BasisArbitrageurConfig(
-        threshold=2_000_000,
-        clip_size=5,
-        max_position=12,
-        check_interval=10 * S,
-        leverage=10,
-        deposit=0,
-        observation_latency=ConstantLatency(value=MS),
-        latency=LinkLatency(request=ConstantLatency(value=MS), response=ConstantLatency(value=MS)),
-    )
-    ids = iter(range(1_000, 10**6))
-    arb = BasisArbitrageur(venue.env, venue.gateway, cfg, ARB, ids.__next__)
-    venue.account(ARB, 10**9, leverage=cfg.leverage)
-    venue.gateway.connect(arb, const(MS), const(MS))
-    venue.feed.subscribe(arb.on_snapshot, const(MS))
-    venue.feed.subscribe_index(arb.on_index, const(MS))
-    venue.starts.append(arb)
+    venue = Venue({"kind": "binance"}, [ARBITRAGEUR])
+    (arb,) = venue.participants
+    assert arb.account_id == ARB
     return venue, arb
 
 
@@ -162,7 +154,8 @@ def test_arbitrageur_selling_shrinks_the_funding_premium():
 
 def test_arbitrageur_short_collects_funding_and_money_is_conserved():
     """With the book still rich the rate is positive: the long whale pays and the arbitrageur's
-    short receives; accounts + fees + funding residue equal the deposits exactly."""
+    short receives; accounts + fees + fund + funding residue equal the deposits and the fund's
+    seed exactly."""
     venue, _ = arb_venue()
     venue.run(H + 20 * S)
     (rate,) = venue.log.of_type("funding_rate")
@@ -171,5 +164,5 @@ def test_arbitrageur_short_collects_funding_and_money_is_conserved():
     assert paid[ARB] > 0
     assert paid[WHALE] < 0
     assert sum(paid.values()) + venue.funding.residue_balance == 0
-    held, put_in = venue.money_identity()
+    held, put_in = venue.venue.money_identity()
     assert held == put_in

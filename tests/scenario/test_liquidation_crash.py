@@ -3,13 +3,13 @@
 Twenty longs of 20 lots at 1,000 with wallets 1,000, 1,100, ..., 2,900 (20x down to about 7x)
 face one whale short of 400 lots. Bids are thin: 5 lots every 10 ticks from 990 down to 800,
 and 200 more lots (20 every 5 ticks from 880) arrive at 6 s. The mark falls 10 ticks a second
-from 1,000 to 850 (driven directly, no index). Binance policy, fees 2 / 5 bp, liquidation fee
-0.5 %. Money conservation and equal open interest are checked after every engine step.
+from 1,000 to 850 (the test pushes the index; the mark follows it). Binance policy, fees 2 / 5 bp,
+liquidation fee 0.5 %. Money conservation and equal open interest are checked after every engine
+step.
 """
 
 from __future__ import annotations
 
-from exchange_sim.accounts.ledger import FeeSchedule
 from exchange_sim.liquidation.config import LiquidationConfig
 from tests.scenario.liquidation_harness import S, Venue
 
@@ -21,7 +21,7 @@ def _crash(fund: int) -> Venue:
     venue = Venue(
         LiquidationConfig(max_retries=0),
         fund=fund,
-        fees=FeeSchedule(maker_fee_ppb=200_000, taker_fee_ppb=500_000),
+        fees={"maker_fee_ppb": "0.0002", "taker_fee_ppb": "0.0005"},
     )
     venue.account(WHALE, 10**6)
     for i, account_id in enumerate(LONGS):
@@ -32,7 +32,7 @@ def _crash(fund: int) -> Venue:
     for k in range(10):
         venue.quote_at(6 * S, 1, 880 - 5 * k, 20)
     for step in range(16):
-        venue.mark.at(step * S, 1_000 - 10 * step)
+        venue.index_at(step * S, 1_000 - 10 * step)
     venue.run(30 * S)
     return venue
 

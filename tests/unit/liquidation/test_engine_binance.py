@@ -34,7 +34,7 @@ def test_ioc_sized_to_restore_maintenance_and_fee_to_the_fund():
     3,034, fund 10,051, position 47 (basis 47,000)."""
     venue = _venue()
     venue.quote(1, 945, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S)
     (order,) = venue.events("liquidation_order")
     assert (order["size_lots"], order["tif"], order["price_ticks"]) == (53, "IOC", 940)
@@ -56,7 +56,7 @@ def test_rest_taken_over_at_bankruptcy_when_still_liquidatable():
     venue = _venue()
     venue.quote(1, 945, 20)
     venue.quote(1, 930, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S // 2)
     assert venue.state(10) == (0, 0, 0)
     assert venue.state(venue.fund_account)[:2] == (80, 75_120)
@@ -79,7 +79,7 @@ def test_fund_unwinds_what_it_took_over_into_the_book():
     venue = _venue()
     venue.quote(1, 945, 20)
     venue.quote(1, 930, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S + 1)
     assert venue.state(venue.fund_account) == (60, 56_340, 0)
     assert venue.fund.balance == 9_840
@@ -97,7 +97,7 @@ def test_an_unfilled_ioc_is_retried_then_escalated():
     """With an empty book the IOC fills nothing; with max_retries 2 and a 1 s retry it is sent
     at 0, 1 s and 2 s, then the fund takes the whole position over at 940."""
     venue = _venue(attrs.evolve(CONFIG, max_retries=2))
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(3 * S)
     sent = [(e["ts"], e["size_lots"]) for e in venue.events("liquidation_order")]
     assert sent == [(0, 53), (S, 53), (2 * S, 53)]
@@ -111,7 +111,7 @@ def test_the_price_band_cuts_the_ioc():
     venue = _venue(band_ppb=5_000_000)
     venue.quote(1, 941, 10)
     venue.quote(1, 940, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S // 2)
     fills = venue.events("liquidation_fill")
     assert (fills[0]["price_ticks"], fills[0]["size_lots"]) == (941, 10)
@@ -121,11 +121,12 @@ def test_the_price_band_cuts_the_ioc():
 
 def test_events_chain_back_to_the_mark_and_match_the_schema():
     """Every liquidation event validates against its declared schema, and a fund event walks
-    back through fill, trade, order, start and trigger to the mark price."""
+    back through fill, trade, order, start, trigger and margin check to the mark price and the
+    index price that moved it."""
     venue = _venue()
     venue.quote(1, 945, 20)
     venue.quote(1, 930, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(2 * S)
     for event in venue.log.events:
         if event["type"] in REGISTRY:
@@ -139,7 +140,11 @@ def test_events_chain_back_to_the_mark_and_match_the_schema():
         "liquidation_order",
         "liquidation_started",
         "liquidation_triggered",
+        # The real risk monitor logs its margin check between the mark and the trigger, and the
+        # index mark names the index publication it followed.
+        "margin_check",
         "mark_price",
+        "index_price",
     ]
     takeover = venue.events("takeover")[0]
     assert cause_chain(venue.log, takeover["seq"])[1:3] == ["liquidation_fill", "trade"]
@@ -151,7 +156,7 @@ def test_open_orders_are_cancelled_first():
     venue = _venue()
     venue.quote(-1, 1_100, 5, account_id=10)
     venue.quote(1, 945, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S)
     cancelled = venue.events("order_cancelled")
     assert [(e["account_id"], e["reason"]) for e in cancelled] == [(10, "liquidation")]

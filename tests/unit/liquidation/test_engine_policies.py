@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import attrs
 
-from exchange_sim.accounts.margin import BracketTiers, StepRiskLimit
 from exchange_sim.liquidation.config import (
     DydxPolicyConfig,
     HyperliquidPolicyConfig,
@@ -19,7 +18,13 @@ from exchange_sim.liquidation.config import (
 from tests.scenario.liquidation_harness import MAKER, S, Venue
 
 # BitMEX step model: 1 % MM below 50,000 of notional, one more 1 % per 50,000 step above it.
-STEPS = StepRiskLimit.build(50_000, 50_000, 10_000_000, 20_000_000)
+STEPS = {
+    "kind": "step",
+    "base_risk_limit": 50_000,
+    "step": 50_000,
+    "base_maintenance_rate": "0.01",
+    "base_initial_rate": "0.02",
+}
 TIERED = LiquidationConfig(policy=TieredPolicyConfig(), liquidation_fee=0, max_retries=1)
 
 
@@ -41,7 +46,7 @@ def test_tiered_fok_brings_the_position_down_one_tier():
     _long(venue, 100, 1_000, 7_000)
     venue.quote(1, 945, 30)
     venue.quote(1, 940, 30)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S)
     (order,) = venue.events("liquidation_order")
     assert (order["tif"], order["size_lots"], order["price_ticks"]) == ("FOK", 48, 930)
@@ -59,7 +64,7 @@ def test_tiered_failed_fok_leads_to_a_limit_at_bankruptcy_then_fund_takeover():
     _long(venue, 100, 1_000, 7_000)
     venue.quote(1, 945, 30)
     venue.quote(1, 900, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S // 2)
     expired = [e for e in venue.events("order_expired") if e["account_id"] == 10]
     assert expired[0]["reason"] == "fok_unfillable"
@@ -86,7 +91,7 @@ def test_tiered_lowest_tier_rests_a_limit_that_others_fill():
     venue = Venue(attrs.evolve(TIERED, max_retries=2), tiers=STEPS)
     _long(venue, 40, 1_000, 2_600)
     venue.quote(1, 938, 10)
-    venue.mark.at(0, 940)
+    venue.index_at(0, 940)
     venue.quote_at(S, 1, 936, 10)
     venue.run(3 * S)
     fills = [
@@ -103,7 +108,18 @@ def test_tiered_lowest_tier_rests_a_limit_that_others_fill():
 
 # --- dYdX ---------------------------------------------------------------------------------------
 
-THREE_PERCENT = BracketTiers.from_brackets([(0, 10**15, 20, 30_000_000, 0)])
+THREE_PERCENT = {
+    "kind": "brackets",
+    "brackets": [
+        {
+            "notional_floor": 0,
+            "notional_cap": 10**15,
+            "max_leverage": 20,
+            "maintenance_rate": "0.03",
+            "maintenance_amount": 0,
+        }
+    ],
+}
 DYDX = LiquidationConfig(
     policy=DydxPolicyConfig(
         min_position_notional=0, max_notional_per_interval=0, max_insurance_lost_per_interval=0
@@ -127,7 +143,7 @@ def test_dydx_fillable_price_capped_fee_and_deleveraging():
     _long(venue, 100, 1_000, 7_500)
     venue.quote(1, 948, 5)
     venue.quote(1, 946, 100)
-    venue.mark.at(0, 950)
+    venue.index_at(0, 950)
     venue.run(S // 2)
     (order,) = venue.events("liquidation_order")
     assert (order["price_ticks"], order["size_lots"], order["tif"]) == (945, 10, "IOC")
@@ -165,7 +181,7 @@ def test_hyperliquid_sends_a_20_percent_slice_above_the_threshold():
     94,500 > 50,000, so a market order for 20 % = 20 lots, no fee: it fills at 944, wallet
     6,300 - 1,120 = 5,180, 80 left; equity 780 >= MM 756: recovered."""
     venue = _hl_venue()
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S)
     (order,) = venue.events("liquidation_order")
     assert (order["price_ticks"], order["size_lots"], order["purpose"]) == (None, 20, "slice")
@@ -178,8 +194,8 @@ def test_hyperliquid_within_the_cooldown_the_whole_position_is_sent():
     the next order is for all 80 lots; they fill at 900, leaving -2,820: with no fund stage
     that is written off as bad debt."""
     venue = _hl_venue()
-    venue.mark.at(0, 945)
-    venue.mark.at(5 * S, 942)
+    venue.index_at(0, 945)
+    venue.index_at(5 * S, 942)
     venue.run(6 * S)
     second = venue.events("liquidation_order")[1]
     assert (second["ts"], second["size_lots"], second["purpose"]) == (5 * S, 80, "close")
@@ -194,8 +210,8 @@ def test_hyperliquid_wait_mode_holds_the_next_slice_until_the_cooldown_ends():
         HL, policy=HyperliquidPolicyConfig(partial_threshold=50_000, cooldown_action="wait")
     )
     venue = _hl_venue(config)
-    venue.mark.at(0, 945)
-    venue.mark.at(5 * S, 942)
+    venue.index_at(0, 945)
+    venue.index_at(5 * S, 942)
     venue.run(31 * S)
     second = venue.events("liquidation_order")[1]
     assert (second["ts"], second["size_lots"]) == (30 * S, 16)
@@ -207,7 +223,7 @@ def test_hyperliquid_backstop_vault_takes_over_below_two_thirds_of_mm():
     lots): 20 at 944 (+140) and 5 at 900 (-185), one `vault` event for the order: its cash ends
     45 below its capital."""
     venue = _hl_venue()
-    venue.mark.at(0, 935)
+    venue.index_at(0, 935)
     venue.run(S // 2)
     assert [e for e in venue.events("liquidation_order") if e["account_id"] == 10] == []
     (takeover,) = venue.events("takeover")
@@ -242,7 +258,7 @@ def _market_venue(fund):
     venue.quote(1, 944, 50)
     venue.quote(1, 940, 30)
     venue.quote(1, 900, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     return venue
 
 
@@ -277,10 +293,12 @@ def test_market_policy_does_nothing_else_with_an_unfilled_rest():
     )
     _long(venue, 100, 1_000, 6_000)
     venue.quote(1, 944, 30)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S)
     assert venue.acct(10).size_lots == 70
     (finished,) = venue.events("liquidation_finished")
     assert finished["outcome"] == "unresolved"
-    assert venue.risk.finished[0][1] == 10
+    # Handed back to the real risk monitor, which finds it still liquidatable and hands it over
+    # again at once (the engine restarts it a retry interval later: see test_engine_queue).
+    assert [account for _, account, _ in venue.risk.handoffs] == [10, 10]
     assert venue.state(MAKER)[0] == 30

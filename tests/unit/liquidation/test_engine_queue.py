@@ -17,7 +17,7 @@ def _burst(config, accounts=5):
         venue.account(10 + i, 600)
         venue.pair(10 + i, 50, 10, 1_000)
     venue.quote(1, 940, 10_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     return venue
 
 
@@ -49,7 +49,7 @@ def test_a_price_recovery_during_the_wait_lets_the_account_go():
     finishes `recovered` without sending an order."""
     config = LiquidationConfig(policy=MarketPolicyConfig(), processing_latency=S)
     venue = _burst(config, accounts=1)
-    venue.mark.at(S // 2, 1_000)
+    venue.index_at(S // 2, 1_000)
     venue.run(2 * S)
     (finished,) = venue.events("liquidation_finished")
     assert (finished["ts"], finished["outcome"], finished["orders"]) == (S, "recovered", 0)
@@ -68,11 +68,20 @@ def test_a_second_hand_off_of_the_same_account_is_ignored_until_finished():
 
 
 def test_hand_back_calls_the_risk_monitor_with_the_finished_event():
-    """liquidation_finished(now, account, seq) reaches the risk monitor, seq = the event's."""
-    venue = _burst(LiquidationConfig(policy=MarketPolicyConfig()), accounts=1)
-    venue.run(S)
+    """liquidation_finished(now, account, seq) reaches the risk monitor, seq = the event's: the
+    account comes back unresolved (no bids, a waterfall of just the book), still past its
+    liquidation price, so the monitor checks it again at once with that event as cause."""
+    config = LiquidationConfig(policy=MarketPolicyConfig(), waterfall=("book",), max_retries=0)
+    venue = Venue(config)
+    venue.account(10, 600)
+    venue.account(11, 10**6)
+    venue.pair(10, 11, 10, 1_000)
+    venue.index_at(0, 945)
+    venue.run(S // 2)
     (finished,) = venue.events("liquidation_finished")
-    assert venue.risk.finished == [(0, 10, finished["seq"])]
+    # The real monitor keeps no record of hand-backs; its re-check shows what it was told.
+    (check,) = [c for c in venue.events("margin_check") if c["cause"] == finished["seq"]]
+    assert (check["ts"], check["account_id"], check["outcome"]) == (0, 10, "liquidate")
 
 
 def test_venue_accounts_are_never_liquidated():
@@ -81,19 +90,22 @@ def test_venue_accounts_are_never_liquidated():
     venue.liquidation.handoff(0, venue.fund_account, 0)
     venue.run(S)
     assert venue.events("liquidation_started") == []
-    assert venue.risk.finished == []
+    # A hand-back is always logged as liquidation_finished before the monitor is told.
+    assert venue.events("liquidation_finished") == []
 
 
-def test_runs_without_a_risk_monitor():
-    """The engine works with no risk monitor attached (direct hand-off)."""
+def test_a_direct_hand_off_needs_no_trigger_from_the_risk_monitor():
+    """The engine closes an account handed over directly. The venue always has a risk monitor;
+    here it runs in sweep mode with an hour's interval, so it checks nothing during the test."""
     venue = Venue(LiquidationConfig(policy=MarketPolicyConfig()), risk_monitor=False)
     venue.account(10, 600)
     venue.account(11, 10**6)
     venue.pair(10, 11, 10, 1_000)
     venue.quote(1, 940, 100)
-    venue.mark.publish(945)
+    venue.index_at(0, 945)
     venue.liquidation.handoff(0, 10, 0)
     venue.run(S)
+    assert venue.events("margin_check") == []
     assert venue.acct(10).size_lots == 0
     assert venue.state(MAKER)[0] == 10
 
@@ -121,7 +133,7 @@ def test_an_unresolved_account_handed_straight_back_restarts_after_the_retry_int
     venue.account(10, 600)
     venue.account(11, 10**6)
     venue.pair(10, 11, 10, 1_000)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(2 * S + 1)
     assert [e["ts"] for e in venue.events("liquidation_started")] == [0, S, 2 * S]
     assert {e["outcome"] for e in venue.events("liquidation_finished")} == {"unresolved"}

@@ -40,7 +40,7 @@ def test_bitmex_w10_allocation_end_to_end():
     for account_id, wallet in wallets.items():
         venue.account(account_id, wallet)
         venue.pair(account_id, 30 if account_id in (22, 26) else 31, sizes[account_id], 600)
-    venue.mark.at(0, 645)
+    venue.index_at(0, 645)
     venue.run(S)
     adl = [(e["account"], e["size"], e["price"], e["rank"]) for e in venue.events("adl")]
     assert adl == [(22, 10, 650, 1), (25, 10, 650, 2)]
@@ -69,7 +69,7 @@ def _ranking_venue(adl: AdlConfig, fund: int = 0) -> Venue:
     venue.pair(10, 21, 20, 1_000)
     venue.pair(11, 22, 40, 950)
     venue.pair(11, 23, 30, 850)
-    venue.mark.at(0, 900)
+    venue.index_at(0, 900)
     return venue
 
 
@@ -127,8 +127,9 @@ def test_adl_at_mark_leaves_a_deficit_the_empty_fund_records_as_bad_debt():
 def test_adl_cancels_the_deleveraged_traders_orders():
     """Binance §5.3 / Bybit §5.4: the ADL'd trader's open orders are cancelled (reason `adl`)."""
     venue = _ranking_venue(AdlConfig(ranking="bitmex"))
-    venue.mark.price = 900  # margin-check the ask at the mark it will face
-    venue.quote(-1, 1_100, 5, account_id=21)
+    # Placed at t = 0 in the MATCH phase, after the index (900) is published and before the
+    # first mark: the ledger checks the ask's margin at the index, the price it will face.
+    venue.quote_at(0, -1, 1_100, 5, account_id=21)
     venue.run(S)
     cancelled = [(e["account_id"], e["reason"]) for e in venue.events("order_cancelled")]
     assert (21, "adl") in cancelled
@@ -162,7 +163,7 @@ def _drawdown_venue(trigger: str) -> Venue:
     venue.pair(10, 11, 10, 1_000)
     venue.pair(12, 11, 10, 1_000)
     venue.quote(1, 500, 10)
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S // 2)
     return venue
 
@@ -204,7 +205,7 @@ def test_socialised_loss_claws_the_uncovered_deficit_back_pro_rata_to_profit():
     venue.pair(10, 12, 4, 1_000)
     venue.quote(1, 900, 1_000)
     maker_wallet = venue.acct(MAKER).wallet
-    venue.mark.at(0, 945)
+    venue.index_at(0, 945)
     venue.run(S)
     (bad,) = venue.events("bad_debt")
     assert (bad["amount"], bad["outstanding"]) == (299, 299)
