@@ -38,13 +38,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_book import bench_book
 
+from exchange_sim.accounts.ledger import FeeSchedule, Ledger
+from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.events.log import EventLog
 from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.matching.orders import BUY, GTC, SELL, Order
-from exchange_sim.venue.gateway import CANCEL, SUBMIT, Gateway
+from exchange_sim.venue.gateway import Gateway
+from exchange_sim.venue.messages import CancelOrder, SubmitOrder
 
 MID = 1_000_000
 ACCOUNTS = 50
@@ -66,10 +69,10 @@ class Quiet:
         self.updates = 0
         self.fills = 0
 
-    def on_order_update(self, now, seq, order, status) -> None:
+    def on_order_update(self, now, seq, update) -> None:
         self.updates += 1
 
-    def on_fill(self, now, seq, order, price, size) -> None:
+    def on_fill(self, now, seq, fill) -> None:
         self.fills += 1
 
 
@@ -110,7 +113,8 @@ def bench_gateway_simpy(stream, resting: int) -> dict:
     log = EventLog(NullSink())
     engine = MatchingEngine(log, MatchingConfig(stp="none"))
     next_id = _prefill(engine, resting) + 1
-    gateway = Gateway(env, engine)
+    tiers = BracketTiers.from_brackets([(0, 10**15, 50, 10_000_000, 0)])
+    gateway = Gateway(env, engine, Ledger(log, 1, tiers, FeeSchedule()))
     engine.trade_listeners.append(gateway.on_trade)
     engine.order_listeners.append(gateway.on_order_event)
     rng = np.random.Generator(np.random.PCG64(0))
@@ -128,11 +132,11 @@ def bench_gateway_simpy(stream, resting: int) -> dict:
         for gap, account, kind, side, price, size in stream:
             yield env.at(gap, Phase.AGENT)
             if kind == 1:
-                send(account, (CANCEL, order_id - 7), None)
+                send(account, CancelOrder(order_id - 7), None)
             else:
-                order = Order(order_id, account, side, price if kind == 0 else None, size)
+                order = SubmitOrder(order_id, side, price if kind == 0 else None, size)
                 order_id += 1
-                send(account, (SUBMIT, order), None)
+                send(account, order, None)
 
     env.process(driver())
     start = time.perf_counter()
@@ -196,9 +200,9 @@ def bench_gateway_heapq(stream, resting: int) -> dict:
         if kind == 0:
             _, account, op, side, price, size = payload
             if op == 1:
-                command = (CANCEL, order_id - 7)
+                command = CancelOrder(order_id - 7)
             else:
-                command = (SUBMIT, Order(order_id, account, side, price if op == 0 else None, size))
+                command = SubmitOrder(order_id, side, price if op == 0 else None, size)
                 order_id += 1
             arrival = max(now + _latency(account), last_arrival[account])
             last_arrival[account] = arrival
@@ -207,17 +211,24 @@ def bench_gateway_heapq(stream, resting: int) -> dict:
         elif kind == 1:
             account, command, ts_sent = payload
             handling[0] = account
-            if command[0] == SUBMIT:
-                command[1].ts_sent = ts_sent
-                engine.submit(now, command[1], None)
+            if type(command) is SubmitOrder:
+                order = Order(
+                    command.order_id,
+                    account,
+                    command.side,
+                    command.price_ticks,
+                    command.size_lots,
+                    ts_sent=ts_sent,
+                )
+                engine.submit(now, order, None)
             else:
-                engine.cancel(now, account, command[1], None)
+                engine.cancel(now, account, command.order_id, None)
         elif kind == 2:
             account, seq, order, status = payload
-            receivers[account].on_order_update(now, seq, order, status)
+            receivers[account].on_order_update(now, seq, (order, status))
         else:
             account, seq, order, price, size = payload
-            receivers[account].on_fill(now, seq, order, price, size)
+            receivers[account].on_fill(now, seq, (order, price, size))
     wall = time.perf_counter() - start
     return {
         "commands": len(stream),

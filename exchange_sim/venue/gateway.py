@@ -97,7 +97,7 @@ class Gateway:
         "ledger",
     )
 
-    def __init__(self, env: PhasedEnvironment, engine: MatchingEngine, ledger=None) -> None:
+    def __init__(self, env: PhasedEnvironment, engine: MatchingEngine, ledger) -> None:
         self._env = env
         self.engine = engine
         self.ledger = ledger
@@ -217,11 +217,22 @@ class Gateway:
         """Engine listener: report the fill to both parties (maker first)."""
         links = self._links
         env = self._env
+        accounts = self.ledger.accounts
         for order in (maker, taker):
             link = links.get(order.account_id)
             if link is None or not link.wants_responses:
                 continue
-            fill = Fill(order.order_id, order.side, price, size, order.remaining_lots, order.tag)
+            account = accounts.get(order.account_id)
+            position = account.size_lots if account is not None else 0
+            fill = Fill(
+                order.order_id,
+                order.side,
+                price,
+                size,
+                order.remaining_lots,
+                order.tag,
+                position,
+            )
             env.call_at(link.response.draw(), Phase.AGENT, self._deliver, (link.on_fill, seq, fill))
 
     def deliver_margin_call(

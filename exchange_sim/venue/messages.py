@@ -88,7 +88,9 @@ class OrderUpdate(NamedTuple):
 
 class Fill(NamedTuple):
     """One fill of one of the account's orders (also the venue's own orders on the account:
-    liquidation orders carry ``tag = "liquidation"``). ``remaining_lots`` is left open after it."""
+    liquidation orders carry ``tag = "liquidation"``). ``remaining_lots`` is left open after it;
+    ``position_lots`` is the account's signed position once the fill is applied (the ledger hears
+    of a trade before the gateway reports it)."""
 
     order_id: int
     side: int
@@ -96,6 +98,7 @@ class Fill(NamedTuple):
     size_lots: int
     remaining_lots: int
     tag: str
+    position_lots: int
 
 
 class TransferUpdate(NamedTuple):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from exchange_sim.accounts.ledger import FeeSchedule, Ledger
+from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.agents.config import MarketMakerConfig
 from exchange_sim.agents.market_maker import MarketMaker
 from exchange_sim.events.log import MemoryLog
@@ -25,7 +27,7 @@ def _venue():
     env = PhasedEnvironment()
     log = MemoryLog()
     engine = MatchingEngine(log, MatchingConfig())
-    gateway = Gateway(env, engine)
+    gateway = Gateway(env, engine, _ledger(log))
     engine.trade_listeners.append(gateway.on_trade)
     engine.order_listeners.append(gateway.on_order_event)
     counter = iter(range(1, 10**6)).__next__
@@ -61,3 +63,9 @@ def test_maker_reposts_its_ladder_when_the_venue_cancels_it():
     # First ladder at 1 ms; cancelled at 10 ms; told at 11 ms; new ladder arrives at 12 ms.
     assert accepted == [MS] * 4 + [12 * MS] * 4
     assert engine.book.depth(1, 5) == [(995, 10), (990, 10)]
+
+
+def _ledger(log):
+    """A ledger for the gateway's fill reports (no margin checks are wired in these tests)."""
+    tiers = BracketTiers.from_brackets([(0, 10**15, 50, 10_000_000, 0)])
+    return Ledger(log, 1, tiers, FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0))

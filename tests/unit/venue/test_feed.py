@@ -6,6 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exchange_sim.accounts.ledger import FeeSchedule, Ledger
+from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
@@ -39,7 +41,7 @@ def _venue(accounts=(1, 2)):
     env = PhasedEnvironment()
     log = MemoryLog()
     engine = MatchingEngine(log, MatchingConfig())
-    gateway = Gateway(env, engine)
+    gateway = Gateway(env, engine, _ledger(log))
     feed = MarketDataFeed(env, engine)
     for component in (gateway, feed):
         engine.trade_listeners.append(component.on_trade)
@@ -210,3 +212,9 @@ def test_depth_and_trade_messages_match_the_book_and_the_log(flow, levels):
         for e in log.of_type("trade")
     ]
     assert got == logged
+
+
+def _ledger(log):
+    """A ledger for the gateway's fill reports (no margin checks are wired in these tests)."""
+    tiers = BracketTiers.from_brackets([(0, 10**15, 50, 10_000_000, 0)])
+    return Ledger(log, 1, tiers, FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0))

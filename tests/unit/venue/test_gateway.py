@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from exchange_sim.accounts.ledger import FeeSchedule, Ledger
+from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from exchange_sim.kernel.latency import ConstantLatency, LatencySampler, UniformLatency
@@ -38,7 +40,7 @@ def _venue():
     env = PhasedEnvironment()
     log = MemoryLog()
     engine = MatchingEngine(log, MatchingConfig())
-    gateway = Gateway(env, engine)
+    gateway = Gateway(env, engine, _ledger(log))
     engine.trade_listeners.append(gateway.on_trade)
     engine.order_listeners.append(gateway.on_order_event)
     return env, log, engine, gateway
@@ -144,3 +146,9 @@ def test_feed_coalesces_an_instant_and_delivers_after_feed_latency():
     env.run()
     last_rested = log.of_type("order_accepted")[-1]["seq"]
     assert seen == [(6 * MS, (MS, 99, 2, 101, 3, None, last_rested))]
+
+
+def _ledger(log):
+    """A ledger for the gateway's fill reports (no margin checks are wired in these tests)."""
+    tiers = BracketTiers.from_brackets([(0, 10**15, 50, 10_000_000, 0)])
+    return Ledger(log, 1, tiers, FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0))
