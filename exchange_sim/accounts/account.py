@@ -16,6 +16,11 @@ class Account:
     account_id: int
     isolated: bool = False
     leverage: int = 20
+    owner: str = ""
+    """The participant (or group) that holds the account, or the venue holder's name."""
+    role: str = ""
+    """What kind of owner it is: a participant kind (``market_maker``, ``noise``,
+    ``leveraged``, ``arbitrageur``, ...) or ``insurance_fund`` / ``vault``."""
     wallet: int = 0
     isolated_margin: int = 0
     size_lots: int = 0

@@ -4,6 +4,26 @@ from exchange_sim.events.types import EventType
 
 EVENTS = (
     EventType(
+        "account_opened",
+        "An account exists (logged at t = 0, right after `run_start`, for every account in the "
+        "order they were opened: participants' first, then the venue's own holders).",
+        (
+            ("account_id", "the account."),
+            (
+                "participant",
+                "the participant or group holding it (`participants[].name`), or the "
+                "venue holder (`insurance_fund`, `vault`).",
+            ),
+            (
+                "role",
+                "the owner's kind: `market_maker`, `noise`, `leveraged`, `arbitrageur`, "
+                "`insurance_fund` or `vault`.",
+            ),
+            ("isolated", "true for isolated margin, false for cross."),
+            ("leverage", "the account's leverage (initial margin = notional / leverage)."),
+        ),
+    ),
+    EventType(
         "deposit",
         "Money came into an account (a deposit or a margin top-up), when the command arrived.",
         (

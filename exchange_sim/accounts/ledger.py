@@ -89,14 +89,39 @@ class Ledger(PreTradeChecks):
         self.change_listeners: list[Callable[[int, Account, int], None]] = []
 
     # -- accounts and money in/out -----------------------------------------------------------
-    def open_account(self, account_id: int, isolated: bool = False, leverage: int = 20) -> Account:
+    def open_account(
+        self,
+        account_id: int,
+        isolated: bool = False,
+        leverage: int = 20,
+        owner: str = "",
+        role: str = "",
+    ) -> Account:
+        """Register an account (before the run; logged by :meth:`announce_accounts`)."""
         if account_id in self.accounts:
             raise ValueError(f"account {account_id} exists")
         if leverage < 1:
             raise ValueError("leverage must be >= 1")
-        account = Account(account_id, isolated=isolated, leverage=leverage)
+        account = Account(account_id, isolated=isolated, leverage=leverage, owner=owner, role=role)
         self.accounts[account_id] = account
         return account
+
+    def announce_accounts(self, now: int) -> None:
+        """Log one ``account_opened`` per account, in the order they were opened (the run's
+        first events after ``run_start``: the setup a reader needs to tell traders from the
+        venue's own accounts)."""
+        emit = self._emit
+        for account in self.accounts.values():
+            emit(
+                now,
+                "account_opened",
+                None,
+                account_id=account.account_id,
+                participant=account.owner,
+                role=account.role,
+                isolated=account.isolated,
+                leverage=account.leverage,
+            )
 
     def deposit(
         self,

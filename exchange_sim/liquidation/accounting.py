@@ -158,7 +158,15 @@ class LiquidationAccounting:
         if fee_mode == FEE_BANKRUPT and bankrupt_price is not None:
             # The §5.1 booking itself; the account pays the surplus or receives what is covered.
             fund.on_liquidation_fill(
-                now, side, price, bankrupt_price, lots, money_per_tick_lot, 0, seq
+                now,
+                side,
+                price,
+                bankrupt_price,
+                lots,
+                money_per_tick_lot,
+                0,
+                seq,
+                account.account_id,
             )
             if to_fund:
                 ledger.adjust_collateral(now, account.account_id, -to_fund, seq)
@@ -166,9 +174,14 @@ class LiquidationAccounting:
             return seq
         if to_fund:
             ledger.adjust_collateral(now, account.account_id, -to_fund, seq)
-            fund.deposit(now, to_fund, seq, "liquidation_fee")
+            fund.deposit(now, to_fund, seq, "liquidation_fee", account.account_id)
         if from_fund:
-            self.credit(now, seq, account, fund.cover(now, from_fund, seq, "liquidation_fill"))
+            self.credit(
+                now,
+                seq,
+                account,
+                fund.cover(now, from_fund, seq, "liquidation_fill", account.account_id),
+            )
         return seq
 
     # -- negative balances -------------------------------------------------------------------
@@ -183,7 +196,7 @@ class LiquidationAccounting:
             leftover = account.wallet - wallet_base if account.isolated else account.wallet
             if leftover > 0:
                 self.ledger.adjust_collateral(now, account.account_id, -leftover, cause)
-                self.fund.deposit(now, leftover, cause, "collateral")
+                self.fund.deposit(now, leftover, cause, "collateral", account.account_id)
         return self.cover_negative(now, cause, account, mark)
 
     def cover_negative(self, now: int, cause: int, account, mark: int) -> int:
@@ -196,7 +209,7 @@ class LiquidationAccounting:
             if not remaining:
                 break
             if stage == "fund" and account.account_id != self.fund_account_id:
-                paid = self.fund.cover(now, remaining, cause, "cover")
+                paid = self.fund.cover(now, remaining, cause, "cover", account.account_id)
                 self.credit(now, cause, account, paid)
                 remaining -= paid
             elif stage == "socialise":
@@ -273,9 +286,9 @@ class LiquidationAccounting:
         wallet = account.wallet
         if wallet > 0:
             self.ledger.adjust_collateral(now, self.fund_account_id, -wallet, cause)
-            self.fund.deposit(now, wallet, cause, "takeover_pnl")
+            self.fund.deposit(now, wallet, cause, "takeover_pnl", self.fund_account_id)
         elif wallet < 0:
-            paid = self.fund.cover(now, -wallet, cause, "takeover_loss")
+            paid = self.fund.cover(now, -wallet, cause, "takeover_loss", self.fund_account_id)
             if paid:
                 self.ledger.adjust_collateral(now, self.fund_account_id, paid, cause)
             if paid < -wallet:

@@ -336,7 +336,7 @@ def build_liquidation(
     (safe to call before ``run_start``)."""
     money_per_tick_lot = scale.money_per_tick_lot
     fund_account = ids.next("account")
-    ledger.open_account(fund_account)
+    ledger.open_account(fund_account, owner="insurance_fund", role="insurance_fund")
     fund = InsuranceFund(
         fund_id="insurance_fund",
         balance=config.insurance_fund.initial_balance,
@@ -346,7 +346,7 @@ def build_liquidation(
     vault = None
     if "vault" in config.waterfall:
         vault_account = ids.next("account")
-        ledger.open_account(vault_account)
+        ledger.open_account(vault_account, owner="vault", role="vault")
         vault_cfg = config.vault
         vault = BackstopVault(
             vault_account,

@@ -31,6 +31,12 @@ EVENTS = (
             ("balance", "balance after the change, money; never negative."),
             ("reason", _FUND_REASONS),
             ("shortfall", "part of a requested payment the fund could not make, money (>= 0)."),
+            (
+                "account_id",
+                "the account that paid the fund or that the fund paid (the liquidated account, "
+                "the account covered, the fund's own position account for takeover results); "
+                "null when no account is involved (a seed, a clawback residue).",
+            ),
         ),
     ),
     EventType(

@@ -91,7 +91,15 @@ class InsuranceFund:
 
     # -- changes -----------------------------------------------------------------------------
 
-    def _apply(self, ts: int, delta: int, reason: str, cause: int | None, shortfall: int) -> None:
+    def _apply(
+        self,
+        ts: int,
+        delta: int,
+        reason: str,
+        cause: int | None,
+        shortfall: int,
+        account_id: int | None = None,
+    ) -> None:
         self.last_shortfall = shortfall
         if delta == 0 and shortfall == 0:
             return
@@ -119,26 +127,41 @@ class InsuranceFund:
                 balance=balance,
                 reason=reason,
                 shortfall=shortfall,
+                account_id=account_id,
             )
 
     def deposit(
-        self, ts: int, amount: int, cause: int | None = None, reason: str = "deposit"
+        self,
+        ts: int,
+        amount: int,
+        cause: int | None = None,
+        reason: str = "deposit",
+        account_id: int | None = None,
     ) -> int:
-        """Add ``amount >= 0`` (a fee share, a seed, an injection); return the new balance."""
+        """Add ``amount >= 0`` (a fee share, a seed, an injection) paid by ``account_id`` (if an
+        account paid it); return the new balance."""
         if amount < 0:
             raise ValueError(f"deposit must be >= 0 (got {amount}); use cover() to pay out")
-        self._apply(ts, amount, reason, cause, 0)
+        self._apply(ts, amount, reason, cause, 0, account_id)
         return self.balance
 
-    def cover(self, ts: int, amount: int, cause: int | None = None, reason: str = "cover") -> int:
-        """Pay up to ``amount >= 0`` (bad debt); return what was paid, never more than the balance.
+    def cover(
+        self,
+        ts: int,
+        amount: int,
+        cause: int | None = None,
+        reason: str = "cover",
+        account_id: int | None = None,
+    ) -> int:
+        """Pay up to ``amount >= 0`` (bad debt) to ``account_id``; return what was paid, never
+        more than the balance.
 
         The unpaid rest is ``amount - covered`` (also in ``last_shortfall`` and the event).
         """
         if amount < 0:
             raise ValueError(f"cover amount must be >= 0 (got {amount})")
         covered = amount if amount <= self.balance else self.balance
-        self._apply(ts, -covered, reason, cause, amount - covered)
+        self._apply(ts, -covered, reason, cause, amount - covered, account_id)
         return covered
 
     def on_liquidation_fill(
@@ -151,6 +174,7 @@ class InsuranceFund:
         money_per_tick_lot: int,
         liquidation_fee: int,
         cause: int | None = None,
+        account_id: int | None = None,
     ) -> int:
         """Book one liquidation fill (§5.1); return its delta, money minor units.
 
@@ -169,11 +193,11 @@ class InsuranceFund:
             liquidation_fee,
         )
         if delta >= 0:
-            self._apply(ts, delta, "liquidation_fill", cause, 0)
+            self._apply(ts, delta, "liquidation_fill", cause, 0, account_id)
         else:
             owed = -delta
             paid = owed if owed <= self.balance else self.balance
-            self._apply(ts, -paid, "liquidation_fill", cause, owed - paid)
+            self._apply(ts, -paid, "liquidation_fill", cause, owed - paid, account_id)
         return delta
 
     # -- ADL triggers ------------------------------------------------------------------------

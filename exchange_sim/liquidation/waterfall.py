@@ -144,7 +144,7 @@ class Waterfall:
             now, cause, account, "insurance_fund", self.fund_account_id, price, mark, False
         )
         if residue:
-            fund.deposit(now, residue, seq, "collateral")
+            fund.deposit(now, residue, seq, "collateral", account.account_id)
         self.accounting.sweep_fund(now, seq)
         if self.holder_added is not None:
             self.holder_added("fund", seq)

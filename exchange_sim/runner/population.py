@@ -58,7 +58,7 @@ def add_participant(venue, cfg) -> list:
     response = venue.sampler(cfg.latency.response, f"{prefix}/response")
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
-        ledger.open_account(account, isolated=False, leverage=cfg.leverage)
+        ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)
         maker = MarketMaker(venue.env, gateway, cfg, account, next_order_id)
         gateway.connect(maker, request, response)
         feed.subscribe_index(
@@ -67,7 +67,7 @@ def add_participant(venue, cfg) -> list:
         return [maker]
     if isinstance(cfg, BasisArbitrageurConfig):
         account = ids.next("account")
-        ledger.open_account(account, isolated=False, leverage=cfg.leverage)
+        ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)
         arbitrageur = BasisArbitrageur(venue.env, gateway, cfg, account, next_order_id)
         gateway.connect(arbitrageur, request, response)
         feed.subscribe_index(
@@ -94,13 +94,13 @@ def add_participant(venue, cfg) -> list:
         )
         isolated = cfg.margin_mode == "isolated"
         for account in accounts:
-            ledger.open_account(account, isolated=isolated, leverage=group.leverage[account])
+            ledger.open_account(account, isolated, group.leverage[account], cfg.name, cfg.KIND)
         feed.subscribe_index(
             group.on_index, venue.sampler(cfg.observation_latency, f"{prefix}/index_latency")
         )
     else:
         for account in accounts:
-            ledger.open_account(account, isolated=False, leverage=cfg.leverage)
+            ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)
         group = NoiseTraderGroup(venue.env, gateway, cfg, accounts, next_order_id, rng)
         feed.subscribe(group.on_snapshot, venue.sampler(cfg.feed_latency, f"{prefix}/feed"))
     for account in accounts:

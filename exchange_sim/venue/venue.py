@@ -230,7 +230,9 @@ class Venue:
 
     # -- running -----------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start participants, then the index, mark, funding and risk processes (at t = 0)."""
+        """Log the accounts, start participants, then the index, mark, funding and risk processes
+        (at t = 0)."""
+        self.ledger.announce_accounts(self.env.now)
         for component in self._starts:
             component.start()
         self.index.start()
