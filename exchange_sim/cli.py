@@ -65,30 +65,48 @@ def _parser() -> argparse.ArgumentParser:
     )
     cascade.add_argument("run_dir", help="a run directory (or its events.jsonl)")
     cascade.add_argument("--json", action="store_true", help="print the summary as JSON")
+    cascade.add_argument(
+        "--edges", metavar="FILE", help="write the parent -> child edge list to FILE (CSV)"
+    )
     return parser
 
 
 def _cascade(args: argparse.Namespace) -> int:
     import json
 
-    from exchange_sim.analysis.cascade import summary
-    from exchange_sim.analysis.log_reader import read_log
+    from exchange_sim.analysis.cascade import build_tree
+    from exchange_sim.events.reader import iter_log
 
     path = args.run_dir
     if os.path.isdir(path):
         path = os.path.join(path, "events.jsonl")
-    result = summary(read_log(path))
+    tree = build_tree(iter_log(path), path)
+    result = tree.summary()
+    if args.edges:
+        try:
+            result["edges_written"] = tree.write_edges(args.edges)
+        except OSError as exc:
+            raise InputError(
+                "--edges", args.edges, f"cannot write: {exc.strerror or exc}"
+            ) from None
     if args.json:
         print(json.dumps(result, indent=2))
         return EXIT_OK
     print(f"log verified: {path}")
     print(
-        f"liquidations: {result['liquidations']} ({result['roots']} started by the market, "
-        f"{result['fed_by_liquidations']} fed by earlier liquidations; "
-        f"deepest generation {result['deepest_generation']})"
+        f"liquidations: {result['liquidations']}: {result['roots']} started by a root, "
+        f"{result['fed_by_liquidations']} fed by earlier liquidations "
+        f"({result['fed_through_mark']} of them through the mark); "
+        f"deepest generation {result['deepest_generation']}"
     )
+    print("roots by kind:")
+    for kind, count in result["roots_by_kind"].items():
+        print(f"  {kind:<16} {count}")
+    print("liquidations by generation:")
     for generation, count in result["per_generation"].items():
         print(f"  generation {generation}: {count}")
+    if args.edges:
+        print(f"edges: {result['edges_written']} written to {args.edges}")
     return EXIT_OK
 
 

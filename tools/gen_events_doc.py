@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
+from exchange_sim.events.roots import ROOT_KINDS
 from exchange_sim.events.types import COMMON_FIELDS
 from exchange_sim.runner.event_catalog import event_types
 
@@ -38,9 +39,25 @@ events. Follow `cause` for the causal order.
 """
 
 
+ROOTS_HEADER = """## Root kinds
+
+Following `cause` back from any event ends at a liquidation (the chain was fed by it) or at a
+**root**: an event with no cause, or a `funding_payment` (a chain through a payment stops there).
+`exchange-sim cascade` counts liquidations by the kind of root their chain starts from
+(`exchange_sim/events/roots.py`); a participant's command names what it reacted to (a market-data
+view, an index update, a margin call), so only a decision of its own is a `trader_decision`.
+
+| kind | what it is | root events |
+|---|---|---|"""
+
+
 def render() -> str:
     common = "\n".join(f"| `{name}` | {doc} |" for name, doc in COMMON_FIELDS)
-    parts = [HEADER.format(common=common)]
+    rows = []
+    for kind in ROOT_KINDS:
+        types = ", ".join(f"`{t}`" for t in kind.types) or "any other uncaused event"
+        rows.append(f"| `{kind.name}` | {kind.doc} | {types} |")
+    parts = [HEADER.format(common=common), "\n" + ROOTS_HEADER + "\n" + "\n".join(rows) + "\n"]
     for event_type in event_types().values():
         parts.append(f"\n## `{event_type.name}`\n\n{event_type.doc}\n")
         if event_type.fields:

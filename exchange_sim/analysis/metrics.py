@@ -4,7 +4,7 @@
 it keeps per-account, per-price-level and per-liquidation state but never the events, so a log of
 any length fits in memory. :func:`metrics_from_run_dir` builds the scale from the run's
 ``config.toml`` and streams ``events.jsonl`` line by line (verifying ``seq``, the ``run_end``
-count and the digest as it goes, like :func:`~exchange_sim.analysis.log_reader.read_log`).
+count and the digest as it goes: :func:`~exchange_sim.events.reader.iter_log`).
 
 The result is a JSON-serialisable dict meant for ``summary.json["metrics"]``. Every quantity is
 written in user units and as its exact integer (see :class:`~exchange_sim.analysis.metrics_stats.
@@ -15,20 +15,17 @@ with the causal cascade tree.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
-
-import orjson
 
 from exchange_sim.analysis.metrics_accounts import GROUP_FIELDS, Accounts
 from exchange_sim.analysis.metrics_liquidation import Liquidations
 from exchange_sim.analysis.metrics_market import Market
 from exchange_sim.analysis.metrics_stats import Out
-from exchange_sim.core.errors import DataError
 from exchange_sim.core.units import Scale
+from exchange_sim.events.reader import iter_log
 
 METRICS_VERSION = 1
 """Bumped when a field changes meaning or is removed."""
@@ -150,49 +147,6 @@ def fund_initial_from_config(config: dict, scale: Scale) -> int | None:
     if value is None:
         return None
     return scale.money_minor(value, "liquidation.insurance_fund.initial_balance")
-
-
-def iter_log(path: str) -> Iterator[dict]:
-    """The events of ``events.jsonl``, one line at a time, verified as they stream: each line a
-    JSON object whose ``seq`` is its 0-based line number, the last one ``run_end`` with the right
-    ``event_count`` and ``digest_sha256``. A bad log raises :class:`DataError` naming
-    ``file:line`` (after the events before it were yielded)."""
-    digest = hashlib.sha256()
-    last: dict | None = None
-    number = 0
-    with open(path, "rb") as handle:
-        for line in handle:
-            number += 1
-            where = f"{path}:{number}"
-            if not line.endswith(b"\n"):
-                raise DataError(where, line[:80].decode("utf-8", "replace"), "truncated line")
-            try:
-                event = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                raise DataError(
-                    where, line[:80].decode("utf-8", "replace"), "not a JSON object"
-                ) from None
-            if not isinstance(event, dict) or event.get("seq") != number - 1:
-                raise DataError(
-                    where, line[:80].decode("utf-8", "replace"), f"expected seq {number - 1}"
-                )
-            if event.get("type") == "run_end":
-                if event.get("event_count") != number - 1:
-                    raise DataError(
-                        where, event.get("event_count"), f"event_count should be {number - 1}"
-                    )
-                if event.get("digest_sha256") != digest.hexdigest():
-                    raise DataError(where, event.get("digest_sha256"), "digest mismatch")
-            else:
-                digest.update(line)
-            last = event
-            yield event
-    if last is None or last.get("type") != "run_end":
-        raise DataError(
-            f"{path}:{number}",
-            None if last is None else last.get("type"),
-            "the last line must be run_end (log incomplete)",
-        )
 
 
 def metrics_from_run_dir(path: str) -> dict:

@@ -61,6 +61,27 @@ def median3(a: Frac, b: Frac, c: Frac) -> Frac:
     return c if lt(b, c) else b
 
 
+INDEX = frozenset(("index",))
+INDEX_TOUCH = frozenset(("index", "touch"))
+TRADE = frozenset(("trade",))
+TOUCH_TRADE = frozenset(("touch", "trade"))
+EXTERNAL: frozenset[str] = frozenset()
+
+
+def _equal(x: Frac, y: Frac) -> bool:
+    return x[0] * y[1] == y[0] * x[1]
+
+
+def sources_of(value: Frac, candidates) -> frozenset[str]:
+    """The inputs behind every candidate ``(fraction, sources)`` equal to ``value``: the inputs
+    that determined a median (ties: each tied candidate determines it alone)."""
+    found: frozenset[str] = frozenset()
+    for fraction, sources in candidates:
+        if _equal(fraction, value):
+            found |= sources
+    return found
+
+
 def _mean2(a: Frac, b: Frac) -> Frac:
     return (a[0] * b[1] + b[0] * a[1], 2 * a[1] * b[1])
 
@@ -80,9 +101,13 @@ class MarkRule(Protocol):
 class _FundingBasis:
     """Holds the funding inputs; ``price1`` = ``index x (1 + rate x time_until / interval)``."""
 
-    __slots__ = ("interval_ns", "next_funding_ts_ns", "rate_ppb")
+    __slots__ = ("determined_by", "interval_ns", "next_funding_ts_ns", "rate_ppb")
+    INPUTS: frozenset[str] = INDEX
 
     def __init__(self) -> None:
+        self.determined_by: frozenset[str] = INDEX
+        """The inputs the last ``update``'s value came from (a subset of ``INPUTS``): for a
+        median, the candidate it picked; for a mean or a sum, all of its terms."""
         self.rate_ppb = 0
         self.next_funding_ts_ns = 0
         self.interval_ns = 0
@@ -173,7 +198,16 @@ class BinanceMark(_FundingBasis):
         count = len(self._samples)
         p2 = (2 * count * index_ticks + self._sum, 2 * count) if count else (index_ticks, 1)
         p3 = (last_trade, 1) if last_trade is not None else p1
-        return round_nearest(*median3(p1, p2, p3))
+        median = median3(p1, p2, p3)
+        self.determined_by = sources_of(
+            median,
+            (
+                (p1, INDEX),
+                (p2, INDEX_TOUCH if count else INDEX),
+                (p3, TRADE if last_trade is not None else INDEX),
+            ),
+        )
+        return round_nearest(*median)
 
 
 class OkxMark(BinanceMark):
@@ -192,7 +226,9 @@ class OkxMark(BinanceMark):
             self._sample(now_ns, None)
         count = len(self._samples)
         if not count:
+            self.determined_by = INDEX
             return index_ticks
+        self.determined_by = INDEX_TOUCH
         return round_nearest(2 * count * index_ticks + self._sum, 2 * count)
 
 
@@ -300,29 +336,39 @@ class HyperliquidMark(_FundingBasis):
         last_trade: int | None,
     ) -> int:
         inputs: list[Frac] = []
+        sources: list[frozenset[str]] = []
         ema = self._mark_ema
         if best_bid is not None and best_ask is not None:
             ema.add(now_ns, best_bid + best_ask - 2 * index_ticks)
         ema_value = ema.value()
         if ema_value is None:
             inputs.append((index_ticks, 1))
+            sources.append(INDEX)
         else:
             num, den = ema_value
             inputs.append((2 * index_ticks * den + num, 2 * den))
+            sources.append(INDEX_TOUCH)
         if best_bid is not None and best_ask is not None and last_trade is not None:
             book = median3((best_bid, 1), (best_ask, 1), (last_trade, 1))
             self._fallback_ema.add(now_ns, book[0])
             inputs.append(book)
+            sources.append(TRADE if book[0] == last_trade else frozenset(("touch",)))
         if self.external_mid is not None:
             inputs.append((self.external_mid, 1))
+            sources.append(EXTERNAL)
         if len(inputs) == 2:
             fallback = self._fallback_ema.value()
             if fallback is not None:
                 inputs.append(fallback)
+                sources.append(TOUCH_TRADE)
         if len(inputs) == 3:
-            return round_nearest(*median3(*inputs))
+            median = median3(*inputs)
+            self.determined_by = sources_of(median, zip(inputs, sources, strict=True))
+            return round_nearest(*median)
         if len(inputs) == 2:
+            self.determined_by = sources[0] | sources[1]
             return round_nearest(*_mean2(*inputs))
+        self.determined_by = sources[0]
         return round_nearest(*inputs[0])
 
 
@@ -359,7 +405,11 @@ class LastTradeMark(_FundingBasis):
         best_ask: int | None,
         last_trade: int | None,
     ) -> int:
-        return index_ticks if last_trade is None else last_trade
+        if last_trade is None:
+            self.determined_by = INDEX
+            return index_ticks
+        self.determined_by = TRADE
+        return last_trade
 
 
 def build_mark_rule(config: MarkRuleConfig) -> MarkRule:

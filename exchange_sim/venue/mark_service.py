@@ -3,12 +3,15 @@
 Every ``cadence`` the rule is fed the current index, best bid/ask and last trade; when the mark
 changes a ``mark_price`` event is logged and listeners (the risk monitor) are called.
 
-**Honest cause.** A ``mark_price``'s ``cause`` is the latest event among the inputs *its rule
-reads* (the rule's ``INPUTS``): the latest ``index_price`` (``index``), the latest event that
-changed the touch (``touch``: a resting order joining the book, a cancel, an amend or a trade
-that moved the best bid or ask) and the latest ``trade`` (``trade``). A rule that reads only the
-index (BitMEX's fair price, dYdX's oracle) is therefore never caused by a trade, and the causal
-tree shows only the feedback paths the venue's rule has. ``None`` before any input.
+**Honest cause.** A ``mark_price``'s ``cause`` is the latest event among the inputs its value
+came from: the rule declares the inputs it can read (``INPUTS``) and reports after each update
+which of them determined the value (``determined_by``: the candidate a median picked, every term
+of a mean). The inputs are the latest ``index_price`` (``index``), the latest event that changed
+the touch (``touch``: a resting order joining the book, a cancel, an amend or a trade that moved
+the best bid or ask) and the latest ``trade`` (``trade``). A rule that reads only the index
+(BitMEX's fair price, dYdX's oracle) is therefore never caused by a trade, a Binance mark whose
+median is the last price is caused by that trade, and the causal tree shows only the feedback
+paths the venue's rule has. ``None`` before any input.
 """
 
 from __future__ import annotations
@@ -35,9 +38,6 @@ class MarkPriceService:
         "_index",
         "_index_seq",
         "_log",
-        "_reads_index",
-        "_reads_touch",
-        "_reads_trade",
         "_rule",
         "_touch",
         "_touch_seq",
@@ -55,10 +55,6 @@ class MarkPriceService:
         self._index = index_publisher
         self._book = engine.book
         self._feed = feed
-        inputs = self.rule.INPUTS
-        self._reads_index = "index" in inputs
-        self._reads_touch = "touch" in inputs
-        self._reads_trade = "trade" in inputs
         self._index_seq: int | None = None
         self._touch_seq: int | None = None
         self._trade_seq: int | None = None
@@ -92,14 +88,15 @@ class MarkPriceService:
             self._touch_seq = seq
 
     def input_cause(self) -> int | None:
-        """The seq of the latest input event the rule reads (see the module docstring)."""
+        """The seq of the latest input event the rule's last value came from (module docstring)."""
+        used = self.rule.determined_by
         cause = None
-        for reads, seq in (
-            (self._reads_index, self._index_seq),
-            (self._reads_touch, self._touch_seq),
-            (self._reads_trade, self._trade_seq),
+        for name, seq in (
+            ("index", self._index_seq),
+            ("touch", self._touch_seq),
+            ("trade", self._trade_seq),
         ):
-            if reads and seq is not None and (cause is None or seq > cause):
+            if name in used and seq is not None and (cause is None or seq > cause):
                 cause = seq
         return cause
 

@@ -24,12 +24,12 @@ def _write_chain(path) -> tuple[int, int, int]:
     first = log.emit(1, "liquidation_triggered", check, account_id=1)
     started = log.emit(1, "liquidation_started", first, account_id=1)
     order = log.emit(1, "liquidation_order", started, order_id=7)
-    accepted = log.emit(1, "order_accepted", order, order_id=7)
+    accepted = log.emit(1, "order_accepted", order, order_id=7, tag="liquidation")
     trade = log.emit(1, "trade", accepted, maker_tag="", taker_tag="liquidation", maker_order_id=3)
     mark2 = log.emit(2, "mark_price", trade, price=99)
     check2 = log.emit(2, "margin_check", mark2)
     second = log.emit(2, "liquidation_triggered", check2, account_id=2)
-    noise_accept = log.emit(3, "order_accepted", None, order_id=9)
+    noise_accept = log.emit(3, "order_accepted", None, order_id=9, tag="")
     noise_trade = log.emit(3, "trade", noise_accept, maker_tag="", taker_tag="", maker_order_id=3)
     mark3 = log.emit(3, "mark_price", noise_trade, price=98)
     check3 = log.emit(3, "margin_check", mark3)
@@ -42,7 +42,7 @@ def _write_chain(path) -> tuple[int, int, int]:
 def test_a_liquidation_fed_by_another_names_it_as_parent(tmp_path):
     """The trigger reached through a liquidation order's trade has that liquidation as parent;
     triggers reached from an index move or a trader's own trade are roots."""
-    from exchange_sim.analysis.log_reader import read_log
+    from exchange_sim.events.reader import read_log
 
     path = tmp_path / "events.jsonl"
     first, second, third = _write_chain(path)
@@ -62,7 +62,7 @@ def test_cascade_command_prints_generations_of_a_real_crash(cli, repo_root, tmp_
     result = json.loads(stdout)
     assert result["fed_by_liquidations"] > 0
     assert sum(result["per_generation"].values()) == result["liquidations"]
-    from exchange_sim.analysis.log_reader import read_log
+    from exchange_sim.events.reader import read_log
 
     for child, parent in parents(read_log(str(out / "events.jsonl"))).items():
         assert parent is None or parent < child

@@ -14,12 +14,12 @@ import pytest
 
 from exchange_sim.analysis.metrics import (
     compute_metrics,
-    iter_log,
     metrics_from_run_dir,
     scale_from_config,
 )
 from exchange_sim.cli import main
 from exchange_sim.core.errors import DataError
+from exchange_sim.events.reader import iter_log
 
 PRESETS = ("binance", "bitmex", "hyperliquid")
 """binance: fund takeovers and ADL; bitmex: bad debt; hyperliquid: the backstop vault."""

@@ -240,3 +240,26 @@ def test_okx_mark_is_index_plus_moving_average_of_basis():
     rule = OkxMark(window_samples=60, cadence_ns=1_000_000_000)
     assert rule.update(0, 1_000, 1_004, 1_006, 900) == 1_005
     assert rule.update(1_000_000_000, 1_000, 1_000, 1_002, 1_200) == 1_003
+
+
+def test_binance_mark_reports_the_input_its_median_came_from():
+    """The median names its source: with no book (Price 2 = Price 1 = the index) a trade below
+    the index leaves the index as the median; with a rich book lifting Price 2 to 10,100 above
+    Price 1 (10,000), a last trade of 10,050 between them is the median, determined by the
+    trade."""
+    rule = BinanceMark(30, S)
+    assert rule.update(0, 10_000, None, None, 9_000) == 10_000
+    assert rule.determined_by == {"index"}
+    rule = BinanceMark(1, S)
+    # Basis sample at t = 0: mid 10,100 - index 10,000 = +100, so Price 2 = 10,100; Price 1 =
+    # 10,000; last 10,050 lies between them and is the median.
+    assert rule.update(0, 10_000, 10_090, 10_110, 10_050) == 10_050
+    assert rule.determined_by == {"trade"}
+    assert rule.determined_by <= BinanceMark.INPUTS
+
+
+def test_index_only_rules_are_determined_by_the_index_alone():
+    """BitMEX's fair price and the oracle mark read nothing but the index."""
+    for rule in (BitmexMark(), OracleMark()):
+        rule.update(0, 10_000, 9_990, 10_010, 9_000)
+        assert rule.determined_by == {"index"} == rule.INPUTS

@@ -1,0 +1,71 @@
+"""Root kinds: where a causal chain starts when it does not start at a liquidation.
+
+Every event's ``cause`` is the event it was caused by, so following causes back from any event
+ends either at a liquidation (the chain was fed by it) or at a **root**: an event with no cause,
+or a funding payment (a settlement the venue makes on its own schedule, whatever its rate was
+computed from). The root's kind says what started the chain; ``docs/events.md`` lists them and
+``exchange-sim cascade`` counts liquidations by the kind of their root.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class RootKind:
+    name: str
+    doc: str
+    types: tuple[str, ...] = ()
+    """The event types that are roots of this kind (an empty tuple: any other uncaused event)."""
+
+
+PARTICIPANT_COMMAND_TYPES = (
+    "order_accepted",
+    "order_rejected",
+    "order_cancelled",
+    "cancel_rejected",
+    "order_amended",
+    "amend_rejected",
+    "deposit",
+    "deposit_rejected",
+    "withdrawal",
+    "withdrawal_rejected",
+)
+"""Events that answer a participant's command: uncaused, they are its own decision."""
+
+ROOT_KINDS = (
+    RootKind(
+        "index_move",
+        "An `index_price` with no cause: a move of the underlying from outside the venue (a "
+        "sampled, scripted, replayed or pushed index price).",
+        ("index_price",),
+    ),
+    RootKind(
+        "trader_decision",
+        "A participant's command with no cause: it acted on its own timer or random draw, "
+        "reacting to nothing it observed (a noise trader's market order, a limit order's "
+        "expiry cancel, an account's initial deposit).",
+        PARTICIPANT_COMMAND_TYPES,
+    ),
+    RootKind(
+        "funding_payment",
+        "A `funding_payment`: the venue's scheduled settlement between longs and shorts. A chain "
+        "through a payment stops there (its rate came from premium samples, but the payment is "
+        "made on the funding schedule).",
+        ("funding_payment",),
+    ),
+    RootKind(
+        "venue_timer",
+        "Any other event with no cause: the venue acting on its own clock before reading any "
+        "input (e.g. a mark computed before the first index or trade).",
+    ),
+)
+
+ROOT_KIND_NAMES = tuple(kind.name for kind in ROOT_KINDS)
+_KIND_OF_TYPE = {event_type: kind.name for kind in ROOT_KINDS for event_type in kind.types}
+
+
+def root_kind_of(event_type: str) -> str:
+    """The root kind of an uncaused event of ``event_type`` (or of a funding payment)."""
+    return _KIND_OF_TYPE.get(event_type, "venue_timer")
