@@ -19,7 +19,6 @@ from typing import NoReturn
 
 from exchange_sim import __version__
 from exchange_sim.core.errors import InputError
-from exchange_sim.core.units import Scale
 from exchange_sim.runner.api import load_config
 from exchange_sim.runner.config import LoadedConfig
 from exchange_sim.runner.preflight import preflight
@@ -54,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="override a config key, e.g. --set index.cadence=500ms (repeatable)",
+    )
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress bar (it only shows on a terminal)"
     )
 
     validate = commands.add_parser("validate", help="check a config without running it")
@@ -121,14 +123,10 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
     return load_config(os.fspath(Path(args.config)), overrides)
 
 
-def _print_summary(directory: str, summary: dict, scale: Scale) -> None:
-    print(f"run directory: {directory}")
-    print(
-        f"simulated {summary['sim_time_s']:g} s in {summary['wall_time_s']:.3f} s wall; "
-        f"{summary['event_count']} events ({summary['events_per_second']:,} events/s)"
-    )
-    for name, count in summary["events_by_type"].items():
-        print(f"  {name:<24} {count}")
+def _print_summary(directory: str, summary: dict) -> None:
+    from exchange_sim.runner.terminal import summary_lines
+
+    print("\n".join(summary_lines(directory, summary)))
 
 
 def _internal_error(exc: BaseException) -> int:
@@ -170,11 +168,12 @@ def _main(argv: list[str] | None) -> int:
             )
             return EXIT_OK
         from exchange_sim.runner.api import run
+        from exchange_sim.runner.progress import wants_progress
         from exchange_sim.runner.rundir import fresh_run_dir
 
         run_config = loaded.config.run
         out = args.out or fresh_run_dir("runs", run_config.name, run_config.seed)
-        result = run(loaded, out=out)
+        result = run(loaded, out=out, progress=wants_progress(args.quiet))
     except InputError as exc:
         print(f"exchange-sim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -182,7 +181,7 @@ def _main(argv: list[str] | None) -> int:
         raise
     except Exception as exc:  # a bug, not bad input
         return _internal_error(exc)
-    _print_summary(result.directory, result.summary, loaded.scale)
+    _print_summary(result.directory, result.summary)
     return EXIT_OK
 
 

@@ -31,32 +31,64 @@ METRICS_VERSION = 1
 """Bumped when a field changes meaning or is removed."""
 
 
-def compute_metrics(
-    events: Iterable[dict], scale: Scale, insurance_fund_initial_minor: int | None = None
-) -> dict:
-    """The metrics of one run from its events (dicts as logged, in log order), in one pass.
+class MetricsCollector:
+    """Takes a run's events one at a time (:meth:`add`, in log order; e.g. as the run writes
+    them) and gives the metrics at the end (:meth:`result`). Keeps no event.
 
     ``insurance_fund_initial_minor`` is the configured initial fund balance, used as the fund's
     start only when the log has no ``insurance_fund`` event (the first event states it).
     """
-    m = scale.money_per_tick_lot
-    accounts = Accounts(m)
-    market = Market(m, accounts)
-    liquidations = Liquidations(m, insurance_fund_initial_minor)
-    # Accounts first: the market's handlers read the open interest the accounts keep.
-    table: dict[str, list] = {}
-    for collector in (accounts, market, liquidations):
-        for kind, handler in collector.handlers().items():
-            table.setdefault(kind, []).append(handler)
-    dispatch = {kind: tuple(handlers) for kind, handlers in table.items()}
-    count = 0
-    last_ts = None
-    for event in events:
-        count += 1
-        last_ts = event["ts"]
-        for handler in dispatch.get(event["type"], ()):
+
+    __slots__ = (
+        "_accounts",
+        "_count",
+        "_dispatch",
+        "_last_ts",
+        "_liquidations",
+        "_market",
+        "scale",
+    )
+
+    def __init__(self, scale: Scale, insurance_fund_initial_minor: int | None = None) -> None:
+        m = scale.money_per_tick_lot
+        self.scale = scale
+        self._accounts = Accounts(m)
+        self._market = Market(m, self._accounts)
+        self._liquidations = Liquidations(m, insurance_fund_initial_minor)
+        # Accounts first: the market's handlers read the open interest the accounts keep.
+        table: dict[str, list] = {}
+        for collector in (self._accounts, self._market, self._liquidations):
+            for kind, handler in collector.handlers().items():
+                table.setdefault(kind, []).append(handler)
+        self._dispatch = {kind: tuple(handlers) for kind, handlers in table.items()}
+        self._count = 0
+        self._last_ts: int | None = None
+
+    def add(self, event: dict) -> None:
+        self._count += 1
+        self._last_ts = event["ts"]
+        for handler in self._dispatch.get(event["type"], ()):
             handler(event)
-    return _assemble(scale, count, last_ts, accounts, market, liquidations)
+
+    def result(self) -> dict:
+        return _assemble(
+            self.scale,
+            self._count,
+            self._last_ts,
+            self._accounts,
+            self._market,
+            self._liquidations,
+        )
+
+
+def compute_metrics(
+    events: Iterable[dict], scale: Scale, insurance_fund_initial_minor: int | None = None
+) -> dict:
+    """The metrics of one run from its events (dicts as logged, in log order), in one pass."""
+    collector = MetricsCollector(scale, insurance_fund_initial_minor)
+    for event in events:
+        collector.add(event)
+    return collector.result()
 
 
 def _assemble(

@@ -48,6 +48,7 @@ class EventLog:
         "_render",
         "_sink",
         "counts",
+        "observers",
         "seq",
     )
 
@@ -63,6 +64,9 @@ class EventLog:
         self._closed = False
         self.seq = 0
         self.counts: dict[str, int] = {}
+        self.observers: list[Callable[[dict], None]] = []
+        """Called with each event's dict as it is written (in-run analysis: metrics, the cascade
+        tree); they must not change it."""
 
     def emit(self, ts: int, type: str, cause: int | None, **payload: Any) -> int:
         """Record one event at simulated time ``ts`` (ns) and return its ``seq``."""
@@ -71,6 +75,9 @@ class EventLog:
         record = {"seq": seq, "ts": ts, "type": type, "cause": cause}
         if payload:
             record.update(payload)
+        if self.observers:
+            for observer in self.observers:
+                observer(record)
         chain = self._chain
         if len(chain) == 1:
             line = self._render(None, type, record)

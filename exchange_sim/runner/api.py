@@ -104,19 +104,21 @@ def run(
     overrides: Iterable[str] = (),
     out: str | os.PathLike | None = None,
     keep_events: bool = False,
+    progress: bool = False,
 ) -> RunResult:
     """Run a config once and return its :class:`RunResult`.
 
     ``seed`` overrides ``run.seed``; ``overrides`` are ``key=value`` strings. With ``out`` a run
     directory is written there (it must not exist; see :mod:`exchange_sim.runner.rundir`);
-    without it nothing touches the disk. ``keep_events`` returns every log line as a dict.
+    without it nothing touches the disk. ``keep_events`` returns every log line as a dict;
+    ``progress`` shows a progress bar on stderr once the run has taken about two seconds.
     """
     overrides = tuple(overrides)
     if seed is not None:
         overrides += (f"run.seed={int(seed)}",)
     loaded = load_config(config, overrides)
     if out is not None:
-        result = execute(loaded, os.fspath(out))
+        result = execute(loaded, os.fspath(out), progress)
         events = (
             read_events(os.path.join(result.directory, "events.jsonl")) if keep_events else None
         )
@@ -125,7 +127,7 @@ def run(
         )
     preflight(loaded)
     sink = io.BytesIO() if keep_events else _HashingNullSink()
-    summary, digest = simulate(loaded, sink)
+    summary, digest = simulate(loaded, sink, progress)
     events = None
     if keep_events:
         events = [orjson.loads(line) for line in sink.getvalue().splitlines()]

@@ -82,7 +82,7 @@ def _remove_empty(directories: list[str]) -> None:
             return
 
 
-def execute(loaded: LoadedConfig, out_dir: str) -> RunResult:
+def execute(loaded: LoadedConfig, out_dir: str, progress: bool = False) -> RunResult:
     """Preflight, run, and write the run directory; return it with the run's summary."""
     preflight(loaded)
     out_dir = os.path.abspath(out_dir)
@@ -95,7 +95,7 @@ def execute(loaded: LoadedConfig, out_dir: str) -> RunResult:
         with open(
             os.path.join(temp_dir, "events.jsonl"), "wb", buffering=WRITE_BUFFER_BYTES
         ) as sink:
-            summary, _ = simulate(loaded, sink)
+            summary, _ = simulate(loaded, sink, progress)
         with open(os.path.join(temp_dir, "summary.json"), "wb") as handle:
             handle.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     except InputError:

@@ -11,10 +11,13 @@ import time
 from typing import BinaryIO
 
 from exchange_sim import __version__
+from exchange_sim.analysis.cascade import CascadeTree
+from exchange_sim.analysis.metrics import MetricsCollector
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.events.log import EventLog
 from exchange_sim.runner.config import LoadedConfig
 from exchange_sim.runner.population import populate
+from exchange_sim.runner.progress import RunProgress
 from exchange_sim.venue.venue import Venue
 
 
@@ -23,14 +26,25 @@ def build_venue(loaded: LoadedConfig, log: EventLog) -> Venue:
     return Venue(loaded, log, populate(loaded.config.participants))
 
 
-def simulate(loaded: LoadedConfig, sink: BinaryIO) -> tuple[dict, str]:
-    """Run ``loaded`` writing its log to ``sink``; return ``(summary, digest)``. No preflight
-    and no files: callers (:func:`run`, the run directory) do those."""
+def simulate(loaded: LoadedConfig, sink: BinaryIO, progress: bool = False) -> tuple[dict, str]:
+    """Run ``loaded`` writing its log to ``sink``; return ``(summary, digest)``. The summary's
+    ``metrics`` (``docs/metrics.md``) and its ``cascade`` tree are computed as the events are
+    written. ``progress`` shows a bar on stderr for a long run (display only). No preflight and
+    no files: callers (:func:`run`, the run directory) do those."""
     config = loaded.config
+    scale = loaded.scale
     log = EventLog(sink, buffer_lines=config.log.buffer_lines)
+    metrics = MetricsCollector(scale, config.liquidation.insurance_fund.initial_balance)
+    tree = CascadeTree()
+    log.observers[:] = [metrics.add, tree.add]
     wall_start = time.perf_counter()
     venue = build_venue(loaded, log)
-    digest = venue.run(__version__)
+    bar = RunProgress(config.run.duration, log) if progress else None
+    try:
+        digest = venue.run(__version__, bar)
+    finally:
+        if bar is not None:
+            bar.close()
     wall_s = time.perf_counter() - wall_start
     summary = {
         "scenario": config.run.name,
@@ -49,4 +63,6 @@ def simulate(loaded: LoadedConfig, sink: BinaryIO) -> tuple[dict, str]:
         "log_digest_sha256": digest,
     }
     summary.update(venue.results())
+    summary["metrics"] = metrics.result()
+    summary["metrics"]["cascade"] = tree.summary()
     return summary, digest

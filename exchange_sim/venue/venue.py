@@ -57,6 +57,9 @@ from exchange_sim.venue.mark_service import MarkPriceService
 if TYPE_CHECKING:
     from exchange_sim.runner.config import LoadedConfig
 
+PROGRESS_SLICES = 400
+"""How many slices of simulated time a run with a progress callback is cut into."""
+
 Populate = Callable[["Venue"], list]
 """Called once during assembly to open participants' accounts and connect them; returns the
 objects to ``start()`` when the run starts."""
@@ -241,19 +244,29 @@ class Venue:
             self.funding.start()
         self.risk.start()
 
-    def run(self, package_version: str) -> str:
-        """Write ``run_start``, run to ``run.duration``, write ``run_end``; return the digest."""
+    def run(self, package_version: str, progress: Callable[[int], None] | None = None) -> str:
+        """Write ``run_start``, run to ``run.duration``, write ``run_end``; return the digest.
+
+        ``progress(now_ns)``, if given, is called between slices of simulated time (a run is
+        cut into ``PROGRESS_SLICES``); slicing adds no event and changes no outcome."""
         config = self.config
+        duration = config.run.duration
         self.log.start(
             package_version,
             config.run.seed,
             self.loaded.sha256(),
             scenario=config.run.name,
-            duration_ns=config.run.duration,
+            duration_ns=duration,
         )
         self.start()
-        self.env.run_until(config.run.duration)
-        return self.log.close(config.run.duration)
+        if progress is None:
+            self.env.run_until(duration)
+        else:
+            step = max(1, -(-duration // PROGRESS_SLICES))
+            for until in range(step, duration + step, step):
+                self.env.run_until(min(until, duration))
+                progress(self.env.now)
+        return self.log.close(duration)
 
     # -- money and results -------------------------------------------------------------------------
     def money_identity(self) -> tuple[int, int]:

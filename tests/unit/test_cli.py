@@ -96,7 +96,7 @@ def test_internal_failure_leaves_a_failed_directory(cli, tmp_path, monkeypatch):
     """A crash mid-run exits 1 and renames the run to <dir>.failed with error.txt, never <dir>."""
     from exchange_sim.venue import venue as run_module
 
-    def boom(self, package_version):
+    def boom(self, package_version, progress=None):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(run_module.Venue, "run", boom)
