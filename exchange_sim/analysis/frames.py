@@ -4,16 +4,17 @@ Every frame keeps the log's own columns with their exact integers (``seq``, ``ts
 the event's fields, in log order; ``type`` is dropped since a frame holds one type) and adds,
 right after each field that carries a unit, the same value as a float in user units:
 
-========= =============================== ============================== ==========================
-unit      log field (example)             added column                   meaning
-========= =============================== ============================== ==========================
-``ns``    ``ts``, ``queue_wait_ns``       ``time_s``, ``queue_wait_s``   seconds
-``ticks`` ``price``, ``price_ticks``      ``price_quote``                quote currency per base
-``pair``  ``bid_ticks`` ``[num, den]``    ``bid_quote``                  exact rational ticks
-``lots``  ``size``, ``position_lots``     ``size_base``, ``position_base`` base asset
-``money`` ``amount``, ``amount_minor``    ``amount_settle``              settlement asset
-``ppb``   ``rate_ppb``                    ``rate_frac``                  fraction (1.0 = 100 %)
-========= =============================== ============================== ==========================
+* ``ns``: ``ts`` -> ``time_s``, ``queue_wait_ns`` -> ``queue_wait_s`` (seconds);
+* ``ticks``: ``price`` -> ``price_quote``, ``mark_price`` -> ``mark_price_quote`` (quote per base);
+* ``pair`` (exact ``[num, den]`` ticks): ``bid_ticks`` -> ``bid_quote``;
+* ``lots``: ``size`` -> ``size_base``, ``position_lots`` -> ``position_base`` (base asset);
+* ``money``: ``amount`` -> ``amount_settle``, ``amount_minor`` -> ``amount_settle`` (settlement
+  asset);
+* ``ppb``: ``rate_ppb`` -> ``rate_frac`` (a fraction: 1.0 = 100 %).
+
+Integer columns stay int64; one that holds nulls (``cause``, a market order's ``price_ticks``)
+becomes pandas ``Int64`` rather than a lossy float. A user-unit float is the exact value correctly
+rounded (for integers below 2**53, i.e. every realistic value).
 
 The unit of each field is stated in :data:`FIELD_UNITS`, an explicit table kept beside this
 loader (a test compares it with ``docs/events.md`` so a new or renamed field cannot slip through
@@ -27,7 +28,6 @@ sha256 digest); bad input raises :class:`~exchange_sim.core.errors.DataError` na
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tomllib
@@ -41,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from exchange_sim.analysis import log_scan
 from exchange_sim.core.errors import DataError
 from exchange_sim.core.units import NS_PER_S, RATE_SCALE, Scale
 
@@ -196,15 +197,6 @@ def to_batch(kind: str, rows: list[tuple], scale: Scale) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-_HEAD = re.compile(rb'\{"seq":(\d+),"ts":-?\d+,"type":"(\w+)","cause":(null|\d+)')
-CHUNK_BYTES = 1 << 20
-"""How much of the log is read at once (whole lines)."""
-
-
-def _line_error(where: str, line: bytes, problem: str) -> DataError:
-    return DataError(where, line[:80].decode("utf-8", "replace").rstrip(), problem)
-
-
 def scan(
     path: str,
     scale: Scale,
@@ -213,119 +205,18 @@ def scan(
     batch_rows: int = 100_000,
     skeleton: tuple[array, array] | None = None,
 ) -> dict[str, int]:
-    """Stream ``path``: call ``on_batch(type, batch)`` for each full batch of a selected type, in
-    log order (each type's batches in ``seq`` order), then for each type's remainder; return the
-    count of lines per type (all types). With ``skeleton = (type codes, causes)`` every line's
-    index into the returned dict's key order and cause (-1: none) are appended there.
-    """
-    wanted = None if types is None else set(types)
-    buffers: dict[bytes, list] = {}
-    keys: dict[bytes, tuple[str, ...]] = {}
-    counts: dict[bytes, int] = {}
-    codes: dict[bytes, int] = {}
-    hasher = hashlib.sha256()
-    pending: list[bytes] = []
-    number = 0
-    last: tuple[str, bytes] | None = None
-
-    def flush(name: bytes) -> None:
-        rows = buffers[name]
-        if rows:
-            on_batch(name.decode(), to_batch(name.decode(), rows, scale))
-            buffers[name] = []
-
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 (closed below; errors must name the path)
-    except OSError as exc:
-        raise DataError(path, path, f"cannot read: {exc.strerror}") from None
-    with handle:
-        while lines := handle.readlines(CHUNK_BYTES):
-            hasher.update(b"".join(pending))
-            pending = lines
-            for line in lines:
-                number += 1
-                where = f"{path}:{number}"
-                head = _HEAD.match(line)
-                record = None
-                if head is None:
-                    record = _parse(line, where)
-                    seq, cause = record.get("seq"), record.get("cause")
-                    name = str(record.get("type")).encode()
-                    if type(seq) is not int or not (cause is None or type(cause) is int):
-                        raise _line_error(where, line, "seq and cause must be integers")
-                else:
-                    seq, name, cause = int(head[1]), head[2], head[3]
-                    cause = None if cause == b"null" else int(cause)
-                if seq != number - 1:
-                    raise _line_error(where, line, f"expected seq {number - 1}")
-                if name not in codes:
-                    _new_type(name, where, line, wanted, codes, counts, keys, buffers)
-                counts[name] += 1
-                if skeleton is not None:
-                    skeleton[0].append(codes[name])
-                    skeleton[1].append(-1 if cause is None else cause)
-                rows = buffers.get(name)
-                if rows is not None:
-                    if record is None:
-                        record = _parse(line, where)
-                    values = tuple(record.values())
-                    if tuple(record) != keys[name]:
-                        values = _reorder(record, keys[name], where, line)
-                    rows.append(values)
-                    if len(rows) >= batch_rows:
-                        flush(name)
-                last = (where, line, record)
-    if number == 0:
-        raise DataError(path, 0, "the log is empty")
-    _check_end(path, last, number, pending, hasher)
-    for name in buffers:
-        flush(name)
-    return {name.decode(): count for name, count in counts.items()}
-
-
-def _new_type(name, where, line, wanted, codes, counts, keys, buffers) -> None:
-    """Register an event type on its first line; one the unit table lacks is refused."""
-    kind = name.decode()
-    if kind not in FIELD_UNITS:
-        raise _line_error(where, line, f"event type {kind!r} is not in the unit table")
-    codes[name] = len(codes)
-    counts[name] = 0
-    keys[name] = tuple(field for field, _ in (*COMMON, *FIELD_UNITS[kind]))
-    if wanted is None or kind in wanted:
-        buffers[name] = []
-
-
-def _parse(line: bytes, where: str) -> dict:
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        raise _line_error(where, line, "not a JSON object") from None
-    if not isinstance(record, dict):
-        raise _line_error(where, line, "not a JSON object")
-    return record
-
-
-def _reorder(record: dict, keys: tuple[str, ...], where: str, line: bytes) -> tuple:
-    """The values of a line whose fields are in another order; a missing or extra field fails."""
-    if set(record) != set(keys):
-        odd = sorted(set(record) ^ set(keys))
-        raise _line_error(where, line, f"fields {odd} differ from the unit table's")
-    return tuple(record[key] for key in keys)
-
-
-def _check_end(path: str, last, number: int, pending: list[bytes], hasher) -> None:
-    """The last line must be a complete ``run_end`` counting and hashing every line before it."""
-    where, line, record = last
-    if not line.endswith(b"\n"):
-        raise DataError(where, len(line), "log is truncated (no final newline)")
-    record = record if record is not None else _parse(line, where)
-    if record.get("type") != "run_end":
-        raise DataError(where, record.get("type"), "the last line must be run_end (log incomplete)")
-    if record.get("event_count") != number - 1:
-        raise DataError(where, record.get("event_count"), f"event_count should be {number - 1}")
-    hasher.update(b"".join(pending[:-1]))
-    if record.get("digest_sha256") != hasher.hexdigest():
-        raise DataError(where, record.get("digest_sha256"), "digest mismatch (log altered)")
+    """Stream and verify the log at ``path`` (:func:`exchange_sim.analysis.log_scan.scan`),
+    handing each full batch of ``batch_rows`` rows of a selected type to ``on_batch`` as an Arrow
+    record batch (then each type's remainder); return the line count per type."""
+    keys = {kind: tuple(f for f, _ in (*COMMON, *fields)) for kind, fields in FIELD_UNITS.items()}
+    return log_scan.scan(
+        path,
+        keys,
+        lambda kind, rows: on_batch(kind, to_batch(kind, rows, scale)),
+        None if types is None else set(types),
+        batch_rows,
+        skeleton,
+    )
 
 
 def load_scale(config: dict, where: str) -> Scale:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from exchange_sim.analysis import frames
+from exchange_sim.analysis import log_scan
 from exchange_sim.analysis.frames import FIELD_UNITS, load_run, schema_of, user_column
 from exchange_sim.analysis.log_reader import read_log
 from exchange_sim.core.errors import DataError
@@ -130,7 +130,7 @@ def test_types_selects_which_frames_are_built(cascade_run):
 def test_memory_follows_the_selected_frames_not_the_log(cascade_run, tmp_path, monkeypatch):
     """Loading one small type allocates the same peak from a 5x longer log: lines are streamed a
     chunk at a time and only the selected type's rows are kept."""
-    monkeypatch.setattr(frames, "CHUNK_BYTES", 1 << 17)
+    monkeypatch.setattr(log_scan, "CHUNK_BYTES", 1 << 17)
     peaks, sizes = [], []
     for lines in (6_000, 30_000):
         run_dir = write_synthetic(tmp_path / str(lines), cascade_run, lines)
