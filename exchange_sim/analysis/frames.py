@@ -197,12 +197,17 @@ def to_batch(kind: str, rows: list[tuple], scale: Scale) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+BATCH_ROWS = 16_384
+"""Rows of a type parsed before they become a compact Arrow batch: parsed lines (Python tuples)
+cost several times their Arrow size, so they are converted early."""
+
+
 def scan(
     path: str,
     scale: Scale,
     on_batch: Callable[[str, pa.RecordBatch], None],
     types: Iterable[str] | None = None,
-    batch_rows: int = 100_000,
+    batch_rows: int = BATCH_ROWS,
     skeleton: tuple[array, array] | None = None,
 ) -> dict[str, int]:
     """Stream and verify the log at ``path`` (:func:`exchange_sim.analysis.log_scan.scan`),
