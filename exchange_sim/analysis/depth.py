@@ -155,24 +155,33 @@ def _nice(ticks: int) -> int:
         step *= 10
 
 
-def bucket(samples: DepthSamples, per_side: int = 15, coverage: float = 0.97):
+def _reach(dist: np.ndarray, size: np.ndarray, coverage: float) -> float:
+    """Distance from the mid within which ``coverage`` of one sample's resting lots lie."""
+    order = np.argsort(np.abs(dist))
+    cumulative = np.cumsum(size[order])
+    return float(np.abs(dist[order][np.searchsorted(cumulative, coverage * cumulative[-1])]))
+
+
+def bucket(samples: DepthSamples, per_side: int = 15, coverage: float = 0.95):
     """Bucket the samples: returns ``(edges in ticks, lots[bucket, sample])``. The half-range is
-    the distance within which ``coverage`` of all sampled resting lots lie, the bucket a round
-    number of ticks (1, 2, 5, 10, ...) at least that over ``per_side``: the picture adapts to the
-    book's own scale."""
-    dists = np.concatenate([np.abs(d) for d, _ in samples.levels] or [np.zeros(0)])
-    sizes = np.concatenate([s for _, s in samples.levels] or [np.zeros(0)])
-    ok = np.isfinite(dists)
-    dists, sizes = dists[ok], sizes[ok]
-    if not len(dists):
+    the median over samples of the distance holding ``coverage`` of that sample's resting lots, so
+    it follows the book's usual scale and a few far orders for a few seconds (a liquidation limit
+    resting at a bankruptcy price) do not flatten the picture; the bucket is a round number of
+    ticks (1, 2, 5, 10, ...). Depth beyond the range is added to the outermost bucket of its
+    side, so it stays visible."""
+    reaches = [
+        _reach(dist, size, coverage)
+        for dist, size in samples.levels
+        if len(dist) and np.isfinite(dist).all() and size.sum() > 0
+    ]
+    if not reaches:
         return None
-    order = np.argsort(dists)
-    cumulative = np.cumsum(sizes[order])
-    reach = dists[order][np.searchsorted(cumulative, coverage * cumulative[-1])]
-    width = _nice(max(1, int(np.ceil(reach / per_side))))
+    width = _nice(max(1, int(np.ceil(float(np.median(reaches)) / per_side))))
     edges = np.arange(-per_side, per_side + 1) * width
+    limit = per_side * width - 0.5
     grid = np.zeros((2 * per_side, len(samples.levels)))
     for column, (dist, size) in enumerate(samples.levels):
         inside = np.isfinite(dist)
-        grid[:, column] = np.histogram(dist[inside], bins=edges, weights=size[inside])[0]
+        clipped = np.clip(dist[inside], -limit, limit)
+        grid[:, column] = np.histogram(clipped, bins=edges, weights=size[inside])[0]
     return edges, grid

@@ -273,8 +273,8 @@ def depth_heatmap(run) -> Figure | None:
     ax.set_ylabel(f"distance from mid ({run.quote})")
     width = (edges[1] - edges[0]) * run.scale.tick_size
     ax.set_title(
-        f"Resting depth around the mid: bids below, asks above ({width} {run.quote} "
-        "buckets, sampled each second)"
+        f"Resting depth around the mid: bids below, asks above ({width} {run.quote} buckets, "
+        "each second; the outer rows hold all depth beyond)"
     )
     if empty.any():
         ax.legend(loc="upper right")

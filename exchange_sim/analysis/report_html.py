@@ -199,7 +199,7 @@ def page(data, figures, missing: dict[str, str]) -> str:
     )
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en" xmlns="http://www.w3.org/1999/xhtml"><head><meta charset="utf-8" />',
+        '<html lang="en"><head><meta charset="utf-8" />',
         '<meta name="viewport" content="width=device-width, initial-scale=1" />',
         f"<title>Run report: {text(scenario)}</title><style>{CSS}</style></head><body><main>",
         f"<h1>Run report: {text(scenario)}</h1>",
