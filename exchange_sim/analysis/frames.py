@@ -176,16 +176,38 @@ def _factors(scale: Scale) -> dict[str, tuple[int, int]]:
     }
 
 
-def to_batch(kind: str, rows: list[tuple], scale: Scale) -> pa.RecordBatch:
-    """Row tuples (values of one type in log order, ``type`` included) -> a typed record batch."""
+_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError)
+
+
+def _column(values: tuple, arrow_type: pa.DataType) -> pa.Array | int:
+    """One exact column, or the index of the first value Arrow cannot hold as ``arrow_type``."""
+    try:
+        return pa.array(values, type=arrow_type)
+    except _ARROW_ERRORS:
+        for index, value in enumerate(values):
+            try:
+                pa.array([value], type=arrow_type)
+            except _ARROW_ERRORS:
+                return index
+        raise
+
+
+def to_batch(kind: str, rows: list[tuple], scale: Scale, path: str = "") -> pa.RecordBatch:
+    """Row tuples (values of one type in log order, ``type`` included) -> a typed record batch.
+    A value of the wrong type for its field raises DataError naming ``path:line``."""
     schema = schema_of(kind)
     factors = _factors(scale)
     arrays: list = []
     spec = (*COMMON, *FIELD_UNITS[kind])
-    for (field, unit), values in zip(spec, zip(*rows, strict=True), strict=True):
+    columns = list(zip(*rows, strict=True))
+    for (field, unit), values in zip(spec, columns, strict=True):
         if field == "type":
             continue
-        exact = pa.array(values, type=schema.field(field).type)
+        exact = _column(values, schema.field(field).type)
+        if isinstance(exact, int):
+            where = f"{path}:{columns[0][exact] + 1}"
+            problem = f"{kind}.{field} must be {schema.field(field).type} (see the unit table)"
+            raise DataError(where, values[exact], problem)
         arrays.append(exact)
         if unit == "pair":
             num = pc.list_element(exact, 0).to_numpy(zero_copy_only=False).astype("float64")
@@ -217,7 +239,7 @@ def scan(
     return log_scan.scan(
         path,
         keys,
-        lambda kind, rows: on_batch(kind, to_batch(kind, rows, scale)),
+        lambda kind, rows: on_batch(kind, to_batch(kind, rows, scale, path)),
         None if types is None else set(types),
         batch_rows,
         skeleton,

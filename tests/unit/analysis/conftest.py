@@ -72,3 +72,15 @@ def write_synthetic(run_dir, config_from: str, lines: int) -> str:
             + b"\n"
         )
     return str(run_dir)
+
+
+def reseal(path: str, lines: list[bytes]) -> None:
+    """Write ``lines`` (run_end last) back to ``path`` with run_end's count and digest redone,
+    so a test can plant a bad value that only the value checks can catch."""
+    body = lines[:-1]
+    end = orjson.loads(lines[-1])
+    end["seq"] = len(body)
+    end["event_count"] = len(body)
+    end["digest_sha256"] = hashlib.sha256(b"".join(body)).hexdigest()
+    with open(path, "wb") as handle:
+        handle.writelines([*body, orjson.dumps(end) + b"\n"])

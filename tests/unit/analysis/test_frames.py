@@ -16,7 +16,7 @@ from exchange_sim.analysis.frames import FIELD_UNITS, load_run, schema_of, user_
 from exchange_sim.analysis.log_reader import read_log
 from exchange_sim.core.errors import DataError
 
-from .conftest import ROOT, write_synthetic
+from .conftest import ROOT, reseal, write_synthetic
 
 UNIT_WORDS = {
     "ticks": re.compile(r"\bticks\b"),
@@ -171,6 +171,22 @@ def test_a_damaged_log_raises_data_error_naming_file_and_line(
     assert problem in caught.value.problem
     if line is not None:
         assert caught.value.where == f"{path}:{line}"
+
+
+def test_a_value_of_the_wrong_type_names_its_line(cascade_run, tmp_path):
+    """A field holding a string where the unit table says lots is a DataError at that line, even
+    when the log's digest is intact."""
+    run_dir = write_synthetic(tmp_path / "typed", cascade_run, 50)
+    path = os.path.join(run_dir, "events.jsonl")
+    with open(path, "rb") as handle:
+        lines = handle.readlines()
+    lines[7] = re.sub(rb'"size_lots":\d+', b'"size_lots":"many"', lines[7])
+    assert b'"type":"order_accepted"' in lines[7]
+    reseal(path, lines)
+    with pytest.raises(DataError) as caught:
+        load_run(run_dir)
+    assert caught.value.where == f"{path}:8"
+    assert caught.value.value == "many" and "order_accepted.size_lots" in caught.value.problem
 
 
 def test_an_altered_line_fails_the_digest(cascade_run, tmp_path):
