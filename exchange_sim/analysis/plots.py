@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 from exchange_sim.analysis.depth import BOOK_TYPES, bucket, sample_depth
+from exchange_sim.core.units import NS_PER_S
 
 LONG, SHORT = "#1f6fb4", "#d0473a"
 INDEX, MARK, LAST, NEUTRAL = "#6b6b6b", "#7b3fa0", "#2a9d8f", "#444444"
@@ -117,7 +118,7 @@ def price(run) -> Figure | None:
 def liquidated_notional(run) -> Figure | None:
     """Notional closed out of liquidated accounts per second, by side and by channel (book fills,
     holder takeovers, ADL), stacked."""
-    flows = run.liquidation_flows()
+    flows = run.flows
     if not len(flows):
         return None
     fig, ax = _figure(WIDE)
@@ -170,12 +171,12 @@ def fund_and_vault(run) -> Figure | None:
             ax.set_title("Insurance fund balance")
             ax.set_ylabel(f"balance ({run.settle})")
         else:
-            times = np.r_[vault.time_s, run.duration_s]
+            times = np.r_[0.0, vault.time_s, run.duration_s]  # no PnL before its first change
             for column, colour, label in (
                 ("realised_pnl_settle", NEUTRAL, "realised PnL (cash - capital)"),
                 ("unrealised_pnl_settle", MARK, "unrealised PnL"),
             ):
-                values = np.r_[vault[column], vault[column].iloc[-1]]
+                values = np.r_[0.0, vault[column], vault[column].iloc[-1]]
                 ax.step(times, values, where="post", color=colour, lw=1.3, label=label)
             ax.axhline(0, color="black", lw=0.6)
             ax.set_title("Backstop vault PnL")
@@ -188,7 +189,7 @@ def fund_and_vault(run) -> Figure | None:
 
 def open_interest(run) -> Figure | None:
     """Open interest (sum of long positions) after every position change."""
-    oi = run.open_interest()
+    oi = run.open_interest
     if oi is None:
         return None
     fig, ax = _figure(HALF)
@@ -239,14 +240,14 @@ def depth_heatmap(run) -> Figure | None:
     if not len(run["order_accepted"]):
         return None
     frames = {kind: run[kind] for kind in BOOK_TYPES}
-    samples = sample_depth(frames, 1_000_000_000, run.duration_ns)
+    samples = sample_depth(frames, NS_PER_S, run.duration_ns)
     bucketed = bucket(samples)
     if bucketed is None:
         return None
     edges, grid = bucketed
     grid = grid * float(run.scale.lot_size)
     fig, ax = _figure(WIDE)
-    times = np.r_[samples.times_s - 1.0, samples.times_s[-1]]
+    times = np.r_[samples.times_s - NS_PER_S / 1e9, samples.times_s[-1]]
     edges_quote = edges * float(run.scale.tick_size)
     half = len(edges) // 2
     top = np.quantile(grid[grid > 0], 0.99) if (grid > 0).any() else 1.0
@@ -311,7 +312,7 @@ def delays(run) -> Figure | None:
 def cascade(run) -> Figure | None:
     """Liquidations in trigger order coloured by cascade generation, with parent -> child links,
     and the count per generation."""
-    tree = run.cascade()
+    tree = run.cascade
     if tree is None:
         return None
     fig, (ax, bars) = _figure(WIDE, 2, width_ratios=(3.2, 1))

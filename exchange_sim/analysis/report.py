@@ -11,6 +11,7 @@ date metadata, and every ordering is fixed.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Mapping, Sequence
@@ -149,7 +150,6 @@ class ReportData:
             int(start.duration_ns.iloc[0]) if len(start) else max(ends, default=1)
         )
         self.duration_s = self.duration_ns / 1e9
-        self._tree: pd.DataFrame | bool | None = False
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
         return self.run[kind]
@@ -161,14 +161,15 @@ class ReportData:
         minor = prices * sizes * self.scale.money_per_tick_lot
         return np.asarray(minor, dtype=float) / 10**self.scale.money_decimals
 
-    def liquidation_flows(self) -> pd.DataFrame:
+    @functools.cached_property
+    def flows(self) -> pd.DataFrame:
         """Notional closed out of liquidated accounts: ``time_s, side (1 long, -1 short),
         channel (book, takeover, adl), notional``."""
         parts = []
         fills, orders = self["liquidation_fill"], self["liquidation_order"]
         fills = fills[~fills.purpose.isin(("fund_unwind", "vault_unwind"))]
         if len(fills):
-            side = fills.order_id.map(orders.set_index("order_id").side)
+            side = fills.order_id.map(orders.set_index("order_id").side).fillna(0)
             parts.append((fills.time_s, -side, "book", fills.price_ticks, fills.size_lots))
         over = self["takeover"]
         if len(over):
@@ -200,6 +201,7 @@ class ReportData:
             return pd.DataFrame(columns=["time_s", "side", "channel", "notional"])
         return pd.concat(frames, ignore_index=True)
 
+    @functools.cached_property
     def open_interest(self) -> pd.DataFrame | None:
         """Long open interest (base units) after each position event."""
         pos = self["position"]
@@ -210,21 +212,19 @@ class ReportData:
         lots = (longs - before).cumsum()
         return pd.DataFrame({"time_s": pos.time_s, "long_base": lots * float(self.scale.lot_size)})
 
+    @functools.cached_property
     def cascade(self) -> pd.DataFrame | None:
         """``liquidation_triggered`` rows with their ``generation`` and ``parent`` seq."""
-        if self._tree is False:
-            liq = self["liquidation_triggered"]
-            if not len(liq):
-                self._tree = None
-            else:
-                events = EventsView(self.run)
-                gens = cascade_tree.generations(events)
-                parent = cascade_tree.parents(events)
-                self._tree = liq.assign(
-                    generation=liq.seq.map(gens).astype("int64"),
-                    parent=liq.seq.map(parent).astype("float64"),
-                )
-        return self._tree
+        liq = self["liquidation_triggered"]
+        if not len(liq):
+            return None
+        events = EventsView(self.run)
+        gens = cascade_tree.generations(events)
+        parent = cascade_tree.parents(events)
+        return liq.assign(
+            generation=liq.seq.map(gens).astype("int64"),
+            parent=liq.seq.map(parent).astype("float64"),
+        )
 
 
 def render_figures(data: ReportData) -> list[tuple[str, str, bytes | None]]:

@@ -84,7 +84,7 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
     note = " · ".join(f"{text(k).replace('_', ' ')} {v}" for k, v in outcomes) or "none finished"
     count = s.get("liquidations_triggered", len(liq))
     cards.append(("Liquidations", f"{count:,} triggered", note, count > 0))
-    flows = data.liquidation_flows()
+    flows = data.flows
     by_side = flows.groupby("side").notional.sum() if len(flows) else {}
     longs, shorts = by_side.get(1, 0.0), by_side.get(-1, 0.0)
     cards.append(
@@ -134,13 +134,13 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
         worst = max(dd for _, dd in parts)
         note = " · ".join(f"{name} {-dd:.2%}" for name, dd in parts)
         cards.append(("Max price drawdown", f"{-worst:.2%}", note, worst > 0.05))
-    oi = data.open_interest()
+    oi = data.open_interest
     if oi is not None:
         note = f"peak {oi.long_base.max():,.3f} {data.base}"
         cards.append(
             ("Open interest (end)", f"{oi.long_base.iloc[-1]:,.3f} {data.base}", note, False)
         )
-    tree = data.cascade()
+    tree = data.cascade
     if tree is not None:
         fed = int((tree.generation > 0).sum())
         note = f"{fed} of {len(tree)} liquidations fed by earlier ones"

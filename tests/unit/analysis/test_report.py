@@ -196,4 +196,4 @@ def test_open_interest_ends_at_the_summarys(cascade_run):
     """Long open interest rebuilt from position events ends at summary.json's value."""
     data = ReportData(load_run(cascade_run, REPORT_TYPES, with_skeleton=True))
     lots = data.run.summary["open_interest_lots"]
-    assert data.open_interest().long_base.iloc[-1] == pytest.approx(lots * 0.001)
+    assert data.open_interest.long_base.iloc[-1] == pytest.approx(lots * 0.001)
