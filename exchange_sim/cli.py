@@ -1,4 +1,4 @@
-"""Command line: ``exchange-sim run | validate``.
+"""Command line: ``exchange-sim run | validate | cascade | report | export``.
 
 Bad input (config, override, data file, command line) prints one line ``exchange-sim: error: ...``
 naming the key or line and the value, exits with status 2 and writes nothing: ``validate`` and
@@ -70,7 +70,33 @@ def _parser() -> argparse.ArgumentParser:
     cascade.add_argument(
         "--edges", metavar="FILE", help="write the parent -> child edge list to FILE (CSV)"
     )
+    report = commands.add_parser(
+        "report", help="write RUN_DIR/report/report.html (self-contained) and its figures"
+    )
+    report.add_argument("run_dir", help="a run directory")
+    export = commands.add_parser(
+        "export", help="write one Parquet file per event type (exact ints and user units)"
+    )
+    export.add_argument("run_dir", help="a run directory")
+    export.add_argument("--format", choices=("parquet",), default="parquet")
+    export.add_argument("--out", help="directory for the files (default: RUN_DIR/parquet)")
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    from exchange_sim.analysis.report import write_report
+
+    path = write_report(args.run_dir)
+    print(f"report: {path}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from exchange_sim.analysis.export import export_run
+
+    paths = export_run(args.run_dir, args.out, args.format)
+    print(f"{len(paths)} {args.format} files in {os.path.dirname(paths[0]) if paths else args.out}")
+    return EXIT_OK
 
 
 def _cascade(args: argparse.Namespace) -> int:
@@ -160,6 +186,10 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.command == "cascade":
             return _cascade(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "export":
+            return _export(args)
         loaded = _load(args)
         if args.command == "validate":
             preflight(loaded)

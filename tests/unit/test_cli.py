@@ -134,3 +134,17 @@ def test_output_piped_into_a_closed_reader_ends_quietly(tmp_path):
     stderr = proc.stderr.read().decode()
     assert proc.wait() == 0
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_report_and_export_commands_write_beside_the_run(cli, tmp_path, repo_root):
+    """``report`` writes report/report.html and ``export`` one Parquet file per event type; a
+    missing run directory is bad input (exit 2, one line)."""
+    config = os.path.join(repo_root, "configs", "scenarios", "cascade.toml")
+    out = tmp_path / "run"
+    assert cli("run", config, "--set", "run.duration=50s", "--out", str(out))[0] == 0
+    status, _, _ = cli("report", str(out))
+    assert status == 0 and (out / "report" / "report.html").exists()
+    status, _, _ = cli("export", str(out), "--format", "parquet")
+    assert status == 0 and (out / "parquet" / "trade.parquet").exists()
+    status, _, err = cli("report", str(tmp_path / "missing"))
+    assert status == 2 and err.count("\n") == 1

@@ -1,0 +1,351 @@
+"""Load a run directory for analysis: one pandas DataFrame per event type, in user units too.
+
+Every frame keeps the log's own columns with their exact integers (``seq``, ``ts``, ``cause`` and
+the event's fields, in log order; ``type`` is dropped since a frame holds one type) and adds,
+right after each field that carries a unit, the same value as a float in user units:
+
+* ``ns``: ``ts`` -> ``time_s``, ``queue_wait_ns`` -> ``queue_wait_s`` (seconds);
+* ``ticks``: ``price`` -> ``price_quote``, ``mark_price`` -> ``mark_price_quote`` (quote per base);
+* ``pair`` (exact ``[num, den]`` ticks): ``bid_ticks`` -> ``bid_quote``;
+* ``lots``: ``size`` -> ``size_base``, ``position_lots`` -> ``position_base`` (base asset);
+* ``money``: ``amount`` -> ``amount_settle``, ``amount_minor`` -> ``amount_settle`` (settlement
+  asset);
+* ``ppb``: ``rate_ppb`` -> ``rate_frac`` (a fraction: 1.0 = 100 %).
+
+Integer columns stay int64; one that holds nulls (``cause``, a market order's ``price_ticks``)
+becomes pandas ``Int64`` rather than a lossy float. A user-unit float is the exact value correctly
+rounded (for integers below 2**53, i.e. every realistic value).
+
+The unit of each field is stated in :data:`FIELD_UNITS`, an explicit table kept beside this
+loader (a test compares it with ``docs/events.md`` so a new or renamed field cannot slip through
+unconverted). Reading is streamed (:func:`scan`): the log is read in chunks of lines, each line of
+a selected type is parsed with orjson into per-type row buffers, and every ``batch_rows`` rows a
+buffer becomes a compact Arrow record batch. Memory is bounded by the selected frames, never by
+the whole log. The log is verified as it is read (``seq`` per line, ``run_end``'s count and
+sha256 digest); bad input raises :class:`~exchange_sim.core.errors.DataError` naming
+``file:line``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from array import array
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+import attrs
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from exchange_sim.analysis import log_scan
+from exchange_sim.core.errors import DataError
+from exchange_sim.core.units import NS_PER_S, RATE_SCALE, Scale
+
+# Units: ns, ticks, pair (exact [num, den] ticks), lots, money, ppb; plain values: int, str, bool.
+_SPEC = """
+run_start: schema_version int, package_version str, seed int, config_sha256 str, scenario str,
+    duration_ns ns
+run_end: event_count int, digest_sha256 str
+index_price: price ticks, ts_source ns
+mark_price: price ticks, index_price ticks
+order_accepted: order_id int, account_id int, side int, price_ticks ticks, size_lots lots, tif str,
+    post_only bool, reduce_only bool, tag str, ts_sent ns
+order_rejected: order_id int, account_id int, side int, price_ticks ticks, size_lots lots,
+    tif str, tag str, reason str
+trade: trade_id int, maker_order_id int, taker_order_id int, maker_account_id int,
+    taker_account_id int, price_ticks ticks, size_lots lots, aggressor_side int, maker_tag str,
+    taker_tag str
+order_cancelled: order_id int, account_id int, side int, price_ticks ticks, remaining_lots lots,
+    reason str
+order_expired: order_id int, account_id int, side int, price_ticks ticks, remaining_lots lots,
+    reason str
+order_amended: order_id int, account_id int, side int, old_price_ticks ticks, old_size_lots lots,
+    price_ticks ticks, size_lots lots, remaining_lots lots, priority_kept bool
+cancel_rejected: order_id int, account_id int, reason str
+amend_rejected: order_id int, account_id int, price_ticks ticks, size_lots lots, reason str
+account_opened: account_id int, participant str, role str, isolated bool, leverage int
+deposit: account_id int, amount money, purpose str, ts_sent ns, wallet money, isolated_margin money
+deposit_rejected: account_id int, amount money, reason str
+withdrawal: account_id int, amount money, ts_sent ns, wallet money
+withdrawal_rejected: account_id int, amount money, available money, reason str
+position: account_id int, side int, price_ticks ticks, size_lots lots, fee money,
+    realised_pnl money, position_lots lots, entry_notional money, wallet money,
+    isolated_margin money, liquidation_price_ticks ticks, bankruptcy_price_ticks ticks
+margin_check: account_id int, mark_price ticks, trigger_mark_price ticks, trigger_ts ns,
+    equity money, maintenance_margin money, outcome str
+margin_call: account_id int, mark_price ticks, equity money, maintenance_margin money,
+    deliver_at ns
+liquidation_triggered: account_id int, mark_price ticks, position_lots lots, equity money,
+    maintenance_margin money, shortfall money, bankruptcy_price_ticks ticks
+margin_call_response: account_id int, action str, position_lots lots
+premium_sample: bid_ticks pair, ask_ticks pair, reference str, reference_ticks ticks,
+    index_ticks ticks, premium_ppb ppb
+funding_rate: interval_start_ts ns, interval_end_ts ns, sample_count int,
+    average_premium_ppb ppb, interest_ppb ppb, formula_rate_ppb ppb, uncapped_rate_ppb ppb,
+    rate_ppb ppb, cap_ppb ppb, capped int
+funding_payment: account int, size_lots lots, price_ticks ticks, rate_ppb ppb, amount_minor money
+funding_residue: ledger str, residue_minor money, payment_count int, rate_ppb ppb,
+    price_ticks ticks
+insurance_fund: fund str, delta money, balance money, reason str, shortfall money,
+    account_id int
+adl: account int, counterparty int, size lots, price ticks, rank int, score str
+socialised_loss: account int, amount money, rate_num money, rate_den money
+bad_debt: account int, amount money, outstanding money
+bad_debt_covered: amount money, outstanding money, stage str
+liquidation_started: account_id int, policy str, queue_wait_ns ns, backlog int, mark_price ticks,
+    position_lots lots, equity money, maintenance_margin money
+liquidation_order: account_id int, order_id int, purpose str, side int, price_ticks ticks,
+    size_lots lots, tif str, attempt int, mark_price ticks, bankruptcy_price_ticks ticks
+liquidation_fill: account_id int, order_id int, purpose str, price_ticks ticks, size_lots lots,
+    bankruptcy_price_ticks ticks, fund_delta money, position_lots lots
+takeover: account_id int, holder str, holder_account_id int, position_lots lots,
+    price_ticks ticks, mark_price ticks, collateral money
+vault: action str, account_id int, size_lots lots, price_ticks ticks, position_lots lots,
+    cash money, realised_pnl money, unrealised_pnl money
+liquidation_finished: account_id int, outcome str, position_lots lots, wallet money,
+    isolated_margin money, duration_ns ns, orders int
+"""
+
+UNITS = ("ns", "ticks", "pair", "lots", "money", "ppb", "int", "str", "bool")
+COMMON = (("seq", "int"), ("ts", "ns"), ("type", "str"), ("cause", "int"))
+"""The fields every line starts with (``type`` is not kept as a column)."""
+
+
+def _parse_spec(text: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    table: dict[str, tuple[tuple[str, str], ...]] = {}
+    for entry in re.split(r"\n(?=\w)", text.strip()):
+        kind, _, body = entry.partition(":")
+        pairs = tuple(tuple(item.split()) for item in body.replace("\n", " ").split(","))
+        for pair in pairs:
+            if len(pair) != 2 or pair[1] not in UNITS:
+                raise ValueError(f"unit table, {kind}: bad entry {pair}")
+        table[kind.strip()] = pairs
+    return table
+
+
+FIELD_UNITS: dict[str, tuple[tuple[str, str], ...]] = _parse_spec(_SPEC)
+"""Event type -> ``((field, unit), ...)`` in log order, after the common fields."""
+
+_SUFFIX = {"ns": "_s", "ticks": "_quote", "pair": "_quote", "lots": "_base"}
+_SUFFIX |= {"money": "_settle", "ppb": "_frac"}
+_STRIP = ("_ns", "_ticks", "_lots", "_minor", "_ppb")
+_ARROW = {"str": pa.string(), "bool": pa.bool_(), "pair": pa.list_(pa.int64())}
+
+
+def user_column(field: str, unit: str) -> str | None:
+    """Name of the user-unit column added beside ``field`` (``None`` for unitless fields)."""
+    if unit not in _SUFFIX:
+        return None
+    if field == "ts":
+        return "time_s"
+    for suffix in _STRIP:
+        if field.endswith(suffix):
+            return field[: -len(suffix)] + _SUFFIX[unit]
+    return field + _SUFFIX[unit]
+
+
+def schema_of(kind: str) -> pa.Schema:
+    """The Arrow schema of one event type's frame (exact fields, each followed by its user unit)."""
+    columns = []
+    for field, unit in (*COMMON, *FIELD_UNITS[kind]):
+        if field == "type":
+            continue
+        columns.append(pa.field(field, _ARROW.get(unit, pa.int64())))
+        derived = user_column(field, unit)
+        if derived is not None:
+            columns.append(pa.field(derived, pa.float64()))
+    return pa.schema(columns)
+
+
+def _float(values: pa.Array, num: int, den: int):
+    """``values * num / den`` as float64 numpy (NaN for nulls): exact ints, one rounding each."""
+    floats = values.to_numpy(zero_copy_only=False).astype("float64")
+    return floats * num / den if num != 1 else floats / den
+
+
+def _factors(scale: Scale) -> dict[str, tuple[int, int]]:
+    tick, lot = scale.tick_size.as_integer_ratio(), scale.lot_size.as_integer_ratio()
+    return {
+        "ns": (1, NS_PER_S),
+        "ticks": tick,
+        "lots": lot,
+        "money": (1, 10**scale.money_decimals),
+        "ppb": (1, RATE_SCALE),
+    }
+
+
+_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError)
+
+
+def _column(values: tuple, arrow_type: pa.DataType) -> pa.Array | int:
+    """One exact column, or the index of the first value Arrow cannot hold as ``arrow_type``."""
+    try:
+        return pa.array(values, type=arrow_type)
+    except _ARROW_ERRORS:
+        for index, value in enumerate(values):
+            try:
+                pa.array([value], type=arrow_type)
+            except _ARROW_ERRORS:
+                return index
+        raise
+
+
+def to_batch(kind: str, rows: list[tuple], scale: Scale, path: str = "") -> pa.RecordBatch:
+    """Row tuples (values of one type in log order, ``type`` included) -> a typed record batch.
+    A value of the wrong type for its field raises DataError naming ``path:line``."""
+    schema = schema_of(kind)
+    factors = _factors(scale)
+    arrays: list = []
+    spec = (*COMMON, *FIELD_UNITS[kind])
+    columns = list(zip(*rows, strict=True))
+    for (field, unit), values in zip(spec, columns, strict=True):
+        if field == "type":
+            continue
+        exact = _column(values, schema.field(field).type)
+        if isinstance(exact, int):
+            where = f"{path}:{columns[0][exact] + 1}"
+            problem = f"{kind}.{field} must be {schema.field(field).type} (see the unit table)"
+            raise DataError(where, values[exact], problem)
+        arrays.append(exact)
+        if unit == "pair":
+            num = pc.list_element(exact, 0).to_numpy(zero_copy_only=False).astype("float64")
+            den = pc.list_element(exact, 1).to_numpy(zero_copy_only=False).astype("float64")
+            tick_num, tick_den = factors["ticks"]
+            arrays.append(pa.array(num / den * tick_num / tick_den))
+        elif unit in factors:
+            arrays.append(pa.array(_float(exact, *factors[unit])))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+BATCH_ROWS = 16_384
+"""Rows of a type parsed before they become a compact Arrow batch: parsed lines (Python tuples)
+cost several times their Arrow size, so they are converted early."""
+
+
+def scan(
+    path: str,
+    scale: Scale,
+    on_batch: Callable[[str, pa.RecordBatch], None],
+    types: Iterable[str] | None = None,
+    batch_rows: int = BATCH_ROWS,
+    skeleton: tuple[array, array] | None = None,
+) -> dict[str, int]:
+    """Stream and verify the log at ``path`` (:func:`exchange_sim.analysis.log_scan.scan`),
+    handing each full batch of ``batch_rows`` rows of a selected type to ``on_batch`` as an Arrow
+    record batch (then each type's remainder); return the line count per type."""
+    keys = {kind: tuple(f for f, _ in (*COMMON, *fields)) for kind, fields in FIELD_UNITS.items()}
+    return log_scan.scan(
+        path,
+        keys,
+        lambda kind, rows: on_batch(kind, to_batch(kind, rows, scale, path)),
+        None if types is None else set(types),
+        batch_rows,
+        skeleton,
+    )
+
+
+def load_scale(config: dict, where: str) -> Scale:
+    """The instrument's :class:`Scale` from a resolved config (``[instrument]``)."""
+    inst = config.get("instrument", {})
+    try:
+        tick, lot = Decimal(inst["tick_size"]), Decimal(inst["lot_size"])
+        return Scale.build(tick, lot, int(inst["money_decimals"]), "instrument")
+    except KeyError as exc:
+        raise DataError(where, sorted(inst), f"[instrument] has no {exc.args[0]}") from None
+
+
+def run_paths(path: str) -> tuple[str, str]:
+    """(run directory, events.jsonl) for a run directory or a log path; missing ones fail."""
+    run_dir, log = (path, os.path.join(path, "events.jsonl"))
+    if not os.path.isdir(path):
+        run_dir, log = os.path.dirname(path) or ".", path
+    if not os.path.exists(log):
+        raise DataError(path, path, "no such run directory or events.jsonl")
+    return run_dir, log
+
+
+def read_meta(run_dir: str) -> tuple[dict | None, dict]:
+    """(summary.json or ``None``, config.toml with decimals exact) of a run directory."""
+    summary = None
+    summary_path = os.path.join(run_dir, "summary.json")
+    if os.path.exists(summary_path):
+        with open(summary_path, "rb") as handle:
+            try:
+                summary = orjson.loads(handle.read())
+            except orjson.JSONDecodeError as exc:
+                raise DataError(summary_path, str(exc), "summary.json is not JSON") from None
+    config_path = os.path.join(run_dir, "config.toml")
+    try:
+        with open(config_path, "rb") as handle:
+            config = tomllib.load(handle, parse_float=Decimal)
+    except OSError:
+        raise DataError(config_path, config_path, "missing: the units need the config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(config_path, str(exc), "config.toml is not TOML") from None
+    return summary, config
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Exact columns stay exact: ints with nulls become pandas ``Int64``, never floats."""
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_integer(column.type) and column.null_count:
+            columns[name] = column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        else:
+            columns[name] = column.to_pandas()
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+
+
+@attrs.define
+class Run:
+    """A loaded run: ``summary`` (dict or ``None``), ``config`` (dict), ``scale``, ``frames``
+    (type -> DataFrame) and ``counts`` (lines per type, every type). ``run["trade"]`` is a
+    frame; a known type the log does not hold gives an empty frame with its columns.
+    ``skeleton`` is ``(type names, type code per seq, cause per seq)`` when asked for.
+    """
+
+    path: str
+    summary: dict | None
+    config: dict
+    scale: Scale
+    frames: dict[str, pd.DataFrame]
+    counts: dict[str, int]
+    skeleton: tuple[list[str], array, array] | None = None
+
+    def __getitem__(self, kind: str) -> pd.DataFrame:
+        frame = self.frames.get(kind)
+        if frame is None:
+            if kind not in FIELD_UNITS:
+                raise KeyError(kind)
+            frame = _to_pandas(schema_of(kind).empty_table())
+        return frame
+
+    def __contains__(self, kind: str) -> bool:
+        return kind in self.frames
+
+
+def load_run(path: str, types: Iterable[str] | None = None, *, with_skeleton: bool = False) -> Run:
+    """Load a run directory (or its ``events.jsonl``): frames of ``types`` (default: all)."""
+    run_dir, log = run_paths(path)
+    summary, config = read_meta(run_dir)
+    scale = load_scale(config, os.path.join(run_dir, "config.toml"))
+    batches: dict[str, list[pa.RecordBatch]] = {}
+    skeleton = (array("h"), array("q")) if with_skeleton else None
+    counts = scan(
+        log,
+        scale,
+        lambda kind, batch: batches.setdefault(kind, []).append(batch),
+        types=types,
+        skeleton=skeleton,
+    )
+    frames = {}
+    for kind in list(batches):
+        table = pa.Table.from_batches(batches.pop(kind), schema=schema_of(kind))
+        frames[kind] = _to_pandas(table)
+    names = list(counts)
+    full = None if skeleton is None else (names, *skeleton)
+    return Run(run_dir, summary, config, scale, frames, counts, full)
