@@ -81,8 +81,16 @@ def summary_lines(directory: str | None, summary: dict) -> list[str]:
         )
         lines.append(f"drawdown, peak to trough: {drawdowns}")
     held, put_in = summary["money_held_minor"], summary["money_deposited_net_minor"]
-    verdict = "conserved" if held == put_in else "NOT CONSERVED"
-    lines.append(f"money: held {held:,} = put in {put_in:,} minor units ({verdict})")
+    verdict = "conserved to the minor unit" if held == put_in else "NOT CONSERVED"
+    decimals = (metrics.get("scale") or {}).get("money_decimals")
+    if decimals is None:
+        lines.append(f"money: held {held:,} = put in {put_in:,} minor units ({verdict})")
+    else:
+        unit = 10**decimals
+        lines.append(
+            f"money: held {_money(held / unit, asset)}, put in {_money(put_in / unit, asset)} "
+            f"({verdict})"
+        )
     if directory:
         lines.append(f"report: exchange-sim report {directory}")
     return lines

@@ -81,6 +81,6 @@ def test_the_closing_summary_reads_like_a_result():
         "ADL:",
         "bad debt:",
         "drawdown, peak to trough: index 8.00 %",
-        "(conserved)",
+        "(conserved to the minor unit)",
     ):
         assert phrase in text
