@@ -88,6 +88,9 @@ class LiquidationAccounting:
         self.fund = fund
         self.fund_account_id = fund_account_id
         self.vault = vault
+        self.fill_listeners: list = []
+        """``listener(now, liquidation_fill_seq, order_side, price_ticks, lots)`` after each forced
+        fill (the venue's public liquidation stream)."""
         self.bad_debt_outstanding = 0
         self.bad_debt_total = 0
         self.busy: Container[int] = ()
@@ -155,6 +158,8 @@ class LiquidationAccounting:
             fund_delta=to_fund - from_fund,
             position_lots=account.size_lots,
         )
+        for listener in self.fill_listeners:
+            listener(now, seq, -side, price, lots)
         if fee_mode == FEE_BANKRUPT and bankrupt_price is not None:
             # The §5.1 booking itself; the account pays the surplus or receives what is covered.
             fund.on_liquidation_fill(

@@ -24,7 +24,9 @@ Every message carries ``seq``, the latest logged event that changed the book bef
 taken (a trade, or an order resting, cancelled or amended): a participant reacting to the view
 names it as its order's cause, so the causal log runs through market data honestly.
 **Index** subscribers (:meth:`MarketDataFeed.subscribe_index`) receive an :class:`IndexUpdate`
-after each ``index_price``, after their own latency.
+after each ``index_price``, and **liquidation-stream** subscribers
+(:meth:`MarketDataFeed.subscribe_liquidations`) a :class:`LiquidationNotice` after each forced
+fill, each after their own latency.
 
 Cost: per instant with a book change the feed reads the book once per side (to the deepest level
 any subscriber asked for) and compares one view per distinct ``(depth_levels, trades)`` channel
@@ -97,6 +99,18 @@ class IndexUpdate(NamedTuple):
     """The ``index_price`` event's seq (what a reaction to it names as its cause)."""
 
 
+class LiquidationNotice(NamedTuple):
+    """One forced fill on the public liquidation stream (Binance's force-order stream): the
+    side of the venue's order (-1 sells a long), its price and size; ``seq`` is the
+    ``liquidation_fill`` event."""
+
+    ts_exchange: int
+    side: int
+    price_ticks: int
+    size_lots: int
+    seq: int
+
+
 class Subscription:
     """One subscriber: its handler, feed latency and channels (returned by ``subscribe``)."""
 
@@ -132,6 +146,7 @@ class MarketDataFeed:
         "_extended_groups",
         "_groups",
         "_index_subscribers",
+        "_liquidation_subscribers",
         "_max_depth",
         "_pending_trades",
         "_scheduled",
@@ -158,6 +173,7 @@ class MarketDataFeed:
         """The latest top-of-book snapshot that differed from its predecessor."""
         self._index_subscribers: list[tuple[SnapshotHandler, LatencySampler]] = []
         self._book_seq: int | None = None
+        self._liquidation_subscribers: list[tuple[SnapshotHandler, LatencySampler]] = []
 
     def subscribe(
         self,
@@ -191,6 +207,20 @@ class MarketDataFeed:
             self._trade_subscribers += 1
         self._subscribers.append(sub)
         return sub
+
+    def subscribe_liquidations(self, handler: SnapshotHandler, latency: LatencySampler) -> None:
+        """Deliver ``handler(receive_ns, LiquidationNotice)`` ``latency`` after every forced fill
+        of the venue's liquidation engine, fund or vault (in the AGENT phase)."""
+        self._liquidation_subscribers.append((handler, latency))
+
+    def on_liquidation_fill(self, now: int, seq: int, side: int, price: int, lots: int) -> None:
+        """Liquidation listener: schedule each liquidation-stream subscriber's delivery."""
+        if not self._liquidation_subscribers:
+            return
+        notice = LiquidationNotice(now, side, price, lots, seq)
+        call_at = self._env.call_at
+        for handler, latency in self._liquidation_subscribers:
+            call_at(latency.draw(), Phase.AGENT, self._deliver, (handler, notice))
 
     def subscribe_index(self, handler: SnapshotHandler, latency: LatencySampler) -> None:
         """Deliver ``handler(receive_ns, IndexUpdate)`` ``latency`` after every index publication

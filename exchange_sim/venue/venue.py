@@ -21,7 +21,8 @@ registered in :meth:`Venue._wire` and nowhere else, so the order is a decision, 
 * a ``mark_price``: the **risk monitor** (it pops the accounts whose trigger the mark crossed);
 * an account change in the ledger (fill, deposit, funding payment): the **risk monitor**;
 * a margin call: the **gateway** carries it to the account's owner (notify latency); a position
-  moved by ADL or a takeover: the **gateway** reports it to both owners (response latency).
+  moved by ADL or a takeover: the **gateway** reports it to both owners (response latency); a
+  forced fill: the **feed**'s public liquidation stream.
 
 Same-instant ordering across components is the kernel's phases
 (:class:`~exchange_sim.kernel.environment.Phase`); within one listener list, the order above.
@@ -201,6 +202,7 @@ class Venue:
         risk.liquidation_engine = liquidation
         risk.venue_accounts = liquidation.venue_accounts
         liquidation.waterfall.position_moved = self.gateway.deliver_position_transfer
+        liquidation.accounting.fill_listeners[:] = [self.feed.on_liquidation_fill]
 
     def sampler(self, model, name: str) -> LatencySampler:
         """A latency sampler drawing from the run's RNG stream ``name``."""

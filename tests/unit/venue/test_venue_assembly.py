@@ -75,3 +75,26 @@ def test_the_mark_service_hears_order_events_after_the_gateway_and_the_feed():
     order = [listener.__self__ for listener in engine.order_listeners]
     assert order == [venue.gateway, venue.feed, mark]
     assert [listener.__self__ for listener in venue.index.listeners] == [mark, venue.feed]
+
+
+def test_the_public_liquidation_stream_reports_every_forced_fill(repo_root):
+    """A subscriber to the liquidation stream hears of each liquidation_fill: side of the venue's
+    order, price and size, naming the fill's seq."""
+    import os
+
+    from exchange_sim.runner.simulate import build_venue
+
+    path = os.path.join(repo_root, "configs", "scenarios", "cascade.toml")
+    log = MemoryLog()
+    venue = build_venue(load_config(path, ["run.duration=80s"]), log)
+    heard = []
+    venue.feed.subscribe_liquidations(
+        lambda now, notice: heard.append(notice), LatencySampler(ConstantLatency(value=MS), None)
+    )
+    venue.run("test")
+    fills = {e["seq"]: e for e in log.of_type("liquidation_fill")}
+    assert fills and len(heard) == len(fills)
+    for notice in heard:
+        fill = fills[notice.seq]
+        assert (notice.price_ticks, notice.size_lots) == (fill["price_ticks"], fill["size_lots"])
+        assert notice.ts_exchange == fill["ts"]
