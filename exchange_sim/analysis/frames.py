@@ -52,62 +52,60 @@ run_start: schema_version int, package_version str, seed int, config_sha256 str,
 run_end: event_count int, digest_sha256 str
 index_price: price ticks, ts_source ns
 mark_price: price ticks, index_price ticks
-order_accepted: order_id int, account_id int, side int, price_ticks ticks, size_lots lots, tif str,
-    post_only bool, reduce_only bool, tag str, ts_sent ns
-order_rejected: order_id int, account_id int, side int, price_ticks ticks, size_lots lots,
-    tif str, tag str, reason str
-trade: trade_id int, maker_order_id int, taker_order_id int, maker_account_id int,
+order_accepted: market str, order_id int, account_id int, side int, price_ticks ticks, size_lots
+    lots, tif str, post_only bool, reduce_only bool, tag str, ts_sent ns
+order_rejected: market str, order_id int, account_id int, side int, price_ticks ticks, size_lots
+    lots, tif str, tag str, reason str
+trade: market str, trade_id int, maker_order_id int, taker_order_id int, maker_account_id int,
     taker_account_id int, price_ticks ticks, size_lots lots, aggressor_side int, maker_tag str,
     taker_tag str
-order_cancelled: order_id int, account_id int, side int, price_ticks ticks, remaining_lots lots,
-    reason str
-order_expired: order_id int, account_id int, side int, price_ticks ticks, remaining_lots lots,
-    reason str
-order_amended: order_id int, account_id int, side int, old_price_ticks ticks, old_size_lots lots,
-    price_ticks ticks, size_lots lots, remaining_lots lots, priority_kept bool
-cancel_rejected: order_id int, account_id int, reason str
-amend_rejected: order_id int, account_id int, price_ticks ticks, size_lots lots, reason str
+order_cancelled: market str, order_id int, account_id int, side int, price_ticks ticks,
+    remaining_lots lots, reason str
+order_expired: market str, order_id int, account_id int, side int, price_ticks ticks, remaining_lots
+    lots, reason str
+order_amended: market str, order_id int, account_id int, side int, old_price_ticks ticks,
+    old_size_lots lots, price_ticks ticks, size_lots lots, remaining_lots lots, priority_kept bool
+cancel_rejected: market str, order_id int, account_id int, reason str
+amend_rejected: market str, order_id int, account_id int, price_ticks ticks, size_lots lots, reason
+    str
 account_opened: account_id int, participant str, role str, isolated bool, leverage int
 deposit: account_id int, amount money, purpose str, ts_sent ns, wallet money, isolated_margin money
 deposit_rejected: account_id int, amount money, reason str
 withdrawal: account_id int, amount money, ts_sent ns, wallet money
 withdrawal_rejected: account_id int, amount money, available money, reason str
-position: account_id int, side int, price_ticks ticks, size_lots lots, fee money,
-    realised_pnl money, position_lots lots, entry_notional money, wallet money,
-    isolated_margin money, liquidation_price_ticks ticks, bankruptcy_price_ticks ticks
-margin_check: account_id int, mark_price ticks, trigger_mark_price ticks, trigger_ts ns,
-    equity money, maintenance_margin money, outcome str
-margin_call: account_id int, mark_price ticks, equity money, maintenance_margin money,
-    deliver_at ns
+position: account_id int, side int, price_ticks ticks, size_lots lots, fee money, realised_pnl
+    money, position_lots lots, entry_notional money, wallet money, isolated_margin money,
+    liquidation_price_ticks ticks, bankruptcy_price_ticks ticks
+margin_check: account_id int, mark_price ticks, trigger_mark_price ticks, trigger_ts ns, equity
+    money, maintenance_margin money, outcome str
+margin_call: account_id int, mark_price ticks, equity money, maintenance_margin money, deliver_at ns
 liquidation_triggered: account_id int, mark_price ticks, position_lots lots, equity money,
     maintenance_margin money, shortfall money, bankruptcy_price_ticks ticks
 margin_call_response: account_id int, action str, position_lots lots
-premium_sample: bid_ticks pair, ask_ticks pair, reference str, reference_ticks ticks,
-    index_ticks ticks, premium_ppb ppb
-funding_rate: interval_start_ts ns, interval_end_ts ns, sample_count int,
-    average_premium_ppb ppb, interest_ppb ppb, formula_rate_ppb ppb, uncapped_rate_ppb ppb,
-    rate_ppb ppb, cap_ppb ppb, capped int
+premium_sample: bid_ticks pair, ask_ticks pair, reference str, reference_ticks ticks, index_ticks
+    ticks, premium_ppb ppb
+funding_rate: interval_start_ts ns, interval_end_ts ns, sample_count int, average_premium_ppb ppb,
+    interest_ppb ppb, formula_rate_ppb ppb, uncapped_rate_ppb ppb, rate_ppb ppb, cap_ppb ppb, capped
+    int
 funding_payment: account int, size_lots lots, price_ticks ticks, rate_ppb ppb, amount_minor money
-funding_residue: ledger str, residue_minor money, payment_count int, rate_ppb ppb,
-    price_ticks ticks
-insurance_fund: fund str, delta money, balance money, reason str, shortfall money,
-    account_id int
+funding_residue: ledger str, residue_minor money, payment_count int, rate_ppb ppb, price_ticks ticks
+insurance_fund: fund str, delta money, balance money, reason str, shortfall money, account_id int
 adl: account int, counterparty int, size lots, price ticks, rank int, score str
 socialised_loss: account int, amount money, rate_num money, rate_den money
 bad_debt: account int, amount money, outstanding money
 bad_debt_covered: amount money, outstanding money, stage str
 liquidation_started: account_id int, policy str, queue_wait_ns ns, backlog int, mark_price ticks,
     position_lots lots, equity money, maintenance_margin money
-liquidation_order: account_id int, order_id int, purpose str, side int, price_ticks ticks,
-    size_lots lots, tif str, attempt int, mark_price ticks, bankruptcy_price_ticks ticks
+liquidation_order: account_id int, order_id int, purpose str, side int, price_ticks ticks, size_lots
+    lots, tif str, attempt int, mark_price ticks, bankruptcy_price_ticks ticks
 liquidation_fill: account_id int, order_id int, purpose str, price_ticks ticks, size_lots lots,
     bankruptcy_price_ticks ticks, fund_delta money, position_lots lots
-takeover: account_id int, holder str, holder_account_id int, position_lots lots,
-    price_ticks ticks, mark_price ticks, collateral money
-vault: action str, account_id int, size_lots lots, price_ticks ticks, position_lots lots,
-    cash money, realised_pnl money, unrealised_pnl money
-liquidation_finished: account_id int, outcome str, position_lots lots, wallet money,
-    isolated_margin money, duration_ns ns, orders int
+takeover: account_id int, holder str, holder_account_id int, position_lots lots, price_ticks ticks,
+    mark_price ticks, collateral money
+vault: action str, account_id int, size_lots lots, price_ticks ticks, position_lots lots, cash
+    money, realised_pnl money, unrealised_pnl money
+liquidation_finished: account_id int, outcome str, position_lots lots, wallet money, isolated_margin
+    money, duration_ns ns, orders int
 """
 
 UNITS = ("ns", "ticks", "pair", "lots", "money", "ppb", "int", "str", "bool")

@@ -46,12 +46,21 @@ class MetricsCollector:
         "_last_ts",
         "_liquidations",
         "_market",
+        "market",
         "scale",
     )
 
-    def __init__(self, scale: Scale, insurance_fund_initial_minor: int | None = None) -> None:
+    def __init__(
+        self,
+        scale: Scale,
+        insurance_fund_initial_minor: int | None = None,
+        market: str | None = None,
+    ) -> None:
         m = scale.money_per_tick_lot
         self.scale = scale
+        self.market = market
+        """The perpetual's symbol: order and trade events of other markets (spot) are skipped;
+        ``None`` takes every market."""
         self._accounts = Accounts(m)
         self._market = Market(m, self._accounts)
         self._liquidations = Liquidations(m, insurance_fund_initial_minor)
@@ -67,7 +76,13 @@ class MetricsCollector:
     def add(self, event: dict) -> None:
         self._count += 1
         self._last_ts = event["ts"]
-        for handler in self._dispatch.get(event["type"], ()):
+        handlers = self._dispatch.get(event["type"])
+        if handlers is None:
+            return
+        market = self.market
+        if market is not None and event.get("market", market) != market:
+            return
+        for handler in handlers:
             handler(event)
 
     def result(self) -> dict:
@@ -82,10 +97,13 @@ class MetricsCollector:
 
 
 def compute_metrics(
-    events: Iterable[dict], scale: Scale, insurance_fund_initial_minor: int | None = None
+    events: Iterable[dict],
+    scale: Scale,
+    insurance_fund_initial_minor: int | None = None,
+    market: str | None = None,
 ) -> dict:
     """The metrics of one run from its events (dicts as logged, in log order), in one pass."""
-    collector = MetricsCollector(scale, insurance_fund_initial_minor)
+    collector = MetricsCollector(scale, insurance_fund_initial_minor, market)
     for event in events:
         collector.add(event)
     return collector.result()
@@ -187,4 +205,5 @@ def metrics_from_run_dir(path: str) -> dict:
         config = tomllib.load(handle, parse_float=Decimal)
     scale = scale_from_config(config)
     events = iter_log(os.path.join(path, "events.jsonl"))
-    return compute_metrics(events, scale, fund_initial_from_config(config, scale))
+    market = config.get("instrument", {}).get("symbol")
+    return compute_metrics(events, scale, fund_initial_from_config(config, scale), market)

@@ -141,6 +141,7 @@ class ReportData:
         inst = run.config.get("instrument", {})
         self.settle = str(inst.get("settlement_asset", "settlement"))
         symbol = str(inst.get("symbol", ""))
+        self.symbol = symbol
         self.quote = self.settle
         self.base = symbol[: -len(self.settle)] if symbol.endswith(self.settle) else "base"
         self.scale = run.scale
@@ -152,7 +153,12 @@ class ReportData:
         self.duration_s = self.duration_ns / 1e9
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
-        return self.run[kind]
+        """The frame of ``kind``; order and trade events only of the perpetual (spot markets'
+        events are in the run too, under their own ``market``)."""
+        frame = self.run[kind]
+        if "market" in frame.columns and len(frame):
+            frame = frame[frame.market == self.symbol]
+        return frame
 
     def notional(self, price_ticks, size_lots) -> np.ndarray:
         """Exact notional in settlement units (floats only at the last step)."""

@@ -88,6 +88,7 @@ class MatchingEngine(AmendCommands):
         "book",
         "config",
         "log",
+        "market",
         "order_listeners",
         "pre_trade_check",
         "reduce_only_capacity",
@@ -100,8 +101,11 @@ class MatchingEngine(AmendCommands):
         log,
         config: MatchingConfig,
         ids_next_trade: Callable[[], int] | None = None,
+        market: str = "",
     ) -> None:
         self.log = log
+        self.market = market
+        """The market's name, written into every event of this engine (``market``)."""
         self._emit = log.emit
         self.config = config
         self.book = Book()
@@ -135,6 +139,7 @@ class MatchingEngine(AmendCommands):
                     now,
                     "order_rejected",
                     cause,
+                    market=self.market,
                     order_id=order.order_id,
                     account_id=order.account_id,
                     side=order.side,
@@ -151,6 +156,7 @@ class MatchingEngine(AmendCommands):
                 now,
                 "order_accepted",
                 cause,
+                market=self.market,
                 order_id=order.order_id,
                 account_id=order.account_id,
                 side=order.side,
@@ -182,6 +188,7 @@ class MatchingEngine(AmendCommands):
                     now,
                     "cancel_rejected",
                     cause,
+                    market=self.market,
                     order_id=order_id,
                     account_id=account_id,
                     reason=reason,
@@ -297,6 +304,7 @@ class MatchingEngine(AmendCommands):
         levels = book.asks if is_buy else book.bids
         maker_side = -taker.side
         emit = self._emit
+        market = self.market
         next_trade_id = self._next_trade_id
         trade_listeners = self.trade_listeners
         order_listeners = self.order_listeners
@@ -340,6 +348,7 @@ class MatchingEngine(AmendCommands):
                     now,
                     "trade",
                     cause,
+                    market=market,
                     trade_id=next_trade_id(),
                     maker_order_id=maker_id,
                     taker_order_id=taker_id,
@@ -403,6 +412,7 @@ class MatchingEngine(AmendCommands):
             now,
             event,
             cause,
+            market=self.market,
             order_id=order.order_id,
             account_id=order.account_id,
             side=order.side,

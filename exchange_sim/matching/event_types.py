@@ -10,6 +10,10 @@ from exchange_sim.events.types import EventType
 _ORDER = ("order_id", "the order's id (unique per run).")
 _ACCOUNT = ("account_id", "the id of the account that owns the order.")
 _SIDE = ("side", "1 = buy (bid), -1 = sell (ask).")
+_MARKET = (
+    "market",
+    "the market the event happened on: the perpetual's symbol or a spot market's name.",
+)
 
 EVENTS = (
     EventType(
@@ -18,6 +22,7 @@ EVENTS = (
         "this event). A limit GTC order's unfilled remainder rests on the book at the back of its "
         "price level.",
         (
+            _MARKET,
             _ORDER,
             _ACCOUNT,
             _SIDE,
@@ -35,6 +40,7 @@ EVENTS = (
         "A new order was refused before acceptance (validation, post-only cross, pre-trade "
         "check); nothing of it reaches the book.",
         (
+            _MARKET,
             _ORDER,
             _ACCOUNT,
             _SIDE,
@@ -55,6 +61,7 @@ EVENTS = (
         "One fill between a resting maker order and an incoming taker, at the maker's price. "
         "Caused by the taker's order_accepted (or order_amended when an amend crosses).",
         (
+            _MARKET,
             ("trade_id", "trade id (unique per run)."),
             ("maker_order_id", "the resting order's id."),
             ("taker_order_id", "the incoming order's id."),
@@ -71,6 +78,7 @@ EVENTS = (
         "order_cancelled",
         "An order's unfilled remainder was removed by request or by the engine.",
         (
+            _MARKET,
             _ORDER,
             _ACCOUNT,
             _SIDE,
@@ -86,6 +94,7 @@ EVENTS = (
         "order_expired",
         "The unfilled remainder of a market, IOC or FOK order ended without resting.",
         (
+            _MARKET,
             _ORDER,
             _ACCOUNT,
             _SIDE,
@@ -104,6 +113,7 @@ EVENTS = (
         "queue priority; a price change or size increase moves it to the back of its (new) level, "
         "after which it may trade as a taker (those trades are caused by this event).",
         (
+            _MARKET,
             _ORDER,
             _ACCOUNT,
             _SIDE,
@@ -119,6 +129,7 @@ EVENTS = (
         "cancel_rejected",
         "A cancel request was refused; the book is unchanged.",
         (
+            _MARKET,
             _ORDER,
             ("account_id", "the requesting account."),
             ("reason", "unknown_order (not resting) or not_owner."),
@@ -128,6 +139,7 @@ EVENTS = (
         "amend_rejected",
         "An amend request was refused; the order is unchanged.",
         (
+            _MARKET,
             _ORDER,
             ("account_id", "the requesting account."),
             ("price_ticks", "requested new limit price in ticks (null = unchanged or invalid)."),

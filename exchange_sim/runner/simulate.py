@@ -34,7 +34,9 @@ def simulate(loaded: LoadedConfig, sink: BinaryIO, progress: bool = False) -> tu
     config = loaded.config
     scale = loaded.scale
     log = EventLog(sink, buffer_lines=config.log.buffer_lines)
-    metrics = MetricsCollector(scale, config.liquidation.insurance_fund.initial_balance)
+    metrics = MetricsCollector(
+        scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
+    )
     tree = CascadeTree()
     log.observers[:] = [metrics.add, tree.add]
     wall_start = time.perf_counter()

@@ -114,7 +114,9 @@ class Venue:
             self.sampler(index_cfg.oracle_latency, "index/oracle_latency"),
             log,
         )
-        engine = MatchingEngine(log, config.matching, self.ids.counter("trade"))
+        engine = MatchingEngine(
+            log, config.matching, self.ids.counter("trade"), market=config.instrument.symbol
+        )
         tiers = build_tiers(config.margin, scale)
         self.ledger = ledger = Ledger(
             log,

@@ -54,14 +54,16 @@ def write_synthetic(run_dir, config_from: str, lines: int) -> str:
             if kind == 1:
                 put(
                     {"seq": seq, "ts": ts, "type": "order_accepted", "cause": None,
-                     "order_id": seq, "account_id": seq % 50, "side": 1 if seq % 2 else -1,
+                     "market": "BTCUSDT", "order_id": seq, "account_id": seq % 50,
+                     "side": 1 if seq % 2 else -1,
                      "price_ticks": None if seq % 7 == 0 else 499_000 + seq % 2000,
                      "size_lots": 1 + seq % 300, "tif": "GTC", "post_only": False,
                      "reduce_only": False, "tag": "", "ts_sent": ts - 1000}
                 )  # fmt: skip
                 continue
             put(
-                {"seq": seq, "ts": ts, "type": "trade", "cause": seq - 1, "trade_id": seq,
+                {"seq": seq, "ts": ts, "type": "trade", "cause": seq - 1, "market": "BTCUSDT",
+                 "trade_id": seq,
                  "maker_order_id": 1, "taker_order_id": seq - 1, "maker_account_id": 1,
                  "taker_account_id": seq % 50, "price_ticks": 500_000, "size_lots": 1 + seq % 9,
                  "aggressor_side": 1, "maker_tag": "", "taker_tag": "liquidation"}

@@ -23,6 +23,8 @@ M = 5
 S = NS_PER_S
 MS = NS_PER_MS
 REGISTRY = event_types()
+MARKET = "BTCUSDT"
+"""The perpetual's symbol in these scripted logs."""
 
 
 class Script:
@@ -54,6 +56,7 @@ class Script:
         return self.emit(
             ts,
             "order_accepted",
+            market=MARKET,
             order_id=order_id,
             account_id=account,
             side=side,
@@ -71,6 +74,7 @@ class Script:
             ts,
             "trade",
             cause,
+            market=MARKET,
             trade_id=len(self.events),
             maker_order_id=maker_order,
             taker_order_id=taker_order,
@@ -88,6 +92,7 @@ class Script:
         return self.emit(
             ts,
             kind,
+            market=MARKET,
             order_id=order_id,
             account_id=account,
             side=side,
@@ -101,6 +106,7 @@ class Script:
         return self.emit(
             ts,
             "order_amended",
+            market=MARKET,
             order_id=order_id,
             account_id=account,
             side=side,
