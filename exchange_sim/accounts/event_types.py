@@ -44,7 +44,10 @@ EVENTS = (
         (
             ("account_id", "the account."),
             ("amount", "money asked for, minor units."),
-            ("reason", "why: `non_positive_amount`."),
+            (
+                "reason",
+                "why: `non_positive_amount`, or `asset_not_accepted` (base into a perpetual).",
+            ),
         ),
     ),
     EventType(

@@ -131,13 +131,14 @@ class Ledger(PreTradeChecks):
         cause: int | None,
         ts_sent: int | None = None,
         purpose: str = "deposit",
+        asset: str = "",
     ) -> tuple[int, str | None]:
         """Credit ``amount`` (> 0) to the wallet; in isolated mode with a position, to its bucket
         (a margin top-up). Logged as ``deposit`` (``ts_sent``: when the owner sent it, default
         now). Returns ``(seq, None)``, or ``(seq, reason)`` of a ``deposit_rejected``."""
         account = self.accounts[account_id]
-        if amount <= 0:
-            reason = "non_positive_amount"
+        if amount <= 0 or asset:
+            reason = "non_positive_amount" if amount <= 0 else "asset_not_accepted"
             seq = self._emit(
                 now, "deposit_rejected", cause, account_id=account_id, amount=amount, reason=reason
             )

@@ -106,6 +106,13 @@ vault: action str, account_id int, size_lots lots, price_ticks ticks, position_l
     money, realised_pnl money, unrealised_pnl money
 liquidation_finished: account_id int, outcome str, position_lots lots, wallet money, isolated_margin
     money, duration_ns ns, orders int
+spot_account_opened: market str, account_id int, participant str, role str
+spot_deposit: market str, account_id int, asset str, amount int, ts_sent ns, quote money, base lots
+spot_withdrawal: market str, account_id int, amount money, ts_sent ns, quote money
+spot_fill: market str, account_id int, side int, price_ticks ticks, size_lots lots, fee money,
+    quote money, base lots
+fundamental_price: price ticks
+news: headline str, jump_ppb ppb, price ticks
 """
 
 UNITS = ("ns", "ticks", "pair", "lots", "money", "ppb", "int", "str", "bool")

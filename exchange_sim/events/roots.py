@@ -42,6 +42,17 @@ ROOT_KINDS = (
         ("index_price",),
     ),
     RootKind(
+        "fundamental_move",
+        "A `fundamental_price` with no cause: the latent value of the underlying moved (only "
+        "participants who watch it see it; prices follow when they trade).",
+        ("fundamental_price",),
+    ),
+    RootKind(
+        "news",
+        "A `news` item: the fundamental value jumped (a scenario's headline).",
+        ("news",),
+    ),
+    RootKind(
         "trader_decision",
         "A participant's command with no cause: it acted on its own timer or random draw, "
         "reacting to nothing it observed (a noise trader's market order, a limit order's "

@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 
 from exchange_sim.core.rounding import DOWN, div_round, quantize_price
-from exchange_sim.core.units import NS_PER_DAY, Scale
+from exchange_sim.core.units import NS_PER_DAY, NS_PER_S, RATE_SCALE, Scale
 from exchange_sim.kernel.latency import ConstantLatency, LatencyModel
 
 YEAR_NS = 365 * NS_PER_DAY
@@ -128,7 +128,73 @@ class ExternalIndex:
     )
 
 
-IndexProcess = GbmIndex | ScriptedIndex | CsvIndex | ExternalIndex
+@attrs.frozen(kw_only=True)
+class SpotSource:
+    """One spot market read by the index rule, with its weight."""
+
+    market: str = attrs.field(default="spot", metadata={"help": "a spot market's name"})
+    weight: Decimal = attrs.field(
+        default=Decimal(1),
+        metadata={"unit": "decimal", "min": 0, "max": 10**6, "help": "weight in the index"},
+    )
+
+
+INDEX_METHODS = ("weighted_mean", "weighted_median", "median")
+
+
+@attrs.frozen(kw_only=True)
+class SpotIndex:
+    """The index computed from spot markets (Binance's rule by default, exchange_mechanics.md
+    §1.1: a weighted average of the sources; a source more than ``outlier_band`` from the median
+    of all sources gets weight 0, and if more than one does, the median of all is used; a source
+    with no update for ``staleness`` gets weight 0). ``weighted_median`` is Hyperliquid's oracle
+    (§1.6), ``median`` a plain median of the live sources."""
+
+    KIND: ClassVar[str] = "spot"
+    sources: tuple[SpotSource, ...] = attrs.field(
+        factory=lambda: (SpotSource(),),
+        metadata={"help": "list of {market, weight} tables"},
+    )
+    price: str = attrs.field(
+        default="last",
+        metadata={
+            "choices": ("last", "mid"),
+            "help": "each source's price: its last trade, or its book's mid",
+        },
+    )
+    method: str = attrs.field(
+        default="weighted_mean",
+        metadata={"choices": INDEX_METHODS, "help": "how the live sources are combined"},
+    )
+    outlier_band_ppb: int = attrs.field(
+        default=50_000_000,
+        metadata={
+            "unit": "rate",
+            "min": 0,
+            "max": RATE_SCALE,
+            "help": "a source this far from the median gets weight 0 (0 = off)",
+        },
+    )
+    staleness: int = attrs.field(
+        default=10 * NS_PER_S,
+        metadata={
+            "unit": "duration",
+            "min": 1,
+            "help": "a source with no update for this long gets weight 0",
+        },
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not self.sources:
+            raise ValueError("sources must not be empty")
+        names = [source.market for source in self.sources]
+        if len(set(names)) != len(names):
+            raise ValueError("each spot market may be a source once")
+        if sum(source.weight for source in self.sources) <= 0:
+            raise ValueError("the sources' weights must not all be 0")
+
+
+IndexProcess = GbmIndex | ScriptedIndex | CsvIndex | ExternalIndex | SpotIndex
 
 
 @attrs.frozen(kw_only=True)

@@ -1,10 +1,12 @@
 """The SimPy process that samples an index path on a cadence and publishes it after a latency.
 
 Sampling happens at multiples of ``cadence``; each sample reaches the venue ``oracle_latency``
-later, in the ``INDEX`` phase. An external index (no path) publishes only what a driver pushes
-with :meth:`IndexPublisher.push`. A sample that arrives after a newer one (possible with random
-latency) is stale and is dropped without an event: the venue never moves its index backwards in
-source time.
+later, in the ``INDEX`` phase. An external index (no path) publishes only what a driver pushes with
+:meth:`IndexPublisher.push`. A path built from spot markets may have no price (no live source:
+nothing is published) and names the spot event its sample came from (``path.cause``), which becomes
+the ``index_price``'s cause; an exogenous path's samples have no cause. A sample that arrives after
+a newer one (possible with random latency) is stale and is dropped without an event: the venue never
+moves its index backwards in source time.
 """
 
 from __future__ import annotations
@@ -63,24 +65,27 @@ class IndexPublisher:
         if price < 1:
             raise ValueError(f"an index price must be at least one tick, got {price}")
         at = self._env.now + delay_ns
-        self._env.call_at(delay_ns, Phase.INDEX, self._publish, (price, at))
+        self._env.call_at(delay_ns, Phase.INDEX, self._publish, (price, at, None))
 
     def _run(self):
         env = self._env
+        path = self._path
         while True:
             source_ts = env.now
-            price = self._path.price_at(source_ts)
-            delay = self._latency.draw()
-            env.call_at(delay, Phase.INDEX, self._publish, (price, source_ts))
+            price = path.price_at(source_ts)
+            if price is not None:
+                delay = self._latency.draw()
+                cause = getattr(path, "cause", None)
+                env.call_at(delay, Phase.INDEX, self._publish, (price, source_ts, cause))
             yield env.at(self.cadence_ns, Phase.INDEX)
 
-    def _publish(self, sample: tuple[int, int]) -> None:
-        price, source_ts = sample
+    def _publish(self, sample: tuple[int, int, int | None]) -> None:
+        price, source_ts, cause = sample
         if source_ts <= self.latest_source_ts:
             return
         self.latest_source_ts = source_ts
         self.price = price
         now = self._env.now
-        seq = self._log.emit(now, "index_price", None, price=price, ts_source=source_ts)
+        seq = self._log.emit(now, "index_price", cause, price=price, ts_source=source_ts)
         for listener in self.listeners:
             listener(now, price, seq)

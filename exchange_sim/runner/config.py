@@ -19,14 +19,15 @@ from exchange_sim.agents.config import (
     MarketMakerConfig,
     NoiseTraderConfig,
 )
-from exchange_sim.config.loader import dump_section, load_section
+from exchange_sim.config.loader import FieldProblem, dump_section, load_section
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.core.units import MAX_INT, Scale
 from exchange_sim.funding.config import FundingConfig
 from exchange_sim.liquidation.config import LiquidationConfig
+from exchange_sim.markets.config import FundamentalConfig, SpotMarketConfig
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.presets.venue_presets import PRESET_NAMES, apply_preset
-from exchange_sim.pricing.index import IndexConfig
+from exchange_sim.pricing.index import IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
 
@@ -118,12 +119,38 @@ class SimConfig:
     funding: FundingConfig = attrs.field(
         factory=FundingConfig, metadata={"help": "funding rate and payments"}
     )
+    fundamental: FundamentalConfig = attrs.field(
+        factory=FundamentalConfig,
+        metadata={"help": "the latent fundamental value and its news (the exogenous driver)"},
+    )
+    spot_markets: tuple[SpotMarketConfig, ...] = attrs.field(
+        default=(),
+        metadata={"help": "spot markets simulated beside the perpetual (list of tables)"},
+    )
     participants: tuple[ParticipantConfig, ...] = attrs.field(
         factory=lambda: (MarketMakerConfig(), NoiseTraderConfig(), LeveragedTraderConfig()),
         metadata={"help": "who trades: a list of tables, each with a kind"},
     )
 
     def __attrs_post_init__(self) -> None:
+        markets = [spot.name for spot in self.spot_markets]
+        if len(set(markets)) != len(markets):
+            raise FieldProblem("spot_markets", markets, "spot market names must be unique")
+        if self.instrument.symbol in markets:
+            raise FieldProblem(
+                "spot_markets",
+                self.instrument.symbol,
+                "a spot market cannot share the perpetual's symbol",
+            )
+        process = self.index.process
+        if isinstance(process, SpotIndex):
+            for i, source in enumerate(process.sources):
+                if source.market not in markets:
+                    raise FieldProblem(
+                        f"index.process.sources[{i}].market",
+                        source.market,
+                        f"no such spot market (spot_markets: {', '.join(markets) or 'none'})",
+                    )
         names = [p.name for p in self.participants]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -7,6 +7,7 @@ from exchange_sim.events import run_events
 from exchange_sim.events.types import COMMON_FIELDS, EventType
 from exchange_sim.funding import event_types as funding_events
 from exchange_sim.liquidation import event_types as liquidation_events
+from exchange_sim.markets import event_types as market_events
 from exchange_sim.matching import event_types as matching_events
 from exchange_sim.pricing import event_types as pricing_events
 from exchange_sim.risk import event_types as risk_events
@@ -19,6 +20,7 @@ _MODULES = (
     risk_events,
     funding_events,
     liquidation_events,
+    market_events,
 )
 
 

@@ -163,7 +163,7 @@ class Gateway:
             engine.cancel_all(now, account_id, cause)
         elif kind is Deposit:
             seq, reason = self.ledger.deposit(
-                now, account_id, command.amount, cause, ts_sent, command.purpose
+                now, account_id, command.amount, cause, ts_sent, command.purpose, command.asset
             )
             self._report_transfer(account_id, seq, "deposit", command.amount, reason)
         elif kind is Withdraw:

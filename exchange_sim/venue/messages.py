@@ -54,10 +54,13 @@ class CancelAll(NamedTuple):
 
 class Deposit(NamedTuple):
     """Money into the account (minor units). ``purpose``: ``deposit`` (funding an account) or
-    ``top_up`` (adding margin, e.g. after a margin call); it only labels the ``deposit`` event."""
+    ``top_up`` (adding margin, e.g. after a margin call); it only labels the ``deposit`` event.
+    ``asset``: ``""`` for the settlement (quote) asset; ``"base"`` puts base inventory (lots)
+    into a spot account (the perpetual refuses it)."""
 
     amount: int
     purpose: str = "deposit"
+    asset: str = ""
 
 
 class Withdraw(NamedTuple):

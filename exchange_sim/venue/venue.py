@@ -47,13 +47,16 @@ from exchange_sim.funding.scheduler import FundingScheduler
 from exchange_sim.kernel.environment import PhasedEnvironment
 from exchange_sim.kernel.latency import LatencySampler
 from exchange_sim.liquidation.engine import build_liquidation
+from exchange_sim.markets.fundamental import FundamentalValue
+from exchange_sim.markets.spot_index import SpotIndexPath
 from exchange_sim.matching.engine import MatchingEngine
-from exchange_sim.pricing.index import build_path
+from exchange_sim.pricing.index import SpotIndex, build_path
 from exchange_sim.pricing.index_process import IndexPublisher
 from exchange_sim.risk.monitor import RiskMonitor
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
 from exchange_sim.venue.mark_service import MarkPriceService
+from exchange_sim.venue.spot_market import SpotMarket
 
 if TYPE_CHECKING:
     from exchange_sim.runner.config import LoadedConfig
@@ -105,8 +108,29 @@ class Venue:
         self.rng = RngStreams(config.run.seed)
         self.ids = IdSource()
 
+        self.fundamental = (
+            FundamentalValue(
+                env,
+                log,
+                config.fundamental,
+                scale.tick_size,
+                self.rng.stream("fundamental/path"),
+            )
+            if config.fundamental.enabled
+            else None
+        )
+        self.spot_markets: dict[str, SpotMarket] = {
+            spot.name: SpotMarket(env, log, spot, scale.money_per_tick_lot, self.ids)
+            for spot in config.spot_markets
+        }
         index_cfg = config.index
-        path = build_path(index_cfg.process, scale, self.rng.stream("index/path"), loaded.base_dir)
+        if isinstance(index_cfg.process, SpotIndex):
+            states = {name: market.state for name, market in self.spot_markets.items()}
+            path = SpotIndexPath(index_cfg.process, states)
+        else:
+            path = build_path(
+                index_cfg.process, scale, self.rng.stream("index/path"), loaded.base_dir
+            )
         index = IndexPublisher(
             env,
             path,
@@ -240,6 +264,10 @@ class Venue:
         """Log the accounts, start participants, then the index, mark, funding and risk processes
         (at t = 0)."""
         self.ledger.announce_accounts(self.env.now)
+        for spot in self.spot_markets.values():
+            spot.ledger.announce_accounts(self.env.now)
+        if self.fundamental is not None:
+            self.fundamental.start()
         for component in self._starts:
             component.start()
         self.index.start()
@@ -281,11 +309,20 @@ class Venue:
         return self.liquidation.money_identity(self._funding_residue())
 
     def verify_money(self, now: int) -> None:
-        """Raise :class:`SimulationError` unless the money identity holds (``now`` for the
-        message)."""
+        """Raise :class:`SimulationError` unless the money identity holds, on the perpetual and
+        on every spot market (quote and base) (``now`` for the message)."""
         held, put_in = self.money_identity()
         if held != put_in:
             raise SimulationError(f"money not conserved at {now} ns: held {held}, put in {put_in}")
+        for name, spot in self.spot_markets.items():
+            for asset, (spot_held, spot_in) in zip(
+                ("quote", "base"), spot.ledger.identity(), strict=True
+            ):
+                if spot_held != spot_in:
+                    raise SimulationError(
+                        f"{asset} not conserved on {name} at {now} ns: held {spot_held}, "
+                        f"put in {spot_in}"
+                    )
 
     def _funding_residue(self) -> int:
         return self.funding.residue_balance if self.funding is not None else 0
@@ -293,9 +330,8 @@ class Venue:
     def results(self) -> dict:
         """Venue-level results for ``summary.json`` (raises if money is not conserved)."""
         book = self.book
+        self.verify_money(self.env.now)
         held, put_in = self.money_identity()
-        if held != put_in:
-            raise SimulationError(f"money not conserved: held {held}, put in {put_in}")
         longs, shorts = self.ledger.open_interest_lots()
         liquidation = self.liquidation
         return {
@@ -317,4 +353,21 @@ class Venue:
             "insurance_fund_minor": liquidation.fund.balance,
             "bad_debt_outstanding_minor": liquidation.accounting.bad_debt_outstanding,
             "vault_cash_minor": liquidation.vault.cash if liquidation.vault else None,
+            "spot_markets": {name: _spot_results(spot) for name, spot in self.spot_markets.items()},
         }
+
+
+def _spot_results(spot: SpotMarket) -> dict:
+    """A spot market's end state for ``summary.json``."""
+    (quote, quote_in), (base, base_in) = spot.ledger.identity()
+    book = spot.book
+    return {
+        "last_trade_price_ticks": spot.state.last_trade_price,
+        "final_best_bid_ticks": book.best_bid(),
+        "final_best_ask_ticks": book.best_ask(),
+        "quote_held_minor": quote,
+        "quote_deposited_net_minor": quote_in,
+        "base_held_lots": base,
+        "base_deposited_lots": base_in,
+        "fees_collected_minor": spot.ledger.fees_collected,
+    }

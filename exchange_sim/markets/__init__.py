@@ -1,0 +1,1 @@
+"""Spot markets (pure core): their balances, the index rules that read them, their configs."""

@@ -1,0 +1,102 @@
+"""The index read from spot markets: per-market price state and the index "path" over them.
+
+:class:`SpotPriceState` listens to one spot market's matching engine and keeps what an index rule
+reads: the last trade (price, time, seq) and the touch (best bid and ask, and the time and seq of
+the last event that changed the book). :class:`SpotIndexPath` is the index process's path for
+``index.process.kind = "spot"``: at each sampling instant it applies the configured rule
+(:mod:`exchange_sim.markets.index_rule`) to the live sources and remembers, as the sample's cause,
+the latest event among the sources the value came from. Pure: it reads state, schedules nothing.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from exchange_sim.markets.index_rule import combine, round_to_tick
+from exchange_sim.pricing.index import SpotIndex
+
+_BOOK_STATUSES = frozenset(("rested", "cancelled", "amended"))
+
+
+class SpotPriceState:
+    """What one spot market's prices look like to an index rule (engine listeners)."""
+
+    __slots__ = (
+        "book",
+        "book_seq",
+        "book_ts",
+        "last_trade_price",
+        "last_trade_seq",
+        "last_trade_ts",
+        "name",
+    )
+
+    def __init__(self, name: str, book) -> None:
+        self.name = name
+        self.book = book
+        self.last_trade_price: int | None = None
+        self.last_trade_ts = -1
+        self.last_trade_seq: int | None = None
+        self.book_ts = -1
+        self.book_seq: int | None = None
+
+    def on_trade(self, now, seq, maker, taker, price, size) -> None:
+        self.last_trade_price = price
+        self.last_trade_ts = now
+        self.last_trade_seq = seq
+        self.book_ts = now
+        self.book_seq = seq
+
+    def on_order_event(self, now, seq, order, status) -> None:
+        if status in _BOOK_STATUSES:
+            self.book_ts = now
+            self.book_seq = seq
+
+    def price(self, use_mid: bool) -> tuple[Fraction | None, int, int | None]:
+        """``(price, last update ts, seq of that update)`` by the rule's price choice."""
+        if not use_mid:
+            price = self.last_trade_price
+            return (
+                None if price is None else Fraction(price),
+                self.last_trade_ts,
+                self.last_trade_seq,
+            )
+        bid, ask = self.book.best_bid_ticks, self.book.best_ask_ticks
+        if bid is None or ask is None:
+            return None, self.book_ts, self.book_seq
+        return Fraction(bid + ask, 2), self.book_ts, self.book_seq
+
+
+class SpotIndexPath:
+    """The index process's path for a spot index (see the module docstring)."""
+
+    __slots__ = ("_band", "_method", "_sources", "_staleness", "_use_mid", "cause")
+
+    def __init__(self, config: SpotIndex, states: dict[str, SpotPriceState]) -> None:
+        self._sources = [
+            (states[source.market], Fraction(source.weight)) for source in config.sources
+        ]
+        self._use_mid = config.price == "mid"
+        self._method = config.method
+        self._band = config.outlier_band_ppb
+        self._staleness = config.staleness
+        self.cause: int | None = None
+        """The seq of the latest event among the sources the last sample came from."""
+
+    def price_at(self, t_ns: int) -> int | None:
+        """The index at ``t_ns`` in ticks, ``None`` when no source is live."""
+        prices, weights, seqs = [], [], []
+        for state, weight in self._sources:
+            price, updated, seq = state.price(self._use_mid)
+            if price is None or t_ns - updated > self._staleness:
+                continue
+            prices.append(price)
+            weights.append(weight)
+            seqs.append(seq)
+        if not prices:
+            self.cause = None
+            return None
+        value, used = combine(prices, weights, self._method, self._band)
+        causes = [seqs[i] for i in used if seqs[i] is not None]
+        self.cause = max(causes) if causes else None
+        return round_to_tick(value)
