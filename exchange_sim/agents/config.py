@@ -15,10 +15,38 @@ from exchange_sim.core.units import NS_PER_S
 from exchange_sim.kernel.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 
 
+def market_field():
+    """Where a participant trades: ``""`` for the perpetual, else a spot market's name."""
+    return attrs.field(
+        default="", metadata={"help": "market traded: empty for the perpetual, or a spot market"}
+    )
+
+
+def base_deposit_field():
+    """Base inventory a participant puts into its spot account at t = 0 (spot markets only)."""
+    return attrs.field(
+        default=0,
+        metadata={
+            "unit": "size",
+            "min": 0,
+            "help": "base inventory deposited into its spot account (spot markets only)",
+        },
+    )
+
+
 @attrs.frozen(kw_only=True)
 class MarketMakerConfig:
     KIND: ClassVar[str] = "market_maker"
     name: str = attrs.field(default="mm", metadata={"help": "participant name"})
+    market: str = market_field()
+    reference: str = attrs.field(
+        default="index",
+        metadata={
+            "choices": ("index", "fundamental"),
+            "help": "the price its ladder is centred on: the venue's index or the fundamental",
+        },
+    )
+    base_deposit: int = base_deposit_field()
     levels: int = attrs.field(
         default=10, metadata={"min": 1, "max": 100_000, "help": "quotes per side"}
     )
@@ -80,6 +108,8 @@ class MarketMakerConfig:
 class NoiseTraderConfig:
     KIND: ClassVar[str] = "noise"
     name: str = attrs.field(default="noise", metadata={"help": "group name"})
+    market: str = market_field()
+    base_deposit: int = base_deposit_field()
     count: int = attrs.field(
         default=20, metadata={"min": 1, "max": 10_000_000, "help": "traders in the group"}
     )

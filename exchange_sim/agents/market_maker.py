@@ -50,6 +50,8 @@ class MarketMaker:
     def start(self) -> None:
         if self._cfg.deposit:
             self._gateway.send(self.account_id, Deposit(self._cfg.deposit), None)
+        if self._cfg.base_deposit:
+            self._gateway.send(self.account_id, Deposit(self._cfg.base_deposit, asset="base"), None)
 
     def on_index(self, now: int, update) -> None:
         """Index subscription: the maker sees each price after its ``index_latency``."""

@@ -9,7 +9,9 @@ between 0 and ``limit_offset_max`` from the touch it last saw on the feed, cance
 
 Causes: a market order and an expiry cancel come from the group's own draws and timer (a root
 of kind ``trader_decision``: their cause is ``null``); a limit order is priced off the touch it
-last saw, so its cause is that market-data view's ``seq``.
+last saw, so its cause is that market-data view's ``seq``. On a spot market (which takes no
+market order) a "market" order is an IOC limit ``limit_offset_max`` through the opposite touch it
+saw, naming that view as its cause.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from exchange_sim.agents.config import NoiseTraderConfig
 from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.kernel.environment import Phase
-from exchange_sim.matching.orders import BUY, SELL
+from exchange_sim.matching.orders import BUY, IOC, SELL
 from exchange_sim.venue.messages import CancelOrder, Deposit, SubmitOrder
 
 CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
@@ -33,6 +35,7 @@ class NoiseTraderGroup:
         "_gaps",
         "_gateway",
         "_market",
+        "_market_as_ioc",
         "_members",
         "_next_order_id",
         "_offsets",
@@ -46,9 +49,17 @@ class NoiseTraderGroup:
     )
 
     def __init__(
-        self, env, gateway, config: NoiseTraderConfig, account_ids: list[int], next_order_id, rng
+        self,
+        env,
+        gateway,
+        config: NoiseTraderConfig,
+        account_ids: list[int],
+        next_order_id,
+        rng,
+        market_orders_as_ioc: bool = False,
     ) -> None:
         self._env = env
+        self._market_as_ioc = market_orders_as_ioc
         self._gateway = gateway
         self._cfg = config
         self._members = account_ids
@@ -75,10 +86,12 @@ class NoiseTraderGroup:
         self.orders_sent = 0
 
     def start(self) -> None:
-        amount = self._cfg.deposit
-        if amount:
-            for account in self._members:
+        amount, base = self._cfg.deposit, self._cfg.base_deposit
+        for account in self._members:
+            if amount:
                 self._gateway.send(account, Deposit(amount), None)
+            if base:
+                self._gateway.send(account, Deposit(base, asset="base"), None)
         if self._gaps is not None:
             self._env.process(self._run())
 
@@ -98,8 +111,16 @@ class NoiseTraderGroup:
         side = BUY if self._sides.next() else SELL
         size = self._sizes.next()
         if self._market.next():
-            order = SubmitOrder(self._next_order_id(), side, None, size)
-            self._gateway.send(account, order, None)
+            if self._market_as_ioc:  # a spot venue takes no market order: cross the touch
+                touch = self.touch[1] if side == BUY else self.touch[0]
+                if touch is None:
+                    return
+                price = touch + side * self._cfg.limit_offset_max
+                order = SubmitOrder(self._next_order_id(), side, price, size, tif=IOC)
+                self._gateway.send(account, order, self.touch_seq)
+            else:
+                order = SubmitOrder(self._next_order_id(), side, None, size)
+                self._gateway.send(account, order, None)
             self.orders_sent += 1
             return
         bid, ask = self.touch

@@ -20,6 +20,7 @@ from exchange_sim.agents.config import (
 from exchange_sim.agents.leveraged import LeveragedTraderGroup
 from exchange_sim.agents.market_maker import MarketMaker
 from exchange_sim.agents.noise import NoiseTraderGroup
+from exchange_sim.core.errors import ConfigError
 
 
 class Member:
@@ -49,19 +50,56 @@ class Member:
             handler(now, self.account_id, seq, transfer)
 
 
-def add_participant(venue, cfg) -> list:
+class Place:
+    """Where a participant trades: the perpetual or one spot market (its gateway, feed and how
+    accounts are opened there)."""
+
+    __slots__ = ("feed", "gateway", "ledger", "spot")
+
+    def __init__(self, venue, market: str, key: str) -> None:
+        if not market:
+            self.spot = False
+            self.gateway, self.feed, self.ledger = venue.gateway, venue.feed, venue.ledger
+            return
+        spot = venue.spot_markets.get(market)
+        if spot is None:
+            known = ", ".join(venue.spot_markets) or "none"
+            raise ConfigError(key, market, f"no such spot market (spot_markets: {known})")
+        self.spot = True
+        self.gateway, self.feed, self.ledger = spot.gateway, spot.feed, spot.ledger
+
+    def open(self, account: int, isolated: bool, leverage: int, cfg) -> None:
+        if self.spot:
+            self.ledger.open_account(account, cfg.name, cfg.KIND)
+        else:
+            self.ledger.open_account(account, isolated, leverage, cfg.name, cfg.KIND)
+
+
+def _reference_feed(venue, cfg, key: str):
+    """What a maker centres on: the index subscription, or the fundamental value's."""
+    if getattr(cfg, "reference", "index") == "fundamental":
+        if venue.fundamental is None:
+            raise ConfigError(key, "fundamental", "needs fundamental.enabled = true")
+        return venue.fundamental.subscribe
+    return venue.feed.subscribe_index
+
+
+def add_participant(venue, cfg, key: str = "participants") -> list:
     """Create ``cfg``'s participant(s) on ``venue``; return the objects to ``start()``."""
-    ids, gateway, ledger, feed = venue.ids, venue.gateway, venue.ledger, venue.feed
+    ids = venue.ids
+    ledger = venue.ledger
+    place = Place(venue, getattr(cfg, "market", ""), f"{key}.market")
+    gateway, feed = place.gateway, place.feed
     next_order_id = ids.counter("order")
     prefix = f"participant/{cfg.name}"
     request = venue.sampler(cfg.latency.request, f"{prefix}/request")
     response = venue.sampler(cfg.latency.response, f"{prefix}/response")
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
-        ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)
+        place.open(account, False, cfg.leverage, cfg)
         maker = MarketMaker(venue.env, gateway, cfg, account, next_order_id)
         gateway.connect(maker, request, response)
-        feed.subscribe_index(
+        _reference_feed(venue, cfg, f"{key}.reference")(
             maker.on_index, venue.sampler(cfg.index_latency, f"{prefix}/index_latency")
         )
         return [maker]
@@ -100,8 +138,10 @@ def add_participant(venue, cfg) -> list:
         )
     else:
         for account in accounts:
-            ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)
-        group = NoiseTraderGroup(venue.env, gateway, cfg, accounts, next_order_id, rng)
+            place.open(account, False, cfg.leverage, cfg)
+        group = NoiseTraderGroup(
+            venue.env, gateway, cfg, accounts, next_order_id, rng, market_orders_as_ioc=place.spot
+        )
         feed.subscribe(group.on_snapshot, venue.sampler(cfg.feed_latency, f"{prefix}/feed"))
     for account in accounts:
         gateway.connect(Member(group, account), request, response)
@@ -113,8 +153,8 @@ def populate(participants) -> callable:
 
     def build(venue) -> list:
         starts: list = []
-        for config in participants:
-            starts.extend(add_participant(venue, config))
+        for i, config in enumerate(participants):
+            starts.extend(add_participant(venue, config, f"participants[{i}]"))
         return starts
 
     return build
