@@ -19,6 +19,7 @@ from exchange_sim.agents.config import (
     MarketMakerConfig,
     NoiseTraderConfig,
 )
+from exchange_sim.agents.flow_config import InformedTraderConfig, SpotArbitrageurConfig
 from exchange_sim.config.loader import FieldProblem, dump_section, load_section
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.core.units import MAX_INT, Scale
@@ -32,7 +33,12 @@ from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
 
 ParticipantConfig = (
-    MarketMakerConfig | NoiseTraderConfig | LeveragedTraderConfig | BasisArbitrageurConfig
+    MarketMakerConfig
+    | NoiseTraderConfig
+    | LeveragedTraderConfig
+    | BasisArbitrageurConfig
+    | InformedTraderConfig
+    | SpotArbitrageurConfig
 )
 
 

@@ -17,9 +17,12 @@ from exchange_sim.agents.config import (
     LeveragedTraderConfig,
     MarketMakerConfig,
 )
+from exchange_sim.agents.flow_config import InformedTraderConfig, SpotArbitrageurConfig
+from exchange_sim.agents.informed import InformedTrader
 from exchange_sim.agents.leveraged import LeveragedTraderGroup
 from exchange_sim.agents.market_maker import MarketMaker
 from exchange_sim.agents.noise import NoiseTraderGroup
+from exchange_sim.agents.spot_arbitrageur import SpotArbitrageur
 from exchange_sim.core.errors import ConfigError
 
 
@@ -116,6 +119,36 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
             arbitrageur.on_snapshot, venue.sampler(cfg.observation_latency, f"{prefix}/feed")
         )
         return [arbitrageur]
+    if isinstance(cfg, InformedTraderConfig):
+        account = ids.next("account")
+        place.open(account, False, cfg.leverage, cfg)
+        trader = InformedTrader(venue.env, gateway, cfg, account, next_order_id, place.spot)
+        gateway.connect(trader, request, response)
+        if venue.fundamental is None:
+            raise ConfigError(f"{key}.kind", cfg.KIND, "needs fundamental.enabled = true")
+        venue.fundamental.subscribe(
+            trader.on_fundamental, venue.sampler(cfg.fundamental_latency, f"{prefix}/fundamental")
+        )
+        feed.subscribe(trader.on_snapshot, venue.sampler(cfg.feed_latency, f"{prefix}/feed"))
+        return [trader]
+    if isinstance(cfg, SpotArbitrageurConfig):
+        spot = Place(venue, cfg.spot_market, f"{key}.spot_market")
+        perp_account, spot_account = ids.next("account"), ids.next("account")
+        place.open(perp_account, False, cfg.leverage, cfg)
+        spot.open(spot_account, False, cfg.leverage, cfg)
+        arb = SpotArbitrageur(
+            venue.env, cfg, gateway, spot.gateway, perp_account, spot_account, next_order_id
+        )
+        gateway.connect(arb.perp_leg, request, response)
+        spot.gateway.connect(
+            arb.spot_leg,
+            venue.sampler(cfg.spot_latency.request, f"{prefix}/spot_request"),
+            venue.sampler(cfg.spot_latency.response, f"{prefix}/spot_response"),
+        )
+        observe = cfg.observation_latency
+        feed.subscribe(arb.on_perp_snapshot, venue.sampler(observe, f"{prefix}/perp_feed"))
+        spot.feed.subscribe(arb.on_spot_snapshot, venue.sampler(observe, f"{prefix}/spot_feed"))
+        return [arb]
     accounts = [ids.next("account") for _ in range(cfg.count)]
     rng = venue.rng.stream(f"{prefix}/flow")
     if isinstance(cfg, LeveragedTraderConfig):
