@@ -106,6 +106,18 @@ class Ledger(PreTradeChecks):
         self.accounts[account_id] = account
         return account
 
+    def set_tiers(self, now: int, tiers, cause: int | None) -> None:
+        """New margin tiers from now on (an intervention): every position's trigger prices are
+        recomputed and the change listeners told (O(accounts), once)."""
+        self.tiers = tiers
+        self._liquidation_level = TriggerLevel(tiers, RATE_SCALE, self.maintenance_on_entry)
+        self._call_level = TriggerLevel(
+            tiers, self.margin_call_factor_ppb, self.maintenance_on_entry
+        )
+        for account in self.accounts.values():
+            if account.size_lots:
+                self.refresh(now, account, cause)
+
     def announce_accounts(self, now: int) -> None:
         """Log one ``account_opened`` per account, in the order they were opened (the run's
         first events after ``run_start``: the setup a reader needs to tell traders from the

@@ -100,6 +100,17 @@ class _LinearTiers:
         """Each tier's ``(rate_num, deduction_num)`` over :attr:`denominator`, lowest tier first."""
         return tuple(zip(self.rate_nums, self.deduction_nums, strict=True))
 
+    def with_maintenance_scaled(self, factor_ppb: int):
+        """The same tiers with every maintenance rate and deduction times ``factor`` (exact:
+        the factor goes into the numerators and ``RATE_SCALE`` into the denominator); initial
+        margin and leverage caps unchanged. A venue raising margins under stress."""
+        return attrs.evolve(
+            self,
+            rate_nums=tuple(r * factor_ppb for r in self.rate_nums),
+            deduction_nums=tuple(d * factor_ppb for d in self.deduction_nums),
+            denominator=self.denominator * RATE_SCALE,
+        )
+
 
 @attrs.frozen
 class BracketTiers(_LinearTiers):
@@ -237,6 +248,11 @@ class StepRiskLimit:
 
     def maintenance_deduction(self, notional: int) -> int:
         return 0
+
+    def with_maintenance_scaled(self, factor_ppb: int) -> StepRiskLimit:
+        """The base maintenance rate times ``factor`` (rounded UP: a rate the trader owes)."""
+        rate = div_round(self.base_mm_ppb * factor_ppb, RATE_SCALE, UP)
+        return attrs.evolve(self, base_mm_ppb=max(rate, 1))
 
     def max_leverage(self, notional: int) -> int:
         return max(1, div_round(RATE_SCALE, self.initial_rate_ppb(notional), DOWN))

@@ -113,6 +113,7 @@ spot_fill: market str, account_id int, side int, price_ticks ticks, size_lots lo
     quote money, base lots
 fundamental_price: price ticks
 news: headline str, jump_ppb ppb, price ticks
+intervention: action str, market str, until_ns ns, factor_ppb ppb, band_ppb ppb, amount money
 """
 
 UNITS = ("ns", "ticks", "pair", "lots", "money", "ppb", "int", "str", "bool")

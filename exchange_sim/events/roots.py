@@ -60,6 +60,12 @@ ROOT_KINDS = (
         PARTICIPANT_COMMAND_TYPES,
     ),
     RootKind(
+        "intervention",
+        "An `intervention` with no cause: the venue changed the rules on its timeline (a halt, "
+        "an outage, new margin rates, a band, a fund top-up).",
+        ("intervention",),
+    ),
+    RootKind(
         "funding_payment",
         "A `funding_payment`: the venue's scheduled settlement between longs and shorts. A chain "
         "through a payment stops there (its rate came from premium samples, but the payment is "

@@ -61,6 +61,7 @@ def money_identity(
         ledger.total_deposits
         - ledger.total_withdrawals
         + fund.initial_balance
+        + fund.injected
         + (vault.capital if vault is not None else 0)
     )
     return left, right

@@ -81,6 +81,7 @@ class LiquidationEngine:
         self._service_ns = div_round(NS_PER_S, config.throughput, UP) if config.throughput else 0
         self._next_free = 0
         self._start_pending = False
+        self._pauses = 0
         self._last_partial: dict[int, int] = {}
         self._not_before: dict[int, int] = {}
         self.started = 0
@@ -152,8 +153,16 @@ class LiquidationEngine:
         self._schedule_start(now)
 
     # -- queue and pacing ----------------------------------------------------------------------
+    def pause(self) -> None:
+        """Start no account until :meth:`resume` (an outage or a halt; they may overlap)."""
+        self._pauses += 1
+
+    def resume(self, now: int) -> None:
+        self._pauses -= 1
+        self._schedule_start(now)
+
     def _schedule_start(self, now: int) -> None:
-        if self._start_pending or not self._queue:
+        if self._start_pending or not self._queue or self._pauses:
             return
         at = max(self._queue[0].ready_at, self._next_free, now)
         self._start_pending = True
@@ -164,7 +173,7 @@ class LiquidationEngine:
         now = self._env.now
         self.desk.flush(now)
         queue = self._queue
-        while queue and queue[0].ready_at <= now and self._next_free <= now:
+        while queue and queue[0].ready_at <= now and self._next_free <= now and not self._pauses:
             job = queue.popleft()
             self._next_free = now + self._service_ns
             self._start(now, job)

@@ -18,7 +18,8 @@ _FUND_REASONS = (
     "`liquidation_fee` (a fee charged on a liquidation fill), `collateral` (what a bankrupt "
     "account had left after a takeover), `takeover_pnl` / `takeover_loss` (result of the fund "
     "unwinding what it took over), `cover` (a negative balance paid back to 0), "
-    "`clawback_residue` (round-up excess of a clawback), or the caller's reason for a deposit."
+    "`clawback_residue` (round-up excess of a clawback), `top_up` (an intervention's "
+    "injection), or the caller's reason for a deposit."
 )
 
 EVENTS = (

@@ -77,6 +77,7 @@ class InsuranceFund:
     initial_balance: int = attrs.field(init=False)
     peak: int = attrs.field(init=False)
     last_shortfall: int = attrs.field(init=False, default=0)
+    injected: int = attrs.field(init=False, default=0)
     history: list[tuple[int, int, int, str, int | None]] = attrs.field(init=False, factory=list)
     # Windowed maximum: [start_ts, balance, end_ts or None], balances strictly decreasing from the
     # front; the back is always the current balance (end None).
@@ -144,6 +145,12 @@ class InsuranceFund:
             raise ValueError(f"deposit must be >= 0 (got {amount}); use cover() to pay out")
         self._apply(ts, amount, reason, cause, 0, account_id)
         return self.balance
+
+    def inject(self, ts: int, amount: int, cause: int | None) -> int:
+        """Money put into the fund from outside (a top-up): counted in :attr:`injected`, which
+        the money identity adds to what was put in."""
+        self.injected += amount
+        return self.deposit(ts, amount, cause, "top_up")
 
     def cover(
         self,

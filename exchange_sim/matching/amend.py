@@ -57,7 +57,9 @@ class AmendCommands:
         order = self.book.orders.get(order_id)
         price = size = remaining = 0
         keep = False
-        if order is None:
+        if self.halted:
+            reason = "trading_halted"
+        elif order is None:
             reason = "unknown_order"
         elif order.account_id != account_id:
             reason = "not_owner"

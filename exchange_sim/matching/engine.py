@@ -87,6 +87,7 @@ class MatchingEngine(AmendCommands):
         "_stp",
         "book",
         "config",
+        "halted",
         "log",
         "market",
         "order_listeners",
@@ -121,6 +122,8 @@ class MatchingEngine(AmendCommands):
         self._stp = config.stp
         self._band_ppb = config.price_band_ppb
         self._busy = False
+        self.halted = False
+        """While true, new orders and amends are rejected (``trading_halted``); cancels work."""
 
     # ------------------------------------------------------------------ commands
     def submit(self, now: int, order: Order, cause: int | None) -> int:
@@ -130,7 +133,7 @@ class MatchingEngine(AmendCommands):
         self._busy = True
         try:
             order.ts_recv = now
-            reason = self._new_order_problem(order)
+            reason = "trading_halted" if self.halted else self._new_order_problem(order)
             if reason is None and self.pre_trade_check is not None:
                 reason = self.pre_trade_check(now, order)
             if reason is not None:
@@ -215,6 +218,10 @@ class MatchingEngine(AmendCommands):
             ]
         finally:
             self._busy = False
+
+    def set_price_band(self, band_ppb: int) -> None:
+        """A new price band from now on (0 turns it off)."""
+        self._band_ppb = band_ppb
 
     # ------------------------------------------------------------------ internals
     def _new_order_problem(self, order: Order) -> str | None:

@@ -52,7 +52,8 @@ EVENTS = (
                 "reason",
                 "why: price_not_whole_ticks, price_out_of_range, size_not_whole_lots, "
                 "size_out_of_range, invalid_side, invalid_tif, post_only_market, "
-                "duplicate_order_id, post_only_would_cross, or a pre-trade check's reason.",
+                "duplicate_order_id, post_only_would_cross, trading_halted, or a pre-trade check's "
+                "reason.",
             ),
         ),
     ),

@@ -32,6 +32,7 @@ class IndexPublisher:
         "cadence_ns",
         "latest_source_ts",
         "listeners",
+        "paused",
         "price",
     )
 
@@ -46,6 +47,8 @@ class IndexPublisher:
         self.listeners: list[IndexListener] = []
         self.price: int | None = None
         self.latest_source_ts = -1
+        self.paused = False
+        """While true (an oracle outage) samples are dropped: the venue keeps its last index."""
 
     def current(self) -> int | None:
         """The price now (ticks), ``None`` before the first."""
@@ -81,6 +84,8 @@ class IndexPublisher:
 
     def _publish(self, sample: tuple[int, int, int | None]) -> None:
         price, source_ts, cause = sample
+        if self.paused:
+            return
         if source_ts <= self.latest_source_ts:
             return
         self.latest_source_ts = source_ts

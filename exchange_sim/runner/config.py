@@ -31,6 +31,7 @@ from exchange_sim.presets.venue_presets import PRESET_NAMES, apply_preset
 from exchange_sim.pricing.index import IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
+from exchange_sim.venue.intervention_config import InterventionConfig
 
 ParticipantConfig = (
     MarketMakerConfig
@@ -133,6 +134,10 @@ class SimConfig:
         default=(),
         metadata={"help": "spot markets simulated beside the perpetual (list of tables)"},
     )
+    interventions: tuple[InterventionConfig, ...] = attrs.field(
+        default=(),
+        metadata={"help": "interventions on a timeline: a list of tables, each with at and kind"},
+    )
     participants: tuple[ParticipantConfig, ...] = attrs.field(
         factory=lambda: (MarketMakerConfig(), NoiseTraderConfig(), LeveragedTraderConfig()),
         metadata={"help": "who trades: a list of tables, each with a kind"},
@@ -157,6 +162,10 @@ class SimConfig:
                         source.market,
                         f"no such spot market (spot_markets: {', '.join(markets) or 'none'})",
                     )
+        for i, intervention in enumerate(self.interventions):
+            market = getattr(intervention, "market", "")
+            if market and market not in markets:
+                raise FieldProblem(f"interventions[{i}].market", market, "no such spot market")
         names = [p.name for p in self.participants]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

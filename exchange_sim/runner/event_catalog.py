@@ -11,6 +11,7 @@ from exchange_sim.markets import event_types as market_events
 from exchange_sim.matching import event_types as matching_events
 from exchange_sim.pricing import event_types as pricing_events
 from exchange_sim.risk import event_types as risk_events
+from exchange_sim.venue import event_types as venue_events
 
 _MODULES = (
     run_events,
@@ -21,6 +22,7 @@ _MODULES = (
     funding_events,
     liquidation_events,
     market_events,
+    venue_events,
 )
 
 

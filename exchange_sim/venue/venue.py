@@ -55,6 +55,7 @@ from exchange_sim.pricing.index_process import IndexPublisher
 from exchange_sim.risk.monitor import RiskMonitor
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
+from exchange_sim.venue.interventions import Interventions
 from exchange_sim.venue.mark_service import MarkPriceService
 from exchange_sim.venue.spot_market import SpotMarket
 
@@ -179,6 +180,7 @@ class Venue:
             env, log, config.liquidation, ledger, engine, mark, scale, self.ids
         )
         self._wire_liquidation()
+        self.interventions = Interventions(self, config.interventions)
         if config.run.verify_money:
             self.liquidation.after_step.append(self.verify_money)
 
@@ -266,6 +268,7 @@ class Venue:
         self.ledger.announce_accounts(self.env.now)
         for spot in self.spot_markets.values():
             spot.ledger.announce_accounts(self.env.now)
+        self.interventions.start()
         if self.fundamental is not None:
             self.fundamental.start()
         for component in self._starts:

@@ -1,0 +1,113 @@
+"""Interventions on a timeline: what a venue (or an outage) does to the market at given times.
+
+Each configured intervention (:mod:`exchange_sim.venue.intervention_config`) runs at its ``at``
+in the ``INDEX`` phase (before any matching at that instant) and is logged as an
+``intervention`` event with no cause (root kind ``intervention``); one with a duration ends with
+a second ``intervention`` event caused by the first:
+
+* ``halt`` / ``resume``: the market's matching engine rejects new orders and amends
+  (``trading_halted``); on the perpetual the liquidation engine starts no account meanwhile;
+* ``liquidation_outage`` / ``liquidation_restore``: the liquidation engine starts no account
+  (hand-offs queue up);
+* ``oracle_outage`` / ``oracle_restore``: no index price is published;
+* ``margin_rates``: every maintenance rate times a factor; every position's triggers move;
+* ``price_band``: the perpetual's price band changes;
+* ``fund_top_up``: money into the insurance fund (counted as money put in).
+"""
+
+from __future__ import annotations
+
+from exchange_sim.core.units import RATE_SCALE
+from exchange_sim.kernel.environment import Phase
+from exchange_sim.venue.intervention_config import (
+    FundTopUp,
+    HaltTrading,
+    LiquidationOutage,
+    MarginRates,
+    OracleOutage,
+    PriceBand,
+)
+
+
+class Interventions:
+    """Schedules and applies a venue's interventions (see the module docstring)."""
+
+    __slots__ = ("_configs", "_venue", "applied")
+
+    def __init__(self, venue, configs) -> None:
+        self._venue = venue
+        self._configs = configs
+        self.applied = 0
+
+    def start(self) -> None:
+        env = self._venue.env
+        for config in self._configs:
+            env.call_at(config.at - env.now, Phase.INDEX, self._apply, config)
+
+    def _emit(self, action: str, cause: int | None, market="", until=None, **values) -> int:
+        venue = self._venue
+        self.applied += 1
+        return venue.log.emit(
+            venue.env.now,
+            "intervention",
+            cause,
+            action=action,
+            market=market,
+            until_ns=until,
+            factor_ppb=values.get("factor_ppb"),
+            band_ppb=values.get("band_ppb"),
+            amount=values.get("amount"),
+        )
+
+    def _end(self, duration: int, callback, seq: int) -> None:
+        if duration:
+            self._venue.env.call_at(duration, Phase.INDEX, callback, seq)
+
+    def _apply(self, config) -> None:
+        venue = self._venue
+        now = venue.env.now
+        until = now + config.duration if getattr(config, "duration", 0) else None
+        if isinstance(config, HaltTrading):
+            engine = self._engine(config.market)
+            seq = self._emit("halt", None, engine.market, until)
+            engine.halted = True
+            if not config.market:
+                venue.liquidation.pause()
+            self._end(config.duration, lambda cause, c=config: self._resume(c, cause), seq)
+        elif isinstance(config, LiquidationOutage):
+            seq = self._emit("liquidation_outage", None, until=until)
+            venue.liquidation.pause()
+            self._end(config.duration, self._liquidation_restore, seq)
+        elif isinstance(config, OracleOutage):
+            seq = self._emit("oracle_outage", None, until=until)
+            venue.index.paused = True
+            self._end(config.duration, self._oracle_restore, seq)
+        elif isinstance(config, MarginRates):
+            factor = int(config.factor * RATE_SCALE)
+            seq = self._emit("margin_rates", None, factor_ppb=factor)
+            venue.ledger.set_tiers(now, venue.ledger.tiers.with_maintenance_scaled(factor), seq)
+        elif isinstance(config, PriceBand):
+            self._emit("price_band", None, band_ppb=config.band_ppb)
+            venue.engine.set_price_band(config.band_ppb)
+        elif isinstance(config, FundTopUp):
+            seq = self._emit("fund_top_up", None, amount=config.amount)
+            venue.liquidation.fund.inject(now, config.amount, seq)
+
+    def _engine(self, market: str):
+        venue = self._venue
+        return venue.engine if not market else venue.spot_markets[market].engine
+
+    def _resume(self, config: HaltTrading, cause: int) -> None:
+        engine = self._engine(config.market)
+        self._emit("resume", cause, engine.market)
+        engine.halted = False
+        if not config.market:
+            self._venue.liquidation.resume(self._venue.env.now)
+
+    def _liquidation_restore(self, cause: int) -> None:
+        self._emit("liquidation_restore", cause)
+        self._venue.liquidation.resume(self._venue.env.now)
+
+    def _oracle_restore(self, cause: int) -> None:
+        self._emit("oracle_restore", cause)
+        self._venue.index.paused = False
