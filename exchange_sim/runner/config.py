@@ -14,6 +14,7 @@ import orjson
 from exchange_sim.accounts.ledger import FeeSchedule
 from exchange_sim.accounts.margin_config import BracketTiersConfig, MarginTiersConfig
 from exchange_sim.agents.config import (
+    AdaptiveMakerConfig,
     BasisArbitrageurConfig,
     LeveragedTraderConfig,
     MarketMakerConfig,
@@ -31,7 +32,11 @@ from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
 
 ParticipantConfig = (
-    MarketMakerConfig | NoiseTraderConfig | LeveragedTraderConfig | BasisArbitrageurConfig
+    MarketMakerConfig
+    | NoiseTraderConfig
+    | LeveragedTraderConfig
+    | BasisArbitrageurConfig
+    | AdaptiveMakerConfig
 )
 
 

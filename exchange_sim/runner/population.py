@@ -20,6 +20,7 @@ from exchange_sim.agents.config import (
 from exchange_sim.agents.leveraged import LeveragedTraderGroup
 from exchange_sim.agents.market_maker import MarketMaker
 from exchange_sim.agents.noise import NoiseTraderGroup
+from exchange_sim.runner.population_makers import BUILDERS
 
 
 class Member:
@@ -56,6 +57,9 @@ def add_participant(venue, cfg) -> list:
     prefix = f"participant/{cfg.name}"
     request = venue.sampler(cfg.latency.request, f"{prefix}/request")
     response = venue.sampler(cfg.latency.response, f"{prefix}/response")
+    builder = BUILDERS.get(type(cfg))
+    if builder is not None:
+        return builder(venue, cfg, request, response, next_order_id, prefix)
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
         ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)
