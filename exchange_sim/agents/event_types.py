@@ -1,4 +1,4 @@
-"""Event types of participants' own decisions: a maker's quoting state."""
+"""Event types of participants' own decisions: a maker's quoting state, an executor's metaorder."""
 
 from exchange_sim.events.types import EventType
 
@@ -36,6 +36,39 @@ EVENTS = (
                 "backoff: the longest pause).",
             ),
             ("size_ppb", "quote size after the change, ppb of the configured sizes."),
+        ),
+    ),
+    EventType(
+        "metaorder",
+        "An execution agent's metaorder: `start` (on its timer, cause null), each `child` order "
+        "it sent (cause: null on a timer, or the trades view a POV child was sized from) and "
+        "`end` once every child has closed and reported its fills (cause: that last report). "
+        "Fields that do not apply to a phase are null.",
+        (
+            ("account_id", "the executor's account."),
+            ("phase", "`start`, `child` or `end`."),
+            ("side", "+1 buy, -1 sell."),
+            ("style", "`twap` or `pov`."),
+            ("total_lots", "the metaorder's size, lots."),
+            ("child_lots", "child: the size sent, lots (0: no price to send it at)."),
+            ("order_id", "child: the child order's id."),
+            (
+                "arrival_price_ticks",
+                "start, end: the mid at start rounded against the trader (a buy's down, a "
+                "sell's up), or the index when the book had no two sides; ticks.",
+            ),
+            ("best_bid_ticks", "start: the bid it saw, ticks."),
+            ("best_ask_ticks", "start: the ask it saw, ticks."),
+            ("index_ticks", "start, end: the last index it saw, ticks."),
+            ("filled_lots", "end: lots filled over all children."),
+            ("notional_ticks_lots", "end: sum of price x size over its fills (ticks x lots)."),
+            ("vwap_ticks", "end: notional / filled, rounded against the trader; null if none."),
+            ("impact_ticks", "end: side x (vwap - arrival price), ticks; null if none."),
+            (
+                "impact_ppb",
+                "end: side x (notional - filled x arrival) / (filled x arrival), ppb, "
+                "rounded up (cost never understated); null if none.",
+            ),
         ),
     ),
 )

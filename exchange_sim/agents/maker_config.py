@@ -1,7 +1,7 @@
-"""Configuration of the adaptive market maker (pure data: no simpy).
+"""Configuration of the adaptive market maker and the execution agent (pure data: no simpy).
 
 Re-exported by :mod:`exchange_sim.agents.config` with the other participants' tables; the
-behaviour is in :mod:`.adaptive_maker`. Thresholds and options that can be
+behaviour is in :mod:`.adaptive_maker` and :mod:`.execution`. Thresholds and options that can be
 off are off at ``0``.
 """
 
@@ -177,3 +177,75 @@ class AdaptiveMakerConfig:
             raise ValueError("reject_backoff_max must be >= reject_backoff")
         if not (self.weight_index or self.weight_mid):
             raise ValueError("weight_index or weight_mid must be positive")
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionConfig:
+    KIND: ClassVar[str] = "execution"
+    name: str = attrs.field(default="exec", metadata={"help": "participant name"})
+    side: str = attrs.field(
+        default="sell", metadata={"choices": ("buy", "sell"), "help": "side of the metaorder"}
+    )
+    total_size: int = attrs.field(
+        default=10_000,
+        metadata={"unit": "size", "min": 1, "help": "metaorder size", "user_default": "10"},
+    )
+    start: int = attrs.field(
+        default=10 * NS_PER_S,
+        metadata={"unit": "duration", "min": 0, "help": "when it starts"},
+    )
+    style: str = attrs.field(
+        default="twap",
+        metadata={
+            "choices": ("twap", "pov"),
+            "help": "twap: equal children over duration; pov: a share of the market's volume",
+        },
+    )
+    duration: int = attrs.field(
+        default=30 * NS_PER_S,
+        metadata={
+            "unit": "duration",
+            "min": 1,
+            "help": "twap: spread over this; pov: sends nothing after this",
+        },
+    )
+    child_interval: int = attrs.field(
+        default=NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "time between child orders"},
+    )
+    participation: int = attrs.field(
+        default=100_000_000,
+        metadata={
+            "unit": "rate",
+            "min": 0,
+            "max": RATE_SCALE,
+            "help": "pov: share of the volume it saw since the last child",
+        },
+    )
+    order_type: str = attrs.field(
+        default="ioc",
+        metadata={
+            "choices": ("market", "ioc"),
+            "help": "children are market orders, or IOC limits limit_offset through the touch",
+        },
+    )
+    limit_offset: int = attrs.field(
+        default=100,
+        metadata={"unit": "price", "min": 0, "help": "ioc: limit this far beyond the touch"},
+    )
+    deposit: int = attrs.field(
+        default=100_000_000_000,
+        metadata={"unit": "money", "min": 0, "help": "deposit", "user_default": "100000"},
+    )
+    leverage: int = attrs.field(default=10, metadata={"min": 1, "help": "account leverage"})
+    index_latency: LatencyModel = attrs.field(
+        factory=lambda: ConstantLatency(value=5 * MS),
+        metadata={"help": "delay before it sees a new index price"},
+    )
+    feed_latency: LatencyModel = attrs.field(
+        factory=lambda: ConstantLatency(value=5 * MS),
+        metadata={"help": "market-data delay (top level and trades)"},
+    )
+    latency: LinkLatency = attrs.field(
+        factory=constant_link(5 * MS), metadata={"help": "order link"}
+    )

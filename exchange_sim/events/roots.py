@@ -34,7 +34,7 @@ PARTICIPANT_COMMAND_TYPES = (
 )
 """Events that answer a participant's command: uncaused, they are its own decision."""
 
-PARTICIPANT_STATE_TYPES = ("maker_state",)
+PARTICIPANT_STATE_TYPES = ("maker_state", "metaorder")
 """A participant's own logged decisions: uncaused, they came from its own timer."""
 
 ROOT_KINDS = (
@@ -49,7 +49,7 @@ ROOT_KINDS = (
         "A participant's command or logged decision with no cause: it acted on its own timer "
         "or random draw, reacting to nothing it observed (a noise trader's market order, a "
         "limit order's expiry cancel, an account's initial deposit, a maker's size growing "
-        "back after a cut).",
+        "back after a cut, a metaorder's start).",
         PARTICIPANT_COMMAND_TYPES + PARTICIPANT_STATE_TYPES,
     ),
     RootKind(

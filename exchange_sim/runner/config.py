@@ -16,6 +16,7 @@ from exchange_sim.accounts.margin_config import BracketTiersConfig, MarginTiersC
 from exchange_sim.agents.config import (
     AdaptiveMakerConfig,
     BasisArbitrageurConfig,
+    ExecutionConfig,
     LeveragedTraderConfig,
     MarketMakerConfig,
     NoiseTraderConfig,
@@ -37,6 +38,7 @@ ParticipantConfig = (
     | LeveragedTraderConfig
     | BasisArbitrageurConfig
     | AdaptiveMakerConfig
+    | ExecutionConfig
 )
 
 

@@ -1,4 +1,4 @@
-"""Building the adaptive market maker (see :mod:`.population`).
+"""Building the adaptive market maker and the execution agent (see :mod:`.population`).
 
 Each opens one account with its own leverage, connects it to the gateway with its link latency
 and subscribes it to the index and to market data (one level of depth and the trade channel),
@@ -8,7 +8,8 @@ each with its own latency; its starting money is a ``Deposit`` it sends itself.
 from __future__ import annotations
 
 from exchange_sim.agents.adaptive_maker import AdaptiveMaker
-from exchange_sim.agents.maker_config import AdaptiveMakerConfig
+from exchange_sim.agents.execution import ExecutionAgent
+from exchange_sim.agents.maker_config import AdaptiveMakerConfig, ExecutionConfig
 
 
 def _account(venue, cfg) -> int:
@@ -45,6 +46,14 @@ def add_adaptive_maker(venue, cfg: AdaptiveMakerConfig, request, response, next_
     return [maker]
 
 
-BUILDERS = {AdaptiveMakerConfig: add_adaptive_maker}
+def add_execution(venue, cfg: ExecutionConfig, request, response, next_order_id, prefix):
+    account = _account(venue, cfg)
+    agent = ExecutionAgent(venue.env, venue.gateway, venue.log, cfg, account, next_order_id)
+    venue.gateway.connect(agent, request, response)
+    _subscribe(venue, agent, cfg, prefix)
+    return [agent]
+
+
+BUILDERS = {AdaptiveMakerConfig: add_adaptive_maker, ExecutionConfig: add_execution}
 """Participant config class -> builder ``(venue, cfg, request, response, next_order_id,
 prefix) -> objects to start``."""
