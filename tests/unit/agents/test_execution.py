@@ -21,10 +21,11 @@ MS = 1_000_000
 
 
 class Market:
-    def __init__(self, bids, asks, **executor) -> None:
+    def __init__(self, bids, asks, seed: int = 1, **executor) -> None:
         table = {"kind": "execution", "name": "exec", "start": "1s", "child_interval": "1s"}
         table.update(executor)
         config = {
+            "run": {"seed": seed},
             "index": {"process": {"kind": "external", "start_price": "1000.0"}},
             "fees": {"maker_fee_ppb": 0, "taker_fee_ppb": 0},
             "participants": [table],
@@ -169,3 +170,27 @@ def test_ioc_children_are_limited_beyond_the_touch():
     me = market.agent.account_id
     expired = [e for e in market.log.of_type("order_expired") if e["account_id"] == me]
     assert [e["remaining_lots"] for e in expired] == [2]
+
+
+def test_end_waits_for_every_fill_even_when_reports_arrive_out_of_order():
+    """With a response latency drawn from 1-50 ms, a child's close can reach the executor before
+    some of its fills: the end event still counts every fill (filled lots and notional equal its
+    trades), for five seeds of the latency draws."""
+    for seed in range(1, 6):
+        market = Market(
+            [(9_990 - i, 2) for i in range(8)] + [(9_900, 1_000)],
+            DEEP_ASKS,
+            seed=seed,
+            total_size="0.030",
+            duration="2s",
+            order_type="market",
+            latency={
+                "request": {"kind": "constant", "value": "5ms"},
+                "response": {"kind": "uniform", "low": "1ms", "high": "50ms"},
+            },
+        )
+        market.run(10 * S)
+        trades = market.own_trades()
+        (end,) = market.phase("end")
+        assert end["filled_lots"] == sum(e["size_lots"] for e in trades) == 30, seed
+        assert end["notional_ticks_lots"] == sum(e["price_ticks"] * e["size_lots"] for e in trades)
