@@ -208,6 +208,12 @@ class AdaptiveMaker:
             self._calm_since = None
             self._restore_token += 1
 
+    def _requote_now(self, now: int, cause: int | None) -> None:
+        """A new ladder now, if it may quote and has seen a price."""
+        anchor = self.model.anchor()
+        if anchor is not None and self._can_quote(now):
+            self._maybe_requote(now, anchor, cause, True)
+
     def _maybe_requote(self, now: int, anchor: int, cause: int | None, force: bool) -> None:
         fair = self.model.fair_value(now, anchor)
         if fair < 1:
@@ -292,9 +298,7 @@ class AdaptiveMaker:
         self._restore_token += 1
         seq = self._emit(now, cause, reason, "cancel_all", value, threshold)
         self._cancel_quotes(seq)
-        anchor = self.model.anchor()
-        if anchor is not None and self._can_quote(now):
-            self._maybe_requote(now, anchor, seq, True)
+        self._requote_now(now, seq)
 
     def _restore(self, token: int) -> None:
         if token != self._restore_token or self.withdrawn is None or self.stopped:
@@ -309,8 +313,7 @@ class AdaptiveMaker:
         self._calm_since = None
         self._set_size(min(self.size_ppb, self._cfg.restore_size))
         seq = self._emit(now, self._calm_cause, "calm", "restore", value, threshold)
-        if anchor is not None and self._can_quote(now):
-            self._maybe_requote(now, anchor, seq, True)
+        self._requote_now(now, seq)
 
     # -- rejections, venue cancels and size --------------------------------------------------------
     def on_order_update(self, now: int, seq: int, update) -> None:
@@ -351,12 +354,8 @@ class AdaptiveMaker:
 
     def _requote_after_venue_cancel(self, cause: int) -> None:
         self._venue_requote_pending = False
-        now = self._env.now
-        anchor = self.model.anchor()
-        if anchor is None or not self._can_quote(now):
-            return
         gen = self._gen
-        self._maybe_requote(now, anchor, cause, True)
+        self._requote_now(self._env.now, cause)
         if self._gen != gen:
             self._venue_origin = True
 
@@ -383,9 +382,7 @@ class AdaptiveMaker:
         if token != self._resume_token:
             return
         now = self._env.now
-        anchor = self.model.anchor()
-        if anchor is not None and self._can_quote(now):
-            self._maybe_requote(now, anchor, None, True)
+        self._requote_now(now, None)
 
     def _set_size(self, size_ppb: int) -> None:
         self.size_ppb = size_ppb
@@ -401,16 +398,11 @@ class AdaptiveMaker:
         if self.size_ppb < RATE_SCALE:
             self._env.call_at(self._cfg.size_recovery, Phase.AGENT, self._grow, token)
         seq = self._emit(now, None, "size_recovery", "size_up", self.size_ppb, RATE_SCALE)
-        anchor = self.model.anchor()
-        if anchor is not None and self._can_quote(now):
-            self._maybe_requote(now, anchor, seq, True)
+        self._requote_now(now, seq)
 
     def _timer(self):
         env = self._env
         interval = self._cfg.requote_interval
         while True:
             yield env.at(interval, Phase.AGENT)
-            now = env.now
-            anchor = self.model.anchor()
-            if anchor is not None and self._can_quote(now):
-                self._maybe_requote(now, anchor, None, True)
+            self._requote_now(env.now, None)

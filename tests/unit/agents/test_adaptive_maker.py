@@ -15,6 +15,7 @@ from exchange_sim.agents.config import AdaptiveMakerConfig
 from exchange_sim.agents.maker_model import MakerModel
 from exchange_sim.core.units import NS_PER_S, RATE_SCALE
 from exchange_sim.events.log import MemoryLog
+from exchange_sim.events.roots import root_kind_of
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, SELL, Order
 from exchange_sim.runner.simulate import build_venue
@@ -353,3 +354,14 @@ def test_same_seed_same_log():
     assert es.run(RUN, seed=5).digest == first.digest
     assert es.run(RUN, seed=6).digest != first.digest
     assert first.summary["events_by_type"]["order_accepted"] > 100
+
+
+def test_uncaused_participant_decisions_are_trader_decision_roots():
+    """A maker's size growing back (its own timer) is logged with no cause; the cascade tree
+    counts such a maker_state, like a metaorder's start, as a trader_decision root."""
+    market = Market(restore_size="0.5", size_recovery="1s", withdraw_volatility="0.01")
+    market.index(0, 10_000, 10_300, *[10_300] * 30)
+    market.run(30 * S)
+    grown = [e for e in market.states() if e["action"] == "size_up"]
+    assert grown and all(e["cause"] is None for e in grown)
+    assert root_kind_of("maker_state") == root_kind_of("metaorder") == "trader_decision"
