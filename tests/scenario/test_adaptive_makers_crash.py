@@ -1,66 +1,27 @@
-"""Two adaptive makers with different parameters and noise traders through a scripted 10 % index
-crash (30 s to 50 s): each withdraws its depth during the crash and restores it after."""
+"""configs/scenarios/makers_crash.toml: two adaptive makers with different parameters, noise
+traders and a TWAP seller through a scripted 10 % index crash (30 s to 50 s): each maker withdraws
+its depth during the crash and restores it after."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 import exchange_sim as es
+from exchange_sim.analysis.impact import metaorders
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.runner.event_catalog import event_types, validate_record
 
 S = NS_PER_S
 
-CONFIG = {
-    "run": {"name": "makers_crash", "duration": "100s", "seed": 11},
-    "index": {
-        "cadence": "1s",
-        "process": {
-            "kind": "scripted",
-            "interpolation": "linear",
-            "points": [
-                {"at": "0s", "price": 50000},
-                {"at": "30s", "price": 50000},
-                {"at": "50s", "price": 45000},
-                {"at": "100s", "price": 45000},
-            ],
-        },
-    },
-    "participants": [
-        {
-            "kind": "adaptive_maker",
-            "name": "tight",
-            "levels": 5,
-            "level_sizes": ["0.5"],
-            "base_half_spread": "0.5",
-            "vol_multiplier": "0.2",
-            "vol_window": "10s",
-            "withdraw_volatility": "0.01",
-            "restore_delay": "5s",
-        },
-        {
-            "kind": "adaptive_maker",
-            "name": "wide",
-            "levels": 3,
-            "level_sizes": ["1.0", "2.0"],
-            "base_half_spread": "5.0",
-            "level_spacing": "2.0",
-            "vol_multiplier": "1",
-            "vol_window": "20s",
-            "withdraw_volatility": "0.02",
-            "weight_mid": "0.3",
-            "inventory_skew": "1.0",
-            "restore_delay": "10s",
-            "restore_size": "0.25",
-        },
-        {"kind": "noise", "name": "noise", "count": 20, "limit_lifetime": "3s"},
-    ],
-}
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCENARIO = os.path.join(ROOT, "configs", "scenarios", "makers_crash.toml")
 
 
 @pytest.fixture(scope="module")
 def crash():
-    result = es.run(CONFIG, keep_events=True)
+    result = es.run(SCENARIO, keep_events=True)
     events = result.events
     makers = {
         e["account_id"]: e["participant"]
@@ -139,3 +100,19 @@ def test_money_is_conserved_and_every_event_matches_the_schema(crash):
     assert result.summary["money_held_minor"] == result.summary["money_deposited_net_minor"]
     registry = event_types()
     assert [validate_record(e, registry) for e in events if validate_record(e, registry)] == []
+
+
+def test_the_seller_s_metaorder_ends_and_reads_back(crash):
+    """The TWAP seller's metaorder ends inside the run; analysis.impact reads it back with the
+    logged VWAP and impact, and its filled lots equal its trades."""
+    _, events, _ = crash
+    (order,) = metaorders(events)
+    (end,) = [e for e in events if e["type"] == "metaorder" and e["phase"] == "end"]
+    assert (order.end_ts, order.vwap_ticks, order.impact_ppb) == (
+        end["ts"],
+        end["vwap_ticks"],
+        end["impact_ppb"],
+    )
+    sold = [e for e in events if e["type"] == "trade" and e["taker_account_id"] == order.account_id]
+    assert order.filled_lots == sum(e["size_lots"] for e in sold) > 0
+    assert order.children == 20
