@@ -9,7 +9,11 @@ EVENTS = (
         "view, fill or margin call that pushed a measure over its threshold (withdraw), the "
         "observation that found every measure back under (restore), the rejected order's "
         "`order_rejected` or the `order_cancelled` the venue sent (backoff, stop), or null for "
-        "its own timer (a reduced size growing back).",
+        "its own timer (a reduced size growing back). `value` and `threshold` are in the unit "
+        "of the measure `reason` names, so they have no single unit: ppb for volatility, "
+        "margin use and size; lots for inventory; minor units for a margin call (its equity "
+        "and maintenance margin); ns for a backoff (the pause and the longest pause); a count "
+        "of rejected ladders in a row for a stop.",
         (
             ("account_id", "the maker's account."),
             ("state", "after the change: `quoting`, `withdrawn`, `backoff` or `stopped`."),
@@ -21,19 +25,19 @@ EVENTS = (
             (
                 "action",
                 "`cancel_all` (withdraw: quotes cancelled, no new ones), `restore` (quoting "
-                "again), `backoff` (quotes cancelled for `value` ns), `stop` (never quotes "
-                "again), `size_up` (reduced size doubled).",
+                "again), `backoff` (quotes cancelled, none for a pause of `value`), `stop` "
+                "(never quotes again), `size_up` (reduced size doubled).",
             ),
             (
                 "value",
-                "the measure: realised volatility or estimated margin use in ppb, |inventory| "
-                "in lots, equity in minor units (margin_call), the pause in ns (backoff), "
-                "rejected ladders in a row (stop), the size in ppb (size_up).",
+                "the measure that decided: realised volatility, |inventory|, estimated margin "
+                "use, the margin call's equity, the pause, the rejected ladders in a row or "
+                "the new size (unit: see above).",
             ),
             (
                 "threshold",
-                "what it was compared with, same unit (margin_call: the maintenance margin; "
-                "backoff: the longest pause).",
+                "what it was compared with, in the same unit (margin_call: the maintenance "
+                "margin; backoff: the longest pause).",
             ),
             ("size_ppb", "quote size after the change, ppb of the configured sizes."),
         ),
@@ -61,13 +65,16 @@ EVENTS = (
             ("best_ask_ticks", "start: the ask it saw, ticks."),
             ("index_ticks", "start, end: the last index it saw, ticks."),
             ("filled_lots", "end: lots filled over all children."),
-            ("notional_ticks_lots", "end: sum of price x size over its fills (ticks x lots)."),
-            ("vwap_ticks", "end: notional / filled, rounded against the trader; null if none."),
+            ("notional_minor", "end: the value of its fills, minor units."),
+            (
+                "vwap_ticks",
+                "end: average fill price, ticks, rounded against the trader; null if none.",
+            ),
             ("impact_ticks", "end: side x (vwap - arrival price), ticks; null if none."),
             (
                 "impact_ppb",
-                "end: side x (notional - filled x arrival) / (filled x arrival), ppb, "
-                "rounded up (cost never understated); null if none.",
+                "end: side x (vwap - arrival) / arrival before rounding, in ppb rounded up "
+                "(cost never understated); null if none.",
             ),
         ),
     ),

@@ -52,6 +52,7 @@ class ExecutionAgent:
         "_env",
         "_gateway",
         "_log",
+        "_mptl",
         "_next_child",
         "_next_order_id",
         "_own",
@@ -72,13 +73,21 @@ class ExecutionAgent:
     )
 
     def __init__(
-        self, env, gateway, log, config: ExecutionConfig, account_id: int, next_order_id
+        self,
+        env,
+        gateway,
+        log,
+        config: ExecutionConfig,
+        account_id: int,
+        next_order_id,
+        money_per_tick_lot: int,
     ) -> None:
         self._env = env
         self._gateway = gateway
         self._log = log
         self._cfg = config
         self._next_order_id = next_order_id
+        self._mptl = money_per_tick_lot
         self.account_id = account_id
         self.side = BUY if config.side == "buy" else SELL
         self.index: int | None = None
@@ -97,7 +106,7 @@ class ExecutionAgent:
         self.child_sizes: list[int] = []
         self.filled_lots = 0
         self.notional = 0
-        """Sum of price x size over its children's fills (ticks x lots)."""
+        """The value of its children's fills: sum of price x size x money per tick-lot."""
 
     def start(self) -> None:
         cfg = self._cfg
@@ -206,7 +215,7 @@ class ExecutionAgent:
         self._own.add(seq)
         child.received += fill.size_lots
         self.filled_lots += fill.size_lots
-        self.notional += fill.price_ticks * fill.size_lots
+        self.notional += fill.price_ticks * fill.size_lots * self._mptl
         self._settle(fill.order_id, child, seq)
 
     def on_order_update(self, now: int, seq: int, update) -> None:
@@ -236,12 +245,12 @@ class ExecutionAgent:
         filled, notional, arrival, side = self.filled_lots, self.notional, self._arrival, self.side
         vwap = impact = impact_ppb = None
         if filled:
-            vwap = div_round(notional, filled, UP if side == BUY else DOWN)
+            value_per_tick = filled * self._mptl  # the fills' value at one tick
+            vwap = div_round(notional, value_per_tick, UP if side == BUY else DOWN)
             if arrival is not None:
                 impact = side * (vwap - arrival)
-                impact_ppb = div_round(
-                    side * (notional - filled * arrival) * RATE_SCALE, filled * arrival, UP
-                )
+                at_arrival = value_per_tick * arrival
+                impact_ppb = div_round(side * (notional - at_arrival) * RATE_SCALE, at_arrival, UP)
         self._emit(
             self._env.now,
             cause,
@@ -249,7 +258,7 @@ class ExecutionAgent:
             arrival_price_ticks=arrival,
             index_ticks=self.index,
             filled_lots=filled,
-            notional_ticks_lots=notional,
+            notional_minor=notional,
             vwap_ticks=vwap,
             impact_ticks=impact,
             impact_ppb=impact_ppb,
@@ -279,7 +288,7 @@ _FIELDS = (
     "best_ask_ticks",
     "index_ticks",
     "filled_lots",
-    "notional_ticks_lots",
+    "notional_minor",
     "vwap_ticks",
     "impact_ticks",
     "impact_ppb",

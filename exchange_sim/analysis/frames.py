@@ -108,6 +108,12 @@ vault: action str, account_id int, size_lots lots, price_ticks ticks, position_l
     cash money, realised_pnl money, unrealised_pnl money
 liquidation_finished: account_id int, outcome str, position_lots lots, wallet money,
     isolated_margin money, duration_ns ns, orders int
+maker_state: account_id int, state str, reason str, action str, value int, threshold int,
+    size_ppb ppb
+metaorder: account_id int, phase str, side int, style str, total_lots lots, child_lots lots,
+    order_id int, arrival_price_ticks ticks, best_bid_ticks ticks, best_ask_ticks ticks,
+    index_ticks ticks, filled_lots lots, notional_minor money, vwap_ticks ticks,
+    impact_ticks ticks, impact_ppb ppb
 """
 
 UNITS = ("ns", "ticks", "pair", "lots", "money", "ppb", "int", "str", "bool")

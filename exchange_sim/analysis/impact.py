@@ -32,7 +32,7 @@ class Metaorder:
     sent_lots: int = 0
     end_ts: int | None = None
     filled_lots: int = 0
-    notional_ticks_lots: int = 0
+    notional_minor: int = 0
     vwap_ticks: int | None = None
     impact_ticks: int | None = None
     impact_ppb: int | None = None
@@ -68,7 +68,7 @@ def metaorders(events: Iterable[dict]) -> list[Metaorder]:
         else:
             order.end_ts = event["ts"]
             order.filled_lots = event["filled_lots"]
-            order.notional_ticks_lots = event["notional_ticks_lots"]
+            order.notional_minor = event["notional_minor"]
             order.vwap_ticks = event["vwap_ticks"]
             order.impact_ticks = event["impact_ticks"]
             order.impact_ppb = event["impact_ppb"]

@@ -48,7 +48,15 @@ def add_adaptive_maker(venue, cfg: AdaptiveMakerConfig, request, response, next_
 
 def add_execution(venue, cfg: ExecutionConfig, request, response, next_order_id, prefix):
     account = _account(venue, cfg)
-    agent = ExecutionAgent(venue.env, venue.gateway, venue.log, cfg, account, next_order_id)
+    agent = ExecutionAgent(
+        venue.env,
+        venue.gateway,
+        venue.log,
+        cfg,
+        account,
+        next_order_id,
+        venue.scale.money_per_tick_lot,
+    )
     venue.gateway.connect(agent, request, response)
     _subscribe(venue, agent, cfg, prefix)
     return [agent]

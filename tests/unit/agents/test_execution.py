@@ -135,15 +135,16 @@ def test_end_reports_the_vwap_of_its_fills_and_the_impact():
         (9_985, 3),
         (9_980, 12),
     ]
-    notional = sum(e["price_ticks"] * e["size_lots"] for e in trades)
+    notional = sum(e["price_ticks"] * e["size_lots"] * 100 for e in trades)  # 100 per tick-lot
     (start,) = market.phase("start")
     (end,) = market.phase("end")
     assert start["arrival_price_ticks"] == 10_000
     assert (start["best_bid_ticks"], start["best_ask_ticks"]) == (9_990, 10_010)
-    assert end["notional_ticks_lots"] == notional == 299_525
-    assert end["vwap_ticks"] == div_round(notional, 30, DOWN) == 9_984
+    assert end["notional_minor"] == notional == 29_952_500
+    assert end["vwap_ticks"] == div_round(notional, 30 * 100, DOWN) == 9_984
     assert end["impact_ticks"] == 16
-    assert end["impact_ppb"] == div_round((30 * 10_000 - notional) * RATE_SCALE, 300_000, UP)
+    at_arrival = 30 * 100 * 10_000
+    assert end["impact_ppb"] == div_round((at_arrival - notional) * RATE_SCALE, at_arrival, UP)
     assert market.log.events[end["cause"]]["ts"] <= end["ts"]
     (order,) = metaorders(market.log.events)
     assert (order.vwap_ticks, order.impact_ppb, order.children) == (9_984, end["impact_ppb"], 2)
@@ -193,4 +194,5 @@ def test_end_waits_for_every_fill_even_when_reports_arrive_out_of_order():
         trades = market.own_trades()
         (end,) = market.phase("end")
         assert end["filled_lots"] == sum(e["size_lots"] for e in trades) == 30, seed
-        assert end["notional_ticks_lots"] == sum(e["price_ticks"] * e["size_lots"] for e in trades)
+        value = sum(e["price_ticks"] * e["size_lots"] * 100 for e in trades)
+        assert end["notional_minor"] == value
