@@ -16,7 +16,8 @@ EVENTS = (
             ),
             (
                 "role",
-                "the owner's kind: `market_maker`, `noise`, `leveraged`, `arbitrageur`, "
+                "the owner's kind: its participant table's `kind` (`market_maker`, `noise`, "
+                "`leveraged`, `arbitrageur`, `adaptive_maker`, `execution`, ...), or "
                 "`insurance_fund` or `vault`.",
             ),
             ("isolated", "true for isolated margin, false for cross."),

@@ -1,7 +1,8 @@
 """Configuration of the participants (pure data: no simpy), one table per ``kind``.
 
 The behaviour of each kind is in its own module (:mod:`.market_maker`, :mod:`.noise`,
-:mod:`.leveraged`, :mod:`.arbitrageur`).
+:mod:`.leveraged`, :mod:`.arbitrageur`, :mod:`.adaptive_maker`, :mod:`.execution`); the last two
+kinds' tables live in :mod:`.maker_config` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,8 +12,19 @@ from typing import ClassVar
 
 import attrs
 
+from exchange_sim.agents.maker_config import AdaptiveMakerConfig, ExecutionConfig
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.kernel.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
+
+__all__ = [
+    "AdaptiveMakerConfig",
+    "BasisArbitrageurConfig",
+    "ExecutionConfig",
+    "LeveragedTraderConfig",
+    "MarginCallResponse",
+    "MarketMakerConfig",
+    "NoiseTraderConfig",
+]
 
 
 def market_field():

@@ -100,12 +100,18 @@ liquidation_order: account_id int, order_id int, purpose str, side int, price_ti
     lots, tif str, attempt int, mark_price ticks, bankruptcy_price_ticks ticks
 liquidation_fill: account_id int, order_id int, purpose str, price_ticks ticks, size_lots lots,
     bankruptcy_price_ticks ticks, fund_delta money, position_lots lots
-takeover: account_id int, holder str, holder_account_id int, position_lots lots, price_ticks ticks,
-    mark_price ticks, collateral money
-vault: action str, account_id int, size_lots lots, price_ticks ticks, position_lots lots, cash
-    money, realised_pnl money, unrealised_pnl money
-liquidation_finished: account_id int, outcome str, position_lots lots, wallet money, isolated_margin
-    money, duration_ns ns, orders int
+takeover: account_id int, holder str, holder_account_id int, position_lots lots,
+    price_ticks ticks, mark_price ticks, collateral money
+vault: action str, account_id int, size_lots lots, price_ticks ticks, position_lots lots,
+    cash money, realised_pnl money, unrealised_pnl money
+liquidation_finished: account_id int, outcome str, position_lots lots, wallet money,
+    isolated_margin money, duration_ns ns, orders int
+maker_state: account_id int, state str, reason str, action str, value int, threshold int,
+    size_ppb ppb
+metaorder: account_id int, phase str, side int, style str, total_lots lots, child_lots lots,
+    order_id int, arrival_price_ticks ticks, best_bid_ticks ticks, best_ask_ticks ticks,
+    index_ticks ticks, filled_lots lots, notional_minor money, vwap_ticks ticks,
+    impact_ticks ticks, impact_ppb ppb
 spot_account_opened: market str, account_id int, participant str, role str
 spot_deposit: market str, account_id int, asset str, amount int, ts_sent ns, quote money, base lots
 spot_withdrawal: market str, account_id int, amount money, ts_sent ns, quote money

@@ -34,6 +34,9 @@ PARTICIPANT_COMMAND_TYPES = (
 )
 """Events that answer a participant's command: uncaused, they are its own decision."""
 
+PARTICIPANT_STATE_TYPES = ("maker_state", "metaorder")
+"""A participant's own logged decisions: uncaused, they came from its own timer."""
+
 ROOT_KINDS = (
     RootKind(
         "index_move",
@@ -54,10 +57,11 @@ ROOT_KINDS = (
     ),
     RootKind(
         "trader_decision",
-        "A participant's command with no cause: it acted on its own timer or random draw, "
-        "reacting to nothing it observed (a noise trader's market order, a limit order's "
-        "expiry cancel, an account's initial deposit).",
-        PARTICIPANT_COMMAND_TYPES,
+        "A participant's command or logged decision with no cause: it acted on its own timer "
+        "or random draw, reacting to nothing it observed (a noise trader's market order, a "
+        "limit order's expiry cancel, an account's initial deposit, a maker's size growing "
+        "back after a cut, a metaorder's start).",
+        PARTICIPANT_COMMAND_TYPES + PARTICIPANT_STATE_TYPES,
     ),
     RootKind(
         "intervention",

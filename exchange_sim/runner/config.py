@@ -14,7 +14,9 @@ import orjson
 from exchange_sim.accounts.ledger import FeeSchedule
 from exchange_sim.accounts.margin_config import BracketTiersConfig, MarginTiersConfig
 from exchange_sim.agents.config import (
+    AdaptiveMakerConfig,
     BasisArbitrageurConfig,
+    ExecutionConfig,
     LeveragedTraderConfig,
     MarketMakerConfig,
     NoiseTraderConfig,
@@ -40,6 +42,8 @@ ParticipantConfig = (
     | BasisArbitrageurConfig
     | InformedTraderConfig
     | SpotArbitrageurConfig
+    | AdaptiveMakerConfig
+    | ExecutionConfig
 )
 
 

@@ -24,6 +24,7 @@ from exchange_sim.agents.market_maker import MarketMaker
 from exchange_sim.agents.noise import NoiseTraderGroup
 from exchange_sim.agents.spot_arbitrageur import SpotArbitrageur
 from exchange_sim.core.errors import ConfigError
+from exchange_sim.runner.population_makers import BUILDERS
 
 
 class Member:
@@ -97,6 +98,9 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
     prefix = f"participant/{cfg.name}"
     request = venue.sampler(cfg.latency.request, f"{prefix}/request")
     response = venue.sampler(cfg.latency.response, f"{prefix}/response")
+    builder = BUILDERS.get(type(cfg))
+    if builder is not None:
+        return builder(venue, cfg, request, response, next_order_id, prefix)
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
         place.open(account, False, cfg.leverage, cfg)
