@@ -34,6 +34,10 @@ PARTICIPANT_COMMAND_TYPES = (
 )
 """Events that answer a participant's command: uncaused, they are its own decision."""
 
+TRADER_DECISION_TYPES = ("trader_entry", "trader_exit")
+"""Traders' logged decisions (``agents/trader_event_types.py``): uncaused, they are its own
+timer's (a holding time that ran out)."""
+
 ROOT_KINDS = (
     RootKind(
         "index_move",
@@ -45,8 +49,8 @@ ROOT_KINDS = (
         "trader_decision",
         "A participant's command with no cause: it acted on its own timer or random draw, "
         "reacting to nothing it observed (a noise trader's market order, a limit order's "
-        "expiry cancel, an account's initial deposit).",
-        PARTICIPANT_COMMAND_TYPES,
+        "expiry cancel, an account's initial deposit, a holding time that ran out).",
+        PARTICIPANT_COMMAND_TYPES + TRADER_DECISION_TYPES,
     ),
     RootKind(
         "funding_payment",

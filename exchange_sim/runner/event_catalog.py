@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from exchange_sim.accounts import event_types as account_events
+from exchange_sim.agents import trader_event_types as trader_events
 from exchange_sim.events import run_events
 from exchange_sim.events.types import COMMON_FIELDS, EventType
 from exchange_sim.funding import event_types as funding_events
@@ -19,6 +20,7 @@ _MODULES = (
     risk_events,
     funding_events,
     liquidation_events,
+    trader_events,
 )
 
 

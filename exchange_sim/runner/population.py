@@ -91,6 +91,7 @@ def add_participant(venue, cfg) -> list:
             rng,
             venue.sampler(cfg.response.reaction_latency, f"{prefix}/reaction"),
             venue.scale.money_per_tick_lot,
+            venue.rng.stream(f"{prefix}/life") if cfg.life_cycle else None,
         )
         isolated = cfg.margin_mode == "isolated"
         for account in accounts:
@@ -98,6 +99,12 @@ def add_participant(venue, cfg) -> list:
         feed.subscribe_index(
             group.on_index, venue.sampler(cfg.observation_latency, f"{prefix}/index_latency")
         )
+        if group.life is not None and cfg.trigger_price == "last_trade":
+            feed.subscribe(
+                group.life.on_trades,
+                venue.sampler(cfg.observation_latency, f"{prefix}/trades"),
+                trades=True,
+            )
     else:
         for account in accounts:
             ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)

@@ -1,0 +1,47 @@
+"""Event types of traders' own decisions: entries and exits of the trader groups.
+
+A decision's ``cause`` is what it reacted to (the index update, the trade or market-data view, the
+fill, the margin-call response); a decision on the trader's own timer or
+draw has cause ``null`` (root kind ``trader_decision``: every type here is listed in
+:data:`~exchange_sim.events.roots.TRADER_DECISION_TYPES`). The orders a decision sends name the
+decision event as their cause, so a chain reads: order -> decision -> what was observed.
+"""
+
+from exchange_sim.events.types import EventType
+
+EVENTS = (
+    EventType(
+        "trader_entry",
+        "A member of a trader group decided to open a position (cause: the price update whose "
+        "signal crossed its threshold, or the `trader_exit` a re-entry follows).",
+        (
+            ("account_id", "the account."),
+            ("participant", "the group's name."),
+            ("reason", "`reentry`."),
+            ("side", "1 buys (long), -1 sells (short)."),
+            ("lots", "size of the market order it sends, lots."),
+            ("price_ticks", "the observed price it sized the order from, ticks."),
+            ("signal_ppb", "the signal that crossed its threshold, ppb; null for a re-entry."),
+        ),
+    ),
+    EventType(
+        "trader_exit",
+        "A member of a trader group closed (or, after a margin call, cut) its position, or learnt "
+        "that the venue closed it (cause: the price update that crossed its stop or target, the "
+        "margin_call_response, the fill or position transfer that left it flat; null for a "
+        "holding time that ran out).",
+        (
+            ("account_id", "the account."),
+            ("participant", "the group's name."),
+            (
+                "reason",
+                "`stop_loss`, `take_profit`, `holding_time`, `margin_call_reduce`, `liquidated`, "
+                "`deleveraged`, `taken_over` or `closed` (its own order left it flat unasked).",
+            ),
+            ("position_lots", "signed position it knew before the exit, lots."),
+            ("lots", "size of the reduce-only market order it sent; 0 when the venue closed it."),
+            ("price_ticks", "the observed price it acted on, ticks; null when none (a timer)."),
+            ("entry_price_ticks", "its average entry price, ticks, floored; null if unknown."),
+        ),
+    ),
+)
