@@ -17,11 +17,16 @@ EVENTS = (
         (
             ("account_id", "the account."),
             ("participant", "the group's name."),
-            ("reason", "`reentry`."),
+            ("reason", "`trend`, `dip`, `premium` (carry) or `reentry`."),
             ("side", "1 buys (long), -1 sells (short)."),
             ("lots", "size of the market order it sends, lots."),
             ("price_ticks", "the observed price it sized the order from, ticks."),
-            ("signal_ppb", "the signal that crossed its threshold, ppb; null for a re-entry."),
+            (
+                "signal_ppb",
+                "the signal that crossed its threshold, ppb (trend: price change over the "
+                "lookback; dip: minus the drop from the high; premium: mid vs index); null for a "
+                "re-entry.",
+            ),
         ),
     ),
     EventType(
@@ -35,8 +40,9 @@ EVENTS = (
             ("participant", "the group's name."),
             (
                 "reason",
-                "`stop_loss`, `take_profit`, `holding_time`, `margin_call_reduce`, `liquidated`, "
-                "`deleveraged`, `taken_over` or `closed` (its own order left it flat unasked).",
+                "`stop_loss`, `take_profit`, `holding_time`, `signal_faded`, "
+                "`margin_call_reduce`, `premium_normalised`, `liquidated`, `deleveraged`, "
+                "`taken_over` or `closed` (its own order left it flat unasked).",
             ),
             ("position_lots", "signed position it knew before the exit, lots."),
             ("lots", "size of the reduce-only market order it sent; 0 when the venue closed it."),

@@ -19,6 +19,11 @@ from exchange_sim.agents.config import (
     MarketMakerConfig,
     NoiseTraderConfig,
 )
+from exchange_sim.agents.trader_config import (
+    CarryTraderConfig,
+    DipBuyerConfig,
+    TrendFollowerConfig,
+)
 from exchange_sim.config.loader import dump_section, load_section
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.core.units import MAX_INT, Scale
@@ -31,7 +36,13 @@ from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
 
 ParticipantConfig = (
-    MarketMakerConfig | NoiseTraderConfig | LeveragedTraderConfig | BasisArbitrageurConfig
+    MarketMakerConfig
+    | NoiseTraderConfig
+    | LeveragedTraderConfig
+    | BasisArbitrageurConfig
+    | TrendFollowerConfig
+    | DipBuyerConfig
+    | CarryTraderConfig
 )
 
 

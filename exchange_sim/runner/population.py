@@ -20,6 +20,7 @@ from exchange_sim.agents.config import (
 from exchange_sim.agents.leveraged import LeveragedTraderGroup
 from exchange_sim.agents.market_maker import MarketMaker
 from exchange_sim.agents.noise import NoiseTraderGroup
+from exchange_sim.runner.trader_population import TRADER_CONFIGS, add_trader
 
 
 class Member:
@@ -56,6 +57,8 @@ def add_participant(venue, cfg) -> list:
     prefix = f"participant/{cfg.name}"
     request = venue.sampler(cfg.latency.request, f"{prefix}/request")
     response = venue.sampler(cfg.latency.response, f"{prefix}/response")
+    if isinstance(cfg, TRADER_CONFIGS):
+        return add_trader(venue, cfg, Member, next_order_id, request, response)
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
         ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)

@@ -95,3 +95,12 @@ class Market:
             if e["maker_account_id"] in wanted:
                 out.append((e["ts"], -e["aggressor_side"] * e["size_lots"]))
         return out
+
+    def participant(self, name: str):
+        """The participant object (group or single account) built for config ``name``."""
+        (found,) = [p for p in self.venue._starts if p._cfg.name == name]
+        return found
+
+    def index_events(self) -> dict[int, int]:
+        """``seq -> price`` of every index_price."""
+        return {e["seq"]: e["price"] for e in self.of_type("index_price")}
