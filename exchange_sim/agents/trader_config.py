@@ -1,8 +1,8 @@
 """Configuration of the strategy traders (pure data: no simpy), one table per ``kind``: trend
-followers, dip buyers and carry traders.
+followers, dip buyers, carry traders and the liquidation hunter.
 
-The behaviour of each kind is in its own module (:mod:`.trend`, :mod:`.dip_buyer`, :mod:`.carry`);
-the mechanics they share in :mod:`.signal_group`.
+The behaviour of each kind is in its own module (:mod:`.trend`, :mod:`.dip_buyer`, :mod:`.carry`,
+:mod:`.hunter`); the mechanics the first three share in :mod:`.signal_group`.
 """
 
 from __future__ import annotations
@@ -136,3 +136,91 @@ class CarryTraderConfig(SignalGroupConfig):
     threshold_max: int = _rate(3_000_000, "premium thresholds are drawn up to", 1)
     exit_fraction: int = _rate(250_000_000, "unwind when the premium falls below this share")
     stop_loss: int = _rate(30_000_000, "close at this adverse move of the mid; 0 = none")
+
+
+@attrs.frozen(kw_only=True)
+class LiquidationHunterConfig:
+    """An adversary pushing the price into where it estimates liquidations cluster (see
+    :mod:`.hunter`)."""
+
+    KIND: ClassVar[str] = "hunter"
+    name: str = attrs.field(default="hunter", metadata={"help": "participant name"})
+    deposit: int = attrs.field(
+        default=1_000_000_000_000,
+        metadata={"unit": "money", "min": 0, "help": "deposit", "user_default": "1000000"},
+    )
+    leverage: int = attrs.field(
+        default=10, metadata={"min": 1, "max": 1_000, "help": "account leverage"}
+    )
+    assumed_leverages: tuple[int, ...] = attrs.field(
+        default=(10, 20, 50),
+        metadata={"min": 1, "help": "leverages it assumes the crowd uses, equally likely"},
+    )
+    assumed_maintenance: int = _rate(4_000_000, "maintenance margin rate it assumes")
+    bucket: int = attrs.field(
+        default=100,
+        metadata={
+            "unit": "price",
+            "min": 1,
+            "help": "width of its liquidation-price buckets",
+            "user_default": "10",
+        },
+    )
+    max_distance: int = _rate(20_000_000, "largest distance to a cluster it pushes toward", 1)
+    min_cluster: int = attrs.field(
+        default=5_000,
+        metadata={
+            "unit": "size",
+            "min": 1,
+            "help": "smallest estimated cluster worth a push",
+            "user_default": "5",
+        },
+    )
+    max_push: int = attrs.field(
+        default=5_000,
+        metadata={
+            "unit": "size",
+            "min": 1,
+            "help": "most it sells (buys) to push: the book to the cluster must be thinner",
+            "user_default": "5",
+        },
+    )
+    push_through: int = attrs.field(
+        default=10,
+        metadata={
+            "unit": "price",
+            "min": 0,
+            "help": "its push's limit is this far beyond the cluster edge",
+            "user_default": "1",
+        },
+    )
+    depth_levels: int = attrs.field(
+        default=50, metadata={"min": 1, "max": 10_000, "help": "book levels per side it watches"}
+    )
+    rebuy_levels: int = attrs.field(
+        default=5, metadata={"min": 1, "max": 1_000, "help": "bids it rests to buy back into"}
+    )
+    rebuy_spacing: int = attrs.field(
+        default=50,
+        metadata={
+            "unit": "price",
+            "min": 1,
+            "help": "distance between those bids, the first one below its push limit",
+            "user_default": "5",
+        },
+    )
+    check_interval: int = _duration(NS_PER_S, "time between its evaluations of the last view")
+    quiet_period: int = _duration(3 * NS_PER_S, "exit once no liquidation was seen for this")
+    max_hold: int = _duration(30 * NS_PER_S, "exit after this when no cascade starts")
+    cooldown: int = _duration(60 * NS_PER_S, "wait after an exit before estimating again")
+    observation_latency: LatencyModel = attrs.field(
+        factory=lambda: ConstantLatency(value=5_000_000),
+        metadata={"help": "delay before it sees market data and liquidation notices"},
+    )
+    latency: LinkLatency = attrs.field(
+        factory=constant_link(5_000_000), metadata={"help": "order link"}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not self.assumed_leverages:
+            raise ValueError("assumed_leverages must not be empty")

@@ -34,7 +34,13 @@ PARTICIPANT_COMMAND_TYPES = (
 )
 """Events that answer a participant's command: uncaused, they are its own decision."""
 
-TRADER_DECISION_TYPES = ("trader_entry", "trader_exit")
+TRADER_DECISION_TYPES = (
+    "trader_entry",
+    "trader_exit",
+    "hunter_estimate",
+    "hunter_push",
+    "hunter_exit",
+)
 """Traders' logged decisions (``agents/trader_event_types.py``): uncaused, they are its own
 timer's (a holding time that ran out)."""
 

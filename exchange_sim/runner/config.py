@@ -22,6 +22,7 @@ from exchange_sim.agents.config import (
 from exchange_sim.agents.trader_config import (
     CarryTraderConfig,
     DipBuyerConfig,
+    LiquidationHunterConfig,
     TrendFollowerConfig,
 )
 from exchange_sim.config.loader import dump_section, load_section
@@ -43,6 +44,7 @@ ParticipantConfig = (
     | TrendFollowerConfig
     | DipBuyerConfig
     | CarryTraderConfig
+    | LiquidationHunterConfig
 )
 
 
