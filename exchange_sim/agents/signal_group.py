@@ -10,10 +10,11 @@ brings members in one by one rather than all at once. A member enters on side
 with a market order of ``deposit x leverage x position_fraction`` notional at the price it
 observes (at most ``max_position`` lots when the group has one); the entry is logged as
 ``trader_entry`` whose cause is the update that crossed its threshold, and the order names the
-entry. It exits (``trader_exit``, reason ``FADE_REASON``) when the signal in its favour falls below
-``exit_fraction`` of its threshold (no fade exit when ``exit_fraction`` is 0), or on its stop-loss
-or take-profit (:class:`~exchange_sim.agents.holdings.Holdings`, triggered by the same observed
-price). Once flat it waits ``cooldown`` before it can enter again.
+entry. From its first fill it exits (``trader_exit``, reason ``FADE_REASON``) when the signal in
+its favour falls below ``exit_fraction`` of its threshold (no fade exit when ``exit_fraction`` is
+0), or on its stop-loss or take-profit (:class:`~exchange_sim.agents.holdings.Holdings`,
+triggered by the same observed price). Once flat it waits ``cooldown`` before it can enter
+again.
 
 Cost per observation: O(log n + members whose threshold or exit level it crossed), never a scan
 of the members (waiting members sit in one sorted book by threshold, holders in one per side by
@@ -91,6 +92,7 @@ class SignalGroup:
             config.take_profit,
         )
         holdings.on_flat = self._flat
+        holdings.on_opened = self._opened
         self.entries = 0
         """Entries sent so far."""
         self.price: int | None = None
@@ -145,7 +147,12 @@ class SignalGroup:
         )
         self.entries += 1
         self.holdings.open(account_id, side, lots, entry)
-        if cfg.exit_fraction:
+
+    def _opened(self, now: int, account_id: int) -> None:
+        """Its first opening fill arrived: from now on a fading signal closes the position (a
+        fade seen while the entry was in flight is acted on at the next signal update)."""
+        if self._cfg.exit_fraction:
+            side = 1 if self.holdings.members[account_id].position > 0 else -1
             self._fading[side].add(self._fade[account_id], account_id, "")
 
     def _flat(self, now: int, account_id: int, exit_seq: int | None) -> None:

@@ -93,3 +93,16 @@ def test_a_rally_of_the_book_squeezes_the_shorts_out_at_their_stop():
         assert e["reason"] == "stop_loss"
         assert e["price_ticks"] >= 10_099
         assert market.events[e["cause"]]["type"] in BOOK_EVENTS
+
+
+def test_a_premium_that_normalises_before_their_fill_arrives_still_unwinds_them():
+    """With a maker only 30 ms behind the index, the premium is gone before the carry traders'
+    fills reach them: they act on it at the next update they see after their fill and unwind."""
+    quick = dict(MAKER, index_latency={"kind": "constant", "value": "30ms"})
+    market = Market([quick, carry()])
+    market.index_path(step_at_5s(9_950))
+    market.run(8 * S)
+    exits = market.of_type("trader_exit")
+    assert len(exits) == 20
+    assert {e["reason"] for e in exits} == {"premium_normalised"}
+    assert all(market.position(a) == 0 for a in market.accounts_of("carry"))
