@@ -16,8 +16,8 @@ EVENTS = (
             ),
             (
                 "role",
-                "the owner's kind: `market_maker`, `noise`, `leveraged`, `arbitrageur`, "
-                "`insurance_fund` or `vault`.",
+                "the owner's kind: `market_maker`, `noise`, `leveraged`, `arbitrageur`, `trend`, "
+                "`dip_buyer`, `carry`, `hunter`, `insurance_fund` or `vault`.",
             ),
             ("isolated", "true for isolated margin, false for cross."),
             ("leverage", "the account's leverage (initial margin = notional / leverage)."),

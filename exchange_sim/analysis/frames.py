@@ -108,6 +108,16 @@ vault: action str, account_id int, size_lots lots, price_ticks ticks, position_l
     cash money, realised_pnl money, unrealised_pnl money
 liquidation_finished: account_id int, outcome str, position_lots lots, wallet money,
     isolated_margin money, duration_ns ns, orders int
+trader_entry: account_id int, participant str, reason str, side int, lots lots, price_ticks ticks,
+    signal_ppb ppb
+trader_exit: account_id int, participant str, reason str, position_lots lots, lots lots,
+    price_ticks ticks, entry_price_ticks ticks
+hunter_estimate: account_id int, cluster_side int, cluster_price_ticks ticks, cluster_lots lots,
+    distance_ppb ppb, depth_lots lots, price_ticks ticks, decision str
+hunter_push: account_id int, side int, lots lots, limit_price_ticks ticks,
+    cluster_price_ticks ticks, cluster_lots lots
+hunter_exit: account_id int, reason str, position_lots lots, liquidations_seen int,
+    liquidated_lots lots
 """
 
 UNITS = ("ns", "ticks", "pair", "lots", "money", "ppb", "int", "str", "bool")
