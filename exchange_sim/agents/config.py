@@ -13,7 +13,7 @@ from typing import ClassVar
 import attrs
 
 from exchange_sim.agents.maker_config import AdaptiveMakerConfig, ExecutionConfig
-from exchange_sim.core.units import NS_PER_S
+from exchange_sim.core.units import NS_PER_S, RATE_SCALE
 from exchange_sim.kernel.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 
 __all__ = [
@@ -255,12 +255,85 @@ class LeveragedTraderConfig:
     response: MarginCallResponse = attrs.field(
         factory=MarginCallResponse, metadata={"help": "margin-call behaviour"}
     )
+    # The life cycle (agents/lifecycle.py); left at their defaults, a trader enters once and holds.
+    arrival: str = attrs.field(
+        default="window",
+        metadata={
+            "choices": ("window", "poisson"),
+            "help": "first entry: uniform in [entry_start, entry_end), or entry_start plus an "
+            "exponential wait at arrival_rate",
+        },
+    )
+    arrival_rate: Decimal = attrs.field(
+        default=Decimal("0.01"),
+        metadata={"unit": "decimal", "min": 0, "max": 1_000, "help": "poisson: a second each"},
+    )
+    holding: str = attrs.field(
+        default="forever",
+        metadata={
+            "choices": ("forever", "exponential", "fixed"),
+            "help": "how long a position is held before the trader closes it",
+        },
+    )
+    holding_time: int = attrs.field(
+        default=600 * NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "mean (exponential) or exact (fixed)"},
+    )
+    stop_loss: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "rate",
+            "min": 0,
+            "max": RATE_SCALE - 1,
+            "help": "close when the observed price moves this fraction against the entry; 0 = none",
+        },
+    )
+    take_profit: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "rate",
+            "min": 0,
+            "max": RATE_SCALE - 1,
+            "help": "close when it moves this fraction in favour; 0 = none",
+        },
+    )
+    trigger_price: str = attrs.field(
+        default="index",
+        metadata={
+            "choices": ("index", "last_trade"),
+            "help": "the observed price stops and take-profits trigger on",
+        },
+    )
+    reentry_probability: Decimal = attrs.field(
+        default=Decimal(0),
+        metadata={
+            "unit": "decimal",
+            "min": 0,
+            "max": 1,
+            "help": "chance to re-enter after an exit",
+        },
+    )
+    reentry_delay: int = attrs.field(
+        default=60 * NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "mean wait before a re-entry"},
+    )
 
     def __attrs_post_init__(self) -> None:
         if not self.leverages:
             raise ValueError("leverages must not be empty")
         if self.entry_end <= self.entry_start:
             raise ValueError("entry_end must be after entry_start")
+
+    @property
+    def life_cycle(self) -> bool:
+        """Whether any life-cycle key differs from today's enter-once-and-hold behaviour."""
+        return bool(
+            self.arrival != "window"
+            or self.holding != "forever"
+            or self.stop_loss
+            or self.take_profit
+            or self.reentry_probability
+        )
 
 
 @attrs.frozen(kw_only=True)

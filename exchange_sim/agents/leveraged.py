@@ -12,12 +12,17 @@ not enter). On a margin call (which reaches it after the venue's notify latency)
 ``reduce_probability`` (a reduce-only market order), else does nothing; the choice is logged as
 ``margin_call_response`` with the margin call as its cause. It knows its position only from the
 venue's reports (fills, position transfers, the margin call itself).
+
+The life-cycle keys (poisson arrivals, holding times, stop-loss and take-profit, re-entry) are
+handled by :class:`~exchange_sim.agents.lifecycle.LifeCycle`; left at their defaults, the group
+draws, acts and logs exactly as described above.
 """
 
 from __future__ import annotations
 
 from exchange_sim.agents.config import LeveragedTraderConfig
 from exchange_sim.agents.draws import BlockDraws
+from exchange_sim.agents.lifecycle import LifeCycle
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, SELL
@@ -32,6 +37,7 @@ class LeveragedTraderGroup:
         "_entries",
         "_env",
         "_gateway",
+        "_life",
         "_log",
         "_money_per_tick_lot",
         "_next_order_id",
@@ -56,6 +62,7 @@ class LeveragedTraderGroup:
         rng,
         reaction_latency,
         money_per_tick_lot: int,
+        life_rng=None,
     ) -> None:
         self._env = env
         self._gateway = gateway
@@ -86,6 +93,18 @@ class LeveragedTraderGroup:
         """The last index price the group saw, ticks."""
         self.index_seq: int | None = None
         """The ``index_price`` event it came from (an entry sized from it names it as cause)."""
+        self._life = (
+            LifeCycle(self, env, gateway, log, config, account_ids, next_order_id, life_rng)
+            if config.life_cycle
+            else None
+        )
+        if self._life is not None and config.arrival == "poisson":
+            self._entries = self._life.arrivals(account_ids)
+
+    @property
+    def life(self) -> LifeCycle | None:
+        """The life cycle, when any of its keys is set."""
+        return self._life
 
     def start(self) -> None:
         env = self._env
@@ -98,17 +117,27 @@ class LeveragedTraderGroup:
 
     def on_index(self, now: int, update) -> None:
         """Index subscription (after the group's observation latency)."""
-        self.index_price = update.price_ticks
-        self.index_seq = update.seq
+        price = self.index_price = update.price_ticks
+        seq = self.index_seq = update.seq
+        life = self._life
+        if life is not None and self._cfg.trigger_price == "index":
+            life.holdings.observe(price, seq, price, seq)
+
+    def entry_lots(self, account_id: int, price: int) -> int:
+        """Lots of an entry at ``price``: ``deposit x leverage x position_fraction`` of notional."""
+        cfg = self._cfg
+        notional = int(cfg.deposit * self.leverage[account_id] * cfg.position_fraction)
+        return div_round(notional, price * self._money_per_tick_lot, DOWN)
 
     def _enter(self, account_id: int) -> None:
         price = self.index_price
         if price is None:
             return
-        cfg = self._cfg
-        notional = int(cfg.deposit * self.leverage[account_id] * cfg.position_fraction)
-        lots = div_round(notional, price * self._money_per_tick_lot, DOWN)
+        lots = self.entry_lots(account_id, price)
         if lots <= 0:
+            return
+        if self._life is not None:
+            self._life.holdings.open(account_id, self.sides[account_id], lots, self.index_seq)
             return
         order = SubmitOrder(self._next_order_id(), self.sides[account_id], None, lots)
         self._gateway.send(account_id, order, self.index_seq)
@@ -116,12 +145,17 @@ class LeveragedTraderGroup:
     # -- reports -------------------------------------------------------------------------------
     def on_fill(self, now: int, account_id: int, seq: int, fill) -> None:
         self.positions[account_id] += fill.side * fill.size_lots
+        if self._life is not None:
+            self._life.holdings.on_fill(now, account_id, seq, fill)
 
     def on_position_transfer(self, now: int, account_id: int, seq: int, transfer) -> None:
         self.positions[account_id] += transfer.side * transfer.size_lots
+        if self._life is not None:
+            self._life.holdings.on_position_transfer(now, account_id, seq, transfer)
 
     def on_order_update(self, now: int, account_id: int, seq: int, update) -> None:
-        return None
+        if self._life is not None:
+            self._life.holdings.on_order_update(now, account_id, seq, update)
 
     # -- margin calls --------------------------------------------------------------------------
     def on_margin_call(self, now: int, account_id: int, seq: int, notice) -> None:
@@ -156,7 +190,9 @@ class LeveragedTraderGroup:
                 self._gateway.send(account_id, Deposit(amount, "top_up"), seq)
         elif action == "reduce":
             lots = int(abs(position) * response.reduce_fraction)
-            if lots > 0:
+            if lots > 0 and self._life is not None:
+                self._life.holdings.exit(account_id, "margin_call_reduce", seq, None, lots)
+            elif lots > 0:
                 side = SELL if position > 0 else BUY
                 order = SubmitOrder(self._next_order_id(), side, None, lots, reduce_only=True)
                 self._gateway.send(account_id, order, seq)

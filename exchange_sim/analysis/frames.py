@@ -120,6 +120,16 @@ spot_fill: market str, account_id int, side int, price_ticks ticks, size_lots lo
 fundamental_price: price ticks
 news: headline str, jump_ppb ppb, price ticks
 intervention: action str, market str, until_ns ns, factor_ppb ppb, band_ppb ppb, amount money
+trader_entry: account_id int, participant str, reason str, side int, lots lots, price_ticks ticks,
+    signal_ppb ppb
+trader_exit: account_id int, participant str, reason str, position_lots lots, lots lots,
+    price_ticks ticks, entry_price_ticks ticks
+hunter_estimate: account_id int, cluster_side int, cluster_price_ticks ticks, cluster_lots lots,
+    distance_ppb ppb, depth_lots lots, price_ticks ticks, decision str
+hunter_push: account_id int, side int, lots lots, limit_price_ticks ticks,
+    cluster_price_ticks ticks, cluster_lots lots
+hunter_exit: account_id int, reason str, position_lots lots, liquidations_seen int,
+    liquidated_lots lots
 """
 
 UNITS = ("ns", "ticks", "pair", "lots", "money", "ppb", "int", "str", "bool")

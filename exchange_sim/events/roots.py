@@ -36,6 +36,15 @@ PARTICIPANT_COMMAND_TYPES = (
 
 PARTICIPANT_STATE_TYPES = ("maker_state", "metaorder")
 """A participant's own logged decisions: uncaused, they came from its own timer."""
+TRADER_DECISION_TYPES = (
+    "trader_entry",
+    "trader_exit",
+    "hunter_estimate",
+    "hunter_push",
+    "hunter_exit",
+)
+"""Traders' logged decisions (``agents/trader_event_types.py``): uncaused, they are its own
+timer's (a holding time that ran out)."""
 
 ROOT_KINDS = (
     RootKind(
@@ -59,9 +68,9 @@ ROOT_KINDS = (
         "trader_decision",
         "A participant's command or logged decision with no cause: it acted on its own timer "
         "or random draw, reacting to nothing it observed (a noise trader's market order, a "
-        "limit order's expiry cancel, an account's initial deposit, a maker's size growing "
-        "back after a cut, a metaorder's start).",
-        PARTICIPANT_COMMAND_TYPES + PARTICIPANT_STATE_TYPES,
+        "limit order's expiry cancel, an account's initial deposit, a holding time that ran out, "
+        "a maker's size growing back after a cut, a metaorder's start).",
+        PARTICIPANT_COMMAND_TYPES + PARTICIPANT_STATE_TYPES + TRADER_DECISION_TYPES,
     ),
     RootKind(
         "intervention",

@@ -22,6 +22,12 @@ from exchange_sim.agents.config import (
     NoiseTraderConfig,
 )
 from exchange_sim.agents.flow_config import InformedTraderConfig, SpotArbitrageurConfig
+from exchange_sim.agents.trader_config import (
+    CarryTraderConfig,
+    DipBuyerConfig,
+    LiquidationHunterConfig,
+    TrendFollowerConfig,
+)
 from exchange_sim.config.loader import FieldProblem, dump_section, load_section
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.core.units import MAX_INT, Scale
@@ -44,6 +50,10 @@ ParticipantConfig = (
     | SpotArbitrageurConfig
     | AdaptiveMakerConfig
     | ExecutionConfig
+    | TrendFollowerConfig
+    | DipBuyerConfig
+    | CarryTraderConfig
+    | LiquidationHunterConfig
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from exchange_sim.accounts import event_types as account_events
 from exchange_sim.agents import event_types as agent_events
+from exchange_sim.agents import trader_event_types as trader_events
 from exchange_sim.events import run_events
 from exchange_sim.events.types import COMMON_FIELDS, EventType
 from exchange_sim.funding import event_types as funding_events
@@ -25,6 +26,7 @@ _MODULES = (
     market_events,
     venue_events,
     agent_events,
+    trader_events,
 )
 
 

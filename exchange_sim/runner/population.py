@@ -25,6 +25,7 @@ from exchange_sim.agents.noise import NoiseTraderGroup
 from exchange_sim.agents.spot_arbitrageur import SpotArbitrageur
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.runner.population_makers import BUILDERS
+from exchange_sim.runner.trader_population import TRADER_CONFIGS, add_trader
 
 
 class Member:
@@ -101,6 +102,8 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
     builder = BUILDERS.get(type(cfg))
     if builder is not None:
         return builder(venue, cfg, request, response, next_order_id, prefix)
+    if isinstance(cfg, TRADER_CONFIGS):
+        return add_trader(venue, cfg, Member, next_order_id, request, response)
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
         place.open(account, False, cfg.leverage, cfg)
@@ -166,6 +169,7 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
             rng,
             venue.sampler(cfg.response.reaction_latency, f"{prefix}/reaction"),
             venue.scale.money_per_tick_lot,
+            venue.rng.stream(f"{prefix}/life") if cfg.life_cycle else None,
         )
         isolated = cfg.margin_mode == "isolated"
         for account in accounts:
@@ -173,6 +177,12 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
         feed.subscribe_index(
             group.on_index, venue.sampler(cfg.observation_latency, f"{prefix}/index_latency")
         )
+        if group.life is not None and cfg.trigger_price == "last_trade":
+            feed.subscribe(
+                group.life.on_trades,
+                venue.sampler(cfg.observation_latency, f"{prefix}/trades"),
+                trades=True,
+            )
     else:
         for account in accounts:
             place.open(account, False, cfg.leverage, cfg)
