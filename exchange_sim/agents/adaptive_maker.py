@@ -1,8 +1,10 @@
 """An adaptive market maker: fair value from what it sees, volatility-scaled spread, withdrawal.
 
-It acts only through the gateway link and the feeds it is given (an index subscription and a
-market-data subscription with one level of depth and the trade channel), so it runs unchanged on
-any market that offers them.
+It acts only through the gateway link and the feeds it is given (a reference-price subscription,
+the venue's index or the fundamental value, and a market-data subscription with one level of depth
+and the trade channel), so it runs unchanged on the perpetual or on a spot market. On a spot market
+its position is its base inventory change since its ``base_deposit`` (that is what it skews on and
+what ``withdraw_inventory`` measures), and it has no margin use.
 
 **Fair value** (ticks): ``anchor + flow - skew`` where ``anchor`` is the weighted mean of the last
 index and the book's mid (``weight_index``, ``weight_mid``; a component not seen yet is left out),
@@ -125,12 +127,14 @@ class AdaptiveMaker:
         cfg = self._cfg
         if cfg.deposit:
             self._gateway.send(self.account_id, Deposit(cfg.deposit), None)
+        if cfg.base_deposit:
+            self._gateway.send(self.account_id, Deposit(cfg.base_deposit, asset="base"), None)
         if cfg.requote_interval:
             self._env.process(self._timer())
 
     # -- what it sees ------------------------------------------------------------------------------
     def on_index(self, now: int, update) -> None:
-        """Index subscription (after its ``index_latency``)."""
+        """Reference-price subscription, index or fundamental (after its ``index_latency``)."""
         self.model.observe_index(now, update.price_ticks)
         self._react(now, update.seq)
 

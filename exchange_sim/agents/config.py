@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import attrs
 
+from exchange_sim.agents.fields import base_deposit_field, market_field
 from exchange_sim.agents.maker_config import AdaptiveMakerConfig, ExecutionConfig
 from exchange_sim.core.units import NS_PER_S, RATE_SCALE
 from exchange_sim.kernel.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
@@ -25,25 +26,6 @@ __all__ = [
     "MarketMakerConfig",
     "NoiseTraderConfig",
 ]
-
-
-def market_field():
-    """Where a participant trades: ``""`` for the perpetual, else a spot market's name."""
-    return attrs.field(
-        default="", metadata={"help": "market traded: empty for the perpetual, or a spot market"}
-    )
-
-
-def base_deposit_field():
-    """Base inventory a participant puts into its spot account at t = 0 (spot markets only)."""
-    return attrs.field(
-        default=0,
-        metadata={
-            "unit": "size",
-            "min": 0,
-            "help": "base inventory deposited into its spot account (spot markets only)",
-        },
-    )
 
 
 @attrs.frozen(kw_only=True)

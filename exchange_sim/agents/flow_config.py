@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import attrs
 
-from exchange_sim.agents.config import base_deposit_field, market_field
+from exchange_sim.agents.fields import base_deposit_field, market_field
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.kernel.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 

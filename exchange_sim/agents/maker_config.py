@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import attrs
 
+from exchange_sim.agents.fields import base_deposit_field, market_field
 from exchange_sim.core.units import NS_PER_S, RATE_SCALE
 from exchange_sim.kernel.latency import ConstantLatency, LatencyModel, LinkLatency, constant_link
 
@@ -21,6 +22,15 @@ MS = 1_000_000
 class AdaptiveMakerConfig:
     KIND: ClassVar[str] = "adaptive_maker"
     name: str = attrs.field(default="amm", metadata={"help": "participant name"})
+    market: str = market_field()
+    reference: str = attrs.field(
+        default="index",
+        metadata={
+            "choices": ("index", "fundamental"),
+            "help": "the price feed its weight_index reads: the venue's index or the fundamental",
+        },
+    )
+    base_deposit: int = base_deposit_field()
     deposit: int = attrs.field(
         default=1_000_000_000_000,
         metadata={"unit": "money", "min": 0, "help": "deposit", "user_default": "1000000"},
@@ -116,7 +126,8 @@ class AdaptiveMakerConfig:
         metadata={
             "unit": "rate",
             "min": 0,
-            "help": "withdraw above this estimated margin use (position IM / equity); 0 = off",
+            "help": "withdraw above this estimated margin use (position IM / equity); 0 = off; "
+            "not measured on a spot market",
         },
     )
     unwind_inventory: bool = attrs.field(

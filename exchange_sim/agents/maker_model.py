@@ -21,6 +21,7 @@ class MakerModel:
         "_cfg",
         "_flow",
         "_mptl",
+        "_spot",
         "_vol",
         "_vol_on_index",
         "ask",
@@ -34,6 +35,7 @@ class MakerModel:
     def __init__(self, config: AdaptiveMakerConfig, money_per_tick_lot: int) -> None:
         self._cfg = config
         self._mptl = money_per_tick_lot
+        self._spot = bool(config.market)
         self._vol = RollingVolatility(config.vol_window)
         self._vol_on_index = config.vol_source == "index"
         self._flow = RollingSum(config.flow_window)
@@ -104,9 +106,10 @@ class MakerModel:
 
     def margin_use_ppb(self, anchor: int | None) -> int:
         """Initial margin of its position over its estimated equity, ppb, rounded up
-        (``MAX_INT`` when the estimate is not positive)."""
+        (``MAX_INT`` when the estimate is not positive; always 0 on a spot market, which has no
+        margin)."""
         position = self.position_lots
-        if not position or anchor is None:
+        if not position or anchor is None or self._spot:
             return 0
         mptl = self._mptl
         equity = self.deposited + self.cash + position * anchor * mptl

@@ -101,7 +101,8 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
     response = venue.sampler(cfg.latency.response, f"{prefix}/response")
     builder = BUILDERS.get(type(cfg))
     if builder is not None:
-        return builder(venue, cfg, request, response, next_order_id, prefix)
+        reference = _reference_feed(venue, cfg, f"{key}.reference")
+        return builder(venue, cfg, request, response, next_order_id, prefix, place, reference)
     if isinstance(cfg, TRADER_CONFIGS):
         return add_trader(venue, cfg, Member, next_order_id, request, response)
     if isinstance(cfg, MarketMakerConfig):
