@@ -47,6 +47,14 @@ class RiskConfig:
         default=60 * NS_PER_S,
         metadata={"unit": "duration", "min": 0, "help": "no repeat call to an account within this"},
     )
+    forced_closures: bool = attrs.field(
+        default=True,
+        metadata={
+            "help": "false: an account found past maintenance is logged (margin_check outcome "
+            "past_maintenance) and left as it is, never liquidated: the counterfactual baseline "
+            "of run.amplification"
+        },
+    )
     verify_with_sweep: bool = attrs.field(
         default=False,
         metadata={"help": "index mode: also scan all accounts at each mark and fail on a mismatch"},

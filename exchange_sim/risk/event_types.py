@@ -19,7 +19,11 @@ EVENTS = (
                 "maintenance_margin",
                 "maintenance margin at mark_price (entry value: maintenance_basis), minor units.",
             ),
-            ("outcome", "`ok`, `margin_call` or `liquidate`."),
+            (
+                "outcome",
+                "`ok`, `margin_call`, `liquidate`, or `past_maintenance` (equity < MM with "
+                "`risk.forced_closures` off: left as it is).",
+            ),
         ),
     ),
     EventType(

@@ -11,7 +11,10 @@ re-evaluates the account exactly against the mark *at check time* or the mark *a
   liquidation engine (``liquidation_engine.handoff``), which calls :meth:`liquidation_finished`;
 * ``margin_call`` (equity < ratio x MM): a ``margin_call`` reaches the trader after
   ``notify_latency`` (its handler may top up or reduce); no repeat within ``margin_call_cooldown``;
-* ``ok``: the account is re-indexed.
+* ``ok``: the account is re-indexed;
+* ``past_maintenance`` (equity < MM with ``forced_closures`` off, the counterfactual of
+  ``run.amplification``): the account is left as it is and not watched again until it changes
+  (a fill, a deposit, a funding payment), when it is checked again.
 
 Any change to an account (fill, deposit, funding payment) re-indexes it; if the current mark is
 already past a new trigger, its check is scheduled at once with ``cause`` = the change.
@@ -50,8 +53,10 @@ class RiskMonitor:
         "in_liquidation",
         "index",
         "ledger",
+        "left_alone",
         "liquidation_engine",
         "mark_seq",
+        "past_maintenance_accounts",
         "pending",
         "venue_accounts",
     )
@@ -69,6 +74,10 @@ class RiskMonitor:
         self.index = TriggerIndex()
         self.pending: set[int] = set()
         self.in_liquidation: set[int] = set()
+        self.left_alone: set[int] = set()
+        """Accounts past maintenance with forced closures off, until they change."""
+        self.past_maintenance_accounts: set[int] = set()
+        """Every account ever found past maintenance with forced closures off."""
         self.called_until: dict[int, int] = {}
         self.deliver_margin_call: MarginCallDelivery | None = None
         self.liquidation_engine = None
@@ -101,7 +110,7 @@ class RiskMonitor:
 
     def _verify(self, mark: int, crossed: list[int]) -> None:
         ledger = self.ledger
-        skip = self.pending | self.in_liquidation | set(self.venue_accounts)
+        skip = self.pending | self.in_liquidation | self.left_alone | set(self.venue_accounts)
         scanned = {
             a.account_id
             for a in ledger.accounts.values()
@@ -122,6 +131,7 @@ class RiskMonitor:
             or account_id in self.venue_accounts
         ):
             return
+        self.left_alone.discard(account_id)
         self._reindex(now, account, seq)
 
     def _reindex(self, now: int, account, cause: int, after_check: bool = False) -> None:
@@ -158,7 +168,11 @@ class RiskMonitor:
     def _rearm(self, payload) -> None:
         """Cooldown over: index the margin-call trigger again (checking at once if past it)."""
         account_id = payload
-        if account_id in self.pending or account_id in self.in_liquidation:
+        if (
+            account_id in self.pending
+            or account_id in self.in_liquidation
+            or account_id in self.left_alone
+        ):
             return
         self._reindex(self._env.now, self.ledger.accounts[account_id], self.mark_seq)
 
@@ -195,7 +209,7 @@ class RiskMonitor:
         mm = ledger.maintenance_margin(account, mark)
         call_level = ledger.margin_call_level(account, mark)
         if account.size_lots and equity < mm:
-            outcome = "liquidate"
+            outcome = "liquidate" if self._config.forced_closures else "past_maintenance"
         elif account.size_lots and equity < call_level and not self._cooling(account_id, now):
             outcome = "margin_call"
         else:
@@ -214,6 +228,11 @@ class RiskMonitor:
         )
         if outcome == "liquidate":
             self._trigger_liquidation(now, account, mark, equity, mm, seq)
+            return
+        if outcome == "past_maintenance":
+            self.index.remove_account(account_id)
+            self.left_alone.add(account_id)
+            self.past_maintenance_accounts.add(account_id)
             return
         if outcome == "margin_call":
             self._margin_call(now, account_id, mark, equity, mm, seq)
@@ -286,6 +305,7 @@ class RiskMonitor:
                 not account.size_lots
                 or account_id in self.in_liquidation
                 or account_id in self.pending
+                or account_id in self.left_alone
             ):
                 continue
             self._check(now, account_id, mark, mark, now, self.mark_seq)

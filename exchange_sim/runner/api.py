@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from exchange_sim.runner.config import LoadedConfig, load_config_file, load_data, load_toml_text
+from exchange_sim.runner.counterfactual import amplification, baseline_config
 from exchange_sim.runner.preflight import preflight
 from exchange_sim.runner.rundir import execute
 from exchange_sim.runner.simulate import simulate
@@ -111,7 +112,9 @@ def run(
     ``seed`` overrides ``run.seed``; ``overrides`` are ``key=value`` strings. With ``out`` a run
     directory is written there (it must not exist; see :mod:`exchange_sim.runner.rundir`);
     without it nothing touches the disk. ``keep_events`` returns every log line as a dict;
-    ``progress`` shows a progress bar on stderr once the run has taken about two seconds.
+    ``progress`` shows a progress bar on stderr once the run has taken about two seconds. With
+    ``run.amplification`` the counterfactual baseline runs too (its log is kept only in a run
+    directory, under ``baseline/``) and the summary gains ``amplification``.
     """
     overrides = tuple(overrides)
     if seed is not None:
@@ -128,6 +131,9 @@ def run(
     preflight(loaded)
     sink = io.BytesIO() if keep_events else _HashingNullSink()
     summary, digest = simulate(loaded, sink, progress)
+    if loaded.config.run.amplification:
+        baseline, _ = simulate(baseline_config(loaded), _HashingNullSink(), progress)
+        summary["amplification"] = amplification(summary, baseline)
     events = None
     if keep_events:
         events = [orjson.loads(line) for line in sink.getvalue().splitlines()]

@@ -71,6 +71,14 @@ class RunConfig:
         default=False,
         metadata={"help": "check the money identity after every liquidation step (slower)"},
     )
+    amplification: bool = attrs.field(
+        default=False,
+        metadata={
+            "help": "also run the counterfactual baseline (same config and seed, "
+            "risk.forced_closures = false) and report amplification = drawdown with forced "
+            "closures / without, for the perp and the index"
+        },
+    )
 
 
 @attrs.frozen(kw_only=True)

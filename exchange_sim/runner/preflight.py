@@ -19,6 +19,7 @@ from exchange_sim.funding.scheduler import max_leverage_margin_rates_ppb
 from exchange_sim.pricing.csv_replay import read_price_csv
 from exchange_sim.pricing.index import CsvIndex
 from exchange_sim.runner.config import LoadedConfig
+from exchange_sim.runner.counterfactual import check_amplification
 
 
 def preflight(loaded: LoadedConfig) -> None:
@@ -28,6 +29,7 @@ def preflight(loaded: LoadedConfig) -> None:
     """
     config = loaded.config
     scale = loaded.scale
+    check_amplification(loaded)
     process = config.index.process
     if isinstance(process, CsvIndex):
         read_price_csv(process.path, loaded.base_dir, scale, snap=process.off_grid == "nearest")

@@ -3,6 +3,8 @@
 Written atomically: everything goes to a hidden temporary sibling first and is renamed into place
 only when the run has finished, so a directory named like a run is always complete. A run that
 crashes is renamed to ``<dir>.failed`` with ``error.txt`` inside (desmod-style), never to ``<dir>``.
+With ``run.amplification`` the counterfactual baseline (:mod:`.counterfactual`) is written to
+``<dir>/baseline/`` with its own ``config.toml``, ``events.jsonl`` and ``summary.json``.
 
 Bad input writes nothing: :func:`~exchange_sim.runner.preflight.preflight` runs before any directory
 (or parent of one) is created, and an ``InputError`` met later anyway (a CSV changed since the
@@ -20,6 +22,7 @@ import orjson
 from exchange_sim.config import toml_out
 from exchange_sim.core.errors import ConfigError, InputError
 from exchange_sim.runner.config import LoadedConfig
+from exchange_sim.runner.counterfactual import amplification, baseline_config
 from exchange_sim.runner.preflight import preflight
 from exchange_sim.runner.simulate import simulate
 
@@ -82,6 +85,23 @@ def _remove_empty(directories: list[str]) -> None:
             return
 
 
+def _write_summary(directory: str, summary: dict) -> None:
+    with open(os.path.join(directory, "summary.json"), "wb") as handle:
+        handle.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def _write_run(loaded: LoadedConfig, directory: str, progress: bool, write_summary=True) -> dict:
+    """Run ``loaded`` into ``directory`` (config, log, and the summary unless told not to)."""
+    with open(os.path.join(directory, "config.toml"), "w", encoding="utf-8") as handle:
+        handle.write(toml_out.dumps(loaded.to_data()))
+    path = os.path.join(directory, "events.jsonl")
+    with open(path, "wb", buffering=WRITE_BUFFER_BYTES) as sink:
+        summary, _ = simulate(loaded, sink, progress)
+    if write_summary:
+        _write_summary(directory, summary)
+    return summary
+
+
 def execute(loaded: LoadedConfig, out_dir: str, progress: bool = False) -> RunResult:
     """Preflight, run, and write the run directory; return it with the run's summary."""
     preflight(loaded)
@@ -90,14 +110,13 @@ def execute(loaded: LoadedConfig, out_dir: str, progress: bool = False) -> RunRe
         raise ConfigError("--out", out_dir, "already exists; choose a new directory")
     temp_dir, created_parents = _make_temp_dir(out_dir)
     try:
-        with open(os.path.join(temp_dir, "config.toml"), "w", encoding="utf-8") as handle:
-            handle.write(toml_out.dumps(loaded.to_data()))
-        with open(
-            os.path.join(temp_dir, "events.jsonl"), "wb", buffering=WRITE_BUFFER_BYTES
-        ) as sink:
-            summary, _ = simulate(loaded, sink, progress)
-        with open(os.path.join(temp_dir, "summary.json"), "wb") as handle:
-            handle.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
+        summary = _write_run(loaded, temp_dir, progress, write_summary=False)
+        if loaded.config.run.amplification:
+            baseline_dir = os.path.join(temp_dir, "baseline")
+            os.mkdir(baseline_dir)
+            baseline = _write_run(baseline_config(loaded), baseline_dir, progress)
+            summary["amplification"] = amplification(summary, baseline)
+        _write_summary(temp_dir, summary)
     except InputError:
         shutil.rmtree(temp_dir, ignore_errors=True)
         _remove_empty(created_parents)

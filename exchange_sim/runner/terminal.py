@@ -80,6 +80,19 @@ def summary_lines(directory: str | None, summary: dict) -> list[str]:
             if prices.get(key)
         )
         lines.append(f"drawdown, peak to trough: {drawdowns}")
+    amp = summary.get("amplification")
+    if amp:
+        parts = []
+        for name in ("perp", "index"):
+            entry = amp[name]
+            ratio = "n/a" if entry["ratio"] is None else f"{entry['ratio']:.2f}x"
+            parts.append(
+                f"{name} {ratio} ({_pct(entry['drawdown'])} vs {_pct(entry['baseline_drawdown'])})"
+            )
+        lines.append(
+            f"amplification (with forced closures / without): {', '.join(parts)}; "
+            f"baseline left {amp['baseline_accounts_past_maintenance']} accounts past maintenance"
+        )
     held, put_in = summary["money_held_minor"], summary["money_deposited_net_minor"]
     verdict = "conserved to the minor unit" if held == put_in else "NOT CONSERVED"
     decimals = (metrics.get("scale") or {}).get("money_decimals")

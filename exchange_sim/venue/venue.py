@@ -353,6 +353,7 @@ class Venue:
             "funding_settlements": self.funding.settlements if self.funding is not None else 0,
             "margin_checks": self.risk.checks,
             "liquidations_triggered": len(self.risk.handoffs),
+            "accounts_past_maintenance_left": len(self.risk.past_maintenance_accounts),
             "insurance_fund_minor": liquidation.fund.balance,
             "bad_debt_outstanding_minor": liquidation.accounting.bad_debt_outstanding,
             "vault_cash_minor": liquidation.vault.cash if liquidation.vault else None,
