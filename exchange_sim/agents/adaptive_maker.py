@@ -8,9 +8,10 @@ what ``withdraw_inventory`` measures), and it has no margin use.
 
 **Fair value** (ticks): ``anchor + flow - skew`` where ``anchor`` is the weighted mean of the last
 index and the book's mid (``weight_index``, ``weight_mid``; a component not seen yet is left out),
-floored; ``flow = floor(flow_weight x net aggressor volume over flow_window x anchor)`` (net
-volume in lots from the trade channel, buys positive); ``skew = floor(inventory_skew x position /
-skew_unit)`` with the position from its own fills.
+floored; before it has seen either, ``initial_price`` if set (it then quotes from the start);
+``flow = floor(flow_weight x net aggressor volume over flow_window x anchor)`` (net volume in lots
+from the trade channel, buys positive); ``skew = floor(inventory_skew x position / skew_unit)``
+with the position from its own fills.
 
 **Half spread** (ticks): ``base_half_spread + ceil(vol_multiplier x sigma x fair)`` where sigma is
 the realised volatility over ``vol_window`` of the index (or mid) observations (a float
@@ -129,6 +130,8 @@ class AdaptiveMaker:
             self._gateway.send(self.account_id, Deposit(cfg.deposit), None)
         if cfg.base_deposit:
             self._gateway.send(self.account_id, Deposit(cfg.base_deposit, asset="base"), None)
+        if cfg.initial_price:
+            self._requote_now(self._env.now, None)
         if cfg.requote_interval:
             self._env.process(self._timer())
 

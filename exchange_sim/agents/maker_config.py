@@ -72,6 +72,16 @@ class AdaptiveMakerConfig:
         default="index",
         metadata={"choices": ("index", "mid"), "help": "prices the volatility is measured on"},
     )
+    initial_price: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "price",
+            "min": 0,
+            "help": "the price it assumes before it has seen a reference price or a book "
+            "(yesterday's close; lets makers open a market whose index is built from their own "
+            "quotes); 0 = none, it waits for a price",
+        },
+    )
     weight_index: int = attrs.field(
         default=RATE_SCALE,
         metadata={"unit": "rate", "min": 0, "help": "weight of the last index in fair value"},

@@ -70,7 +70,8 @@ class MakerModel:
 
     # -- measures --------------------------------------------------------------------------------
     def anchor(self) -> int | None:
-        """Weighted mean of the last index and mid it saw, floored (``None``: nothing seen)."""
+        """Weighted mean of the last index and mid it saw, floored; before it has seen either,
+        its ``initial_price`` (``None`` when that is 0)."""
         cfg = self._cfg
         num = den = 0  # both doubled, so the mid (bid + ask) / 2 stays exact
         if cfg.weight_index and self.index is not None:
@@ -79,7 +80,9 @@ class MakerModel:
         if cfg.weight_mid and self.bid is not None and self.ask is not None:
             num += cfg.weight_mid * (self.bid + self.ask)
             den += 2 * cfg.weight_mid
-        return div_round(num, den, DOWN) if den else None
+        if not den:
+            return cfg.initial_price or None
+        return div_round(num, den, DOWN)
 
     def net_flow(self, now: int) -> int:
         """Net aggressor volume over ``flow_window`` (buys positive), lots."""

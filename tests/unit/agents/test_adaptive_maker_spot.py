@@ -14,9 +14,10 @@ from exchange_sim.matching.orders import BUY, SELL, Order
 from exchange_sim.runner.simulate import build_venue
 
 S = NS_PER_S
+SPOT_INDEX = {"process": {"kind": "spot", "sources": [{"market": "s", "weight": 1}]}}
 
 
-def spot_venue(**maker):
+def spot_venue(index=None, **maker):
     table = {
         "kind": "adaptive_maker",
         "name": "spot-amm",
@@ -38,6 +39,8 @@ def spot_venue(**maker):
         "spot_markets": [{"name": "s", "maker_fee_ppb": 0, "taker_fee_ppb": 0}],
         "participants": [table],
     }
+    if index is not None:
+        config["index"] = index
     log = MemoryLog()
     venue = build_venue(es.load_config(config), log)
     return venue, log
@@ -109,3 +112,19 @@ def test_margin_use_is_not_measured_on_spot():
     venue.env.run_until(3 * S)
     assert maker.withdrawn is None
     assert not [e for e in log.events if e["type"] == "maker_state"]
+
+
+def test_initial_price_opens_a_market_no_one_has_priced():
+    """With reference = index on a market the index has not priced yet (the index is built from
+    this very book), ``initial_price`` 1,000.0 lets it quote at once around 10,000 ticks; without
+    it the maker waits for a price and the book stays empty."""
+    venue, _ = spot_venue(SPOT_INDEX, reference="index", initial_price="1000")
+    maker = venue._starts[0]
+    venue.start()
+    venue.env.run_until(100_000_000)
+    assert venue.index.price is None
+    assert spot_quotes(venue, maker.account_id) == [(SELL, 10_005, 10), (BUY, 9_995, 10)]
+    waiting, _ = spot_venue(SPOT_INDEX, reference="index")
+    waiting.start()
+    waiting.env.run_until(100_000_000)
+    assert spot_quotes(waiting, waiting._starts[0].account_id) == []
