@@ -18,8 +18,11 @@ stays owed and is retried at the next check. Its capital limits are ``max_positi
 size, either way), its margin and its spot money; a rejected order pauses it for
 ``reject_backoff``. When liquidations push the perpetual below spot, this is the participant that
 buys the perpetual and sells spot, so the forced selling reaches the spot books the index reads.
-Orders name as cause the later of the two market-data views it acted on (or, for a hedge, the
-fill report it hedges).
+**Causes.** A perpetual order names the market-data view of the leg whose mid moved more, as a
+fraction of itself, since its previous check (the move that opened or closed the basis; on a
+tie, the later view): when liquidations push the perpetual down, the trade names the perpetual
+view that showed it, not the spot view that happened to arrive last. A spot hedge names the
+perpetual fill report it hedges (a retried hedge still names that fill).
 """
 
 from __future__ import annotations
@@ -61,7 +64,9 @@ class SpotArbitrageur:
     __slots__ = (
         "_cfg",
         "_env",
+        "_hedge_cause",
         "_in_flight",
+        "_last_mids",
         "_next_order_id",
         "_perp",
         "_resume_at",
@@ -101,6 +106,10 @@ class SpotArbitrageur:
         self.owed_hedge = 0
         """Spot lots (signed) the hedge still owes for perpetual fills."""
         self.rejections = 0
+        self._last_mids: tuple[int, int] | None = None
+        """(perp bid + ask, spot bid + ask) at the previous check."""
+        self._hedge_cause: int | None = None
+        """The perpetual fill report the owed hedge is for (the latest one)."""
 
     def start(self) -> None:
         cfg = self._cfg
@@ -129,10 +138,9 @@ class SpotArbitrageur:
         (pb, pa, pseq), (sb, sa, sseq) = self.books[False], self.books[True]
         if None in (pb, pa, sb, sa):
             return
-        cause = max(s for s in (pseq, sseq, -1) if s is not None)
-        cause = None if cause < 0 else cause
+        cause = self._mover(pb + pa, sb + sa, pseq, sseq)
         if self.owed_hedge:
-            self._hedge(cause)
+            self._hedge(self._hedge_cause)
             return
         basis = div_round((pb + pa) * RATE_SCALE, sb + sa, DOWN) - RATE_SCALE
         threshold, half = cfg.threshold, cfg.threshold // 2
@@ -153,15 +161,28 @@ class SpotArbitrageur:
             limit = pa if side == BUY else pb  # unwind at the touch it saw
             self._send(False, side, limit, lots, True, cause)
 
+    def _mover(self, perp_mid2: int, spot_mid2: int, pseq, sseq) -> int | None:
+        """The seq of the view whose leg's mid moved more, relatively, since the last check."""
+        last = self._last_mids
+        self._last_mids = (perp_mid2, spot_mid2)
+        if last is not None:
+            # |dp| / p0 against |ds| / s0, cross-multiplied (exact).
+            perp_move = abs(perp_mid2 - last[0]) * last[1]
+            spot_move = abs(spot_mid2 - last[1]) * last[0]
+            if perp_move != spot_move:
+                return pseq if perp_move > spot_move else sseq
+        seqs = [seq for seq in (pseq, sseq) if seq is not None]
+        return max(seqs) if seqs else None
+
     def _hedge(self, cause: int | None) -> None:
         """Send the spot leg still owed for perpetual fills (an IOC at the spot touch)."""
         owed = self.owed_hedge
-        bid, ask, seq = self.books[True]
+        bid, ask, _ = self.books[True]
         if owed > 0 and ask is not None:
-            self._send(True, BUY, ask, owed, False, seq if seq is not None else cause)
+            self._send(True, BUY, ask, owed, False, cause)
         elif owed < 0 and bid is not None:
             lots = min(-owed, self._cfg.base_deposit + self.spot_position)
-            self._send(True, SELL, bid, lots, False, seq if seq is not None else cause)
+            self._send(True, SELL, bid, lots, False, cause)
 
     def _send(self, spot: bool, side: int, price: int, lots: int, reduce: bool, cause) -> None:
         if lots <= 0 or price < 1:
@@ -182,7 +203,7 @@ class SpotArbitrageur:
             self.rejections += 1
             self._resume_at = now + self._cfg.reject_backoff
         if not spot and self.owed_hedge and not self._in_flight:
-            self._hedge(seq)
+            self._hedge(self._hedge_cause)
 
     def fill(self, spot: bool, now: int, seq: int, fill) -> None:
         signed = fill.side * fill.size_lots
@@ -193,4 +214,5 @@ class SpotArbitrageur:
         self.perp_position += signed
         if fill.tag:  # the venue's own order on its account (its liquidation): nothing to hedge
             return
-        self.owed_hedge -= signed  # a perp sale is hedged by a spot purchase, and vice versa
+        self.owed_hedge -= signed
+        self._hedge_cause = seq  # a perp sale is hedged by a spot purchase, and vice versa
