@@ -18,7 +18,10 @@ the realised volatility over ``vol_window`` of the index (or mid) observations (
 statistic, :class:`~exchange_sim.agents.signals.RollingVolatility`, taken in whole ppb rounded
 up), so the spread is never narrower than the formula. The ladder has ``levels`` quotes a side at
 ``fair -/+ (half + i x level_spacing)``, sizes ``level_sizes`` times the current size factor (at
-least one lot). It requotes (cancel all, then the new ladder, on its FIFO link) when fair value or
+least one lot), each post-only and never priced through the opposite touch it last saw (a bid
+at most one tick under the best ask, an ask at least one tick over the best bid: a maker posts,
+it does not take; the touch it sees may be its own previous quote, which its cancel removes). It
+requotes (cancel all, then the new ladder, on its FIFO link) when fair value or
 the half spread moved by ``requote_threshold``, every ``requote_interval``, after a restore or a
 size change.
 
@@ -32,10 +35,12 @@ all, or it could never come back under); once every measure has stayed back unde
 of a ladder; the rest of the burst is the same event) cancels the ladder, halves the size factor
 and pauses quoting for ``reject_backoff`` doubling per rejected ladder in a row up to
 ``reject_backoff_max`` (or stops for good after ``reject_stop_after``); a clean ladder resets the
-count. A reduced size doubles back every ``size_recovery``. **Venue cancels** of live quotes
-(self-trade prevention, its own liquidation) are answered by one new ladder; if the venue cancels
-that one too, it backs off as for a rejection. Every change is a ``maker_state`` event naming the
-observation, report or margin call it reacted to; commands that follow name that event.
+count. A quote rejected because the book moved through it on the way (``post_only_would_cross``) is
+only counted: it says nothing about the maker's margin. A reduced size doubles back every
+``size_recovery``. **Venue cancels** of live quotes (self-trade prevention, its own liquidation)
+are answered by one new ladder; if the venue cancels that one too, it backs off as for a rejection.
+Every change is a ``maker_state`` event naming the observation, report or margin call it reacted
+to; commands that follow name that event.
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ class AdaptiveMaker:
         "_venue_origin",
         "_venue_requote_pending",
         "account_id",
+        "crossing_rejects",
         "ladders_sent",
         "model",
         "quoted_fair",
@@ -123,6 +129,7 @@ class AdaptiveMaker:
         self._resume_token = 0
         self._size_token = 0
         self.ladders_sent = 0
+        self.crossing_rejects = 0
 
     def start(self) -> None:
         cfg = self._cfg
@@ -254,6 +261,10 @@ class AdaptiveMaker:
         last = len(sizes) - 1
         factor = self.size_ppb
         count = 0
+        # Never cross the touch it saw: a maker posts, it does not take.
+        ask, bid = self.model.ask, self.model.bid
+        bid_cap = None if ask is None else ask - 1
+        ask_floor = None if bid is None else bid + 1
         for level in range(cfg.levels):
             size = sizes[level if level < last else last]
             if factor != RATE_SCALE:
@@ -266,10 +277,15 @@ class AdaptiveMaker:
             offset = half + level * cfg.level_spacing
             for side, sign in sides:
                 price = fair + sign * offset
+                if side == BUY:
+                    if bid_cap is not None and price > bid_cap:
+                        price = bid_cap
+                elif ask_floor is not None and price < ask_floor:
+                    price = ask_floor
                 if price < 1:
                     continue
                 order_id = next_id()
-                send(me, SubmitOrder(order_id, side, price, size), cause)
+                send(me, SubmitOrder(order_id, side, price, size, post_only=True), cause)
                 live.add(order_id)
                 pending[order_id] = gen
                 count += 1
@@ -338,6 +354,10 @@ class AdaptiveMaker:
                     self._rejected_ladders = 0
                 return
             self._live.discard(order_id)
+            if update.reason == "post_only_would_cross":
+                # The book moved through the quote on its way: nothing to back off from.
+                self.crossing_rejects += 1
+                return
             if current:
                 self._gen_clean = False
             if gen > self._handled_gen and not self.stopped:

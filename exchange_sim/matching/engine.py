@@ -152,6 +152,7 @@ class MatchingEngine(AmendCommands):
                     tag=order.tag,
                     reason=reason,
                 )
+                order.reject_reason = reason
                 self._notify(now, seq, order, "rejected")
                 return seq
             order.remaining_lots = order.size_lots

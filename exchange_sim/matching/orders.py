@@ -59,6 +59,8 @@ class Order:
     tag: str = attrs.field(default="", kw_only=True)
     ts_sent: int = attrs.field(default=0, kw_only=True)
     ts_recv: int = attrs.field(default=0, kw_only=True)
+    reject_reason: str = attrs.field(default="", init=False, repr=False, eq=False)
+    """Why the engine rejected it (the ``order_rejected`` reason), for the owner's report."""
     prev_order: Order | None = attrs.field(default=None, init=False, repr=False, eq=False)
     next_order: Order | None = attrs.field(default=None, init=False, repr=False, eq=False)
 

@@ -208,6 +208,7 @@ class Gateway:
                 order.size_lots,
                 order.remaining_lots,
                 order.tag,
+                order.reject_reason if status == "rejected" else "",
             )
         self._env.call_at(
             link.response.draw(), Phase.AGENT, self._deliver, (link.on_order_update, seq, update)

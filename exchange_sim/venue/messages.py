@@ -78,7 +78,8 @@ class OrderUpdate(NamedTuple):
     """The outcome of an order command: ``status`` is ``accepted``, ``rejected``, ``cancelled``,
     ``expired``, ``amended``, ``filled``, ``cancel_rejected`` or ``amend_rejected``.
     ``remaining_lots`` is what is still open (after ``cancelled`` / ``expired``: the lots
-    cancelled or expired); ``size_lots`` the order's total size."""
+    cancelled or expired); ``size_lots`` the order's total size; ``reason`` why a new order was
+    ``rejected`` (the ``order_rejected`` event's reason; empty otherwise)."""
 
     order_id: int
     status: str
@@ -87,6 +88,7 @@ class OrderUpdate(NamedTuple):
     size_lots: int
     remaining_lots: int
     tag: str
+    reason: str = ""
 
 
 class Fill(NamedTuple):
