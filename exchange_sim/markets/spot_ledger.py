@@ -176,11 +176,13 @@ class SpotLedger:
         per_lot = price * self._mptl
         return lots * (per_lot + div_round(per_lot * max(self.fees), RATE_SCALE, UP))
 
-    def _reserved(self, account_id: int) -> tuple[int, int]:
-        """(quote, base) held by the account's resting orders (buys reserve what they may still
-        cost, :meth:`_buy_cost`; sells their lots)."""
+    def _reserved(self, account_id: int, skip: int | None = None) -> tuple[int, int]:
+        """(quote, base) held by the account's resting orders other than order ``skip`` (buys
+        reserve what they may still cost, :meth:`_buy_cost`; sells their lots)."""
         quote = base = 0
         for order in self.open_orders(account_id):
+            if order.order_id == skip:
+                continue
             if order.side > 0:
                 quote += self._buy_cost(order.price_ticks, order.remaining_lots)
             else:
@@ -193,11 +195,15 @@ class SpotLedger:
             return "unknown_account"
         if order.price_ticks is None:
             return "limit_required"
-        reserved_quote, reserved_base = self._reserved(order.account_id)
+        # An amend is checked with a copy of the resting order carrying its new price and size:
+        # its own reservation is replaced, not added to, and only its remaining lots can fill (a
+        # new order's remaining lots are its size).
+        reserved_quote, reserved_base = self._reserved(order.account_id, order.order_id)
+        lots = order.remaining_lots
         if order.side > 0:
-            need = self._buy_cost(order.price_ticks, order.size_lots)
+            need = self._buy_cost(order.price_ticks, lots)
             return "insufficient_quote" if need > account.quote - reserved_quote else None
-        return "insufficient_base" if order.size_lots > account.base - reserved_base else None
+        return "insufficient_base" if lots > account.base - reserved_base else None
 
     def on_trade(self, now: int, seq: int, maker, taker, price: int, size: int) -> None:
         """Settle both sides of a trade (maker first), one ``spot_fill`` each."""

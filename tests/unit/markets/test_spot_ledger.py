@@ -337,6 +337,48 @@ def test_a_cancel_frees_the_reservation():
     assert spot.ledger.withdraw(0, A, 100_100, None)[1] is None
 
 
+def test_an_amend_replaces_the_orders_own_reservation():
+    """A holds exactly 100,100 for its resting buy of 1 lot at 10,000; amending it to 9,999
+    (needs 99,990 + 99.99 -> 100 = 100,090) is accepted: the order's old reservation is replaced,
+    not added to. Amending it to 2 lots (200,200) is insufficient_quote."""
+    spot = Spot()
+    spot.quote(A, 100_100)
+    order, _, _ = spot.order(A, BUY, 10_000, 1)
+    seq = spot.engine.amend(0, A, order.order_id, None, 2, None)
+    assert (spot.log.events[seq]["type"], spot.log.events[seq]["reason"]) == (
+        "amend_rejected",
+        "insufficient_quote",
+    )
+    seq = spot.engine.amend(0, A, order.order_id, 9_999, None, None)
+    assert spot.log.events[seq]["type"] == "order_amended"
+
+
+def test_an_amend_of_a_partly_filled_buy_needs_only_its_remaining_lots():
+    """A rests 3 lots at 10,000 with 300,300; B sells 1 into it (A pays 100,020, 200,280 left).
+    Amending the price to 9,999 (total size still 3, 2 remaining) needs 2 x 100,090 = 200,180:
+    accepted."""
+    spot = Spot()
+    spot.quote(A, 300_300)
+    spot.base(B, 1)
+    order, _, _ = spot.order(A, BUY, 10_000, 3)
+    spot.order(B, SELL, 10_000, 1)
+    seq = spot.engine.amend(0, A, order.order_id, 9_999, None, None)
+    assert spot.log.events[seq]["type"] == "order_amended"
+    assert spot.log.events[seq]["remaining_lots"] == 2
+
+
+def test_an_amend_of_a_sell_needs_only_its_own_lots():
+    """A holds 2 lots, all offered by its resting sell at 10,000; amending it to 10,001 is
+    accepted, to 3 lots is insufficient_base."""
+    spot = Spot()
+    spot.base(A, 2)
+    order, _, _ = spot.order(A, SELL, 10_000, 2)
+    seq = spot.engine.amend(0, A, order.order_id, None, 3, None)
+    assert spot.log.events[seq]["reason"] == "insufficient_base"
+    seq = spot.engine.amend(0, A, order.order_id, 10_001, None, None)
+    assert spot.log.events[seq]["type"] == "order_amended"
+
+
 def test_sale_proceeds_can_fund_a_buy_at_once():
     """A starts with no quote and 1 lot; it sells the lot to B's resting bid at 10,000 (taker:
     100,000 - 100 = 99,900), and can then rest a buy of 99,900's worth: 9 lots at 1,109 need
@@ -394,6 +436,7 @@ commands = st.one_of(
     st.tuples(st.just("withdraw"), st.sampled_from(ACCOUNTS), st.integers(1, 200_000)),
     orders,
     st.tuples(st.just("cancel"), st.sampled_from(ACCOUNTS), st.integers(0, 30)),
+    st.tuples(st.just("amend"), st.sampled_from(ACCOUNTS), st.integers(0, 30), prices, sizes),
 )
 
 
@@ -404,8 +447,8 @@ commands = st.one_of(
     script=st.lists(commands, min_size=1, max_size=40),
 )
 def test_random_flow_conserves_quote_and_base_exactly_and_never_goes_negative(maker, taker, script):
-    """Random deposits, withdrawals, limit orders (GTC and IOC, some exactly funded) and cancels
-    between three accounts, under any maker/taker fees (rebates, a maker fee above the taker
+    """Random deposits, withdrawals, limit orders (GTC and IOC, some exactly funded), cancels and
+    amends between three accounts, under any maker/taker fees (rebates, a maker fee above the taker
     fee): after every event Σ quote + fees == deposits - withdrawals and Σ base == base
     deposits, no account's quote or base is negative, and each account still holds what its
     resting orders may cost however they fill (so no later fill can make a balance negative)."""
@@ -451,7 +494,10 @@ def test_random_flow_conserves_quote_and_base_exactly_and_never_goes_negative(ma
                 spot.base(account, lots)
             order, _, _ = spot.order(account, command[2], command[3], command[4], command[5])
             placed.append((account, order.order_id))
-        elif placed:
+        elif placed and kind == "cancel":
             owner, order_id = placed[command[2] % len(placed)]
             spot.engine.cancel(0, owner, order_id, None)
+        elif placed:
+            owner, order_id = placed[command[2] % len(placed)]
+            spot.engine.amend(0, owner, order_id, command[3], command[4], None)
         check()
