@@ -7,8 +7,8 @@ floored).
 
 * **Perpetual rich** (``basis > threshold``): it sells ``clip_size`` of the perpetual (an IOC
   limit no lower than the spot ask plus half the threshold), and as that leg fills it **buys the
-  same size on the spot market** (an IOC limit no higher than the perp's fill price less half the
-  threshold): a short perpetual hedged by long spot.
+  same size on the spot market** (an IOC at the spot ask it saw): a short perpetual hedged by
+  long spot.
 * **Perpetual cheap** (``basis < -threshold``): the mirror image; the spot sell needs base
   inventory (no shorting on spot).
 * **Converged** (``|basis| <= threshold / 2`` with a position): it unwinds a clip of both legs.
@@ -61,6 +61,7 @@ class SpotArbitrageur:
     __slots__ = (
         "_cfg",
         "_env",
+        "_hedge_cause",
         "_in_flight",
         "_next_order_id",
         "_perp",
@@ -100,6 +101,8 @@ class SpotArbitrageur:
         self.spot_position = 0
         self.owed_hedge = 0
         """Spot lots (signed) the hedge still owes for perpetual fills."""
+        self._hedge_cause: int | None = None
+        """The latest perpetual fill report the hedge owes for (its orders' cause)."""
         self.rejections = 0
 
     def start(self) -> None:
@@ -132,7 +135,7 @@ class SpotArbitrageur:
         cause = max(s for s in (pseq, sseq, -1) if s is not None)
         cause = None if cause < 0 else cause
         if self.owed_hedge:
-            self._hedge(cause)
+            self._hedge()
             return
         basis = div_round((pb + pa) * RATE_SCALE, sb + sa, DOWN) - RATE_SCALE
         threshold, half = cfg.threshold, cfg.threshold // 2
@@ -153,15 +156,16 @@ class SpotArbitrageur:
             limit = pa if side == BUY else pb  # unwind at the touch it saw
             self._send(False, side, limit, lots, True, cause)
 
-    def _hedge(self, cause: int | None) -> None:
-        """Send the spot leg still owed for perpetual fills (an IOC at the spot touch)."""
+    def _hedge(self) -> None:
+        """Send the spot leg still owed for perpetual fills (an IOC at the spot touch), naming
+        the latest of those fills as its cause."""
         owed = self.owed_hedge
-        bid, ask, seq = self.books[True]
+        bid, ask, _ = self.books[True]
         if owed > 0 and ask is not None:
-            self._send(True, BUY, ask, owed, False, seq if seq is not None else cause)
+            self._send(True, BUY, ask, owed, False, self._hedge_cause)
         elif owed < 0 and bid is not None:
             lots = min(-owed, self._cfg.base_deposit + self.spot_position)
-            self._send(True, SELL, bid, lots, False, seq if seq is not None else cause)
+            self._send(True, SELL, bid, lots, False, self._hedge_cause)
 
     def _send(self, spot: bool, side: int, price: int, lots: int, reduce: bool, cause) -> None:
         if lots <= 0 or price < 1:
@@ -182,7 +186,7 @@ class SpotArbitrageur:
             self.rejections += 1
             self._resume_at = now + self._cfg.reject_backoff
         if not spot and self.owed_hedge and not self._in_flight:
-            self._hedge(seq)
+            self._hedge()
 
     def fill(self, spot: bool, now: int, seq: int, fill) -> None:
         signed = fill.side * fill.size_lots
@@ -194,3 +198,4 @@ class SpotArbitrageur:
         if fill.tag:  # the venue's own order on its account (its liquidation): nothing to hedge
             return
         self.owed_hedge -= signed  # a perp sale is hedged by a spot purchase, and vice versa
+        self._hedge_cause = seq
