@@ -259,6 +259,27 @@ def test_the_informed_trader_sells_after_the_negative_news_naming_the_value_it_s
     assert (first["market"], first["side"], first["cause"]) == ("spot-a", SELL, value["seq"])
 
 
+def test_participants_on_a_spot_market_deposit_their_base_there(result):
+    """The spot maker on spot-a (base_deposit 100, i.e. 100,000 lots; deposit 10,000,000.000000)
+    puts both into its spot-a account at t = 0 and has no perpetual account."""
+    events = result.events
+    spot_accounts = {
+        e["account_id"]
+        for e in events
+        if e["type"] == "spot_account_opened" and e["participant"] == "spot-mm-a"
+    }
+    assert len(spot_accounts) == 1
+    assert not [
+        e for e in events if e["type"] == "account_opened" and e["participant"] == "spot-mm-a"
+    ]
+    deposits = [
+        (e["market"], e["asset"], e["amount"])
+        for e in events
+        if e["type"] == "spot_deposit" and e["account_id"] in spot_accounts
+    ]
+    assert sorted(deposits) == [("spot-a", "base", 100_000), ("spot-a", "quote", 10**13)]
+
+
 def test_spot_noise_traders_send_limit_orders(result):
     """Spot markets refuse market orders; spot noise traders cross with IOC limits instead: none
     of their orders is rejected as limit_required (only for want of quote or base), and their
