@@ -7,8 +7,8 @@ floored).
 
 * **Perpetual rich** (``basis > threshold``): it sells ``clip_size`` of the perpetual (an IOC
   limit no lower than the spot ask plus half the threshold), and as that leg fills it **buys the
-  same size on the spot market** (an IOC limit no higher than the perp's fill price less half the
-  threshold): a short perpetual hedged by long spot.
+  same size on the spot market** (an IOC at the spot ask it saw): a short perpetual hedged by
+  long spot.
 * **Perpetual cheap** (``basis < -threshold``): the mirror image; the spot sell needs base
   inventory (no shorting on spot).
 * **Converged** (``|basis| <= threshold / 2`` with a position): it unwinds a clip of both legs.
@@ -18,6 +18,7 @@ stays owed and is retried at the next check. Its capital limits are ``max_positi
 size, either way), its margin and its spot money; a rejected order pauses it for
 ``reject_backoff``. When liquidations push the perpetual below spot, this is the participant that
 buys the perpetual and sells spot, so the forced selling reaches the spot books the index reads.
+
 **Causes.** A perpetual order names the market-data view of the leg whose mid moved more, as a
 fraction of itself, since its previous check (the move that opened or closed the basis; on a
 tie, the later view): when liquidations push the perpetual down, the trade names the perpetual

@@ -2,7 +2,9 @@
 
 A spot account holds ``quote`` (money minor units of the quote asset, the same unit as the
 perpetual's settlement asset) and ``base`` (lots of the base asset). No leverage, no shorting: a
-buy must be covered by free quote (its limit price x size plus the taker fee), a sell by free
+buy must be covered by free quote (its limit price x size plus the fee: per lot, the larger of
+the maker and taker fees rounded up, the most its fills can cost however they come, since a
+resting order pays the maker fee and each fill's fee is rounded up on its own), a sell by free
 base; what resting orders have reserved is not free (read from the book, like the perpetual's
 ledger reads its order margin). Orders must carry a limit price (a market order is refused: a
 spot venue needs a price to reserve the quote a buy may spend).
@@ -167,15 +169,22 @@ class SpotLedger:
         return seq, None
 
     # -- engine hooks --------------------------------------------------------------------------
-    def _reserved(self, account_id: int) -> tuple[int, int]:
-        """(quote, base) held by the account's resting orders (buys reserve their notional and
-        taker fee, sells their lots)."""
+    def _buy_cost(self, price: int, lots: int) -> int:
+        """The most a buy of ``lots`` at limit ``price`` can cost: per lot, its notional plus the
+        larger of the two fees rounded up (fills at a lower price, or of more lots, cost no more:
+        ``ceil(n x) <= n ceil(x)``)."""
+        per_lot = price * self._mptl
+        return lots * (per_lot + div_round(per_lot * max(self.fees), RATE_SCALE, UP))
+
+    def _reserved(self, account_id: int, skip: int | None = None) -> tuple[int, int]:
+        """(quote, base) held by the account's resting orders other than order ``skip`` (buys
+        reserve what they may still cost, :meth:`_buy_cost`; sells their lots)."""
         quote = base = 0
-        mptl, taker = self._mptl, self.fees[1]
         for order in self.open_orders(account_id):
+            if order.order_id == skip:
+                continue
             if order.side > 0:
-                notional = order.price_ticks * order.remaining_lots * mptl
-                quote += notional + div_round(notional * taker, RATE_SCALE, UP)
+                quote += self._buy_cost(order.price_ticks, order.remaining_lots)
             else:
                 base += order.remaining_lots
         return quote, base
@@ -186,12 +195,15 @@ class SpotLedger:
             return "unknown_account"
         if order.price_ticks is None:
             return "limit_required"
-        reserved_quote, reserved_base = self._reserved(order.account_id)
+        # An amend is checked with a copy of the resting order carrying its new price and size:
+        # its own reservation is replaced, not added to, and only its remaining lots can fill (a
+        # new order's remaining lots are its size).
+        reserved_quote, reserved_base = self._reserved(order.account_id, order.order_id)
+        lots = order.remaining_lots
         if order.side > 0:
-            notional = order.price_ticks * order.size_lots * self._mptl
-            need = notional + div_round(notional * self.fees[1], RATE_SCALE, UP)
+            need = self._buy_cost(order.price_ticks, lots)
             return "insufficient_quote" if need > account.quote - reserved_quote else None
-        return "insufficient_base" if order.size_lots > account.base - reserved_base else None
+        return "insufficient_base" if lots > account.base - reserved_base else None
 
     def on_trade(self, now: int, seq: int, maker, taker, price: int, size: int) -> None:
         """Settle both sides of a trade (maker first), one ``spot_fill`` each."""

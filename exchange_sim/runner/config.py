@@ -188,6 +188,20 @@ class SimConfig:
             market = getattr(intervention, "market", "")
             if market and market not in markets:
                 raise FieldProblem(f"interventions[{i}].market", market, "no such spot market")
+        known = f"no such spot market (spot_markets: {', '.join(markets) or 'none'})"
+        for i, participant in enumerate(self.participants):
+            # Where each participant trades and what it watches: checked here, not only when the
+            # venue is built, so that validating a config refuses what a run would.
+            for field in ("market", "spot_market"):
+                market = getattr(participant, field, "")
+                if market and market not in markets:
+                    raise FieldProblem(f"participants[{i}].{field}", market, known)
+            if not self.fundamental.enabled:
+                needs = "needs fundamental.enabled = true"
+                if isinstance(participant, InformedTraderConfig):
+                    raise FieldProblem(f"participants[{i}].kind", participant.KIND, needs)
+                if getattr(participant, "reference", "index") == "fundamental":
+                    raise FieldProblem(f"participants[{i}].reference", "fundamental", needs)
         names = [p.name for p in self.participants]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -8,7 +8,7 @@ the book trades away from the index for 3 s: rich after a fall, cheap after a ri
 
 from __future__ import annotations
 
-from trader_harness import MAKER, START, Market, S
+from tests.unit.agents.trader_harness import MAKER, START, Market, S
 
 LAGGING_MAKER = dict(MAKER, index_latency={"kind": "constant", "value": "3s"})
 BOOK_EVENTS = {"order_accepted", "order_cancelled", "order_amended", "trade"}

@@ -6,7 +6,7 @@ Market: :mod:`trader_harness` (a deep maker around an index the tests publish ev
 
 from __future__ import annotations
 
-from trader_harness import MAKER, START, Market, S
+from tests.unit.agents.trader_harness import MAKER, START, Market, S
 
 
 def dip(**changes) -> dict:

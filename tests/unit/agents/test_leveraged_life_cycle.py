@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from statistics import mean
 
-from trader_harness import MAKER, MS, START, Market, S
-
 from exchange_sim.runner.api import load_config
+from tests.unit.agents.trader_harness import MAKER, MS, START, Market, S
 
 
 def leveraged(**changes) -> dict:

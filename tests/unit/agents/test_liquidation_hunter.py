@@ -17,12 +17,11 @@ Scripted market (tick 1, lot 1, no fees, mark = last trade, index fixed at 10,00
 
 from __future__ import annotations
 
-from trader_harness import MS, Market, S
-
 from exchange_sim.kernel.latency import ConstantLatency
 from exchange_sim.runner.population import populate
 from exchange_sim.venue.messages import Deposit, SubmitOrder
 from exchange_sim.venue.venue import Venue
+from tests.unit.agents.trader_harness import MS, Market, S
 
 THIN = [(9_999, 2), (9_950, 2), (9_900, 2), (9_850, 2), (9_820, 2)]
 DEEP = [(price, 1_000) for price, _ in THIN]

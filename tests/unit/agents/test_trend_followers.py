@@ -7,7 +7,7 @@ A trader with 10,000 at 5x and position_fraction 0.5 sizes floor(25,000 / price)
 
 from __future__ import annotations
 
-from trader_harness import MAKER, START, Market, S
+from tests.unit.agents.trader_harness import MAKER, START, Market, S
 
 
 def trend(**changes) -> dict:
