@@ -1,9 +1,11 @@
 """Interventions on a timeline: what a venue (or an outage) does to the market at given times.
 
 Each configured intervention (:mod:`exchange_sim.venue.intervention_config`) runs at its ``at``
-in the ``INDEX`` phase (before any matching at that instant) and is logged as an
-``intervention`` event with no cause (root kind ``intervention``); one with a duration ends with
-a second ``intervention`` event caused by the first:
+in the ``RULES`` phase, before anything else at that instant (an index sample, an order, a mark,
+a margin check), and is logged as an ``intervention`` event with no cause (root kind
+``intervention``); one with a duration ends at ``at + duration``, again in the ``RULES`` phase,
+with a second ``intervention`` event caused by the first. So an intervention covers its start
+instant and not its end instant, whoever scheduled work at those instants first:
 
 * ``halt`` / ``resume``: the market's matching engine rejects new orders and amends
   (``trading_halted``); on the perpetual the liquidation engine starts no account meanwhile;
@@ -50,7 +52,7 @@ class Interventions:
     def start(self) -> None:
         env = self._venue.env
         for config in self._configs:
-            env.call_at(config.at - env.now, Phase.INDEX, self._apply, config)
+            env.call_at(config.at - env.now, Phase.RULES, self._apply, config)
 
     def _emit(self, action: str, cause: int | None, market="", until=None, **values) -> int:
         venue = self._venue
@@ -69,7 +71,7 @@ class Interventions:
 
     def _end(self, duration: int, callback, seq: int) -> None:
         if duration:
-            self._venue.env.call_at(duration, Phase.INDEX, callback, seq)
+            self._venue.env.call_at(duration, Phase.RULES, callback, seq)
 
     def _apply(self, config) -> None:
         venue = self._venue

@@ -500,9 +500,6 @@ def test_no_index_is_published_during_an_oracle_outage_and_the_mark_stays():
     assert prices(m.events("mark_price")) == [(0, START), (160 * MS, 1_030)]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: same-instant order with index samples depends on who scheduled first"
-)
 def test_an_oracle_outage_covers_its_start_instant_and_not_its_end_instant():
     """A sample at exactly 100 ms (the outage's start) is dropped, one at exactly 150 ms (its
     end) published: the outage takes effect before any price of its instants, whoever
@@ -863,9 +860,6 @@ def test_every_intervention_start_is_a_root_and_every_end_is_caused_by_its_start
     ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: same-instant order with index samples depends on who scheduled first"
-)
 def test_an_intervention_runs_before_every_other_event_of_its_instant():
     """At 100 ms a halt, an index sample and an order coincide: the intervention is logged
     first, then the index, then the order's rejection."""
