@@ -24,7 +24,6 @@ halts nest the same way in the liquidation engine (:meth:`LiquidationEngine.paus
 
 from __future__ import annotations
 
-from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.venue.intervention_config import (
     FundTopUp,
@@ -94,7 +93,7 @@ class Interventions:
             venue.index.paused = True
             self._end(config.duration, self._oracle_restore, seq)
         elif isinstance(config, MarginRates):
-            factor = int(config.factor * RATE_SCALE)
+            factor = config.factor_ppb
             seq = self._emit("margin_rates", None, factor_ppb=factor)
             venue.ledger.set_tiers(now, venue.ledger.tiers.with_maintenance_scaled(factor), seq)
         elif isinstance(config, PriceBand):
