@@ -392,6 +392,26 @@ def test_a_spot_halt_leaves_the_perpetual_and_its_liquidations_alone():
     assert (started["ts"], started["account_id"], started["queue_wait_ns"]) == (120 * MS, long, 0)
 
 
+def test_halts_of_two_markets_are_counted_apart():
+    """The perpetual halted 100-300 ms, spot market ``s`` 150-200 ms: at 250 ms the spot market
+    trades again (its own halt is over) while the perpetual is still halted."""
+    m = Market(
+        {"kind": "halt", "at": "100ms", "duration": "200ms"},
+        {"kind": "halt", "at": "150ms", "duration": "50ms", "market": "s"},
+        spot=True,
+    )
+    spot = m.venue.spot_markets["s"]
+    spot_buyer = m.venue.ids.next("account")
+    spot.ledger.open_account(spot_buyer)
+    spot.ledger.deposit(0, spot_buyer, RICH, None)
+    perp_buyer = m.account()
+    spot_bid = m.order(250 * MS, spot_buyer, BUY, 990, 1, engine=spot.engine)
+    perp_bid = m.order(250 * MS, perp_buyer, BUY, 990, 1)
+    m.run(400 * MS)
+    assert m.outcome(spot_bid)["type"] == "order_accepted"
+    assert m.outcome(perp_bid)["reason"] == "trading_halted"
+
+
 # -- liquidation-engine outage -----------------------------------------------------------------
 
 OUTAGE = {"kind": "liquidation_outage", "at": "100ms", "duration": "50ms"}
@@ -785,6 +805,7 @@ def test_a_table_without_kind_names_the_key():
             "interventions[0].at: not a whole number of nanoseconds (got '1.5ns')",
         ),
     ],
+    ids=["not_a_duration", "negative_string", "negative_int", "negative_duration", "part_ns"],
 )
 def test_a_bad_time_names_the_key(table, message):
     """A time that is not a duration, is negative or is not whole ns names its key."""
