@@ -332,6 +332,29 @@ def test_a_halt_of_the_perpetual_holds_liquidations_until_the_resume():
     assert m.events("trade")[0]["ts"] == 150 * MS
 
 
+def test_the_venues_own_orders_do_not_pass_a_halt():
+    """A liquidation started before a halt keeps its schedule, but its orders are refused like
+    anyone's: the account at risk crosses at 50 ms with no bid (its first IOC, 10 lots at the
+    bankruptcy price 981, expires unfilled); its retry at 1.05 s (``retry_interval`` 1 s), inside
+    the halt from 100 ms, is rejected ``trading_halted``."""
+    m = Market(HALT | {"duration": "5s"})
+    ledger = m.ledger
+    long, short = m.account(1_900), m.account()
+    ledger.apply_fill(0, None, ledger.accounts[long], BUY, START, 100, 0)
+    ledger.apply_fill(0, None, ledger.accounts[short], SELL, START, 100, 0)
+    m.index(50 * MS, 990)
+    m.run(1_100 * MS)
+    first, retry = m.events("liquidation_order")
+    assert (first["ts"], first["price_ticks"], first["size_lots"]) == (50 * MS, 981, 10)
+    assert m.outcome(first["order_id"])["type"] == "order_accepted"
+    rejected = m.outcome(retry["order_id"])
+    assert (rejected["ts"], rejected["tag"], rejected["reason"]) == (
+        1_050 * MS,
+        "liquidation",
+        "trading_halted",
+    )
+
+
 def test_overlapping_halts_trade_again_only_when_the_last_one_ends():
     """Halts of 100-300 ms and 150-200 ms overlap: the inner one's resume (200 ms) leaves the
     market halted; an order at 250 ms is rejected, one at 300 ms accepted."""
