@@ -2,8 +2,9 @@
 
 SimPy orders its event queue by ``(time, priority, insertion id)``. We use the priority slot for
 *phases*: every event that belongs to a stage of the exchange's pipeline is scheduled at that
-stage's phase, so at one instant all ``INDEX`` work happens before all ``MATCH`` work, then
-``FEED``, ``MARK``, ``MARGIN``, ``LIQUIDATE``, ``FUNDING`` and finally ``AGENT``. Within one phase,
+stage's phase, so at one instant the venue's scheduled rule changes (``RULES``) take effect
+first, then all ``INDEX`` work happens before all ``MATCH`` work, then ``FEED``, ``MARK``,
+``MARGIN``, ``LIQUIDATE``, ``FUNDING`` and finally ``AGENT``. Within one phase,
 events run in the order they were scheduled (SimPy's insertion id), which is deterministic because
 everything that schedules is deterministic. SimPy's own ``URGENT`` (0, process start and
 interrupts) and ``NORMAL`` (1, untagged events such as ``env.event().succeed()``) sort before every
@@ -34,6 +35,9 @@ from simpy.events import Event
 class Phase(IntEnum):
     """Same-instant ordering of the exchange pipeline (lower runs first)."""
 
+    RULES = 5
+    """The venue's scheduled rule changes (interventions: halts, outages, new rates) take effect,
+    before any price or order of the instant."""
     INDEX = 10
     """Index / oracle prices are published."""
     MATCH = 20

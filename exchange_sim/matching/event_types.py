@@ -149,7 +149,7 @@ EVENTS = (
                 "reason",
                 "unknown_order, not_owner, price_not_whole_ticks, price_out_of_range, "
                 "size_not_whole_lots, size_out_of_range, size_not_above_filled, "
-                "post_only_would_cross, or a pre-trade check's reason.",
+                "post_only_would_cross, trading_halted, or a pre-trade check's reason.",
             ),
         ),
     ),

@@ -11,7 +11,9 @@ EVENTS = (
             (
                 "action",
                 "`halt`, `resume`, `liquidation_outage`, `liquidation_restore`, `oracle_outage`, "
-                "`oracle_restore`, `margin_rates`, `price_band` or `fund_top_up`.",
+                "`oracle_restore`, `margin_rates`, `price_band` or `fund_top_up`. Overlapping "
+                "halts of one market (or oracle outages) nest: trading (publication) restarts at "
+                "the last one's end.",
             ),
             ("market", "the market halted or resumed (empty for the others)."),
             ("until_ns", "when a timed one ends, ns; null when it lasts."),

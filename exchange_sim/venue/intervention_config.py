@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import attrs
 
+from exchange_sim.config.loader import FieldProblem
 from exchange_sim.core.units import RATE_SCALE
 
 
@@ -62,8 +63,26 @@ class MarginRates:
     at: int = _at()
     factor: Decimal = attrs.field(
         default=Decimal(2),
-        metadata={"unit": "decimal", "min": Decimal("0.01"), "max": 100, "help": "rate factor"},
+        metadata={
+            "unit": "decimal",
+            "min": Decimal("0.01"),
+            "max": 100,
+            "help": "rate factor, at most 9 decimals (it is applied in ppb)",
+        },
     )
+
+    def __attrs_post_init__(self) -> None:
+        num, den = self.factor.as_integer_ratio()
+        if (num * RATE_SCALE) % den:
+            raise FieldProblem(
+                "factor", self.factor, "not a whole multiple of the rate resolution 1E-9"
+            )
+
+    @property
+    def factor_ppb(self) -> int:
+        """The factor in parts per billion (exact: checked at load)."""
+        num, den = self.factor.as_integer_ratio()
+        return num * RATE_SCALE // den
 
 
 @attrs.frozen(kw_only=True)

@@ -1,9 +1,11 @@
 """Interventions on a timeline: what a venue (or an outage) does to the market at given times.
 
 Each configured intervention (:mod:`exchange_sim.venue.intervention_config`) runs at its ``at``
-in the ``INDEX`` phase (before any matching at that instant) and is logged as an
-``intervention`` event with no cause (root kind ``intervention``); one with a duration ends with
-a second ``intervention`` event caused by the first:
+in the ``RULES`` phase, before anything else at that instant (an index sample, an order, a mark,
+a margin check), and is logged as an ``intervention`` event with no cause (root kind
+``intervention``); one with a duration ends at ``at + duration``, again in the ``RULES`` phase,
+with a second ``intervention`` event caused by the first. So an intervention covers its start
+instant and not its end instant, whoever scheduled work at those instants first:
 
 * ``halt`` / ``resume``: the market's matching engine rejects new orders and amends
   (``trading_halted``); on the perpetual the liquidation engine starts no account meanwhile;
@@ -13,11 +15,15 @@ a second ``intervention`` event caused by the first:
 * ``margin_rates``: every maintenance rate times a factor; every position's triggers move;
 * ``price_band``: the perpetual's price band changes;
 * ``fund_top_up``: money into the insurance fund (counted as money put in).
+
+Overlapping halts of one market, and overlapping oracle outages, nest: the market trades again
+(the index is published again) when the last of them has ended, and one for good (``duration``
+0) is never lifted; each timed one still logs its own end. Liquidation outages and perpetual
+halts nest the same way in the liquidation engine (:meth:`LiquidationEngine.pause`).
 """
 
 from __future__ import annotations
 
-from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.venue.intervention_config import (
     FundTopUp,
@@ -32,17 +38,20 @@ from exchange_sim.venue.intervention_config import (
 class Interventions:
     """Schedules and applies a venue's interventions (see the module docstring)."""
 
-    __slots__ = ("_configs", "_venue", "applied")
+    __slots__ = ("_configs", "_halts", "_oracle_outages", "_venue", "applied")
 
     def __init__(self, venue, configs) -> None:
         self._venue = venue
         self._configs = configs
+        self._halts: dict[str, int] = {}
+        """Halts in force per market (its engine trades again at 0)."""
+        self._oracle_outages = 0
         self.applied = 0
 
     def start(self) -> None:
         env = self._venue.env
         for config in self._configs:
-            env.call_at(config.at - env.now, Phase.INDEX, self._apply, config)
+            env.call_at(config.at - env.now, Phase.RULES, self._apply, config)
 
     def _emit(self, action: str, cause: int | None, market="", until=None, **values) -> int:
         venue = self._venue
@@ -61,7 +70,7 @@ class Interventions:
 
     def _end(self, duration: int, callback, seq: int) -> None:
         if duration:
-            self._venue.env.call_at(duration, Phase.INDEX, callback, seq)
+            self._venue.env.call_at(duration, Phase.RULES, callback, seq)
 
     def _apply(self, config) -> None:
         venue = self._venue
@@ -70,7 +79,7 @@ class Interventions:
         if isinstance(config, HaltTrading):
             engine = self._engine(config.market)
             seq = self._emit("halt", None, engine.market, until)
-            engine.halted = True
+            self._count_halt(engine, 1)
             if not config.market:
                 venue.liquidation.pause()
             self._end(config.duration, lambda cause, c=config: self._resume(c, cause), seq)
@@ -80,10 +89,11 @@ class Interventions:
             self._end(config.duration, self._liquidation_restore, seq)
         elif isinstance(config, OracleOutage):
             seq = self._emit("oracle_outage", None, until=until)
+            self._oracle_outages += 1
             venue.index.paused = True
             self._end(config.duration, self._oracle_restore, seq)
         elif isinstance(config, MarginRates):
-            factor = int(config.factor * RATE_SCALE)
+            factor = config.factor_ppb
             seq = self._emit("margin_rates", None, factor_ppb=factor)
             venue.ledger.set_tiers(now, venue.ledger.tiers.with_maintenance_scaled(factor), seq)
         elif isinstance(config, PriceBand):
@@ -97,10 +107,15 @@ class Interventions:
         venue = self._venue
         return venue.engine if not market else venue.spot_markets[market].engine
 
+    def _count_halt(self, engine, step: int) -> None:
+        count = self._halts.get(engine.market, 0) + step
+        self._halts[engine.market] = count
+        engine.halted = count > 0
+
     def _resume(self, config: HaltTrading, cause: int) -> None:
         engine = self._engine(config.market)
         self._emit("resume", cause, engine.market)
-        engine.halted = False
+        self._count_halt(engine, -1)
         if not config.market:
             self._venue.liquidation.resume(self._venue.env.now)
 
@@ -110,4 +125,5 @@ class Interventions:
 
     def _oracle_restore(self, cause: int) -> None:
         self._emit("oracle_restore", cause)
-        self._venue.index.paused = False
+        self._oracle_outages -= 1
+        self._venue.index.paused = self._oracle_outages > 0

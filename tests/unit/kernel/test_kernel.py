@@ -17,7 +17,8 @@ def _record_order(schedule_order):
 
 
 def test_same_instant_events_run_in_phase_order_whatever_the_scheduling_order():
-    """Any scheduling order gives index < match < mark < margin < liquidate < funding < agent."""
+    """Any scheduling order gives rules < index < match < feed < mark < margin < liquidate <
+    funding < agent."""
     phases = list(Phase)
     for permutation in itertools.permutations(phases[:5]):
         assert _record_order(permutation) == sorted(permutation)
