@@ -48,64 +48,65 @@ LEVERAGE_BUCKETS = (("0-1x", 1), ("1-3x", 3), ("3-5x", 5), ("5-10x", 10), (">10x
 CORE_SHARE = (7, 10)
 """The share of liquidation notional the core window holds (Amberdata: 70 % in 40 minutes)."""
 
-SOURCE = "market_events.md §1.7"
-_ONSET = "Hyperliquid: ADL onset"
-_BURST = "Hyperliquid: Burstiness"
-_BURST_DOC = "Hyperliquid: Burstiness; lag table of the cited CASCADE_TIMING_ANALYSIS.md"
-_RATIO = "Hyperliquid: ADL/liquidation ratio"
-_CLOSURES = "Hyperliquid: Forced closures in 12 min"
-_WHO = "Hyperliquid: Who got ADL'd"
-_WINNERS = "Hyperliquid: Winner over-collateralisation"
-_MARKET = "Market-wide: Time concentration (Amberdata, all venues)"
-PUBLISHED: tuple[tuple[str, str, float | None, str, str], ...] = (
-    # (result key, measure, published value, as published, row of §1.7)
-    ("first_liquidation_s", "first liquidation, s", 3, "T+3 s", _ONSET),
-    ("first_adl_s", "first ADL, s", 62, "T+62 s", _ONSET),
-    ("delay_s", "first liquidation -> first ADL, s", 61, "~61 s", _ONSET),
-    ("liquidations_before_first_adl", "liquidations before the first ADL", 710, "710", _ONSET),
-    ("correlation.active_lag_0", "corr lag 0 (seconds with events)", 0.945, "0.945", _BURST),
-    ("correlation.lag_-2", "corr lag -2 (every second)", None, "-", _BURST),
-    ("correlation.lag_-1", "corr lag -1 (every second)", None, "-", _BURST),
-    ("correlation.lag_0", "corr lag 0 (every second)", 0.945, "0.945", _BURST),
-    ("correlation.lag_1", "corr lag +1 (every second)", 0.045, "0.045", _BURST_DOC),
-    ("correlation.lag_2", "corr lag +2 (every second)", 0.043, "0.043", _BURST_DOC),
-    ("shared_seconds", "seconds with liquidations and ADL", 100, "100", _BURST_DOC),
-    ("order_causal_share", "shared s: each ADL after its liquidation", 1.0, "every", _BURST),
-    ("order_batch_share", "shared s: no liquidation after an ADL", 1.0, "every", _BURST),
-    ("adl_to_liquidation_notional", "ADL / liquidation notional", 0.381, "38.1 %", _RATIO),
-    ("deleveraged.fills", "ADL fills", 34983, "34,983", _CLOSURES),
-    ("deleveraged.accounts", "deleveraged accounts", 19337, "19,337", _WHO),
-    ("deleveraged.profitable_share", "ADL'd in profit (uPnL > 0)", 0.945, "94.5 %", _WHO),
-    ("deleveraged.closed_profit_share", "ADL'd closed at a profit", 0.994, "99.4 %", _WHO),
-    ("deleveraged.median_upnl_fraction", "median uPnL / entry notional", 0.50, "+50 %", _WHO),
-    ("deleveraged.leverage.0-1x", "leverage 0-1x", 0.849, "84.9 %", _WHO),
-    ("deleveraged.leverage.1-3x", "leverage 1-3x", 0.086, "8.6 %", _WHO),
-    ("deleveraged.leverage.3-5x", "leverage 3-5x", 0.022, "2.2 %", _WHO),
-    ("deleveraged.leverage.5-10x", "leverage 5-10x", 0.021, "2.1 %", _WHO),
-    ("deleveraged.leverage.>10x", "leverage >10x", 0.022, "2.2 %", _WHO),
-    ("deleveraged.median_leverage", "median leverage", 0.19, "0.18-0.20x", _WHO),
-    (
-        "deleveraged.equity_over_upnl_median",
-        "winners' equity / uPnL, median",
-        4.41,
-        "4.41",
-        _WINNERS,
-    ),
-    (
-        "cascade.first_to_last_liquidation_s",
-        "first -> last liquidation, s",
-        720,
-        "12 min",
-        _CLOSURES,
-    ),
-    ("cascade.core_window_s", "shortest span, 70 % of liq. notional, s", 2400, "40 min", _MARKET),
-)
-"""Each compared figure: result key (dots go down nested dicts), measure, published value
-(``None``: not published), the published text and the row of §1.7 it comes from. The lag +/-1, +2
-correlations and the 100 shared seconds are from the replay's ``CASCADE_TIMING_ANALYSIS.md``, which
-§1.7 cites (its lag sign is not stated; read here as ADL after liquidations). The 12 minutes is the
-replay's window (its fills run from T+3 s to T+717 s); the 40 minutes is Amberdata's market-wide
-core (70 % of $9.89B across venues), not Hyperliquid's."""
+SOURCE = "market_events.md"
+_ONSET = "§1.7 Hyperliquid: ADL onset"
+_BURST = "§1.7 Hyperliquid: Burstiness"
+_BURST_DOC = "§1.7 Hyperliquid: Burstiness (its CASCADE_TIMING_ANALYSIS.md)"
+_RATIO = "§1.7 Hyperliquid: ADL/liquidation ratio"
+_CLOSURES = "§1.7 Hyperliquid: Forced closures in 12 min"
+_WHO = "§1.7 Hyperliquid: Who got ADL'd"
+_WINNERS = "§1.7 Hyperliquid: Winner over-collateralisation"
+_MARKET = "§1.7 Market-wide: Time concentration (Amberdata)"
+UNITS = ("s", "count", "corr", "share", "signed_share", "x", "ratio")
+"""How a figure reads: seconds, a count, a correlation, a share (1.0 = 100 %), a signed share,
+a leverage multiple, a plain ratio."""
+PUBLISHED: tuple[tuple[str, str, str, float | None, str, str], ...] = (
+    # (result key, measure, unit, published value, as published, row of §1.7)
+    ("first_liquidation_s", "first liquidation, s", "s", 3, "T+3 s", _ONSET),
+    ("first_adl_s", "first ADL, s", "s", 62, "T+62 s", _ONSET),
+    ("delay_s", "first liquidation -> first ADL, s", "s", 61, "~61 s", _ONSET),
+    ("liquidations_before_first_adl", "liquidations before the first ADL", "count", 710, "710",
+     _ONSET),
+    ("correlation.active_lag_0", "corr lag 0 (seconds with events)", "corr", 0.945, "0.945",
+     _BURST),
+    ("correlation.lag_-2", "corr lag -2 (every second)", "corr", None, "-", _BURST),
+    ("correlation.lag_-1", "corr lag -1 (every second)", "corr", None, "-", _BURST),
+    ("correlation.lag_0", "corr lag 0 (every second)", "corr", 0.945, "0.945", _BURST),
+    ("correlation.lag_1", "corr lag +1 (every second)", "corr", 0.045, "0.045", _BURST_DOC),
+    ("correlation.lag_2", "corr lag +2 (every second)", "corr", 0.043, "0.043", _BURST_DOC),
+    ("shared_seconds", "seconds with liquidations and ADL", "count", 100, "100", _BURST_DOC),
+    ("order_causal_share", "shared s: each ADL after its liquidation", "share", 1.0, "every",
+     _BURST),
+    ("order_batch_share", "shared s: no liquidation after an ADL", "share", 1.0, "every", _BURST),
+    ("adl_to_liquidation_notional", "ADL / liquidation notional", "share", 0.381, "38.1 %",
+     _RATIO),
+    ("deleveraged.fills", "ADL fills", "count", 34983, "34,983", _CLOSURES),
+    ("deleveraged.accounts", "deleveraged accounts", "count", 19337, "19,337", _WHO),
+    ("deleveraged.profitable_share", "ADL'd in profit (uPnL > 0)", "share", 0.945, "94.5 %",
+     _WHO),
+    ("deleveraged.closed_profit_share", "ADL'd closed at a profit", "share", 0.994, "99.4 %",
+     _WHO),
+    ("deleveraged.median_upnl_fraction", "median uPnL / entry notional", "signed_share", 0.50,
+     "+50 %", _WHO),
+    ("deleveraged.leverage.0-1x", "leverage 0-1x", "share", 0.849, "84.9 %", _WHO),
+    ("deleveraged.leverage.1-3x", "leverage 1-3x", "share", 0.086, "8.6 %", _WHO),
+    ("deleveraged.leverage.3-5x", "leverage 3-5x", "share", 0.022, "2.2 %", _WHO),
+    ("deleveraged.leverage.5-10x", "leverage 5-10x", "share", 0.021, "2.1 %", _WHO),
+    ("deleveraged.leverage.>10x", "leverage >10x", "share", 0.022, "2.2 %", _WHO),
+    ("deleveraged.median_leverage", "median leverage", "x", 0.19, "0.18-0.20x", _WHO),
+    ("deleveraged.equity_over_upnl_median", "winners' equity / uPnL, median", "ratio", 4.41,
+     "4.41", _WINNERS),
+    ("cascade.first_to_last_liquidation_s", "first -> last liquidation, s", "s", 720, "12 min",
+     _CLOSURES),
+    ("cascade.core_window_s", "shortest span with 70 % of liq. notional, s", "s", 2400, "40 min",
+     _MARKET),
+)  # fmt: skip
+"""Each compared figure: result key (dots go down nested dicts), measure, unit (:data:`UNITS`),
+published value (``None``: not published), the published text and the row of ``market_events.md``
+it comes from. The lag +1, +2 correlations and the 100 shared seconds are from the replay's
+``CASCADE_TIMING_ANALYSIS.md``, which §1.7 cites (its lag sign is not stated; read here as ADL
+after liquidations). The 12 minutes is the replay's window (its fills run from T+3 s to T+717 s);
+the 40 minutes is Amberdata's market-wide core (70 % of $9.89B across venues), not Hyperliquid's."""
 
 
 class MalformedEvent(ValueError):
@@ -226,7 +227,10 @@ class AdlProfile:
         try:
             self._add(event)
         except (KeyError, TypeError, IndexError, AttributeError) as exc:
-            raise MalformedEvent(f"malformed {event.get('type')!r} event ({exc!r})") from None
+            hint = ""
+            if event.get("type") == "adl" and isinstance(exc, KeyError):
+                hint = "; a log written before adl events carried the ranked position: rerun it"
+            raise MalformedEvent(f"malformed {event.get('type')!r} event ({exc!r}){hint}") from None
 
     def _add(self, event: dict) -> None:
         seq, kind, cause = event["seq"], event["type"], event["cause"]
@@ -408,8 +412,8 @@ def profile_run_dir(path: str) -> dict:
         scale = scale_from_config(config)
     except OSError as exc:
         raise DataError(config_path, config_path, f"cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise DataError(config_path, None, f"no usable [instrument] scale ({exc})") from None
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise DataError(config_path, config_path, f"no usable [instrument] scale ({exc})") from None
     log_path = os.path.join(path, "events.jsonl")
     return profile(iter_log(log_path), scale, log_path)
 
@@ -433,18 +437,19 @@ def comparison(results: list[dict]) -> list[dict]:
     """One row per published figure: the run values (one per result, in order), their median
     (``None`` for one run or none defined), the published value and text, and the source."""
     rows = []
-    for key, measure, published, text, where in PUBLISHED:
+    for key, measure, unit, published, text, where in PUBLISHED:
         values = [lookup(result, key) for result in results]
         defined = [v for v in values if v is not None]
         rows.append(
             {
                 "key": key,
                 "measure": measure,
+                "unit": unit,
                 "runs": values,
                 "median": statistics.median(defined) if len(results) > 1 and defined else None,
                 "published": published,
                 "published_text": text,
-                "source": f"{SOURCE} ({where})",
+                "source": f"{SOURCE} {where}",
             }
         )
     return rows
