@@ -257,10 +257,10 @@ def test_profitable_share_reads_the_ranked_upnl_and_the_closed_share_the_close()
 
 
 def test_median_upnl_fraction_is_over_entry_notional_per_adl():
-    """uPnL / entry of 50/100, 10/100, 20/100 over three ADLs: median 0.2."""
+    """uPnL / entry of 50/100, 10/100, 20/100 over three ADLs (equity 1,000 each): median 0.2."""
     script = Script()
     for account, upnl in ((20, 50), (21, 10), (22, 20)):
-        adl_for(script, S, account, account + 10, position=-1, entry=100, upnl=upnl, equity=100)
+        adl_for(script, S, account, account + 10, position=-1, entry=100, upnl=upnl, equity=1000)
     assert run_profile(script)["deleveraged"]["median_upnl_fraction"] == pytest.approx(0.2)
 
 
