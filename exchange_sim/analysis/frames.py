@@ -90,7 +90,8 @@ funding_rate: interval_start_ts ns, interval_end_ts ns, sample_count int, averag
 funding_payment: account int, size_lots lots, price_ticks ticks, rate_ppb ppb, amount_minor money
 funding_residue: ledger str, residue_minor money, payment_count int, rate_ppb ppb, price_ticks ticks
 insurance_fund: fund str, delta money, balance money, reason str, shortfall money, account_id int
-adl: account int, counterparty int, size lots, price ticks, rank int, score str
+adl: account int, counterparty int, size lots, price ticks, rank int, score str, position_lots lots,
+    entry_notional money, mark_price ticks, unrealised_pnl money, equity money
 socialised_loss: account int, amount money, rate_num money, rate_den money
 bad_debt: account int, amount money, outstanding money
 bad_debt_covered: amount money, outstanding money, stage str

@@ -41,7 +41,7 @@ dYdX) or ``mark`` (OKX in normal conditions, Hyperliquid's "previous mark"). Tri
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from math import gcd
 from typing import Any
 
@@ -347,12 +347,18 @@ def emit_adl(
     queue: Sequence[AdlQueueEntry],
     allocations: Sequence[tuple[int, int]],
     price_ticks: int,
+    candidates: Mapping[int, AdlCandidate],
 ) -> list[int]:
-    """Write one ``adl`` event per allocation; return their ``seq``s."""
+    """Write one ``adl`` event per allocation; return their ``seq``s.
+
+    ``candidates`` (account id -> the :class:`AdlCandidate` it was ranked as) gives each event the
+    deleveraged position as the ranking saw it, before the close: signed size, entry notional,
+    mark, unrealised PnL and the account value behind it."""
     by_account = {entry.account_id: entry for entry in queue}
     seqs = []
     for account_id, lots in allocations:
         entry = by_account[account_id]
+        candidate = candidates[account_id]
         seqs.append(
             log.emit(
                 ts,
@@ -364,6 +370,11 @@ def emit_adl(
                 price=price_ticks,
                 rank=entry.rank,
                 score=str(entry.score),
+                position_lots=candidate.size_lots,
+                entry_notional=candidate.entry_notional,
+                mark_price=candidate.mark_price_ticks,
+                unrealised_pnl=candidate.unrealised_pnl,
+                equity=candidate.account_value,
             )
         )
     return seqs

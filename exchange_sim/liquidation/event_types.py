@@ -50,6 +50,18 @@ EVENTS = (
             ("price", "close price, ticks (bankruptcy price of the liquidated order, or mark)."),
             ("rank", "1-based place of `account` in the ADL queue when it was drawn."),
             ("score", "the ranking score as an exact rational string `num/den` (`1/0` = +inf)."),
+            (
+                "position_lots",
+                "`account`'s signed position when it was ranked (before this close), lots.",
+            ),
+            ("entry_notional", "cost basis of that position (unsigned), money."),
+            ("mark_price", "mark the ranking valued it at, ticks."),
+            ("unrealised_pnl", "the position's unrealised PnL at `mark_price`, money."),
+            (
+                "equity",
+                "`account`'s margin balance behind the position at `mark_price` (collateral + "
+                "unrealised PnL; the account value of the Hyperliquid ranking), money.",
+            ),
         ),
     ),
     EventType(

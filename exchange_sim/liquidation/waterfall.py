@@ -194,10 +194,11 @@ class Waterfall:
             if self.accounting.eligible(a, account.account_id) and (a.size_lots > 0) != (size > 0)
         ]
         queue = self.ranker.queue(candidates, side)
+        ranked = {c.account_id: c for c in candidates}
         last = None
         for account_id, lots in self.ranker.allocate(queue, abs(size)):
             (seq,) = emit_adl(
-                self.log, now, cause, account.account_id, queue, [(account_id, lots)], price
+                self.log, now, cause, account.account_id, queue, [(account_id, lots)], price, ranked
             )
             target = ledger.accounts[account_id]
             ledger.transfer_position(now, seq, account, target, price, lots)

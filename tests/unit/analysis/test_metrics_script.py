@@ -325,16 +325,37 @@ class Script:
             account_id=account,
         )
 
-    def adl(self, ts, account, counterparty, size, price) -> int:
+    def adl(
+        self,
+        ts,
+        account,
+        counterparty,
+        size,
+        price,
+        cause=None,
+        position=0,
+        entry=0,
+        mark=None,
+        upnl=0,
+        equity=0,
+    ) -> int:
+        """``position``, ``entry``, ``mark``, ``upnl`` and ``equity``: the deleveraged position as
+        it was ranked (``mark`` defaults to ``price``)."""
         return self.emit(
             ts,
             "adl",
+            cause,
             account=account,
             counterparty=counterparty,
             size=size,
             price=price,
             rank=1,
             score="1/1",
+            position_lots=position,
+            entry_notional=entry,
+            mark_price=price if mark is None else mark,
+            unrealised_pnl=upnl,
+            equity=equity,
         )
 
     def bad_debt(self, ts, account, amount, outstanding) -> int:

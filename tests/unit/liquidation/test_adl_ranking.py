@@ -261,17 +261,33 @@ def test_trigger_fund_drawdown_fires_on_drawdown_only_when_configured():
 
 
 def test_emit_adl_events_match_schema():
-    """emit_adl writes one declared `adl` event per allocation with rank and exact score."""
+    """emit_adl writes one declared `adl` event per allocation with rank and exact score, and
+    the deleveraged position as it was ranked (size, entry, mark, unrealised PnL, equity)."""
     log = MemoryLog()
     queue = w10_queue()
+    ranked = {
+        2: candidate(2, 10, 600, 700, wallet_balance=50, account_value=1050),
+        5: candidate(5, 20, 680, 700, wallet_balance=70, account_value=470),
+    }
     emit_adl(
-        log, 5, 3, counterparty=99, queue=queue, allocations=[(2, 10), (5, 10)], price_ticks=650
+        log,
+        5,
+        3,
+        counterparty=99,
+        queue=queue,
+        allocations=[(2, 10), (5, 10)],
+        price_ticks=650,
+        candidates=ranked,
     )
     events = log.of_type("adl")
     assert [(e["account"], e["size"], e["rank"], e["score"]) for e in events] == [
         (2, 10, 1, "6/1"),
         (5, 10, 2, "5/1"),
     ]
+    assert [
+        (e["position_lots"], e["entry_notional"], e["mark_price"], e["unrealised_pnl"], e["equity"])
+        for e in events
+    ] == [(10, 6000, 700, 1000, 1050), (20, 13600, 700, 400, 470)]
     assert all(validate_record(e, REGISTRY) is None for e in events)
 
 
