@@ -246,12 +246,29 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_override(data: dict, path: list[str], value: Any) -> None:
+    """Set ``path`` to ``value``. In a list of named tables (``participants``,
+    ``spot_markets``) the segment after the list's key is a table's ``name``:
+    ``participants.longs.count=500``."""
     node = data
-    for depth, part in enumerate(path[:-1]):
+    depth = 0
+    while depth < len(path) - 1:
+        part = path[depth]
         child = node.setdefault(part, {})
+        if isinstance(child, list) and depth + 1 < len(path) - 1:
+            name = path[depth + 1]
+            named = [t for t in child if isinstance(t, dict) and t.get("name") == name]
+            if not named:
+                known = ", ".join(str(t.get("name")) for t in child if isinstance(t, dict))
+                raise ConfigError(
+                    ".".join(path[: depth + 2]), name, f"no such name (have: {known})"
+                )
+            node = named[0]
+            depth += 2
+            continue
         if not isinstance(child, dict):
             raise ConfigError(".".join(path[: depth + 1]), child, "is not a table")
         node = child
+        depth += 1
     node[path[-1]] = value
 
 

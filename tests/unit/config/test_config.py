@@ -90,6 +90,26 @@ def test_set_override_reaches_nested_keys():
     assert loaded.config.index.cadence == 250_000_000
 
 
+def test_set_override_reaches_a_named_participant():
+    """In a list of named tables the segment after the list is a name: participants.b.count
+    sets the count of the participant named b and of no other."""
+    data = {
+        "participants": [
+            {"kind": "noise", "name": "a", "count": 1},
+            {"kind": "noise", "name": "b", "count": 1},
+        ]
+    }
+    loaded = load_data(data, overrides=("participants.b.count=7",))
+    assert [p.count for p in loaded.config.participants] == [1, 7]
+
+
+def test_set_override_naming_no_participant_is_an_error():
+    """A name no table has is an error naming the key and the names there are."""
+    data = {"participants": [{"kind": "noise", "name": "a"}]}
+    with pytest.raises(ConfigError, match=r"participants\.z: .*no such name \(have: a\)"):
+        load_data(data, overrides=("participants.z.count=7",))
+
+
 def test_set_override_with_unknown_key_is_an_error():
     """Overrides go through the same strict loader."""
     with pytest.raises(ConfigError, match=r"run\.sede: unknown key"):
