@@ -172,10 +172,9 @@ def format_table(result: dict, width: int = 46) -> str:
             target = right[row] if row < len(right) else ""
             lines.append(f"{first:<{name_w}}  {verdict:<5}  {cell:<{width}}  {target}".rstrip())
     counts = result["counts"]
-    runs = ", ".join(f"{r['path']} (seed {r['seed']})" for r in result["runs"])
+    lines += ["", f"runs ({len(result['runs'])}):"]
+    lines += [f"  {r['path']} ({r['scenario']}, seed {r['seed']})" for r in result["runs"]]
     lines += [
-        "",
-        f"runs: {runs}",
         f"holds {counts['holds']}, fails {counts['fails']}, no data {counts['no_data']}",
         "",
         "notes:",

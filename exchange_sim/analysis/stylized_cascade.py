@@ -25,7 +25,13 @@ from __future__ import annotations
 import numpy as np
 
 from exchange_sim.analysis.impact import impact_exponent
-from exchange_sim.analysis.stylized_common import fact, fmt_num, fmt_pct, majority
+from exchange_sim.analysis.stylized_common import (
+    fact,
+    fmt_num,
+    fmt_pct,
+    majority,
+    runs_headline,
+)
 from exchange_sim.analysis.stylized_read import RunSeries
 from exchange_sim.analysis.stylized_stats import grid_sample, loglog_fit
 from exchange_sim.core.units import RATE_SCALE
@@ -128,11 +134,12 @@ def funding_fact(runs: list[RunSeries], gap_ns: int) -> dict:
     pairs = [_funding_row(run, gap_ns) for run in runs]
     rows = [row for row, _ in pairs]
     holds, tally = majority([h for _, h in pairs])
-    headline = "; ".join(
-        f"{r.get('basis', 'n/a')}: {fmt_pct(r.get('before'))} -> {fmt_pct(r.get('after'))}"
-        if "after" in r
-        else r["why"]
-        for r in rows
+    headline = runs_headline(
+        rows,
+        "after",
+        lambda r: f"{r['basis']}: {fmt_pct(r['before'])} -> {fmt_pct(r['after'])}",
+        "after",
+        fmt_pct,
     )
     bases = sorted({r["basis"] for r in rows if "basis" in r})
     note = f"{CRITERIA['funding_after_cascade']}; {tally}"
@@ -189,12 +196,15 @@ def rebound_fact(runs: list[RunSeries], gap_ns: int, horizon_ns: int) -> dict:
     pairs = [_rebound_row(run, gap_ns, horizon_ns) for run in runs]
     rows = [row for row, _ in pairs]
     holds, tally = majority([h for _, h in pairs])
-    headline = "; ".join(
-        f"{fmt_pct(r['rebound'])} (index {fmt_pct(r['index_move'])}) {horizon_ns / 1e9:g} s after "
-        f"{fmt_num(r['forced_flow_stop_s'])} s"
-        if "rebound" in r
-        else r["why"]
-        for r in rows
+    headline = runs_headline(
+        rows,
+        "rebound",
+        lambda r: (
+            f"{fmt_pct(r['rebound'])} (index {fmt_pct(r['index_move'])}) "
+            f"{horizon_ns / 1e9:g} s after {fmt_num(r['forced_flow_stop_s'])} s"
+        ),
+        "rebound",
+        fmt_pct,
     )
     note = f"{CRITERIA['rebound_after_forced_flow']}; {tally}"
     name = "rebound_after_forced_flow"

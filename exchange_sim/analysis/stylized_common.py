@@ -38,3 +38,19 @@ def fmt_pct(value: float | None) -> str:
     if value is None:
         return "n/a"
     return "inf" if value == float("inf") else f"{100 * value:.3g}%"
+
+
+def runs_headline(rows: list[dict], key: str, render, label: str, shown=fmt_num) -> str:
+    """The headline of a per-run fact: each run rendered (``render(row)``; a run without
+    ``key`` shows why it has no data) for up to 3 runs, else the median of ``key`` over the
+    runs with data, as ``"median <label> <value> over k of n runs"``."""
+    have = [row for row in rows if row.get(key) is not None]
+    if len(rows) <= 3:
+        return "; ".join(render(r) if r in have else r.get("why", "n/a") for r in rows)
+    if not have:
+        reasons = sorted({row.get("why", "n/a") for row in rows})
+        return f"no data in {len(rows)} runs: {', '.join(reasons)}"
+    values = sorted(row[key] for row in have)
+    middle = len(values) // 2
+    median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    return f"median {label} {shown(median)} over {len(have)} of {len(rows)} runs"

@@ -21,7 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from exchange_sim.analysis.stylized_common import fact, fmt_num, fmt_pct, majority
+from exchange_sim.analysis.stylized_common import (
+    fact,
+    fmt_num,
+    fmt_pct,
+    majority,
+    runs_headline,
+)
 from exchange_sim.analysis.stylized_read import RunSeries
 from exchange_sim.analysis.stylized_stats import grid_sample
 
@@ -147,10 +153,14 @@ def book_facts(runs: list[RunSeries], window_ns: int) -> dict[str, dict]:
         ]
         holds, tally = majority(verdicts)
         shown = fmt_pct if key == "spread" else fmt_num
-        headline = "; ".join(
-            f"{shown(r.get(f'{key}_calm'))} -> {shown(r.get(f'{key}_stress'))} "
-            f"(x{fmt_num(r.get(f'{key}_ratio'))})"
-            for r in rows
+        headline = runs_headline(
+            rows,
+            f"{key}_ratio",
+            lambda r, key=key, shown=shown: (
+                f"{shown(r.get(f'{key}_calm'))} -> "
+                f"{shown(r.get(f'{key}_stress'))} (x{fmt_num(r.get(f'{key}_ratio'))})"
+            ),
+            "ratio",
         )
         whys = sorted({r["why"] for r in rows if "why" in r})
         note = f"{CRITERIA[name]}; {tally}" + (f"; no data: {', '.join(whys)}" if whys else "")
@@ -200,10 +210,15 @@ def gap_fact(runs: list[RunSeries]) -> dict:
         usual = row["usual_abs_gap"] or 0.0
         verdicts.append(row["gap"] < 0 and abs(row["gap"]) >= GAP_MULTIPLE * usual)
     holds, tally = majority(verdicts)
-    headline = "; ".join(
-        f"{fmt_pct(r.get('gap'))} at {fmt_num(r.get('trough_time_s'))} s "
-        f"(usual {fmt_pct(r.get('usual_abs_gap'))})"
-        for r in rows
+    headline = runs_headline(
+        rows,
+        "gap",
+        lambda r: (
+            f"{fmt_pct(r['gap'])} at {fmt_num(r['trough_time_s'])} s "
+            f"(usual {fmt_pct(r['usual_abs_gap'])})"
+        ),
+        "gap",
+        fmt_pct,
     )
     note = (
         f"{CRITERIA['perp_index_gap_at_trough']}; {tally}; summary.json's "

@@ -452,6 +452,15 @@ def test_per_run_facts_hold_by_majority(tmp_path):
     assert "holds in 2 of 3" in fact["note"]
 
 
+def test_more_than_three_runs_are_summarised_by_their_median(tmp_path):
+    """Four runs, three with a -5 % gap and one with none: the headline gives the median gap
+    over the four runs instead of listing each run."""
+    runs = [_gap_run(tmp_path, f"m{k}", index_follows=k == 3) for k in range(4)]
+    fact = _facts(runs)["perp_index_gap_at_trough"]
+    assert fact["headline"] == "median gap -5% over 4 of 4 runs"
+    assert "holds in 3 of 4" in fact["note"]
+
+
 def test_a_real_run_gives_the_same_json_safe_result_twice(cascade_run):
     """A real cascade run: every fact is present, the result is strict JSON (no NaN or inf)
     and reading it again gives the same dict; its liquidations give the cascade facts data."""
