@@ -142,6 +142,19 @@ def test_coarser_grid_returns_are_closer_to_gaussian(tmp_path):
     assert kurt["10s"] < kurt["1s"] / 2
 
 
+def test_returns_farther_from_gaussian_on_the_coarser_grid_fail_aggregation(tmp_path):
+    """Returns of +/-1 (x 1e-3, plus noise) whose sign holds for blocks of 10 s: on the 10 s grid
+    they are +/-10, more bimodal (excess kurtosis about -1.9 against -1.3), so the distribution
+    moves away from the Gaussian and the fact fails although the kurtosis went down."""
+    rng = np.random.default_rng(11)
+    signs = np.repeat(rng.choice([-1.0, 1.0], 800), 10)
+    returns = 1e-3 * (signs + 0.5 * rng.standard_normal(8000))
+    fact = _facts(_returns_run(tmp_path, "blocks", returns), grids=["1s", "10s"])
+    kurt = fact["aggregational_gaussianity"]["measured"]["excess_kurtosis_by_grid"]
+    assert kurt["10s"] < kurt["1s"] < 0
+    assert fact["aggregational_gaussianity"]["holds"] is False
+
+
 def test_grid_takes_the_last_trade_at_or_before_each_time(tmp_path):
     """Trades at 0.5 s (100), 1.0 s (110) and 1.5 s (121) give the 1 s grid prices 110 and 121:
     one return of ln(1.1), the 0.5 s trade being overwritten."""
