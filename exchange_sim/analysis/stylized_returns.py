@@ -42,7 +42,7 @@ CRITERIA = {
     "negative_skew": "skewness < -2 x sqrt(6/n) (significantly negative)",
     "volatility_clustering": "at >= 1/4 of the lags 1..L: acf(|r|) > 2/sqrt(n) and "
     "acf(|r|) - |acf(r)| > 2/sqrt(n)",
-    "aggregational_gaussianity": "excess kurtosis on the coarsest grid < on the finest grid",
+    "aggregational_gaussianity": "|excess kurtosis| on the coarsest grid < on the finest grid",
 }
 
 
@@ -181,6 +181,6 @@ def _aggregation(kurtosis: list[tuple[str, float | None]]) -> dict:
         note = "needs the kurtosis on two grids (give two grids, each with >= 30 returns)"
         return fact(measured, target, None, note, headline)
     finest, coarsest = known[0], known[-1]
-    holds = coarsest[1] < finest[1]
+    holds = abs(coarsest[1]) < abs(finest[1])
     note = f"{CRITERIA['aggregational_gaussianity']} ({finest[0]} vs {coarsest[0]})"
     return fact(measured, target, holds, note, headline)
