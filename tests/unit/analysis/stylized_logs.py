@@ -19,6 +19,7 @@ import os
 import numpy as np
 import orjson
 
+from exchange_sim.analysis.stylized import stylized_facts
 from exchange_sim.runner.event_catalog import event_types, validate_record
 
 S = 1_000_000_000
@@ -166,3 +167,28 @@ def garch(n: int, seed: int, alpha: float = 0.15, beta: float = 0.8) -> np.ndarr
         out[t] = math.sqrt(var) * rng.standard_normal()
         var = omega + alpha * out[t] ** 2 + beta * var
     return out
+
+
+def returns_run(tmp_path, name: str, returns: np.ndarray) -> str:
+    """A run whose perpetual trades once a second along ``returns`` (no index)."""
+    log = LogWriter(len(returns) + 1)
+    log.trades_every_second(prices_from_returns(returns))
+    return log.write(tmp_path / name)
+
+
+def facts_of(paths, **options) -> dict:
+    """The ``facts`` of :func:`~exchange_sim.analysis.stylized.stylized_facts` on one run
+    directory or a list of them."""
+    return stylized_facts(list(paths) if isinstance(paths, list) else [paths], **options)["facts"]
+
+
+def gap_run(tmp_path, name: str, index_follows: bool) -> str:
+    """The perpetual trades at P0 +/- 1 tick, then at 0.95 P0 at 60 s and P0 after; the index is
+    P0 throughout (or follows the perpetual's trough when ``index_follows``)."""
+    log = LogWriter(100)
+    prices = [P0 + (1 if t % 2 else -1) for t in range(100)]
+    prices[60] = P0 * 95 // 100
+    log.trades_every_second(prices)
+    for t in range(100):
+        log.index(t * S, prices[60] if index_follows and t == 60 else P0)
+    return log.write(tmp_path / name)
