@@ -5,7 +5,11 @@ reads: the last trade (price, time, seq) and the touch (best bid and ask, and th
 the last event that changed the book). :class:`SpotIndexPath` is the index process's path for
 ``index.process.kind = "spot"``: at each sampling instant it applies the configured rule
 (:mod:`exchange_sim.markets.index_rule`) to the live sources and remembers, as the sample's cause,
-the latest event among the sources the value came from. Pure: it reads state, schedules nothing.
+the update of the source that moved it most: among the sources the value came from, the one whose
+price times weight changed most since the previous sample (ties and no move: the latest update).
+With ``price = "last"`` that update is the trade that set the source's price, so the chain runs
+to the taker who moved the market, not to whichever quote changed last. Pure: it reads state,
+schedules nothing.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ class SpotPriceState:
 class SpotIndexPath:
     """The index process's path for a spot index (see the module docstring)."""
 
-    __slots__ = ("_band", "_method", "_sources", "_staleness", "_use_mid", "cause")
+    __slots__ = ("_band", "_last", "_method", "_sources", "_staleness", "_use_mid", "cause")
 
     def __init__(self, config: SpotIndex, states: dict[str, SpotPriceState]) -> None:
         self._sources = [
@@ -80,23 +84,39 @@ class SpotIndexPath:
         self._method = config.method
         self._band = config.outlier_band_ppb
         self._staleness = config.staleness
+        self._last: list[Fraction | None] = [None] * len(self._sources)
+        """Each source's price at the previous sample (``None``: not live then)."""
         self.cause: int | None = None
-        """The seq of the latest event among the sources the last sample came from."""
+        """The seq of the update of the source that moved the last sample most (see
+        :meth:`price_at`)."""
 
     def price_at(self, t_ns: int) -> int | None:
         """The index at ``t_ns`` in ticks, ``None`` when no source is live."""
-        prices, weights, seqs = [], [], []
-        for state, weight in self._sources:
+        prices, weights, seqs, moves = [], [], [], []
+        last = self._last
+        for i, (state, weight) in enumerate(self._sources):
             price, updated, seq = state.price(self._use_mid)
             if price is None or t_ns - updated > self._staleness:
+                last[i] = None
                 continue
+            before = last[i]
+            last[i] = price
             prices.append(price)
             weights.append(weight)
             seqs.append(seq)
+            moves.append(0 if before is None else weight * abs(price - before))
         if not prices:
             self.cause = None
             return None
         value, used = combine(prices, weights, self._method, self._band)
-        causes = [seqs[i] for i in used if seqs[i] is not None]
-        self.cause = max(causes) if causes else None
+        # The cause: the update of the used source whose weighted price moved most since the
+        # previous sample (what moved the index); with no move, the latest update among them.
+        best = None
+        for i in used:
+            if seqs[i] is None:
+                continue
+            key = (moves[i], seqs[i])
+            if best is None or key > best:
+                best = key
+        self.cause = None if best is None else best[1]
         return round_to_tick(value)

@@ -1,5 +1,6 @@
 """The spot index path: each spot market's price state and the index rule applied at a sample
-instant, with the sample's cause (the latest event among the sources the value came from).
+instant, with the sample's cause (the update of the source that moved the value most since the
+previous sample; on the first sample, or with no move, the latest among the sources used).
 
 Real spot markets (book, engine, ledger, price state wired as the venue wires them); trades are
 made by two funded accounts per market, with no fees. Prices in ticks, times in ns.
@@ -68,6 +69,21 @@ def test_the_index_is_the_weighted_mean_of_last_trades_caused_by_the_latest():
     path = m.path({"a": 1, "b": 2})
     assert path.price_at(3 * S) == 10_002
     assert path.cause == later
+
+
+def test_the_cause_is_the_source_that_moved_most_not_the_latest():
+    """First sample at 3 s: a 10,000, b 10,000. Then a trades 9,900 at 4 s (a move of 100) and b
+    10,001 at 5 s (a move of 1): the sample at 6 s names a's trade, the one that moved the index,
+    although b's is later. With weight 200 on b, b's weighted move (200) beats a's (100)."""
+    for weights, mover in (({"a": 1, "b": 1}, "a"), ({"a": 1, "b": 200}, "b")):
+        m = Markets()
+        m.trade("a", 1 * S, 10_000)
+        m.trade("b", 2 * S, 10_000)
+        path = m.path(weights)
+        path.price_at(3 * S)
+        seqs = {"a": m.trade("a", 4 * S, 9_900), "b": m.trade("b", 5 * S, 10_001)}
+        path.price_at(6 * S)
+        assert path.cause == seqs[mover], weights
 
 
 def test_the_cause_is_the_latest_source_the_value_came_from_not_an_outlier():

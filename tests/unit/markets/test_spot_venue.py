@@ -146,7 +146,8 @@ def accounts_of(events, participant):
 def test_the_index_is_the_rule_applied_to_the_spot_markets_last_trades(result):
     """For every sampling instant (each second), the index published 100 ms later is Binance's
     rule over each spot market's last trade before that instant (live within 10 s), and names as
-    cause the latest trade among the sources its value came from; an instant with no live source
+    cause the trade of the source its value came from whose weighted price moved most since the
+    previous sample (ties and no move: the latest of them); an instant with no live source
     publishes nothing."""
     events = result.events
     trades = {m: [] for m in SPOT}
@@ -155,18 +156,27 @@ def test_the_index_is_the_rule_applied_to_the_spot_markets_last_trades(result):
             trades[e["market"]].append((e["ts"], e["price_ticks"], e["seq"]))
     published = {e["ts_source"]: e for e in events if e["type"] == "index_price"}
     expected = {}
+    previous = dict.fromkeys(SPOT)
     for instant in range(0, 90 * S, S):
-        prices, weights, seqs = [], [], []
+        prices, weights, seqs, moves = [], [], [], []
         for market in SPOT:
             times = [t for t, _, _ in trades[market]]
             i = bisect.bisect_left(times, instant) - 1  # trades print after sampling at an instant
             if i >= 0 and instant - times[i] <= 10 * S:
-                prices.append(Fraction(trades[market][i][1]))
+                price = Fraction(trades[market][i][1])
+                before = previous[market]
+                move = 0 if before is None else Fraction(WEIGHTS[market]) * abs(price - before)
+                previous[market] = price
+                prices.append(price)
                 weights.append(Fraction(WEIGHTS[market]))
                 seqs.append(trades[market][i][2])
+                moves.append(move)
+            else:
+                previous[market] = None
         if prices:
             value, used = combine(prices, weights, "weighted_mean", 50_000_000)
-            expected[instant] = (round_to_tick(value), max(seqs[i] for i in used))
+            cause = max((moves[i], seqs[i]) for i in used)[1]
+            expected[instant] = (round_to_tick(value), cause)
     assert len(expected) > 80
     assert {t: (e["price"], e["cause"]) for t, e in published.items()} == expected
     assert all(e["ts"] == t + 100 * MS for t, e in published.items())
