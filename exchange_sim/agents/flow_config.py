@@ -97,6 +97,16 @@ class SpotArbitrageurConfig:
         default=NS_PER_S // 2,
         metadata={"unit": "duration", "min": 1, "help": "how often it compares the two books"},
     )
+    hedge_slippage: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "rate",
+            "min": 0,
+            "max": 1_000_000_000,
+            "help": "how far through the spot touch its hedge may trade (an IOC at the touch "
+            "times 1 +/- this); 0 = at the touch only",
+        },
+    )
     reject_backoff: int = attrs.field(
         default=5 * NS_PER_S,
         metadata={"unit": "duration", "min": 0, "help": "pause after a rejected order"},

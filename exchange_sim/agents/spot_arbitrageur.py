@@ -7,8 +7,9 @@ floored).
 
 * **Perpetual rich** (``basis > threshold``): it sells ``clip_size`` of the perpetual (an IOC
   limit no lower than the spot ask plus half the threshold), and as that leg fills it **buys the
-  same size on the spot market** (an IOC at the spot ask it saw): a short perpetual hedged by
-  long spot.
+  same size on the spot market** (an IOC at the spot ask it saw times ``1 + hedge_slippage``,
+  rounded up; a sale at the bid times ``1 - hedge_slippage``, rounded down): a short perpetual
+  hedged by long spot.
 * **Perpetual cheap** (``basis < -threshold``): the mirror image; the spot sell needs base
   inventory (no shorting on spot).
 * **Converged** (``|basis| <= threshold / 2`` with a position): it unwinds a clip of both legs.
@@ -176,14 +177,18 @@ class SpotArbitrageur:
         return max(seqs) if seqs else None
 
     def _hedge(self, cause: int | None) -> None:
-        """Send the spot leg still owed for perpetual fills (an IOC at the spot touch)."""
+        """Send the spot leg still owed for perpetual fills (an IOC at the spot touch, or through
+        it by ``hedge_slippage``)."""
         owed = self.owed_hedge
         bid, ask, _ = self.books[True]
+        slip = self._cfg.hedge_slippage
         if owed > 0 and ask is not None:
-            self._send(True, BUY, ask, owed, False, cause)
+            limit = div_round(ask * (RATE_SCALE + slip), RATE_SCALE, UP)
+            self._send(True, BUY, limit, owed, False, cause)
         elif owed < 0 and bid is not None:
             lots = min(-owed, self._cfg.base_deposit + self.spot_position)
-            self._send(True, SELL, bid, lots, False, cause)
+            limit = div_round(bid * (RATE_SCALE - slip), RATE_SCALE, DOWN)
+            self._send(True, SELL, limit, lots, False, cause)
 
     def _send(self, spot: bool, side: int, price: int, lots: int, reduce: bool, cause) -> None:
         if lots <= 0 or price < 1:

@@ -20,7 +20,7 @@ MS = 1_000_000
 
 
 class Market:
-    def __init__(self) -> None:
+    def __init__(self, **arb) -> None:
         config = {
             "index": {"process": {"kind": "external"}},
             "fees": {"maker_fee_ppb": 0, "taker_fee_ppb": 0},
@@ -33,6 +33,7 @@ class Market:
                     "base_deposit": "1",
                     "clip_size": "0.01",
                     "max_position": "1",
+                    **arb,
                 }
             ],
         }
@@ -131,3 +132,20 @@ def test_the_spot_hedge_names_the_perp_fill_it_hedges():
     (hedge,) = market.arb_orders("s")
     assert hedge["side"] == SELL and hedge["size_lots"] == trade["size_lots"]
     assert hedge["cause"] == trade["seq"]
+
+
+def test_hedge_slippage_lets_the_hedge_trade_through_the_touch():
+    """With hedge_slippage 0.2 % the spot hedge of the perpetual purchase is an IOC sale at the
+    bid it saw, 9,999.0, times 0.998 = 99,790.02 ticks, rounded down to 99,790; at 0 it is at the
+    bid, 99,990."""
+    for slippage, limit in (("0", 99_990), ("0.002", 99_790)):
+        market = Market(hedge_slippage=slippage)
+        for spot in (False, True):
+            market.rest(100 * MS, spot, BUY, 99_990)
+            market.rest(100 * MS, spot, SELL, 100_010)
+        market.clear_perp(700 * MS)
+        market.rest(700 * MS, False, BUY, 98_990)
+        market.rest(700 * MS, False, SELL, 99_010, lots=5)
+        market.run(1_200 * MS)
+        (hedge,) = market.arb_orders("s")
+        assert (hedge["side"], hedge["price_ticks"]) == (SELL, limit), slippage
