@@ -28,6 +28,16 @@ def repo_root() -> str:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def flash_crash_run(tmp_path_factory) -> str:
+    """A run directory of configs/scenarios/flash_crash.toml (seed 4): an endogenous cascade
+    whose liquidations feed later ones through the mark, several generations deep."""
+    out = tmp_path_factory.mktemp("flash") / "run"
+    config = os.path.join(ROOT, "configs", "scenarios", "flash_crash.toml")
+    assert main(["run", config, "--seed", "4", "--quiet", "--out", str(out)]) == 0
+    return str(out)
+
+
 # CI runs Hypothesis derandomized (the same examples on every run, no example database), so a
 # red build is reproducible; locally, examples vary from run to run and find new cases.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402

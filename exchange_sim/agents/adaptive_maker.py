@@ -74,9 +74,11 @@ class AdaptiveMaker:
         "_log",
         "_next_order_id",
         "_pending",
+        "_quoted_parts",
         "_rejected_ladders",
         "_restore_token",
         "_resume_token",
+        "_seqs",
         "_size_token",
         "_venue_origin",
         "_venue_requote_pending",
@@ -130,6 +132,10 @@ class AdaptiveMaker:
         self._size_token = 0
         self.ladders_sent = 0
         self.crossing_rejects = 0
+        self._seqs: dict[str, int | None] = {}
+        """Per fair-value input (index, mid, flow, skew): the event that last updated it."""
+        self._quoted_parts: dict | None = None
+        """The fair-value parts (``MakerModel.fair_parts``) of the last ladder."""
 
     def start(self) -> None:
         cfg = self._cfg
@@ -146,6 +152,7 @@ class AdaptiveMaker:
     def on_index(self, now: int, update) -> None:
         """Reference-price subscription, index or fundamental (after its ``index_latency``)."""
         self.model.observe_index(now, update.price_ticks)
+        self._seqs["index"] = update.seq
         self._react(now, update.seq)
 
     def on_feed(self, now: int, view) -> None:
@@ -154,16 +161,21 @@ class AdaptiveMaker:
         self.model.observe_book(
             now, bids[0][0] if bids else None, asks[0][0] if asks else None, view.trades
         )
+        self._seqs["mid"] = view.seq
+        if view.trades:
+            self._seqs["flow"] = view.seq
         self._react(now, view.seq)
 
     def on_fill(self, now: int, seq: int, fill) -> None:
         self.model.trade(fill.side, fill.price_ticks, fill.size_lots)
         if fill.remaining_lots == 0:
             self._live.discard(fill.order_id)
+        self._seqs["skew"] = seq
         self._react(now, seq)
 
     def on_position_transfer(self, now: int, seq: int, transfer) -> None:
         self.model.trade(transfer.side, transfer.price_ticks, transfer.size_lots)
+        self._seqs["skew"] = seq
         self._react(now, seq)
 
     def on_transfer(self, now: int, seq: int, update) -> None:
@@ -238,7 +250,29 @@ class AdaptiveMaker:
             threshold = self._cfg.requote_threshold
             if abs(fair - quoted) < threshold and abs(half - self.quoted_half) < threshold:
                 return
+        parts = self.model.fair_parts(now)
+        if not force or cause is None:
+            # A ladder names the input that moved its fair value most; one forced by a decision
+            # of its own (restore, size change, venue cancel) names that decision.
+            cause = self._mover(parts, cause)
+        self._quoted_parts = parts
         self._requote(fair, half, cause)
+
+    def _mover(self, parts: dict, cause: int | None) -> int | None:
+        """The event of the fair-value input that moved most since the last ladder (module
+        docstring); ``cause`` when none moved or the input has no event yet."""
+        before = self._quoted_parts
+        if before is None:
+            return cause
+        best = None
+        for name, value in parts.items():
+            seq = self._seqs.get(name)
+            if seq is None:
+                continue
+            change = abs(value - before[name])
+            if change and (best is None or (change, seq) > best):
+                best = (change, seq)
+        return cause if best is None else best[1]
 
     def _requote(self, fair: int, half: int, cause: int | None) -> None:
         cfg = self._cfg

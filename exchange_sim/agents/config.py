@@ -84,6 +84,19 @@ class MarketMakerConfig:
             "user_default": "0",
         },
     )
+    reject_backoff: int = attrs.field(
+        default=NS_PER_S,
+        metadata={
+            "unit": "duration",
+            "min": 1,
+            "help": "after a rejected quote, no new ladder for this long; doubles per rejected "
+            "ladder in a row, up to reject_backoff_max",
+        },
+    )
+    reject_backoff_max: int = attrs.field(
+        default=60 * NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "longest pause after rejections"},
+    )
     index_latency: LatencyModel = attrs.field(
         factory=lambda: ConstantLatency(value=1_000_000),
         metadata={"help": "delay before it sees a new index price"},

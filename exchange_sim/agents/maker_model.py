@@ -5,6 +5,8 @@ that module's docstring."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from exchange_sim.agents.maker_config import AdaptiveMakerConfig
 from exchange_sim.agents.signals import RollingSum, RollingVolatility
 from exchange_sim.core.rounding import DOWN, UP, div_round
@@ -97,6 +99,30 @@ class MakerModel:
         if cfg.inventory_skew:
             fair -= div_round(cfg.inventory_skew * self.position_lots, cfg.skew_unit, DOWN)
         return fair
+
+    def fair_parts(self, now: int) -> dict:
+        """Fair value as additive parts per input, exact fractions of ticks: ``index`` and
+        ``mid`` (their weighted shares of the anchor), ``flow`` and ``skew`` (the terms added
+        and taken off). What a ladder names as its cause is the input whose part moved most."""
+        cfg = self._cfg
+        parts = {"index": Fraction(0), "mid": Fraction(0), "flow": Fraction(0), "skew": Fraction(0)}
+        weight = 0
+        if cfg.weight_index and self.index is not None:
+            weight += cfg.weight_index
+        has_mid = self.bid is not None and self.ask is not None
+        if cfg.weight_mid and has_mid:
+            weight += cfg.weight_mid
+        if weight:
+            if cfg.weight_index and self.index is not None:
+                parts["index"] = Fraction(cfg.weight_index * self.index, weight)
+            if cfg.weight_mid and has_mid:
+                parts["mid"] = Fraction(cfg.weight_mid * (self.bid + self.ask), 2 * weight)
+        anchor = parts["index"] + parts["mid"]
+        if cfg.flow_weight:
+            parts["flow"] = Fraction(cfg.flow_weight * self._flow.total(now), RATE_SCALE) * anchor
+        if cfg.inventory_skew:
+            parts["skew"] = Fraction(-cfg.inventory_skew * self.position_lots, cfg.skew_unit)
+        return parts
 
     def volatility_ppb(self, now: int) -> int:
         return self._vol.ppb(now)

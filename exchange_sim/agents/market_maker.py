@@ -9,6 +9,12 @@ lot held. Its liquidity is what a liquidation cascade eats through.
 When the venue itself cancels one of its live quotes (a self-trade cancel, or its own liquidation
 or ADL cancelling its orders), it learns so from the response and re-posts the whole ladder at its
 last reference at once, instead of leaving the book bare until the next index move.
+
+**Rejections back off.** A rejected quote (no margin left, a halted market) does not bring a new
+ladder at once: the maker posts nothing for ``reject_backoff``, doubling per rejected ladder in a
+row up to ``reject_backoff_max``, then quotes again at its last reference; a quote accepted
+resets the doubling. (Re-posting at once made a maker out of margin log tens of thousands of
+rejections a simulated second.)
 """
 
 from __future__ import annotations
@@ -21,11 +27,15 @@ from exchange_sim.venue.messages import CancelAll, Deposit, SubmitOrder
 
 class MarketMaker:
     __slots__ = (
+        "_backoff_until",
         "_cfg",
         "_env",
         "_gateway",
+        "_ladder",
         "_live",
         "_next_order_id",
+        "_rejected_ladder",
+        "_rejected_streak",
         "_requote_pending",
         "account_id",
         "inventory_lots",
@@ -46,6 +56,12 @@ class MarketMaker:
         self.quotes_sent = 0
         self._live: set[int] = set()
         self._requote_pending = False
+        self._ladder = 0
+        """Number of the current ladder (one per requote)."""
+        self._rejected_ladder = 0
+        """The last ladder a rejection was counted for (one count per ladder)."""
+        self._rejected_streak = 0
+        self._backoff_until = 0
 
     def start(self) -> None:
         if self._cfg.deposit:
@@ -60,6 +76,8 @@ class MarketMaker:
         if last is not None and abs(price - last) < self._cfg.requote_threshold:
             return
         self.last_reference = price
+        if now < self._backoff_until:
+            return  # the ladder comes back at the end of the back-off, at the last reference
         self._requote(price, seq)
 
     def _requote(self, reference: int, cause: int) -> None:
@@ -69,6 +87,7 @@ class MarketMaker:
         send(me, CancelAll(), cause)
         live = self._live
         live.clear()
+        self._ladder += 1
         center = reference - self.inventory_lots * cfg.inventory_skew
         for level in range(cfg.levels):
             offset = cfg.half_spread + level * cfg.level_spacing
@@ -87,9 +106,16 @@ class MarketMaker:
         order_id, status = update.order_id, update.status
         if order_id not in self._live:
             return
-        if status == "filled":
+        if status == "accepted":
+            self._rejected_streak = 0
+        elif status == "filled":
             self._live.discard(order_id)
-        elif status in ("cancelled", "expired", "rejected"):
+        elif status == "rejected":
+            self._live.discard(order_id)
+            if self._rejected_ladder != self._ladder:
+                self._rejected_ladder = self._ladder
+                self._back_off(now, seq)
+        elif status in ("cancelled", "expired"):
             # Not asked for by this maker (its own cancels only hit quotes it already replaced).
             self._live.discard(order_id)
             if not self._requote_pending and self.last_reference is not None:
@@ -98,7 +124,23 @@ class MarketMaker:
 
     def _requote_after_cancel(self, payload) -> None:
         self._requote_pending = False
-        self._requote(self.last_reference, payload)
+        if self._env.now >= self._backoff_until:
+            self._requote(self.last_reference, payload)
+
+    def _back_off(self, now: int, cause: int) -> None:
+        """A ladder was rejected: cancel what is left of it and post nothing for a while."""
+        cfg = self._cfg
+        self._rejected_streak += 1
+        shift = min(self._rejected_streak - 1, 62)
+        pause = min(cfg.reject_backoff_max, cfg.reject_backoff << shift)
+        self._backoff_until = now + pause
+        self._gateway.send(self.account_id, CancelAll(), cause)
+        self._live.clear()
+        self._env.call_at(pause, Phase.AGENT, self._resume, cause)
+
+    def _resume(self, cause) -> None:
+        if self._env.now >= self._backoff_until and self.last_reference is not None:
+            self._requote(self.last_reference, cause)
 
     def on_fill(self, now: int, seq: int, fill) -> None:
         self.inventory_lots += fill.side * fill.size_lots

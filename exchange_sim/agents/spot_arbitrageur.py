@@ -21,10 +21,11 @@ size, either way), its margin and its spot money; a rejected order pauses it for
 buys the perpetual and sells spot, so the forced selling reaches the spot books the index reads.
 
 **Causes.** A perpetual order names the market-data view of the leg whose mid moved more, as a
-fraction of itself, since its previous check (the move that opened or closed the basis; on a
-tie, the later view): when liquidations push the perpetual down, the trade names the perpetual
-view that showed it, not the spot view that happened to arrive last. A spot hedge names the
-perpetual fill report it hedges (a retried hedge still names that fill).
+fraction of itself, since its previous check (the move that opened or closed the basis; on a tie,
+the later view), and within that leg the view that moved its mid most since the check (ties: the
+later): when liquidations push the perpetual down, the trade names the perpetual view that showed
+the sweep, not the spot view, or the last quote, that happened to arrive last. A spot hedge names
+the perpetual fill report it hedges (a retried hedge still names that fill).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class SpotArbitrageur:
         "_perp",
         "_resume_at",
         "_spot",
+        "_view_movers",
         "books",
         "owed_hedge",
         "perp_leg",
@@ -112,6 +114,8 @@ class SpotArbitrageur:
         """(perp bid + ask, spot bid + ask) at the previous check."""
         self._hedge_cause: int | None = None
         """The perpetual fill report the owed hedge is for (the latest one)."""
+        self._view_movers: dict[bool, tuple[int, int] | None] = {False: None, True: None}
+        """Per leg, since the last check: the view that moved its mid most (change, seq)."""
 
     def start(self) -> None:
         cfg = self._cfg
@@ -126,10 +130,21 @@ class SpotArbitrageur:
 
     # -- what it sees ----------------------------------------------------------------------------
     def on_perp_snapshot(self, now: int, snapshot) -> None:
-        self.books[False] = (snapshot.best_bid, snapshot.best_ask, snapshot.seq)
+        self._see(False, snapshot)
 
     def on_spot_snapshot(self, now: int, snapshot) -> None:
-        self.books[True] = (snapshot.best_bid, snapshot.best_ask, snapshot.seq)
+        self._see(True, snapshot)
+
+    def _see(self, spot: bool, snapshot) -> None:
+        bid, ask, seq = snapshot.best_bid, snapshot.best_ask, snapshot.seq
+        old_bid, old_ask, _ = self.books[spot]
+        self.books[spot] = (bid, ask, seq)
+        if None in (bid, ask, old_bid, old_ask):
+            return
+        change = abs(bid + ask - old_bid - old_ask)
+        best = self._view_movers[spot]
+        if best is None or change >= best[0]:
+            self._view_movers[spot] = (change, seq)
 
     # -- decisions -------------------------------------------------------------------------------
     def _check(self, _payload) -> None:
@@ -164,9 +179,16 @@ class SpotArbitrageur:
             self._send(False, side, limit, lots, True, cause)
 
     def _mover(self, perp_mid2: int, spot_mid2: int, pseq, sseq) -> int | None:
-        """The seq of the view whose leg's mid moved more, relatively, since the last check."""
+        """The view that moved the leg whose mid moved more, relatively, since the last check
+        (within the leg: the view that moved its mid most; else its latest view)."""
         last = self._last_mids
         self._last_mids = (perp_mid2, spot_mid2)
+        movers = self._view_movers
+        if movers[False] is not None:
+            pseq = movers[False][1]
+        if movers[True] is not None:
+            sseq = movers[True][1]
+        movers[False] = movers[True] = None
         if last is not None:
             # |dp| / p0 against |ds| / s0, cross-multiplied (exact).
             perp_move = abs(perp_mid2 - last[0]) * last[1]

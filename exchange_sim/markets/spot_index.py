@@ -7,8 +7,10 @@ the last event that changed the book). :class:`SpotIndexPath` is the index proce
 (:mod:`exchange_sim.markets.index_rule`) to the live sources and remembers, as the sample's cause,
 the update of the source that moved it most: among the sources the value came from, the one whose
 price times weight changed most since the previous sample (ties and no move: the latest update).
-With ``price = "last"`` that update is the trade that set the source's price, so the chain runs
-to the taker who moved the market, not to whichever quote changed last. Pure: it reads state,
+With ``price = "last"`` that update is, among the trades since the previous sample, the last trade
+of the taker order whose trades moved the last price most (a sweep counts as one move, from the
+price before its first trade), so the chain runs to the taker who moved the market, not to
+whichever small trade printed last. Pure: it reads state,
 schedules nothing.
 """
 
@@ -26,12 +28,16 @@ class SpotPriceState:
     """What one spot market's prices look like to an index rule (engine listeners)."""
 
     __slots__ = (
+        "_group_id",
+        "_group_start",
         "book",
         "book_seq",
         "book_ts",
         "last_trade_price",
         "last_trade_seq",
         "last_trade_ts",
+        "mover_move",
+        "mover_seq",
         "name",
     )
 
@@ -43,8 +49,27 @@ class SpotPriceState:
         self.last_trade_seq: int | None = None
         self.book_ts = -1
         self.book_seq: int | None = None
+        self._group_id: int | None = None
+        self._group_start: int | None = None
+        self.mover_move = -1
+        self.mover_seq: int | None = None
+        """Since :meth:`restart_mover`: the last trade of the taker order whose trades moved the
+        last price most (its move from the price before the order's first trade)."""
+
+    def restart_mover(self) -> None:
+        self.mover_move = -1
+        self.mover_seq = None
 
     def on_trade(self, now, seq, maker, taker, price, size) -> None:
+        if taker.order_id != self._group_id:
+            self._group_id = taker.order_id
+            self._group_start = (
+                self.last_trade_price if self.last_trade_price is not None else price
+            )
+        move = abs(price - self._group_start)
+        if move >= self.mover_move:
+            self.mover_move = move
+            self.mover_seq = seq
         self.last_trade_price = price
         self.last_trade_ts = now
         self.last_trade_seq = seq
@@ -96,6 +121,9 @@ class SpotIndexPath:
         last = self._last
         for i, (state, weight) in enumerate(self._sources):
             price, updated, seq = state.price(self._use_mid)
+            if not self._use_mid and state.mover_seq is not None:
+                seq = state.mover_seq  # the order whose trades moved the last price most
+            state.restart_mover()
             if price is None or t_ns - updated > self._staleness:
                 last[i] = None
                 continue

@@ -101,13 +101,17 @@ class MarkRule(Protocol):
 class _FundingBasis:
     """Holds the funding inputs; ``price1`` = ``index x (1 + rate x time_until / interval)``."""
 
-    __slots__ = ("determined_by", "interval_ns", "next_funding_ts_ns", "rate_ppb")
+    __slots__ = ("components", "determined_by", "interval_ns", "next_funding_ts_ns", "rate_ppb")
     INPUTS: frozenset[str] = INDEX
 
     def __init__(self) -> None:
         self.determined_by: frozenset[str] = INDEX
         """The inputs the last ``update``'s value came from (a subset of ``INPUTS``): for a
         median, the candidate it picked; for a mean or a sum, all of its terms."""
+        self.components: dict[str, Frac] | None = None
+        """Where a rule can say it: the last value split into an additive part per input it came
+        from (``Index + MA(basis)``: ``index`` the index, ``touch`` the basis average), so the
+        mark service can tell which input moved the mark; ``None``: not split."""
         self.rate_ppb = 0
         self.next_funding_ts_ns = 0
         self.interval_ns = 0
@@ -207,6 +211,12 @@ class BinanceMark(_FundingBasis):
                 (p3, TRADE if last_trade is not None else INDEX),
             ),
         )
+        if _equal(median, p2) and count:
+            self.components = {"index": (index_ticks, 1), "touch": (self._sum, 2 * count)}
+        elif _equal(median, p3) and last_trade is not None:
+            self.components = {"trade": p3}
+        else:
+            self.components = {"index": p1}
         return round_nearest(*median)
 
 
@@ -227,8 +237,10 @@ class OkxMark(BinanceMark):
         count = len(self._samples)
         if not count:
             self.determined_by = INDEX
+            self.components = {"index": (index_ticks, 1)}
             return index_ticks
         self.determined_by = INDEX_TOUCH
+        self.components = {"index": (index_ticks, 1), "touch": (self._sum, 2 * count)}
         return round_nearest(2 * count * index_ticks + self._sum, 2 * count)
 
 

@@ -20,9 +20,12 @@ What a subscriber receives depends on the channels it chose in :meth:`MarketData
   fills is one message. The message is sent when the visible depth or the last trade price
   changed (depth channel) or when the instant printed trades (trade channel).
 
-Every message carries ``seq``, the latest logged event that changed the book before the view was
-taken (a trade, or an order resting, cancelled or amended): a participant reacting to the view
-names it as its order's cause, so the causal log runs through market data honestly.
+Every message carries ``seq``, the latest logged event that changed what the view shows before it
+was taken: for the top of book and one level of depth, the latest event that changed the best
+bid or ask or the lots at them (a maker re-sending a deeper level does not count); for deeper
+views, the latest event that changed the book (a trade, or an order resting, cancelled or
+amended). A participant reacting to the view names it as its order's cause, so the causal log
+runs through market data honestly.
 **Index** subscribers (:meth:`MarketDataFeed.subscribe_index`) receive an :class:`IndexUpdate`
 after each ``index_price``, and **liquidation-stream** subscribers
 (:meth:`MarketDataFeed.subscribe_liquidations`) a :class:`LiquidationNotice` after each forced
@@ -152,6 +155,8 @@ class MarketDataFeed:
         "_scheduled",
         "_subscribers",
         "_top_group",
+        "_touch",
+        "_touch_seq",
         "_trade_subscribers",
         "last_trade_price",
         "snapshot",
@@ -173,6 +178,10 @@ class MarketDataFeed:
         """The latest top-of-book snapshot that differed from its predecessor."""
         self._index_subscribers: list[tuple[SnapshotHandler, LatencySampler]] = []
         self._book_seq: int | None = None
+        self._touch: tuple = (None, None, None, None)
+        """(best bid, its lots, best ask, its lots) after the latest book change."""
+        self._touch_seq: int | None = None
+        """The latest event that changed ``_touch``."""
         self._liquidation_subscribers: list[tuple[SnapshotHandler, LatencySampler]] = []
 
     def subscribe(
@@ -239,11 +248,26 @@ class MarketDataFeed:
     def on_order_event(self, now, seq, order, status) -> None:
         if status in _BOOK_STATUSES:
             self._book_seq = seq
+            self._note_touch(seq)
         if not self._scheduled:
             self._schedule()
 
+    def _note_touch(self, seq: int) -> None:
+        book = self._book
+        bid, ask = book.best_bid_ticks, book.best_ask_ticks
+        touch = (
+            bid,
+            None if bid is None else book.bids[bid].total_lots,
+            ask,
+            None if ask is None else book.asks[ask].total_lots,
+        )
+        if touch != self._touch:
+            self._touch = touch
+            self._touch_seq = seq
+
     def on_trade(self, now, seq, maker, taker, price, size) -> None:
         self._book_seq = seq
+        self._note_touch(seq)
         self.last_trade_price = price
         if self._trade_subscribers:
             self._pending_trades.append((now, seq, price, size, taker.side))
@@ -266,7 +290,8 @@ class MarketDataFeed:
         bid_lots = None if bid is None else book.bids[bid].total_lots
         ask_lots = None if ask is None else book.asks[ask].total_lots
         book_seq = self._book_seq
-        snapshot = TopOfBook(now, bid, bid_lots, ask, ask_lots, last_price, book_seq)
+        touch_seq = self._touch_seq
+        snapshot = TopOfBook(now, bid, bid_lots, ask, ask_lots, last_price, touch_seq)
         top_changed = snapshot[1:6] != (self.snapshot[1:6] if self.snapshot else None)
         if top_changed:
             self.snapshot = snapshot
@@ -297,7 +322,8 @@ class MarketDataFeed:
                         changed = True
                 group_trades = trades if group.trades else ()
                 if changed or group_trades:
-                    group.message = FeedUpdate(now, bids, asks, last_price, group_trades, book_seq)
+                    seq = touch_seq if levels == 1 and not group_trades else book_seq
+                    group.message = FeedUpdate(now, bids, asks, last_price, group_trades, seq)
                     any_extended = True
         if not (top_changed or any_extended):
             return

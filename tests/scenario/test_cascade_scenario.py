@@ -15,6 +15,7 @@ from decimal import Decimal
 import orjson
 import pytest
 
+from exchange_sim.analysis.cascade import build_tree
 from exchange_sim.cli import EXIT_OK, main
 from tests.conftest import ROOT
 
@@ -69,21 +70,6 @@ def cascade_large_fund(tmp_path_factory) -> Run:
     )
 
 
-def _fed_by_a_liquidation(run: Run, triggered: dict) -> bool:
-    """Whether ``liquidation_triggered`` <- ``margin_check`` <- ``mark_price`` <- ``trade`` (by
-    ``cause``) ends in a trade one of whose orders is the venue's liquidation order."""
-    check = run.cause_of(triggered)
-    if check is None or check["type"] != "margin_check":
-        return False
-    mark = run.cause_of(check)
-    if mark is None or mark["type"] != "mark_price":
-        return False
-    trade = run.cause_of(mark)
-    if trade is None or trade["type"] != "trade":
-        return False
-    return "liquidation" in (trade["maker_tag"], trade["taker_tag"])
-
-
 def _fund_seed_minor(run: Run) -> int:
     config = run.config
     balance = config["liquidation"]["insurance_fund"]["initial_balance"]
@@ -104,20 +90,15 @@ def test_no_liquidation_before_the_crash(cascade):
     assert min(event["ts"] for event in triggered) > CRASH_START_NS
 
 
-def test_liquidation_fills_feed_later_liquidations(cascade):
-    """The cascade feeds itself: some liquidation_triggered traces back (margin_check, then
-    mark_price) to a trade in which the venue's liquidation order took part."""
-    fed = [e for e in cascade.of("liquidation_triggered") if _fed_by_a_liquidation(cascade, e)]
-    assert fed
-    # The accounts so triggered are not the ones whose orders made the trade.
-    for triggered in fed:
-        trade = cascade.cause_of(cascade.cause_of(cascade.cause_of(triggered)))
-        liquidated = {
-            trade[f"{side}_account_id"]
-            for side in ("maker", "taker")
-            if trade[f"{side}_tag"] == "liquidation"
-        }
-        assert triggered["account_id"] not in liquidated
+def test_the_scripted_index_move_triggers_every_liquidation(cascade):
+    """With the index a scripted path and Binance's rules, every liquidation traces back to the
+    index move (root kind ``index_move``) and none to an earlier liquidation: the mark names the
+    input that moved it, and here that is the index every time (the shortfall of a scripted
+    index that the endogenous flash_crash scenario exists to fix)."""
+    summary = build_tree(cascade.events).summary()
+    assert summary["liquidations"] >= MIN_LIQUIDATED_ACCOUNTS
+    assert summary["roots_by_kind"]["index_move"] == summary["liquidations"]
+    assert summary["fed_by_liquidations"] == 0
 
 
 def test_engine_throughput_builds_a_backlog(cascade):

@@ -63,15 +63,17 @@ def test_buys_a_cheap_perpetual_then_sells_spot_for_the_size_that_filled():
 
 
 def test_its_perpetual_order_names_the_latest_view_it_acted_on():
-    """The 1 s check read both books as the whale left them at t = 0: the perpetual order names
-    the later of the two views, the whale's last order on the perpetual (placed after the
-    spot book)."""
+    """The 1 s check read both books as the whale left them at t = 0 (its first check: no
+    earlier mids to compare): the perpetual order names the later of the two views, whose seq is
+    the whale's last perpetual order that changed the touch, the ask at 498,020 (the deeper ask
+    at 499,600, placed after it, does not change what a top-of-book view shows)."""
     market = cheap_perp_venue()
     market.run(1_500 * MS)
     ids = market.accounts("arb")
-    whale_orders = market.orders(market.whale)
-    assert whale_orders[-1]["market"] != "spot"
-    assert market.orders(ids["perp"])[0]["cause"] == whale_orders[-1]["seq"]
+    perp_orders = [o for o in market.orders(market.whale) if o["market"] != "spot"]
+    touch = next(o for o in perp_orders if o["price_ticks"] == 498_020)
+    assert perp_orders[-1]["price_ticks"] == 499_600
+    assert market.orders(ids["perp"])[0]["cause"] == touch["seq"]
 
 
 def test_unwinds_both_legs_when_the_basis_converges():

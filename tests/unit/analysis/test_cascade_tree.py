@@ -51,20 +51,18 @@ def test_a_liquidation_fed_by_another_names_it_as_parent(tmp_path):
     assert generations(events) == {first: 0, second: 1, third: 0}
 
 
-def test_cascade_command_prints_generations_of_a_real_crash(cli, repo_root, tmp_path):
-    """On the cascade scenario some liquidations are fed by earlier ones, and every parent is
-    logged before its child."""
-    out = tmp_path / "run"
-    config = os.path.join(repo_root, "configs", "scenarios", "cascade.toml")
-    assert cli("run", config, "--out", str(out))[0] == 0
-    status, stdout, _ = cli("cascade", str(out), "--json")
+def test_cascade_command_prints_generations_of_a_real_crash(cli, flash_crash_run):
+    """On the flash crash some liquidations are fed by earlier ones, several generations deep,
+    and every parent is logged before its child."""
+    status, stdout, _ = cli("cascade", flash_crash_run, "--json")
     assert status == 0
     result = json.loads(stdout)
     assert result["fed_by_liquidations"] > 0
+    assert result["deepest_generation"] >= 2
     assert sum(result["per_generation"].values()) == result["liquidations"]
     from exchange_sim.events.reader import read_log
 
-    for child, parent in parents(read_log(str(out / "events.jsonl"))).items():
+    for child, parent in parents(read_log(os.path.join(flash_crash_run, "events.jsonl"))).items():
         assert parent is None or parent < child
 
 

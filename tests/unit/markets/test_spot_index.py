@@ -86,6 +86,23 @@ def test_the_cause_is_the_source_that_moved_most_not_the_latest():
         assert path.cause == seqs[mover], weights
 
 
+def test_within_a_source_the_order_that_moved_the_last_price_most_is_the_cause():
+    """a trades 10,000 at 1 s (first sample at 2 s). At 3 s one buy sweeps asks at 10,001,
+    10,002 and 10,003 (a move of 3 from 10,000, in three trades); at 4 s one lot trades at
+    10,002 (a move of 1). The sample at 5 s names the sweep's last trade, not the later one."""
+    m = Markets()
+    m.trade("a", 1 * S, 10_000)
+    path = m.path({"a": 1})
+    path.price_at(2 * S)
+    for price in (10_001, 10_002, 10_003):
+        m.submit("a", 3 * S, SELLER, SELL, price)
+    m.submit("a", 3 * S, BUYER, BUY, 10_003, lots=3)
+    sweep_last = m.log.of_type("trade")[-1]["seq"]
+    m.trade("a", 4 * S, 10_002)
+    assert path.price_at(5 * S) == 10_002
+    assert path.cause == sweep_last
+
+
 def test_the_cause_is_the_latest_source_the_value_came_from_not_an_outlier():
     """a 10,000 (1 s), b 10,010 (2 s), c 11,000 (3 s): c is 990 from the median 10,010 (band 5 %
     = 500.5), so it gets weight 0; the index is 10,005 and names b's trade, although c's trade

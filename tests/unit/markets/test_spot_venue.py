@@ -153,14 +153,29 @@ def test_the_index_is_the_rule_applied_to_the_spot_markets_last_trades(result):
     trades = {m: [] for m in SPOT}
     for e in events:
         if e["type"] == "trade" and e["market"] in trades:
-            trades[e["market"]].append((e["ts"], e["price_ticks"], e["seq"]))
+            trades[e["market"]].append((e["ts"], e["price_ticks"], e["seq"], e["taker_order_id"]))
+
+    def mover(market, since, until):
+        """The last trade of the taker order whose trades in [since, until) moved the last price
+        most (from the price before its first trade; ties: the later)."""
+        best, group, start, last = None, None, None, None
+        for ts, price, seq, taker in trades[market]:
+            if ts >= until:
+                break
+            if taker != group:
+                group, start = taker, (last if last is not None else price)
+            last = price
+            if ts >= since and (best is None or abs(price - start) >= best[0]):
+                best = (abs(price - start), seq)
+        return None if best is None else best[1]
+
     published = {e["ts_source"]: e for e in events if e["type"] == "index_price"}
     expected = {}
     previous = dict.fromkeys(SPOT)
     for instant in range(0, 90 * S, S):
         prices, weights, seqs, moves = [], [], [], []
         for market in SPOT:
-            times = [t for t, _, _ in trades[market]]
+            times = [t for t, _, _, _ in trades[market]]
             i = bisect.bisect_left(times, instant) - 1  # trades print after sampling at an instant
             if i >= 0 and instant - times[i] <= 10 * S:
                 price = Fraction(trades[market][i][1])
@@ -169,7 +184,8 @@ def test_the_index_is_the_rule_applied_to_the_spot_markets_last_trades(result):
                 previous[market] = price
                 prices.append(price)
                 weights.append(Fraction(WEIGHTS[market]))
-                seqs.append(trades[market][i][2])
+                moved = mover(market, instant - S, instant)
+                seqs.append(moved if moved is not None else trades[market][i][2])
                 moves.append(move)
             else:
                 previous[market] = None

@@ -218,3 +218,21 @@ def _ledger(log):
     """A ledger for the gateway's fill reports (no margin checks are wired in these tests)."""
     tiers = BracketTiers.from_brackets([(0, 10**15, 50, 10_000_000, 0)])
     return Ledger(log, 1, tiers, FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0))
+
+
+def test_a_top_of_book_view_names_the_latest_touch_change_not_a_deeper_order():
+    """In one instant the touch is set (bid 99, ask 101) and then a bid rests at 97, deeper: the
+    top-of-book view, and a one-level depth view, name the ask at 101 (the last event that
+    changed what they show); a three-level view names the bid at 97."""
+    env, log, gateway, feed = _venue()
+    top = _recorder(feed, 0)
+    one = _recorder(feed, 0, depth_levels=1)
+    three = _recorder(feed, 0, depth_levels=3)
+    for order in (SubmitOrder(1, BUY, 99, 1), SubmitOrder(2, SELL, 101, 1)):
+        _send_at(env, gateway, 0, 1, order)
+    _send_at(env, gateway, 0, 1, SubmitOrder(3, BUY, 97, 1))
+    env.run()
+    accepted = {e["price_ticks"]: e["seq"] for e in log.of_type("order_accepted")}
+    assert [msg.seq for _, msg in top] == [accepted[101]]
+    assert [msg.seq for _, msg in one] == [accepted[101]]
+    assert [msg.seq for _, msg in three] == [accepted[97]]
