@@ -13,8 +13,9 @@ drawdowns, the deepest causal generation and the number of liquidations. Targets
   times the size) or **leverage / 5** (every leveraged trader's leverage divided by 5, at least 1)
   gives a median perp amplification <= 1.1 and at most half the liquidations.
 * ``calm``: no liquidation above generation 1 in any seed, and the day's liquidations (the run's
-  liquidated notional over its mean open interest, scaled to 24 hours) a few percent of open
-  interest (0.5 % to 10 %).
+  liquidated notional at trigger over its largest open interest, scaled to 24 hours) a few
+  percent of open interest at most (median <= 5 %), with some seeds liquidating someone (run
+  without the amplification baseline: there is no cascade to compare).
 
 Prints one line per seed and a verdict per target; exits 0 when every target holds, 1 when one
 does not, 2 on bad input. Runs are independent processes (``--jobs``); results do not depend on
@@ -29,7 +30,7 @@ import os
 import statistics
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import exchange_sim as es
 from exchange_sim.core.errors import InputError
@@ -43,28 +44,30 @@ def scenario_path(name: str) -> str:
     return path if path.endswith(".toml") else path + ".toml"
 
 
-def _scaled(values, factor: int) -> str:
-    return "[" + ",".join(str(Decimal(str(v)) * factor) for v in values) + "]"
+def _times(value, factor) -> str:
+    return f"{Decimal(str(value)) * Decimal(str(factor)):f}"
 
 
-def depth_overrides(loaded, factor: int = 10) -> list[str]:
+def depth_overrides(loaded, factor=10) -> list[str]:
     """Every maker ``factor`` times the size: quoted sizes, inventory unit and withdrawal
-    inventory times ``factor``, flow weight divided by it."""
+    inventory times ``factor``, flow weight divided by it and rounded to the 1e-9 rate grid
+    (``factor`` may be fractional; sizes must stay on the lot grid, or loading the config says
+    which key is off)."""
     out = []
     for table in loaded.to_data()["participants"]:
         if table["kind"] not in MAKER_KINDS:
             continue
         key = f"participants.{table['name']}"
         if table["kind"] == "adaptive_maker":
-            out.append(f"{key}.level_sizes={_scaled(table['level_sizes'], factor)}")
-            out.append(f"{key}.skew_unit={Decimal(str(table['skew_unit'])) * factor}")
-            out.append(
-                f"{key}.withdraw_inventory={Decimal(str(table['withdraw_inventory'])) * factor}"
-            )
-            flow = Decimal(str(table["flow_weight"])) / factor
+            sizes = ",".join(_times(v, factor) for v in table["level_sizes"])
+            out.append(f"{key}.level_sizes=[{sizes}]")
+            out.append(f"{key}.skew_unit={_times(table['skew_unit'], factor)}")
+            out.append(f"{key}.withdraw_inventory={_times(table['withdraw_inventory'], factor)}")
+            flow = Decimal(str(table["flow_weight"])) / Decimal(str(factor))
+            flow = flow.quantize(Decimal("1e-9"), ROUND_HALF_EVEN)  # the rate grid
             out.append(f"{key}.flow_weight={flow:f}")
         else:
-            out.append(f"{key}.level_size={Decimal(str(table['level_size'])) * factor}")
+            out.append(f"{key}.level_size={_times(table['level_size'], factor)}")
     return out
 
 
@@ -79,11 +82,12 @@ def leverage_overrides(loaded, divisor: int = 5) -> list[str]:
 
 
 def run_one(job: tuple[str, int, tuple[str, ...]]) -> dict:
-    """One seed with amplification: the figures the targets read."""
+    """One seed (with amplification unless told otherwise): the figures the targets read."""
     path, seed, overrides = job
-    result = es.run(path, seed=seed, overrides=["run.amplification=true", *overrides])
+    result = es.run(path, seed=seed, overrides=overrides)
     summary = result.summary
-    amp = summary["amplification"]
+    none = {"ratio": None, "drawdown": None}
+    amp = summary.get("amplification") or {"perp": none, "index": none}
     metrics = summary["metrics"]
     cascade = metrics["cascade"]
     liquidations = metrics.get("liquidations") or {}
@@ -105,8 +109,11 @@ def run_one(job: tuple[str, int, tuple[str, ...]]) -> dict:
     }
 
 
-def run_variant(path: str, seeds: list[int], overrides: list[str], jobs: int) -> list[dict]:
-    work = [(path, seed, tuple(overrides)) for seed in seeds]
+def run_variant(
+    path: str, seeds: list[int], overrides: list[str], jobs: int, amplification: bool = True
+) -> list[dict]:
+    extra = ("run.amplification=true",) if amplification else ()
+    work = [(path, seed, (*extra, *overrides)) for seed in seeds]
     if jobs <= 1:
         return [run_one(job) for job in work]
     with ProcessPoolExecutor(jobs) as pool:
@@ -176,7 +183,7 @@ def flash_crash(path: str, seeds: list[int], jobs: int) -> tuple[dict, list]:
 
 
 def calm(path: str, seeds: list[int], jobs: int) -> tuple[dict, list]:
-    rows = run_variant(path, seeds, [], jobs)
+    rows = run_variant(path, seeds, [], jobs, amplification=False)
     print_rows("calm", rows)
     checks: list = []
     print("-- targets")
