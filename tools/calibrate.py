@@ -17,8 +17,10 @@ drawdowns, the deepest causal generation and the number of liquidations. Targets
   percent of open interest at most (median <= 5 %), with some seeds liquidating someone (run
   without the amplification baseline: there is no cascade to compare).
 
-Prints one line per seed and a verdict per target; exits 0 when every target holds, 1 when one
-does not, 2 on bad input. Runs are independent processes (``--jobs``); results do not depend on
+Every scenario is also run twice with seed 1 at full length: the two logs must have the same
+digest (money is checked by every run itself: a run whose money is not conserved fails). Prints
+one line per seed and a verdict per target; exits 0 when every target holds, 1 when one does not,
+2 on bad input. Runs are independent processes (``--jobs``); results do not depend on
 the number of jobs.
 """
 
@@ -216,9 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1:
         print("calibrate: --seeds must be at least 1", file=sys.stderr)
         return 2
+    path = scenario_path(args.scenario)
     try:
-        results, checks = TARGETS[args.scenario](
-            scenario_path(args.scenario), list(range(1, args.seeds + 1)), args.jobs
+        results, checks = TARGETS[args.scenario](path, list(range(1, args.seeds + 1)), args.jobs)
+        twice = run_variant(path, [1, 1], [], min(args.jobs, 2))
+        same = twice[0]["digest"] == twice[1]["digest"]
+        check(
+            "seed 1 run twice at full length gives the same log digest", float(same), same, checks
         )
     except InputError as exc:
         print(f"calibrate: {exc}", file=sys.stderr)

@@ -147,6 +147,19 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
         fed = int((tree.generation > 0).sum())
         note = f"{fed} of {len(tree)} liquidations fed by earlier ones"
         cards.append(("Cascade depth", f"generation {int(tree.generation.max())}", note, fed > 0))
+    amp = s.get("amplification")
+    if amp:
+        perp, index = amp["perp"], amp["index"]
+
+        def ratio(entry) -> str:
+            return "n/a" if entry["ratio"] is None else f"x{entry['ratio']:.2f}"
+
+        note = (
+            f"perp {-(perp['drawdown'] or 0):.2%} vs {-(perp['baseline_drawdown'] or 0):.2%} "
+            f"without forced closures · index {ratio(index)}"
+        )
+        alert = (perp["ratio"] or 0) > 1.1
+        cards.append(("Amplification (perp)", ratio(perp), note, alert))
     checks = []
     if "open_interest_balanced" in s:
         checks.append(("open interest balanced", bool(s["open_interest_balanced"])))

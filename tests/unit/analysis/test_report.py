@@ -211,3 +211,22 @@ def test_the_key_figures_come_from_the_runs_metrics(cascade_run):
     delay = metrics["latency"]["margin_check_delay"]
     assert f"p50 {delay['p50']:,.3f} s" in html
     assert f"{metrics['traders']['accounts']} accounts, {metrics['traders']['lost_money']}" in html
+
+
+def test_an_amplification_run_shows_its_amplification_card(cascade_run, tmp_path):
+    """A summary with ``amplification`` (run.amplification = true) gets a headline card with
+    the perp ratio and both drawdowns; one without gets none."""
+    run_dir = tmp_path / "run"
+    shutil.copytree(cascade_run, run_dir, ignore=shutil.ignore_patterns("report"))
+    with open(write_report(str(run_dir)), encoding="utf-8") as handle:
+        assert "Amplification (perp)" not in handle.read()
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    summary["amplification"] = {
+        "perp": {"drawdown": 0.06, "baseline_drawdown": 0.03, "ratio": 2.0},
+        "index": {"drawdown": 0.02, "baseline_drawdown": 0.02, "ratio": 1.0},
+    }
+    summary_path.write_text(json.dumps(summary))
+    with open(write_report(str(run_dir)), encoding="utf-8") as handle:
+        head = handle.read().split('<section class="figs">')[0]
+    assert "Amplification (perp)" in head and "x2.00" in head and "-3.00%" in head
