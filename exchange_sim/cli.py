@@ -199,10 +199,13 @@ def _main(argv: list[str] | None) -> int:
             return EXIT_OK
         from exchange_sim.runner.api import run
         from exchange_sim.runner.progress import wants_progress
-        from exchange_sim.runner.rundir import fresh_run_dir
+        from exchange_sim.runner.rundir import claim_fresh_dir
 
-        run_config = loaded.config.run
-        out = args.out or fresh_run_dir("runs", run_config.name, run_config.seed)
+        out = args.out
+        if out is None:  # claimed atomically, after the preflight (bad input creates nothing)
+            preflight(loaded)
+            run_config = loaded.config.run
+            out = claim_fresh_dir("runs", run_config.name, run_config.seed)
         result = run(loaded, out=out, progress=wants_progress(args.quiet))
     except InputError as exc:
         print(f"exchange-sim: error: {exc}", file=sys.stderr)

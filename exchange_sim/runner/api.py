@@ -27,7 +27,7 @@ import orjson
 from exchange_sim.runner.config import LoadedConfig, load_config_file, load_data, load_toml_text
 from exchange_sim.runner.counterfactual import amplification, baseline_config
 from exchange_sim.runner.preflight import preflight
-from exchange_sim.runner.rundir import execute
+from exchange_sim.runner.rundir import Claim, execute
 from exchange_sim.runner.simulate import simulate
 
 ConfigSource = str | os.PathLike | Mapping | LoadedConfig
@@ -103,14 +103,16 @@ def run(
     *,
     seed: int | None = None,
     overrides: Iterable[str] = (),
-    out: str | os.PathLike | None = None,
+    out: str | os.PathLike | Claim | None = None,
     keep_events: bool = False,
     progress: bool = False,
 ) -> RunResult:
     """Run a config once and return its :class:`RunResult`.
 
     ``seed`` overrides ``run.seed``; ``overrides`` are ``key=value`` strings. With ``out`` a run
-    directory is written there (it must not exist; see :mod:`exchange_sim.runner.rundir`);
+    directory is written there (it must not exist, or is a
+    :class:`~exchange_sim.runner.rundir.Claim`
+    made after a preflight; see :mod:`exchange_sim.runner.rundir`);
     without it nothing touches the disk. ``keep_events`` returns every log line as a dict;
     ``progress`` shows a progress bar on stderr once the run has taken about two seconds. With
     ``run.amplification`` the counterfactual baseline runs too (its log is kept only in a run
@@ -121,7 +123,7 @@ def run(
         overrides += (f"run.seed={int(seed)}",)
     loaded = load_config(config, overrides)
     if out is not None:
-        result = execute(loaded, os.fspath(out), progress)
+        result = execute(loaded, out if isinstance(out, Claim) else os.fspath(out), progress)
         events = (
             read_events(os.path.join(result.directory, "events.jsonl")) if keep_events else None
         )
