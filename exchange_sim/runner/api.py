@@ -8,6 +8,9 @@ Everything the command line does goes through here (the CLI is a thin layer on i
     result = es.run(config, seed=7, keep_events=True)      # no run directory unless out=...
     result.summary["liquidations_triggered"], len(result.events)
 
+    outcome = es.run_sweep("configs/sweeps/fund_size.toml", seeds=4, out="sweeps/fund")
+    es.load_results(outcome.directory)                      # one row per run (pandas)
+
 A config is a path to a TOML file, a TOML string, a dict (parsed TOML), or an already loaded
 :class:`~exchange_sim.runner.config.LoadedConfig`; overrides are ``"key=value"`` strings as for
 ``--set``. Bad input raises :class:`~exchange_sim.core.errors.InputError` naming the key and the
@@ -29,6 +32,9 @@ from exchange_sim.runner.counterfactual import amplification, baseline_config
 from exchange_sim.runner.preflight import preflight
 from exchange_sim.runner.rundir import Claim, execute
 from exchange_sim.runner.simulate import simulate
+from exchange_sim.runner.sweep import load_results, run_sweep
+
+__all__ = ["RunResult", "load_config", "load_results", "read_events", "run", "run_sweep"]
 
 ConfigSource = str | os.PathLike | Mapping | LoadedConfig
 
