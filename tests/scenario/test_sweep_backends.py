@@ -189,3 +189,10 @@ def test_different_sweep_on_an_existing_directory_is_refused(cli, sweep_file, tm
     status, _, err = cli("sweep", sweep_file, "--out", str(out), "--seeds", "3", "--quiet")
     assert status == 2 and "holds a different sweep (sweep.toml differs)" in err
     assert sorted(os.listdir(out / "runs")) == before
+
+
+def test_progress_bar_counts_runs_and_failures(sweep_file, tmp_path, capsys):
+    """Asked for (as on a terminal), the sweep shows runs done of all, failed and running."""
+    run_sweep(sweep_file, out=tmp_path / "out", workers=1, progress=True)
+    err = capsys.readouterr().err
+    assert "4/4 runs" in err and "failed 0" in err
