@@ -55,3 +55,10 @@ def test_latency_given_as_a_duration_is_a_constant_latency():
     loaded = load_config({}, ['risk.margin_check_latency="250ms"'])
     latency = loaded.config.risk.margin_check_latency
     assert type(latency).KIND == "constant" and latency.value == 250_000_000
+
+
+def test_run_with_logs_keeps_events(tmp_path):
+    """keep_logs true: the run directory has its events.jsonl too."""
+    (tmp_path / "runs").mkdir()
+    assert run_task(str(tmp_path), "p000-s1", _text(), 1, True)["status"] == "ok"
+    assert "events.jsonl" in os.listdir(tmp_path / "runs" / "p000-s1")
