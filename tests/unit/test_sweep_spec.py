@@ -167,3 +167,19 @@ def test_mixed_type_factor_values_are_stored_as_text():
     ]
     table = build_table(rows, spec.points(), spec.factor_keys())
     assert table.column("factor:a.b").to_pylist() == ["1", "2s"]
+
+
+def test_unquoted_dotted_keys_in_set_override_one_key_each():
+    """[set] run.duration = "60s" (a nested table in TOML) sets that key only; a table with a
+    kind is set whole."""
+    data = {
+        "set": {
+            "run": {"duration": "60s"},
+            "risk": {"margin_check_latency": {"kind": "uniform", "low": "1ms", "high": "2ms"}},
+        }
+    }
+    spec = spec_from_data(data, "s", ".")
+    assert spec.fixed == {
+        "run.duration": "60s",
+        "risk.margin_check_latency": {"kind": "uniform", "low": "1ms", "high": "2ms"},
+    }
