@@ -163,16 +163,22 @@ class Sweep:
                         + ", ".join(METRIC_NAMES)
                         + ")",
                     )
-        present, notes = [], []
+        present, absent, empty = [], [], []
         for metric in chosen:
-            missing = [c for c in metric.columns if c not in self.frame.columns]
-            if missing:
-                hint = " (set run.amplification = true)" if "amplification" in missing[0] else ""
-                notes.append(f"skipped {metric.name}: no column {missing[0]} in the results{hint}")
+            if any(c not in self.frame.columns for c in metric.columns):
+                absent.append(metric.name)
             elif np.isnan(metric.values(self.frame)).all():
-                notes.append(f"skipped {metric.name}: no run has a value")
+                empty.append(metric.name)
             else:
                 present.append(metric)
+        notes = []
+        if absent:
+            hint = ""
+            if any(name.startswith("amplification") for name in absent):
+                hint = " (amplification needs run.amplification = true in the sweep's [set])"
+            notes.append(f"skipped, not in the results: {', '.join(absent)}{hint}")
+        if empty:
+            notes.append(f"skipped, no run has a value: {', '.join(empty)}")
         return present, notes
 
 

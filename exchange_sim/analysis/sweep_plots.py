@@ -32,6 +32,8 @@ def numeric_levels(sweep: Sweep, key: str, levels: Sequence[str]) -> tuple[list[
     raw = {}
     for values in sweep.points.values():
         raw[value_label(values[key])] = values[key]
+    if any(level not in raw for level in levels):
+        return None
     items = [raw[level] for level in levels]
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in items):
         xs, unit = [float(v) for v in items], ""
@@ -138,7 +140,7 @@ def metric_figure(sweep: Sweep, comparison: Comparison, metrics: Sequence[Metric
     """Each metric's mean across seeds (ok runs) at each value of the factor, 95 % band."""
     key, levels = comparison.factor, list(comparison.levels)
     numeric = numeric_levels(sweep, key, levels)
-    labels, ok = sweep.labels(key), sweep.ok()
+    labels, ok = comparison.run_levels(sweep), sweep.ok()
     strata, order, pooled = _series(sweep, comparison)
     fig, axes = _grid(len(metrics))
     asset = sweep.settlement_asset()

@@ -116,23 +116,47 @@ class Comparison:
     levels: tuple[str, ...]
     strata_keys: tuple[str, ...]
     tied: tuple[str, ...]  # factors zipped with this one (they change with it)
+    point_level: dict  # point -> its level label
     rows: tuple[Row, ...]
     failed: int  # failed runs at the factor's values compared
 
+    def run_levels(self, sweep: Sweep) -> np.ndarray:
+        """Per-run level label."""
+        return sweep.frame["point"].map(self.point_level).to_numpy(object)
+
 
 def _tied(sweep: Sweep, factor: str) -> list[str]:
-    """Other factors that are a function of ``factor`` and not constant: zipped with it."""
+    """Other factors not crossed with ``factor``: their value combinations with it are not the
+    full grid (a zipped ``keys = [...]`` group), so they change with it and are not held."""
     tied = []
+    f_levels = {value_label(values[factor]) for values in sweep.points.values()}
     for key in sweep.factors:
         if key == factor:
             continue
-        seen: dict[str, set[str]] = {}
-        for values in sweep.points.values():
-            seen.setdefault(value_label(values[factor]), set()).add(value_label(values[key]))
-        constant = len(set().union(*seen.values())) == 1
-        if not constant and all(len(v) == 1 for v in seen.values()):
+        combos = {(value_label(v[factor]), value_label(v[key])) for v in sweep.points.values()}
+        k_levels = {k for _, k in combos}
+        if len(k_levels) > 1 and len(combos) < len(f_levels) * len(k_levels):
             tied.append(key)
     return tied
+
+
+def point_levels(sweep: Sweep, factor: str, tied: Sequence[str]) -> dict[int, str]:
+    """Each point's level of ``factor``: its value, followed by the tied factors' values where
+    the value alone does not tell two levels apart (``market (initial_balance=0)``)."""
+    by_value: dict[str, list[int]] = {}
+    for point in sorted(sweep.points):
+        by_value.setdefault(value_label(sweep.points[point][factor]), []).append(point)
+    out = {}
+    for label, points in by_value.items():
+        differ = [
+            key for key in tied if len({value_label(sweep.points[p][key]) for p in points}) > 1
+        ]
+        for p in points:
+            extra = ", ".join(
+                f"{key.rsplit('.', 1)[-1]}={value_label(sweep.points[p][key])}" for key in differ
+            )
+            out[p] = f"{label} ({extra})" if extra else label
+    return out
 
 
 def pick_baseline(levels: Sequence[str], baseline: str | None) -> str:
@@ -157,14 +181,17 @@ def compare(
     """Paired differences of every ``metrics`` entry between ``factor``'s values and its
     ``baseline`` (default: its first value), per seed, within each combination of the other
     factors (zipped factors change with ``factor`` and are not held)."""
-    levels = sweep.levels(factor)
+    tied = _tied(sweep, factor)
+    per_point = point_levels(sweep, factor, tied)
+    levels = list(dict.fromkeys(per_point[p] for p in sorted(per_point)))
     if len(levels) < 2:
         raise InputError("--by", factor, f"has one value only ({levels[0]}): nothing to compare")
     base = pick_baseline(levels, baseline)
-    tied = _tied(sweep, factor)
-    strata_keys = [k for k in sweep.factors if k != factor and k not in tied]
+    strata_keys = [
+        k for k in sweep.factors if k != factor and k not in tied and len(sweep.levels(k)) > 1
+    ]
     frame = sweep.frame
-    labels = sweep.labels(factor)
+    labels = frame["point"].map(per_point).to_numpy(object)
     ok = sweep.ok()
     seeds = frame["seed"].to_numpy()
     stratum_of = np.array(
@@ -213,7 +240,14 @@ def compare(
                     )
                 )
     return Comparison(
-        factor, base, tuple(levels), tuple(strata_keys), tuple(tied), tuple(rows), failed_total
+        factor,
+        base,
+        tuple(levels),
+        tuple(strata_keys),
+        tuple(tied),
+        per_point,
+        tuple(rows),
+        failed_total,
     )
 
 
