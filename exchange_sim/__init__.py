@@ -23,6 +23,8 @@ _EXPORTS = {
     "load_config": "exchange_sim.runner.api",
     "run": "exchange_sim.runner.api",
     "RunResult": "exchange_sim.runner.api",
+    "run_sweep": "exchange_sim.runner.api",
+    "load_results": "exchange_sim.runner.api",
     "build_venue": "exchange_sim.runner.simulate",
     "LoadedConfig": "exchange_sim.runner.config",
     "SimConfig": "exchange_sim.runner.config",
@@ -47,7 +49,9 @@ __all__ = [
     "__version__",
     "build_venue",
     "load_config",
+    "load_results",
     "run",
+    "run_sweep",
 ]
 
 if TYPE_CHECKING:
@@ -58,7 +62,7 @@ if TYPE_CHECKING:
         InputError,
         SimulationError,
     )
-    from exchange_sim.runner.api import RunResult, load_config, run
+    from exchange_sim.runner.api import RunResult, load_config, load_results, run, run_sweep
     from exchange_sim.runner.config import LoadedConfig, SimConfig
     from exchange_sim.runner.simulate import build_venue
     from exchange_sim.venue.venue import Venue

@@ -1,4 +1,4 @@
-"""Command line: ``exchange-sim run | validate | cascade | report | export | compare``.
+"""Command line: ``exchange-sim run | validate | sweep | compare | cascade | report | export``.
 
 Bad input (config, override, data file, command line) prints one line ``exchange-sim: error: ...``
 naming the key or line and the value, exits with status 2 and writes nothing: ``validate`` and
@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="no progress bar (it only shows on a terminal)"
     )
 
+    _sweep_parser(commands)
+
     validate = commands.add_parser("validate", help="check a config without running it")
     validate.add_argument("config", nargs="?", help="TOML config (default: built-in defaults)")
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -96,6 +98,55 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("parquet",), default="parquet")
     export.add_argument("--out", help="directory for the files (default: RUN_DIR/parquet)")
     return parser
+
+
+def _sweep_parser(commands) -> None:
+    sweep = commands.add_parser(
+        "sweep", help="run a scenario over factors and seeds into a sweep directory (resumable)"
+    )
+    sweep.add_argument("sweep_file", help="sweep TOML (docs/sweeps.md)")
+    sweep.add_argument("--seeds", type=int, help="number of seeds (overrides sweep.seeds)")
+    sweep.add_argument("--out", help="sweep directory (default: sweeps/<name>)")
+    backend = sweep.add_mutually_exclusive_group()
+    backend.add_argument("--workers", type=int, help="local worker processes (default: one a core)")
+    backend.add_argument(
+        "--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers"
+    )
+    backend.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster"
+    )
+    sweep.add_argument("--keep-logs", action="store_true", help="keep each run's events.jsonl")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from exchange_sim.runner.progress import wants_progress
+    from exchange_sim.runner.sweep import run_sweep
+
+    try:
+        outcome = run_sweep(
+            os.fspath(Path(args.sweep_file)),
+            seeds=args.seeds,
+            out=args.out,
+            workers=args.workers,
+            dask_local=args.dask_local,
+            scheduler=args.scheduler,
+            keep_logs=args.keep_logs,
+            progress=wants_progress(args.quiet),
+        )
+    except KeyboardInterrupt:
+        print(
+            "exchange-sim: interrupted; finished runs are kept: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    runs = outcome.ok + outcome.failed
+    print(
+        f"sweep: {runs} runs ({outcome.ok} ok, {outcome.failed} failed, {outcome.skipped} "
+        f"already done) on {outcome.executor}"
+    )
+    print(f"results: {outcome.results}")
+    return EXIT_INTERNAL if outcome.failed else EXIT_OK
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -247,6 +298,8 @@ def _main(argv: list[str] | None) -> int:
             return _export(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "sweep":
+            return _sweep(args)
         loaded = _load(args)
         if args.command == "validate":
             preflight(loaded)
@@ -256,10 +309,13 @@ def _main(argv: list[str] | None) -> int:
             return EXIT_OK
         from exchange_sim.runner.api import run
         from exchange_sim.runner.progress import wants_progress
-        from exchange_sim.runner.rundir import fresh_run_dir
+        from exchange_sim.runner.rundir import claim_fresh_dir
 
-        run_config = loaded.config.run
-        out = args.out or fresh_run_dir("runs", run_config.name, run_config.seed)
+        out = args.out
+        if out is None:  # claimed atomically, after the preflight (bad input creates nothing)
+            preflight(loaded)
+            run_config = loaded.config.run
+            out = claim_fresh_dir("runs", run_config.name, run_config.seed)
         result = run(loaded, out=out, progress=wants_progress(args.quiet))
     except InputError as exc:
         print(f"exchange-sim: error: {exc}", file=sys.stderr)

@@ -131,6 +131,11 @@ def load_value(
         if value is None and len(concrete) < len(members):
             return None
         if all(attrs.has(m) for m in concrete):
+            constant = [m for m in concrete if getattr(m, "KIND", None) == "constant"]
+            if constant and isinstance(value, str | int) and not isinstance(value, bool):
+                # Shorthand: a bare value of a union with a constant kind (a latency "250ms")
+                # is that constant: {kind = "constant", value = ...}.
+                value = {"kind": "constant", "value": value}
             if not isinstance(value, dict):
                 raise ConfigError(key, value, "expected a table with a 'kind' key")
             kinds = {kind_of(m): m for m in concrete}

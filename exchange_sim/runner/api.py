@@ -8,6 +8,9 @@ Everything the command line does goes through here (the CLI is a thin layer on i
     result = es.run(config, seed=7, keep_events=True)      # no run directory unless out=...
     result.summary["liquidations_triggered"], len(result.events)
 
+    outcome = es.run_sweep("configs/sweeps/fund_size.toml", seeds=4, out="sweeps/fund")
+    es.load_results(outcome.directory)                      # one row per run (pandas)
+
 A config is a path to a TOML file, a TOML string, a dict (parsed TOML), or an already loaded
 :class:`~exchange_sim.runner.config.LoadedConfig`; overrides are ``"key=value"`` strings as for
 ``--set``. Bad input raises :class:`~exchange_sim.core.errors.InputError` naming the key and the
@@ -27,8 +30,11 @@ import orjson
 from exchange_sim.runner.config import LoadedConfig, load_config_file, load_data, load_toml_text
 from exchange_sim.runner.counterfactual import amplification, baseline_config
 from exchange_sim.runner.preflight import preflight
-from exchange_sim.runner.rundir import execute
+from exchange_sim.runner.rundir import Claim, execute
 from exchange_sim.runner.simulate import simulate
+from exchange_sim.runner.sweep import load_results, run_sweep
+
+__all__ = ["RunResult", "load_config", "load_results", "read_events", "run", "run_sweep"]
 
 ConfigSource = str | os.PathLike | Mapping | LoadedConfig
 
@@ -103,14 +109,16 @@ def run(
     *,
     seed: int | None = None,
     overrides: Iterable[str] = (),
-    out: str | os.PathLike | None = None,
+    out: str | os.PathLike | Claim | None = None,
     keep_events: bool = False,
     progress: bool = False,
 ) -> RunResult:
     """Run a config once and return its :class:`RunResult`.
 
     ``seed`` overrides ``run.seed``; ``overrides`` are ``key=value`` strings. With ``out`` a run
-    directory is written there (it must not exist; see :mod:`exchange_sim.runner.rundir`);
+    directory is written there (it must not exist, or is a
+    :class:`~exchange_sim.runner.rundir.Claim`
+    made after a preflight; see :mod:`exchange_sim.runner.rundir`);
     without it nothing touches the disk. ``keep_events`` returns every log line as a dict;
     ``progress`` shows a progress bar on stderr once the run has taken about two seconds. With
     ``run.amplification`` the counterfactual baseline runs too (its log is kept only in a run
@@ -121,7 +129,7 @@ def run(
         overrides += (f"run.seed={int(seed)}",)
     loaded = load_config(config, overrides)
     if out is not None:
-        result = execute(loaded, os.fspath(out), progress)
+        result = execute(loaded, out if isinstance(out, Claim) else os.fspath(out), progress)
         events = (
             read_events(os.path.join(result.directory, "events.jsonl")) if keep_events else None
         )

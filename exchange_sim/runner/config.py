@@ -245,24 +245,57 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return path, value
 
 
+def _pick_table(tables: list, segment: str, key: str) -> dict:
+    """The table of a list of tables (``participants``, ``spot_markets``) that ``segment``
+    names: its index (``0``), its ``name``, or else its ``kind`` when exactly one table has it."""
+    candidates = [t for t in tables if isinstance(t, dict)]
+    if segment.isdigit():
+        index = int(segment)
+        if index < len(tables) and isinstance(tables[index], dict):
+            return tables[index]
+        raise ConfigError(key, segment, f"no such index (have 0..{len(tables) - 1})")
+    named = [t for t in candidates if t.get("name") == segment]
+    if named:
+        return named[0]
+    kinds = [t for t in candidates if t.get("kind") == segment]
+    if len(kinds) == 1:
+        return kinds[0]
+    have = ", ".join(
+        f"{i}: {t.get('name', '?')} ({t.get('kind', '?')})" for i, t in enumerate(candidates)
+    )
+    problem = f"{len(kinds)} groups have this kind" if kinds else "no such name, index or kind"
+    raise ConfigError(key, segment, f"{problem} (have {have or 'none'})")
+
+
+def _default_tables(key: str) -> list | None:
+    """The built-in default of a list of tables absent from a config (as plain data)."""
+    field = getattr(attrs.fields(SimConfig), key, None)
+    if field is None or not isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+        return None
+    default = field.default.factory()
+    if not isinstance(default, tuple):
+        return None
+    scale = InstrumentConfig().scale()
+    return [dump_section(item, scale) for item in default]
+
+
 def apply_override(data: dict, path: list[str], value: Any) -> None:
-    """Set ``path`` to ``value``. In a list of named tables (``participants``,
-    ``spot_markets``) the segment after the list's key is a table's ``name``:
-    ``participants.longs.count=500``."""
+    """Set ``path`` to ``value``. In a list of tables (``participants``, ``spot_markets``) the
+    segment after the list's key picks a table by index, ``name`` or (when exactly one table has
+    it) ``kind``: ``participants.0.count=5``, ``participants.longs.count=500``,
+    ``participants.leveraged.count=100000``. A list left at its built-in default is filled in
+    with that default first, so its tables can be reached too."""
     node = data
     depth = 0
     while depth < len(path) - 1:
         part = path[depth]
+        if depth == 0 and part not in node and depth + 1 < len(path) - 1:
+            default = _default_tables(part)
+            if default is not None:
+                node[part] = default
         child = node.setdefault(part, {})
         if isinstance(child, list) and depth + 1 < len(path) - 1:
-            name = path[depth + 1]
-            named = [t for t in child if isinstance(t, dict) and t.get("name") == name]
-            if not named:
-                known = ", ".join(str(t.get("name")) for t in child if isinstance(t, dict))
-                raise ConfigError(
-                    ".".join(path[: depth + 2]), name, f"no such name (have: {known})"
-                )
-            node = named[0]
+            node = _pick_table(child, path[depth + 1], ".".join(path[: depth + 2]))
             depth += 2
             continue
         if not isinstance(child, dict):

@@ -1,18 +1,26 @@
 """The run directory: one directory per run holding the resolved config, the log and results.
 
-Written atomically: everything goes to a hidden temporary sibling first and is renamed into place
-only when the run has finished, so a directory named like a run is always complete. A run that
-crashes is renamed to ``<dir>.failed`` with ``error.txt`` inside (desmod-style), never to ``<dir>``.
-With ``run.amplification`` the counterfactual baseline (:mod:`.counterfactual`) is written to
-``<dir>/baseline/`` with its own ``config.toml``, ``events.jsonl`` and ``summary.json``.
+**Claimed, then written, then renamed.** A run first *claims* its directory ``X`` by creating
+its hidden temporary sibling ``.X.tmp-run`` with one ``os.mkdir``: the name is derived from ``X``
+alone, so two runs (two processes, two machines on one filesystem) aiming at the same ``X``
+cannot both succeed, and the one that fails gets a clear error (``--out``) or moves on to the next
+free name (the default ``runs/<name>-s<seed>-<n>``). The run writes into the claimed temporary
+directory, and only when it has finished renames it to ``X``, so a directory named like a run is
+always complete. A run that crashes (or is interrupted) renames its temporary directory to
+``X.failed`` with ``error.txt`` inside, or to ``X.failed-2``, ``-3``... when that exists already:
+no run deletes or overwrites a directory it did not create, and none leaves its temporary
+directory behind (only a killed process can). With ``run.amplification`` the counterfactual
+baseline (:mod:`.counterfactual`) is written to ``<dir>/baseline/``.
 
 Bad input writes nothing: :func:`~exchange_sim.runner.preflight.preflight` runs before any directory
 (or parent of one) is created, and an ``InputError`` met later anyway (a CSV changed since the
-preflight) removes the temporary directory instead of leaving ``<dir>.failed``.
+preflight) removes the temporary directory (and the parents it created) instead of leaving
+``<dir>.failed``.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import traceback
@@ -27,24 +35,24 @@ from exchange_sim.runner.preflight import preflight
 from exchange_sim.runner.simulate import simulate
 
 WRITE_BUFFER_BYTES = 1 << 20
+TEMP_SUFFIX = ".tmp-run"
 
 
-def fresh_run_dir(root: str, name: str, seed: int) -> str:
-    """``root/<name>-s<seed>-<n>`` with the smallest n not yet taken (no wall clock involved)."""
-    n = 1
-    while True:
-        candidate = os.path.join(root, f"{name}-s{seed}-{n}")
-        if not os.path.exists(candidate) and not os.path.exists(candidate + ".failed"):
-            return candidate
-        n += 1
+class Claim:
+    """A run directory claimed for one run: ``final`` is where it will be, ``temp`` the hidden
+    sibling this run created (and only it may remove), ``created_parents`` the ancestors it made."""
+
+    __slots__ = ("created_parents", "final", "temp")
+
+    def __init__(self, final: str, temp: str, created_parents: list[str]) -> None:
+        self.final = final
+        self.temp = temp
+        self.created_parents = created_parents
 
 
-class RunResult:
-    __slots__ = ("directory", "summary")
-
-    def __init__(self, directory: str, summary: dict) -> None:
-        self.directory = directory
-        self.summary = summary
+def temp_name(final: str) -> str:
+    """The hidden temporary sibling of run directory ``final`` (its claim)."""
+    return os.path.join(os.path.dirname(final), f".{os.path.basename(final)}{TEMP_SUFFIX}")
 
 
 def _missing_parents(path: str) -> list[str]:
@@ -60,23 +68,6 @@ def _missing_parents(path: str) -> list[str]:
     return missing
 
 
-def _make_temp_dir(out_dir: str) -> tuple[str, list[str]]:
-    """Create ``out_dir``'s parents and its hidden temporary sibling; return the sibling and the
-    parents created (deepest first), so a run refused later can remove them again."""
-    parent = os.path.dirname(out_dir)
-    temp_dir = os.path.join(parent, f".{os.path.basename(out_dir)}.tmp-{os.getpid()}")
-    created = _missing_parents(out_dir)
-    try:
-        os.makedirs(parent, exist_ok=True)
-        if os.path.exists(temp_dir):
-            shutil.rmtree(temp_dir)
-        os.makedirs(temp_dir)
-    except OSError as exc:
-        _remove_empty(created)
-        raise ConfigError("--out", out_dir, f"cannot create: {exc.strerror or exc}") from None
-    return temp_dir, created
-
-
 def _remove_empty(directories: list[str]) -> None:
     for directory in directories:
         try:
@@ -85,50 +76,146 @@ def _remove_empty(directories: list[str]) -> None:
             return
 
 
+def _try_claim(final: str) -> Claim | None:
+    """Claim ``final`` (absolute); ``None`` when it, or its claim, exists already."""
+    if os.path.lexists(final):
+        return None
+    created = _missing_parents(final)
+    try:
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+    except OSError as exc:
+        _remove_empty(created)
+        raise ConfigError("--out", final, f"cannot create: {exc.strerror or exc}") from None
+    temp = temp_name(final)
+    try:
+        os.mkdir(temp)
+    except FileExistsError:
+        _remove_empty(created)
+        return None
+    except OSError as exc:
+        _remove_empty(created)
+        raise ConfigError("--out", final, f"cannot create: {exc.strerror or exc}") from None
+    if os.path.lexists(final):  # finished by another run between our check and our claim
+        os.rmdir(temp)
+        _remove_empty(created)
+        return None
+    return Claim(final, temp, created)
+
+
+def claim_dir(out_dir: str) -> Claim:
+    """Claim ``out_dir`` for a run; an existing directory (or one being written) is bad input."""
+    final = os.path.abspath(out_dir)
+    if os.path.lexists(final):
+        raise ConfigError("--out", out_dir, "already exists; choose a new directory")
+    claim = _try_claim(final)
+    if claim is None:
+        raise ConfigError("--out", out_dir, "already exists or is being written by another run")
+    return claim
+
+
+def claim_fresh_dir(root: str, name: str, seed: int) -> Claim:
+    """Claim ``root/<name>-s<seed>-<n>`` with the smallest free n (no wall clock involved);
+    parallel runs of the same config and seed each get their own n."""
+    n = 1
+    while True:
+        final = os.path.abspath(os.path.join(root, f"{name}-s{seed}-{n}"))
+        if not os.path.lexists(final + ".failed"):
+            claim = _try_claim(final)
+            if claim is not None:
+                return claim
+        n += 1
+
+
+def release(claim: Claim) -> None:
+    """Give a claim back: remove the temporary directory this run created, and its parents."""
+    shutil.rmtree(claim.temp, ignore_errors=True)
+    _remove_empty(claim.created_parents)
+
+
+def move_failed(claim: Claim) -> str:
+    """Rename the claim's temporary directory to ``<final>.failed`` (or ``.failed-2``, ...:
+    never over an existing directory); return where it went."""
+    n = 1
+    while True:
+        target = claim.final + (".failed" if n == 1 else f".failed-{n}")
+        if not os.path.lexists(target):
+            try:
+                os.rename(claim.temp, target)
+                return target
+            except OSError:
+                if not os.path.lexists(target):
+                    raise
+        n += 1
+
+
+class RunResult:
+    __slots__ = ("directory", "summary")
+
+    def __init__(self, directory: str, summary: dict) -> None:
+        self.directory = directory
+        self.summary = summary
+
+
+class _NullSink(io.RawIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        return len(data)
+
+
 def _write_summary(directory: str, summary: dict) -> None:
     with open(os.path.join(directory, "summary.json"), "wb") as handle:
         handle.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def _write_run(loaded: LoadedConfig, directory: str, progress: bool, write_summary=True) -> dict:
-    """Run ``loaded`` into ``directory`` (config, log, and the summary unless told not to)."""
+def _write_run(
+    loaded: LoadedConfig, directory: str, progress: bool, write_summary=True, keep_events=True
+) -> dict:
+    """Run ``loaded`` into ``directory`` (config, log unless not kept, and the summary)."""
     with open(os.path.join(directory, "config.toml"), "w", encoding="utf-8") as handle:
         handle.write(toml_out.dumps(loaded.to_data()))
-    path = os.path.join(directory, "events.jsonl")
-    with open(path, "wb", buffering=WRITE_BUFFER_BYTES) as sink:
-        summary, _ = simulate(loaded, sink, progress)
+    if keep_events:
+        path = os.path.join(directory, "events.jsonl")
+        with open(path, "wb", buffering=WRITE_BUFFER_BYTES) as sink:
+            summary, _ = simulate(loaded, sink, progress)
+    else:
+        summary, _ = simulate(loaded, _NullSink(), progress)
     if write_summary:
         _write_summary(directory, summary)
     return summary
 
 
-def execute(loaded: LoadedConfig, out_dir: str, progress: bool = False) -> RunResult:
-    """Preflight, run, and write the run directory; return it with the run's summary."""
-    preflight(loaded)
-    out_dir = os.path.abspath(out_dir)
-    if os.path.lexists(out_dir):
-        raise ConfigError("--out", out_dir, "already exists; choose a new directory")
-    temp_dir, created_parents = _make_temp_dir(out_dir)
+def execute(
+    loaded: LoadedConfig, out: str | Claim, progress: bool = False, keep_events: bool = True
+) -> RunResult:
+    """Preflight, claim, run, and write the run directory; return it with the run's summary.
+
+    ``out`` is a path (preflight and claim happen here) or a :class:`Claim` made after the caller's
+    own preflight. ``keep_events=False`` writes no ``events.jsonl`` (the summary is the same)."""
+    if not isinstance(out, Claim):
+        preflight(loaded)
+        out = claim_dir(out)
+    claim = out
+    temp_dir = claim.temp
     try:
-        summary = _write_run(loaded, temp_dir, progress, write_summary=False)
+        summary = _write_run(loaded, temp_dir, progress, False, keep_events)
         if loaded.config.run.amplification:
             baseline_dir = os.path.join(temp_dir, "baseline")
             os.mkdir(baseline_dir)
-            baseline = _write_run(baseline_config(loaded), baseline_dir, progress)
+            baseline = _write_run(
+                baseline_config(loaded), baseline_dir, progress, True, keep_events
+            )
             summary["amplification"] = amplification(summary, baseline)
         _write_summary(temp_dir, summary)
     except InputError:
-        shutil.rmtree(temp_dir, ignore_errors=True)
-        _remove_empty(created_parents)
+        release(claim)
         raise
     except BaseException as exc:
         with open(os.path.join(temp_dir, "error.txt"), "w", encoding="utf-8") as handle:
             handle.write(traceback.format_exc())
-        failed = out_dir + ".failed"
-        if os.path.exists(failed):
-            shutil.rmtree(failed)
-        os.rename(temp_dir, failed)
+        failed = move_failed(claim)
         exc.add_note(f"traceback in {os.path.join(failed, 'error.txt')}")
         raise
-    os.rename(temp_dir, out_dir)
-    return RunResult(out_dir, summary)
+    os.rename(temp_dir, claim.final)
+    return RunResult(claim.final, summary)
