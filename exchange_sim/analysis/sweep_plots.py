@@ -28,7 +28,8 @@ COLS = 4
 
 
 def numeric_levels(sweep: Sweep, key: str, levels: Sequence[str]) -> tuple[list[float], str] | None:
-    """The levels as x positions and the axis unit, when they are all numbers or durations."""
+    """The levels as x positions, when they are all numbers or durations (ticks keep the values
+    as written), and "not to scale" when values far apart are drawn evenly spaced instead."""
     raw = {}
     for values in sweep.points.values():
         raw[value_label(values[key])] = values[key]
@@ -36,10 +37,10 @@ def numeric_levels(sweep: Sweep, key: str, levels: Sequence[str]) -> tuple[list[
         return None
     items = [raw[level] for level in levels]
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in items):
-        xs, unit = [float(v) for v in items], ""
+        xs = [float(v) for v in items]
     elif all(isinstance(v, str) for v in items):
         try:
-            xs, unit = [parse_duration_ns(v, key) / NS_PER_S for v in items], "s"
+            xs = [parse_duration_ns(v, key) / NS_PER_S for v in items]
         except InputError:
             return None
     else:
@@ -47,10 +48,10 @@ def numeric_levels(sweep: Sweep, key: str, levels: Sequence[str]) -> tuple[list[
     ordered = sorted(xs)
     span = ordered[-1] - ordered[0]
     gaps = [b - a for a, b in itertools.pairwise(ordered)]
-    if span > 0 and min(gaps) < 0.1 * span:  # 0, 50k, 1M: evenly spaced, in value order
+    if span > 0 and min(gaps) < 0.2 * span:  # 0, 50k, 1M: evenly spaced, in value order
         ranks = {x: i for i, x in enumerate(ordered)}
-        return [float(ranks[x]) for x in xs], unit + (", " if unit else "") + "not to scale"
-    return xs, unit
+        return [float(ranks[x]) for x in xs], "not to scale"
+    return xs, ""
 
 
 def _tick(label: str) -> str:
@@ -146,6 +147,9 @@ def metric_figure(sweep: Sweep, comparison: Comparison, metrics: Sequence[Metric
     asset = sweep.settlement_asset()
     for ax, metric in zip(axes, metrics, strict=True):
         values = metric.values(sweep.frame) * _scale(metric)
+        if _all_zero(values[ok]):
+            _zero(ax, metric, key)
+            continue
         for i, stratum in enumerate(order):
             stats = []
             for level in levels:
@@ -173,6 +177,9 @@ def difference_figure(sweep: Sweep, comparison: Comparison, metrics: Sequence[Me
     asset = sweep.settlement_asset()
     for ax, metric in zip(axes, metrics, strict=True):
         scale = _scale(metric)
+        if _all_zero(metric.values(sweep.frame)[sweep.ok()]):
+            _zero(ax, metric, key)
+            continue
         shown = strata[:MAX_SERIES]
         for i, stratum in enumerate(shown):
             rows = {
@@ -196,8 +203,26 @@ def difference_figure(sweep: Sweep, comparison: Comparison, metrics: Sequence[Me
     return fig
 
 
+def _all_zero(values: np.ndarray) -> bool:
+    finite = values[~np.isnan(values)]
+    return bool(len(finite)) and not finite.any()
+
+
+def _zero(ax, metric: Metric, key: str) -> None:
+    """A metric that is 0 in every run: said in words, no empty axes."""
+    ax.set_title(metric.label, fontsize=10)
+    ax.text(0.5, 0.5, "0 in every run", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(".".join(key.split(".")[-2:]) if len(key) > 34 else key, fontsize=8.5)
+
+
 def _finish(fig: Figure, axes: list, title: str) -> None:
     fig.suptitle(title, fontsize=11.5, fontweight="bold")
-    handles, labels = axes[0].get_legend_handles_labels()
+    handles, labels = [], []
+    for ax in axes:  # the first axes with series (a metric that is 0 everywhere has none)
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            break
     if any(labels):
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3))

@@ -28,6 +28,7 @@ TABLE_METRICS = ("bad_debt", "fund_drawdown", "adl_notional", "liquidated_notion
 MAX_TABLE_ROWS = 2000
 
 EXTRA_CSS = """
+.scroll { overflow-x: auto; }
 .runs td { white-space: nowrap; }
 .runs td.err { color: #b42318; font-size: 12px; white-space: normal; min-width: 260px; }
 .runs tr.failed td { background: #fff1f0; }
@@ -79,7 +80,8 @@ def _runs_table(sweep: Sweep) -> list[str]:
     heads = ["run", "status", "seed", *sweep.factors]
     heads += [f"{m.name} ({asset})" if m.unit == "money" else m.name for m in metrics]
     heads += ["wall (s)", "error"]
-    out = ['<table class="runs"><thead><tr>', *(f"<th>{text(h)}</th>" for h in heads)]
+    out = ['<div class="scroll"><table class="runs"><thead><tr>']
+    out += [f"<th>{text(h)}</th>" for h in heads]
     out.append("</tr></thead><tbody>")
     values = {m.name: m.values(frame) for m in metrics}
     failed_first = sorted(range(len(frame)), key=lambda i: frame["status"].iat[i] == "ok")
@@ -97,7 +99,7 @@ def _runs_table(sweep: Sweep) -> list[str]:
         row.append(f'<td class="err">{text(error) if isinstance(error, str) else ""}</td>')
         css = ' class="failed"' if status != "ok" else ""
         out.append(f"<tr{css}>{''.join(row)}</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     if len(frame) > MAX_TABLE_ROWS:
         out.append(f'<p class="omitted">first {MAX_TABLE_ROWS} of {len(frame)} runs shown</p>')
     return out
