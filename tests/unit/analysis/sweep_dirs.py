@@ -1,16 +1,13 @@
 """Sweep directories built in tests, in the layout ``exchange-sim sweep`` writes.
 
 :func:`write_sweep_dir` writes ``points.json`` and ``results.parquet`` from rows given directly
-(synthetic numbers, for the statistics); :func:`run_sweep_dir` runs real configs through the
-public API, one run per point and seed (seed k the same market at every point), and flattens
-each ``summary.json`` with ``.`` as the sweep does.
+(synthetic numbers, for the statistics).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 
 import pandas as pd
 
@@ -50,31 +47,3 @@ def write_sweep_dir(path, points: list[dict], runs: list[dict]) -> str:
     frame = pd.DataFrame(rows).sort_values(["point", "seed"]).reset_index(drop=True)
     frame.to_parquet(os.path.join(path, "results.parquet"), index=False)
     return str(path)
-
-
-def run_sweep_dir(path, config: str, set_: list[str], points: list[dict], seeds) -> str:
-    """Run ``config`` with ``set_`` and each point's factors (as ``--set`` strings) on every
-    seed through :mod:`exchange_sim.runner.api`; write the sweep directory."""
-    from exchange_sim.runner.api import load_config, run
-
-    runs = []
-    for i, factors in enumerate(points):
-        for seed in seeds:
-            overrides = [
-                *set_,
-                *(f"{k}={_toml(v)}" for k, v in factors.items()),
-                f"run.seed={seed}",
-            ]
-            start = time.perf_counter()
-            result = run(load_config(config, overrides))
-            row = {"point": i, "seed": seed, "wall_s": time.perf_counter() - start}
-            runs.append(row | flatten(result.summary))
-    return write_sweep_dir(path, points, runs)
-
-
-def _toml(value) -> str:
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
