@@ -99,12 +99,18 @@ def _compact(ax) -> None:
 
 
 def _x_axis(ax, key: str, levels: Sequence[str], numeric) -> None:
+    ticks = [_tick(level) for level in levels]
     if numeric is None:
-        ticks = [_tick(level) for level in levels]
-        ax.set_xticks(range(len(levels)), ticks, rotation=20 if len(levels) > 3 else 0)
+        long = max(len(t) for t in ticks) > 9 or len(levels) > 5
+        ticks = [t.replace(" (", "\n(") for t in ticks]  # market\n(initial_balance=0)
+        ax.set_xticks(range(len(levels)), ticks, fontsize=8 if long else None)
+        if long:
+            ax.tick_params(axis="x", labelrotation=35)
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("right")
+                label.set_rotation_mode("anchor")
         ax.set_xlim(-0.5, len(levels) - 0.5)
     else:
-        ticks = [_tick(level) for level in levels]
         ax.set_xticks(numeric[0], ticks, rotation=30 if len(levels) > 5 else 0)
     ax.set_xlabel(".".join(key.split(".")[-2:]) if len(key) > 34 else key, fontsize=8.5)
 

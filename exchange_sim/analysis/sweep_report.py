@@ -58,12 +58,17 @@ def sections(sweep: Sweep) -> tuple[list[tuple[str, str, bytes]], list[str]]:
     figures: list[tuple[str, str, bytes]] = []
     if not sweep.ok().any():
         return figures, ["no run finished: nothing to plot", *notes]
+    shown_with: dict[str, str] = {}
     with matplotlib.rc_context(STYLE):
         for key in sweep.factors:
             if len(sweep.levels(key)) < 2:
                 notes.append(f"{key} has one value: not plotted")
                 continue
+            if key in shown_with:
+                notes.append(f"{key} is zipped with {shown_with[key]} and shown with it")
+                continue
             comparison = compare(sweep, key, metrics)
+            shown_with |= dict.fromkeys(comparison.tied, key)
             fig = sweep_plots.metric_figure(sweep, comparison, metrics)
             figures.append((key, f"Key metrics against {key}", _png(fig)))
             fig = sweep_plots.difference_figure(sweep, comparison, metrics)

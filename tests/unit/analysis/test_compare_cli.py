@@ -109,3 +109,25 @@ def test_sweep_report_renders_with_failed_runs(cli, tmp_path):
     assert html.index("p001-s2") < html.index("p000-s1")  # failed runs first
     assert html.count("<tr") == (1 + 2) + (1 + 6)  # factors table, runs table
     assert "<script" not in html and "href=" not in html
+
+
+def test_sweep_report_draws_a_zipped_group_once(cli, tmp_path):
+    """Factors zipped together change together: the report draws them once, under the first,
+    and says where the others are."""
+    kind = "liquidation.policy.kind"
+    points = [
+        {kind: "binance", FUND: 50000},
+        {kind: "market", FUND: 50000},
+        {kind: "market", FUND: 0},
+    ]
+    runs = [
+        {"point": p, "seed": s} | COLUMNS | {"metrics.bad_debt.recorded": float(p * s)}
+        for p in range(3)
+        for s in (1, 2)
+    ]
+    sweep = write_sweep_dir(tmp_path / "sweep", points, runs)
+    assert cli("report", sweep)[0] == 0
+    with open(os.path.join(sweep, "report", "report.html"), encoding="utf-8") as handle:
+        html = handle.read()
+    assert html.count('src="data:image/png;base64,') == 2
+    assert f"{FUND} is zipped with {kind} and shown with it" in html
