@@ -128,11 +128,6 @@ class Sweep:
             seen.setdefault(value_label(self.points[point][key]), None)
         return list(seen)
 
-    def labels(self, key: str) -> np.ndarray:
-        """Per-run label of ``key``'s value."""
-        by_point = {p: value_label(f[key]) for p, f in self.points.items()}
-        return self.frame["point"].map(by_point).to_numpy(object)
-
     def ok(self) -> np.ndarray:
         return (self.frame["status"] == "ok").to_numpy(bool)
 

@@ -12,19 +12,6 @@ import os
 import pandas as pd
 
 
-def flatten(data: dict, prefix: str = "") -> dict:
-    out: dict = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, name + "."))
-        elif isinstance(value, list):
-            out[name] = json.dumps(value)
-        else:
-            out[name] = value
-    return out
-
-
 def write_sweep_dir(path, points: list[dict], runs: list[dict]) -> str:
     """``points``: ``{key: value}`` per point; ``runs``: dicts with ``point``, ``seed`` and
     metric columns (``status`` defaults to ok)."""
