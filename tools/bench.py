@@ -2,6 +2,7 @@
 
     python tools/bench.py            # all figures (about a minute)
     python tools/bench.py --quick    # smaller sizes, for a smoke check
+    python tools/bench.py --sweep    # only (f): sweep speed-up, 2 workers against 1
 
 Figures:
 (a) ``book``: the order book and matching engine alone, operations per second for a realistic
@@ -20,6 +21,9 @@ Figures:
 (e) ``cascade_scaling``: the cascade scenario with 10x and 100x more leveraged accounts: events
     per second should fall far less than the account count grows (the risk monitor touches only
     the accounts a mark update crosses; nothing scans all accounts per tick).
+(f) ``sweep_speedup`` (only with ``--sweep``): a 40-run sweep (4 fund sizes x 10 seeds of the
+    quickstart market, 2 simulated minutes each, no event logs kept) on a process pool of 1
+    worker and of 2 workers: wall seconds of each (pool start-up included) and their ratio.
 Only the event loops are timed (``time.perf_counter``); streams are generated before timing.
 """
 
@@ -290,11 +294,56 @@ def bench_cascade_scaling(counts: tuple[int, ...]) -> dict:
     return figures
 
 
+SWEEP_TOML = """[sweep]
+name = "bench"
+base = "{base}"
+seeds = 10
+
+[set]
+"run.duration" = "{duration}"
+
+[[factors]]
+key = "liquidation.insurance_fund.initial_balance"
+values = [0, 1000, 100000, 10000000]
+"""
+
+
+def bench_sweep_speedup(duration: str = "2min") -> dict:
+    import tempfile
+
+    from exchange_sim.runner.sweep import run_sweep
+
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
+    base = os.path.abspath(os.path.join(root, "quickstart.toml"))
+    figures: dict = {"runs": 40, "sim_time_per_run": duration}
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "bench.toml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(SWEEP_TOML.format(base=base, duration=duration))
+        for workers in (1, 2):
+            start = time.perf_counter()
+            outcome = run_sweep(path, out=os.path.join(scratch, f"w{workers}"), workers=workers)
+            wall = time.perf_counter() - start
+            if outcome.failed or outcome.ok != 40:
+                raise SystemExit(f"sweep bench: {outcome}")
+            figures[f"{workers}_worker_wall_s"] = round(wall, 2)
+    figures["speedup_2_over_1"] = round(figures["1_worker_wall_s"] / figures["2_worker_wall_s"], 2)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke check)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--sweep", action="store_true", help="only the sweep speed-up (1 vs 2 workers, 40 runs)"
+    )
     args = parser.parse_args(argv)
+    if args.sweep:
+        figures = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
+        figures["sweep_speedup"] = bench_sweep_speedup("30s" if args.quick else "2min")
+        print(json.dumps(figures, indent=2))
+        return 0
     book_ops = 20_000 if args.quick else 200_000
     commands = 20_000 if args.quick else 200_000
     resting = 1_000 if args.quick else 10_000

@@ -230,7 +230,8 @@ def _run_all(backend, todo, rows, directory, texts, keep_logs, base_dir, progres
                 rows[run_id] = {**row, "point": point}
                 failed += row["status"] == "failed"
                 bar.update(1)
-            bar.set_postfix_str(f"failed {failed}, running {len(pending)}", refresh=False)
+            running = min(len(pending), backend.workers)
+            bar.set_postfix_str(f"failed {failed}, running {running}", refresh=False)
             if time.monotonic() - last_write > WRITE_EVERY_S:
                 write_results(directory, list(rows.values()), points, keys)
                 last_write = time.monotonic()

@@ -155,6 +155,17 @@ def _factor(entry: Any, i: int, where: str) -> Factor:
     return Factor(keys, tuple(tuple(row) for row in values))
 
 
+def _flatten_set(table: dict, prefix: str = ""):
+    """``[set]`` as (dotted key, value) pairs: ``run.duration = "60s"`` written unquoted is a
+    nested table in TOML, and means the key ``run.duration``, not a new ``[run]`` table. A table
+    with a ``kind`` (a latency, an index process) is a value, set whole."""
+    for key, value in table.items():
+        if isinstance(value, dict) and "kind" not in value:
+            yield from _flatten_set(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
 def spec_from_data(data: dict, where: str, base_dir: str) -> SweepSpec:
     """A :class:`SweepSpec` from a parsed sweep file found at ``where`` (``base`` is relative to
     ``base_dir``)."""
@@ -178,6 +189,7 @@ def spec_from_data(data: dict, where: str, base_dir: str) -> SweepSpec:
     fixed = data.get("set", {})
     if not isinstance(fixed, dict):
         raise ConfigError(f"{where}: set", fixed, "expected a table of key = value")
+    fixed = dict(_flatten_set(fixed))
     for key in fixed:
         _override_key(key, f"{where}: set")
     factors_data = data.get("factors", [])

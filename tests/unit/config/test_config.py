@@ -106,7 +106,9 @@ def test_set_override_reaches_a_named_participant():
 def test_set_override_naming_no_participant_is_an_error():
     """A name no table has is an error naming the key and the names there are."""
     data = {"participants": [{"kind": "noise", "name": "a"}]}
-    with pytest.raises(ConfigError, match=r"participants\.z: .*no such name \(have: a\)"):
+    with pytest.raises(
+        ConfigError, match=r"participants\.z: no such name, index or kind \(have 0: a \(noise\)\)"
+    ):
         load_data(data, overrides=("participants.z.count=7",))
 
 
