@@ -259,13 +259,15 @@ def _by_seed(rows, ok, x, seeds, factor: str, level: str, stratum: str) -> dict[
     """seed -> value of the ok runs among ``rows`` that have one; two runs on one seed in one
     cell cannot be paired and are bad input."""
     out: dict[int, float] = {}
+    seen: set[int] = set()
     for i in rows:
         seed = int(seeds[i])
-        if seed in out:
+        if seed in seen:
             where = f" at {stratum}" if stratum else ""
             raise InputError(
                 "results.parquet", seed, f"two runs with {factor}={level}{where} on the same seed"
             )
+        seen.add(seed)
         if ok[i] and not math.isnan(x[i]):
             out[seed] = float(x[i])
     return out

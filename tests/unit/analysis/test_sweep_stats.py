@@ -136,3 +136,14 @@ def test_factor_names_resolve_by_key_prefix_or_unique_suffix(tmp_path):
     assert resolve_factor(sweep, "throughput") == "liquidation.throughput"
     with pytest.raises(InputError, match=r"factors: liquidation\.insurance_fund\.initial_balance"):
         resolve_factor(sweep, "ranking")
+
+
+def test_two_runs_of_one_value_on_one_seed_are_bad_input(tmp_path):
+    """Two points with the same value (nothing else to tell them apart) cannot be paired by
+    seed: an InputError naming the factor, the value and the seed, even when one run failed."""
+    points = [{FUND: 0}, {FUND: 1000}, {FUND: 0}]
+    runs = [{"point": p, "seed": 1, BAD: 1.0} for p in range(3)]
+    runs[0] |= {"status": "failed", BAD: None}
+    sweep = _sweep(tmp_path, points, runs)
+    with pytest.raises(InputError, match=r"two runs with .*initial_balance=0 on the same seed"):
+        compare(sweep, FUND, _metric(sweep))
