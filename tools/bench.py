@@ -23,7 +23,9 @@ Figures:
     the accounts a mark update crosses; nothing scans all accounts per tick).
 (f) ``sweep_speedup`` (only with ``--sweep``): a 40-run sweep (4 fund sizes x 10 seeds of the
     quickstart market, 2 simulated minutes each, no event logs kept) on a process pool of 1
-    worker and of 2 workers: wall seconds of each (pool start-up included) and their ratio.
+    worker and of 2 workers: wall seconds of each (pool start-up included), their ratio, and the
+    concurrency reached (sum of the runs' wall times / the sweep's); the load average before it
+    says how busy the machine was with other work.
 Only the event loops are timed (``time.perf_counter``); streams are generated before timing.
 """
 
@@ -311,11 +313,12 @@ values = [0, 1000, 100000, 10000000]
 def bench_sweep_speedup(duration: str = "2min") -> dict:
     import tempfile
 
-    from exchange_sim.runner.sweep import run_sweep
+    from exchange_sim.runner.sweep import load_results, run_sweep
 
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
     base = os.path.abspath(os.path.join(root, "quickstart.toml"))
     figures: dict = {"runs": 40, "sim_time_per_run": duration}
+    figures["load_average_before"] = round(os.getloadavg()[0], 2)  # other work on the machine
     with tempfile.TemporaryDirectory() as scratch:
         path = os.path.join(scratch, "bench.toml")
         with open(path, "w", encoding="utf-8") as handle:
@@ -327,6 +330,9 @@ def bench_sweep_speedup(duration: str = "2min") -> dict:
             if outcome.failed or outcome.ok != 40:
                 raise SystemExit(f"sweep bench: {outcome}")
             figures[f"{workers}_worker_wall_s"] = round(wall, 2)
+            # Sum of the runs' own wall times over the sweep's: how many ran at once, on average.
+            busy = float(load_results(outcome.directory)["wall_s"].sum())
+            figures[f"{workers}_worker_concurrency"] = round(busy / wall, 2)
     figures["speedup_2_over_1"] = round(figures["1_worker_wall_s"] / figures["2_worker_wall_s"], 2)
     return figures
 

@@ -7,7 +7,7 @@ import os
 from exchange_sim.config import toml_out
 from exchange_sim.runner import rundir
 from exchange_sim.runner.api import load_config
-from exchange_sim.runner.sweep.task import flatten_summary, run_task
+from exchange_sim.runner.sweep.task import failed_dirs, flatten_summary, run_task
 from tests.sweep_helpers import QUICKSTART
 
 
@@ -62,3 +62,21 @@ def test_run_with_logs_keeps_events(tmp_path):
     (tmp_path / "runs").mkdir()
     assert run_task(str(tmp_path), "p000-s1", _text(), 1, True)["status"] == "ok"
     assert "events.jsonl" in os.listdir(tmp_path / "runs" / "p000-s1")
+
+
+def test_failed_attempts_are_told_from_other_names(tmp_path):
+    """Only <run_id>.failed and <run_id>.failed-N are a run's failed attempts (in that order);
+    a user's p000-s1.failed-notes or another run's p000-s10.failed are not."""
+    for name in (
+        "p000-s1.failed-10",
+        "p000-s1.failed",
+        "p000-s1.failed-2",
+        "p000-s1.failed-notes",
+        "p000-s10.failed",
+    ):
+        (tmp_path / name).mkdir()
+    assert failed_dirs(str(tmp_path), "p000-s1") == [
+        "p000-s1.failed",
+        "p000-s1.failed-2",
+        "p000-s1.failed-10",
+    ]

@@ -35,7 +35,7 @@ from exchange_sim.runner.sweep.spec import (
     spec_from_data,
     with_options,
 )
-from exchange_sim.runner.sweep.task import run_id_of, run_task
+from exchange_sim.runner.sweep.task import failed_dirs, run_id_of, run_task
 
 WRITE_EVERY_S = 30.0
 """How often ``results.parquet`` is rewritten while a sweep runs (and once at its end)."""
@@ -103,9 +103,8 @@ def _check_dir(directory: str, files: dict[str, bytes]) -> bool:
 def _clean_attempt(runs: str, run_id: str) -> None:
     """Remove what an earlier attempt at ``run_id`` left (this sweep made it): its ``.failed``
     directories and the temporary directory of an attempt that was killed."""
-    for name in os.listdir(runs):
-        if name.startswith(f"{run_id}.failed"):
-            shutil.rmtree(os.path.join(runs, name))
+    for name in failed_dirs(runs, run_id):
+        shutil.rmtree(os.path.join(runs, name))
     leftover = temp_name(os.path.join(runs, run_id))
     if os.path.isdir(leftover):
         shutil.rmtree(leftover)

@@ -11,6 +11,7 @@ complete even when the workers' filesystem is not the one the sweep is started f
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import Any
 
@@ -25,6 +26,14 @@ WALL_CLOCK_KEYS = ("wall_time_s", "events_per_second")
 
 def run_id_of(point: int, seed: int) -> str:
     return f"p{point:03d}-s{seed}"
+
+
+def failed_dirs(runs: str, run_id: str) -> list[str]:
+    """The names of ``run_id``'s failed attempts in ``runs`` (``<run_id>.failed``,
+    ``<run_id>.failed-2``, ...: what :mod:`exchange_sim.runner.rundir` makes), oldest first."""
+    pattern = re.compile(re.escape(run_id) + r"\.failed(?:-(\d+))?")
+    found = [(m, n) for n in os.listdir(runs) if (m := pattern.fullmatch(n))]
+    return [n for m, n in sorted(found, key=lambda item: int(item[0].group(1) or 1))]
 
 
 def flatten_summary(summary: dict) -> dict:
@@ -57,7 +66,8 @@ def _failed_dir(sweep_dir: str, run_id: str, error: str) -> str:
     """The run's ``.failed`` directory: the one the run left, or one made here with error.txt
     when the run failed before it had claimed its directory."""
     runs = os.path.join(sweep_dir, "runs")
-    candidates = sorted(n for n in os.listdir(runs) if n.startswith(f"{run_id}.failed"))
+    os.makedirs(runs, exist_ok=True)  # a cluster worker may not share the sweep's filesystem
+    candidates = failed_dirs(runs, run_id)
     if candidates:
         return os.path.join("runs", candidates[-1])
     failed = os.path.join(runs, f"{run_id}.failed")
