@@ -1,4 +1,4 @@
-"""Command line: ``exchange-sim run | validate | sweep | cascade | report | export``.
+"""Command line: ``exchange-sim run | validate | sweep | compare | cascade | report | export``.
 
 Bad input (config, override, data file, command line) prints one line ``exchange-sim: error: ...``
 naming the key or line and the value, exits with status 2 and writes nothing: ``validate`` and
@@ -75,7 +75,22 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="write RUN_DIR/report/report.html (self-contained) and its figures"
     )
-    report.add_argument("run_dir", help="a run directory")
+    report.add_argument("run_dir", help="a run directory, or a sweep directory")
+    compare = commands.add_parser(
+        "compare",
+        help="paired differences between a sweep factor's values, seed by seed, with 95 %% CIs",
+    )
+    compare.add_argument("sweep_dir", help="a sweep directory (results.parquet, points.json)")
+    compare.add_argument(
+        "--by", required=True, metavar="FACTOR", help="factor key, factor:<key> or a unique suffix"
+    )
+    compare.add_argument(
+        "--baseline", metavar="VALUE", help="value compared against (default: the first one)"
+    )
+    compare.add_argument("--out", metavar="FILE", help="CSV (default: SWEEP_DIR/compare-<key>.csv)")
+    compare.add_argument(
+        "--metrics", metavar="M1,M2", help="metric names or results.parquet columns (default: all)"
+    )
     export = commands.add_parser(
         "export", help="write one Parquet file per event type (exact ints and user units)"
     )
@@ -135,10 +150,50 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from exchange_sim.analysis.report import write_report
+    from exchange_sim.analysis.sweep_data import is_sweep_dir
 
-    path = write_report(args.run_dir)
+    if is_sweep_dir(args.run_dir):
+        from exchange_sim.analysis.sweep_report import write_sweep_report
+
+        path = write_sweep_report(args.run_dir)
+    else:
+        from exchange_sim.analysis.report import write_report
+
+        path = write_report(args.run_dir)
     print(f"report: {path}")
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from exchange_sim.analysis.sweep_data import load_sweep, resolve_factor
+    from exchange_sim.analysis.sweep_stats import compare, table, write_csv
+
+    sweep = load_sweep(args.sweep_dir)
+    factor = resolve_factor(sweep, args.by)
+    names = None
+    if args.metrics is not None:
+        names = [name.strip() for name in args.metrics.split(",") if name.strip()]
+        if not names:
+            raise InputError("--metrics", args.metrics, "no metric named")
+    metrics, notes = sweep.available(names)
+    if not metrics:
+        raise InputError("--metrics", args.metrics or "all", "none of them is in the results")
+    result = compare(sweep, factor, metrics, args.baseline)
+    out = args.out or os.path.join(args.sweep_dir, f"compare-{factor}.csv")
+    try:
+        write_csv(result.rows, out)
+    except OSError as exc:
+        raise InputError("--out", out, f"cannot write: {exc.strerror or exc}") from None
+    held = ", ".join(result.strata_keys) or "nothing else (one factor)"
+    print(f"compare by {factor}: each value minus baseline {result.baseline}, paired by seed")
+    print(f"held equal: {held}")
+    if result.tied:
+        print(f"zipped with it (change with it): {', '.join(result.tied)}")
+    print(f"failed runs excluded: {result.failed}")
+    print("\n".join(table(result, sweep.settlement_asset())))
+    for note in notes:
+        print(f"note: {note}")
+    print(f"csv: {out}")
     return EXIT_OK
 
 
@@ -241,6 +296,8 @@ def _main(argv: list[str] | None) -> int:
             return _report(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "compare":
+            return _compare(args)
         if args.command == "sweep":
             return _sweep(args)
         loaded = _load(args)
