@@ -12,10 +12,11 @@ drawdowns, the deepest causal generation and the number of liquidations. Targets
   sizes x10, its inventory unit and withdrawal inventory x10 and its flow weight / 10: a maker ten
   times the size) or **leverage / 5** (every leveraged trader's leverage divided by 5, at least 1)
   gives a median perp amplification <= 1.1 and at most half the liquidations.
-* ``calm``: no liquidation above generation 1 in any seed, and the day's liquidations (the run's
-  liquidated notional at trigger over its largest open interest, scaled to 24 hours) a few
-  percent of open interest at most (median <= 5 %), with some seeds liquidating someone (run
-  without the amplification baseline: there is no cascade to compare).
+* ``calm``: no liquidation above generation 1 in any seed, and a day's liquidations a few
+  percent of open interest: the median over seeds of the liquidated size (base units, at trigger)
+  over the run's peak open interest (base units) in [0.5 %, 10 %]. calm.toml compresses a day
+  into its 20 minutes (a day's variance), so the run is the day. Run without the amplification
+  baseline: there is no cascade to compare.
 
 Every scenario is also run twice with seed 1 at full length: the two logs must have the same
 digest (money is checked by every run itself: a run whose money is not conserved fails). Prints
@@ -104,7 +105,9 @@ def run_one(job: tuple[str, int, tuple[str, ...]]) -> dict:
         "per_generation": cascade["per_generation"],
         "liquidations": cascade["liquidations"],
         "liquidated_notional": liquidations.get("notional", 0.0),
-        "open_interest_max": oi.get("max", 0.0),
+        "liquidated_size": (liquidations.get("longs") or {}).get("size", 0.0)
+        + (liquidations.get("shorts") or {}).get("size", 0.0),
+        "open_interest_max": oi.get("max", 0.0),  # base units, like liquidated_size
         "sim_time_s": summary["sim_time_s"],
         "wall_time_s": summary["wall_time_s"],
         "digest": summary["log_digest_sha256"],
@@ -191,18 +194,18 @@ def calm(path: str, seeds: list[int], jobs: int) -> tuple[dict, list]:
     print("-- targets")
     deepest = max(r["generation"] for r in rows)
     check("no generation above 1 (deepest over all seeds)", deepest, deepest <= 1, checks)
-    daily = []
-    for r in rows:
-        oi = r["open_interest_max"]
-        daily.append(r["liquidated_notional"] / oi * 86_400 / r["sim_time_s"] if oi else 0.0)
+    daily = [
+        r["liquidated_size"] / r["open_interest_max"] if r["open_interest_max"] else 0.0
+        for r in rows
+    ]
     share = statistics.median(daily)
     check(
-        "median day's liquidations / open interest in [0.5 %, 10 %]",
+        "median day's liquidated size / peak open interest in [0.5 %, 10 %]",
         share,
         0.005 <= share <= 0.10,
         checks,
     )
-    return {"calm": rows, "daily_liquidation_share": daily}, checks
+    return {"calm": rows, "daily_liquidated_share_of_oi": daily}, checks
 
 
 TARGETS = {"flash_crash": flash_crash, "calm": calm}
