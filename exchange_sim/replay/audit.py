@@ -1,0 +1,125 @@
+"""``exchange-sim replay``: drive the checks over a run directory's log, then its summary.
+
+:func:`replay` streams ``events.jsonl`` once (:mod:`.stream`), hands each event to its type's
+check (one dict lookup per line), and at ``run_end`` compares ``summary.json``'s figures with the
+rebuilt state. It returns a :class:`ReplayResult`: ``consistent``, or the first divergence (its
+``seq``, field, recorded and recomputed value), or the damage found in the log (truncated, a gap,
+garbage) with the last good ``seq``. ``until`` stops after that ``seq`` and keeps the state for
+:func:`~exchange_sim.replay.view.state_lines`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import orjson
+
+from exchange_sim.core.errors import DataError, InputError
+from exchange_sim.replay import liquidation_checks, market_checks, money_checks
+from exchange_sim.replay.state import Divergence, ReplayState
+from exchange_sim.replay.stream import DigestMismatch, LogDamage, iter_events
+from exchange_sim.replay.summary import check_summary
+
+HANDLERS = {**market_checks.HANDLERS, **money_checks.HANDLERS, **liquidation_checks.HANDLERS}
+
+
+class ReplayResult:
+    """What a replay found: ``status`` is ``consistent``, ``stopped`` (at ``until``),
+    ``divergent`` (``divergence``) or ``damaged`` (``damage``); ``lines`` were checked."""
+
+    __slots__ = ("counts", "damage", "divergence", "lines", "state", "status")
+
+    def __init__(self, status, state, lines, counts, divergence=None, damage=None) -> None:
+        self.status = status
+        self.state = state
+        self.lines = lines
+        self.counts = counts
+        self.divergence = divergence
+        self.damage = damage
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("consistent", "stopped")
+
+
+def load_run_config(run_dir: str):
+    """The run's resolved config from ``RUN_DIR/config.toml`` (bad input: :class:`InputError`)."""
+    from exchange_sim.runner.config import load_config_file
+
+    if not os.path.isdir(run_dir):
+        raise InputError("RUN_DIR", run_dir, "not a run directory")
+    path = os.path.join(run_dir, "config.toml")
+    if not os.path.isfile(path):
+        raise InputError(path, path, "missing: a run directory holds config.toml")
+    return load_config_file(path)
+
+
+def replay(run_dir: str, until: int | None = None, check_summary_file: bool = True):
+    """Replay ``run_dir`` (see the module docstring)."""
+    loaded = load_run_config(run_dir)
+    path = os.path.join(run_dir, "events.jsonl")
+    if not os.path.isfile(path):
+        raise InputError(path, path, "missing: a run directory holds events.jsonl")
+    st = ReplayState(loaded)
+    counts = st.counts
+    handlers = HANDLERS
+    lines = 0
+    try:
+        for event in iter_events(path):
+            kind = event["type"]
+            st.seq = event["seq"]
+            st.ts = event["ts"]
+            counts[kind] = counts.get(kind, 0) + 1
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(st, event)
+            elif kind == "run_start":
+                _check_start(st, event)
+            elif kind == "run_end":
+                _check_pending(st, event)
+                if check_summary_file:
+                    check_summary(st, event, _read_summary(run_dir))
+            lines += 1
+            if until is not None and event["seq"] >= until:
+                return ReplayResult("stopped", st, lines, counts)
+    except (Divergence, DigestMismatch) as exc:
+        return ReplayResult("divergent", st, lines, counts, divergence=exc)
+    except LogDamage as exc:
+        return ReplayResult("damaged", st, lines, counts, damage=exc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        field = exc.args[0] if isinstance(exc, KeyError) and exc.args else type(exc).__name__
+        broken = Divergence(st.seq, str(field), "malformed event", str(exc) or "a field")
+        return ReplayResult("divergent", st, lines, counts, divergence=broken)
+    if until is not None:
+        raise InputError("--until", until, f"beyond the log's last seq {st.seq}")
+    return ReplayResult("consistent", st, lines, counts)
+
+
+def _check_start(st: ReplayState, event: dict) -> None:
+    if event["seq"] != 0:
+        raise Divergence(event["seq"], "type", "run_start", "only the first line")
+    sha = st.loaded.sha256()
+    if event.get("config_sha256") != sha:
+        raise Divergence(0, "config_sha256", event.get("config_sha256"), sha)
+
+
+def _check_pending(st: ReplayState, event: dict) -> None:
+    """At ``run_end`` nothing may be left unsettled."""
+    if st.fills:
+        raise Divergence(event["seq"], "position", "missing", f"{len(st.fills)} fills unapplied")
+    if st.spot_fills:
+        raise Divergence(event["seq"], "spot_fill", "missing", f"{len(st.spot_fills)} unsettled")
+    for seq, job in st.funding_jobs.items():
+        if job[0]:
+            raise Divergence(event["seq"], "funding_payment", "missing", f"settlement of {seq}")
+
+
+def _read_summary(run_dir: str) -> dict | None:
+    path = os.path.join(run_dir, "summary.json")
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return orjson.loads(handle.read())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise DataError(path, str(exc)[:60], "summary.json is not JSON") from None
