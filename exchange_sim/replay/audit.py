@@ -17,7 +17,7 @@ import orjson
 from exchange_sim.core.errors import DataError, InputError
 from exchange_sim.replay import liquidation_checks, market_checks, money_checks
 from exchange_sim.replay.state import Divergence, ReplayState
-from exchange_sim.replay.stream import DigestMismatch, LogDamage, iter_events
+from exchange_sim.replay.stream import DigestMismatch, LogDamage, LogReader, damage
 from exchange_sim.replay.summary import check_summary
 
 HANDLERS = {**market_checks.HANDLERS, **money_checks.HANDLERS, **liquidation_checks.HANDLERS}
@@ -63,36 +63,69 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
     st = ReplayState(loaded)
     counts = st.counts
     handlers = HANDLERS
-    lines = 0
+    reader = LogReader(path)
+    number = 0  # lines read so far: the next line's seq
+    ended = False
+    stop = -1 if until is None else until
+    counts_get, handlers_get = counts.get, handlers.get
+    event: object = None
     try:
-        for event in iter_events(path):
-            kind = event["type"]
-            st.seq = event["seq"]
-            st.ts = event["ts"]
-            counts[kind] = counts.get(kind, 0) + 1
-            handler = handlers.get(kind)
-            if handler is not None:
-                handler(st, event)
-            elif kind == "run_start":
-                _check_start(st, event)
-            elif kind == "run_end":
-                _check_pending(st, event)
-                if check_summary_file:
-                    check_summary(st, event, _read_summary(run_dir))
-            lines += 1
-            if until is not None and event["seq"] >= until:
-                return ReplayResult("stopped", st, lines, counts)
+        for events in reader.chunks():
+            for event in events:
+                seq = event["seq"]
+                if seq != number or ended:
+                    raise _out_of_order(event, number, ended)
+                kind = event["type"]
+                counts[kind] = counts_get(kind, 0) + 1
+                handler = handlers_get(kind)
+                if handler is not None:
+                    handler(st, event)
+                elif kind == "run_start":
+                    _check_start(st, event)
+                elif kind == "run_end":
+                    _check_pending(st, event)
+                    reader.check_end(event, number - reader.lines_before)
+                    if check_summary_file:
+                        check_summary(st, event, _read_summary(run_dir))
+                    ended = True
+                number += 1
+                if seq == stop:
+                    st.seq, st.ts = seq, event["ts"]
+                    return ReplayResult("stopped", st, number, counts)
+        if not ended:
+            last = number - 1 if number else None
+            raise LogDamage(
+                "truncated", number, last, "the log ends without run_end (an interrupted run)"
+            )
     except (Divergence, DigestMismatch) as exc:
-        return ReplayResult("divergent", st, lines, counts, divergence=exc)
+        return ReplayResult("divergent", st, number, counts, divergence=exc)
     except LogDamage as exc:
-        return ReplayResult("damaged", st, lines, counts, damage=exc)
+        return ReplayResult("damaged", st, number, counts, damage=exc)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if not _is_event(event):
+            return ReplayResult("damaged", st, number, counts, damage=_not_an_event(event, number))
         field = exc.args[0] if isinstance(exc, KeyError) and exc.args else type(exc).__name__
-        broken = Divergence(st.seq, str(field), "malformed event", str(exc) or "a field")
-        return ReplayResult("divergent", st, lines, counts, divergence=broken)
+        broken = Divergence(number, str(field), "malformed event", str(exc) or "a field")
+        return ReplayResult("divergent", st, number, counts, divergence=broken)
     if until is not None:
-        raise InputError("--until", until, f"beyond the log's last seq {st.seq}")
-    return ReplayResult("consistent", st, lines, counts)
+        raise InputError("--until", until, f"beyond the log's last seq {number - 1}")
+    return ReplayResult("consistent", st, number, counts)
+
+
+def _is_event(event: object) -> bool:
+    return type(event) is dict and "seq" in event and "type" in event and "ts" in event
+
+
+def _out_of_order(event: dict, number: int, ended: bool) -> LogDamage:
+    if ended:
+        return damage("after_run_end", number, f"a line after run_end (seq {event['seq']!r})")
+    return damage("seq_gap", number, f"expected seq {number}, found {event['seq']!r}")
+
+
+def _not_an_event(event: object, number: int) -> LogDamage:
+    if isinstance(event, LogDamage):
+        return event
+    return damage("not_json", number, f"not an event object: {str(event)[:60]!r}")
 
 
 def _check_start(st: ReplayState, event: dict) -> None:
@@ -110,7 +143,7 @@ def _check_pending(st: ReplayState, event: dict) -> None:
     if st.spot_fills:
         raise Divergence(event["seq"], "spot_fill", "missing", f"{len(st.spot_fills)} unsettled")
     for seq, job in st.funding_jobs.items():
-        if job[0]:
+        if job[0] and len(job[0]) != job[4]:  # a settlement begun and not finished
             raise Divergence(event["seq"], "funding_payment", "missing", f"settlement of {seq}")
 
 

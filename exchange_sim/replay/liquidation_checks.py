@@ -16,7 +16,9 @@ Each movement is recomputed from the rebuilt accounts with the venue's rules and
   from the rebuilt accounts (eligible: opposite side, not in liquidation, not the venue's) and
   each event must be the next allocation (account, lots, price, rank, score, the position as
   ranked);
-* ``bad_debt``: the flat account's remaining negative balance, and the outstanding total.
+* ``bad_debt``: the flat account's remaining negative balance, and the outstanding total; with a
+  ``socialise`` stage the clawback is recomputed (every ``socialised_loss`` charge and rate, the
+  round-up residue to the fund, the amount covered).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from exchange_sim.liquidation import planners
 from exchange_sim.liquidation.adl import AdlCandidate
 from exchange_sim.liquidation.insurance_fund import liquidation_fill_delta
 from exchange_sim.liquidation.policies import FEE_BANKRUPT, FEE_DYDX, FEE_LIQUIDATION, FEE_NONE
+from exchange_sim.liquidation.socialised_loss import clawback
 from exchange_sim.replay.state import Divergence, ReplayState, expect
 
 HOLDER_PURPOSES = ("fund_unwind", "vault_unwind")
@@ -118,9 +121,10 @@ def on_insurance_fund(st: ReplayState, ev: dict) -> None:
     account_id = ev["account_id"]
     account = None if account_id is None else st.account(ev)
     if ev["reason"] == "clawback_residue":
-        delta, shortfall = ev["delta"], 0
-        if delta <= 0:
-            raise Divergence(ev["seq"], "delta", delta, "a residue is > 0")
+        plan = st.clawback
+        if plan is None or plan[0]:
+            raise Divergence(ev["seq"], "reason", "clawback_residue", "no clawback just ended")
+        delta, shortfall = plan[1], 0
     else:
         delta, shortfall = _fund_delta(st, ev, account)
     expect(ev, "delta", delta)
@@ -264,19 +268,46 @@ def on_bad_debt(st: ReplayState, ev: dict) -> None:
     st.bad_debt += ev["amount"]
     expect(ev, "outstanding", st.bad_debt)
     st.credit(account, ev["amount"])
+    if "socialise" in st.config.liquidation.waterfall:
+        _plan_clawback(st, ev["amount"])
+
+
+def _plan_clawback(st: ReplayState, amount: int) -> None:
+    """The clawback of ``amount`` (§5.5): pro rata to the unrealised profit at the mark of every
+    eligible position, as :meth:`LiquidationAccounting.socialise` computes it."""
+    ledger, mark = st.ledger, st.mark or 0
+    excluded = st.venue_accounts() | st.busy
+    profits = [
+        (a.account_id, ledger.unrealised_pnl(a, mark))
+        for a in ledger.accounts.values()
+        if a.size_lots and a.account_id not in excluded
+    ]
+    result = clawback(amount, 0, profits)
+    charges = deque((a, c, result.rate_num, result.rate_den) for a, c in result.charges)
+    st.clawback = (charges, result.residue, amount - result.uncollected)
 
 
 def on_bad_debt_covered(st: ReplayState, ev: dict) -> None:
+    plan = st.clawback
+    if plan is None or plan[0]:
+        raise Divergence(ev["seq"], "type", "bad_debt_covered", "no clawback just ended")
+    expect(ev, "amount", plan[2])
+    expect(ev, "stage", "socialise")
+    st.clawback = None
     st.bad_debt -= ev["amount"]
     expect(ev, "outstanding", st.bad_debt)
 
 
 def on_socialised_loss(st: ReplayState, ev: dict) -> None:
-    account = st.account(ev, "account")
-    amount = ev["amount"]
-    if amount <= 0:
-        raise Divergence(ev["seq"], "amount", amount, "a charge is > 0")
-    st.ledger.adjust_collateral(ev["ts"], account.account_id, -amount, ev["seq"])
+    plan = st.clawback
+    if plan is None or not plan[0]:
+        raise Divergence(ev["seq"], "type", "socialised_loss", "no clawback charge due")
+    account_id, amount, rate_num, rate_den = plan[0].popleft()
+    expect(ev, "account", account_id)
+    expect(ev, "amount", amount)
+    expect(ev, "rate_num", rate_num)
+    expect(ev, "rate_den", rate_den)
+    st.ledger.adjust_collateral(ev["ts"], account_id, -amount, ev["seq"])
 
 
 HANDLERS = {

@@ -12,7 +12,7 @@ spot ledger, compared at the event).
 
 from __future__ import annotations
 
-from exchange_sim.matching.orders import BUY, Order
+from exchange_sim.replay.book import BUY, ReplayOrder
 from exchange_sim.replay.state import Divergence, ReplayState, compare, expect
 
 _SPOT_FILL_FIELDS = (
@@ -32,45 +32,44 @@ def on_order_accepted(st: ReplayState, ev: dict) -> None:
     if book is None:
         raise Divergence(ev["seq"], "market", ev["market"], "no such market")
     order_id = ev["order_id"]
-    if order_id in book.orders:
+    orders = book.orders
+    if order_id in orders:
         raise Divergence(ev["seq"], "order_id", order_id, "already resting")
     price = ev["price_ticks"]
-    order = Order(
-        order_id,
-        ev["account_id"],
-        ev["side"],
-        price,
-        ev["size_lots"],
-        tif=ev["tif"],
-        post_only=ev["post_only"],
-        reduce_only=ev["reduce_only"],
-        tag=ev["tag"],
-    )
-    if price is not None:
-        book.add(order)
+    side = ev["side"]
+    order = ReplayOrder(order_id, ev["account_id"], side, price, ev["size_lots"], ev["tag"])
     st.incoming = order
-
-
-def _find(st: ReplayState, ev: dict):
-    """The order an event names: resting, or the incoming taker."""
-    order = st.books[ev["market"]].orders.get(ev["order_id"])
-    if order is None:
-        incoming = st.incoming
-        if incoming is not None and incoming.order_id == ev["order_id"]:
-            return incoming, False
-        raise Divergence(ev["seq"], "order_id", ev["order_id"], "not resting")
-    return order, True
+    if price is not None:  # ReplayBook.add, inlined: most of a log is quotes
+        levels = book.bids if side == BUY else book.asks
+        level = levels.get(price)
+        if level is None:
+            levels[price] = {order_id: order}
+        else:
+            level[order_id] = order
+        orders[order_id] = order
 
 
 def on_order_removed(st: ReplayState, ev: dict) -> None:
     """``order_cancelled`` and ``order_expired``: the unfilled remainder leaves the book."""
-    order, resting = _find(st, ev)
-    expect(ev, "account_id", order.account_id)
-    expect(ev, "side", order.side)
-    expect(ev, "price_ticks", order.price_ticks)
-    expect(ev, "remaining_lots", order.remaining_lots)
+    book = st.books[ev["market"]]
+    order = book.orders.get(ev["order_id"])
+    resting = order is not None
+    if not resting:
+        order = st.incoming
+        if order is None or order.order_id != ev["order_id"]:
+            raise Divergence(ev["seq"], "order_id", ev["order_id"], "not resting")
+    if (
+        ev["remaining_lots"] != order.remaining_lots
+        or ev["account_id"] != order.account_id
+        or ev["side"] != order.side
+        or ev["price_ticks"] != order.price_ticks
+    ):
+        expect(ev, "account_id", order.account_id)
+        expect(ev, "side", order.side)
+        expect(ev, "price_ticks", order.price_ticks)
+        expect(ev, "remaining_lots", order.remaining_lots)
     if resting:
-        st.books[ev["market"]].remove(order)
+        book.remove(order)
     order.remaining_lots = 0
 
 
@@ -88,7 +87,8 @@ def on_order_amended(st: ReplayState, ev: dict) -> None:
     keeps = ev["price_ticks"] == order.price_ticks and size <= order.size_lots
     expect(ev, "priority_kept", keeps)
     if keeps:
-        book.resize(order, size, remaining)
+        order.size_lots = size
+        order.remaining_lots = remaining
     else:
         book.remove(order)
         order.price_ticks = ev["price_ticks"]
@@ -119,9 +119,8 @@ def on_trade(st: ReplayState, ev: dict) -> None:
     expect(ev, "maker_account_id", maker.account_id)
     expect(ev, "aggressor_side", -side)
     expect(ev, "maker_tag", maker.tag)
-    best = book.best_bid_ticks if side == BUY else book.best_ask_ticks
-    level = (book.bids if side == BUY else book.asks)[price]
-    if price != best or level.head is not maker:
+    best = book.best_bid() if side == BUY else book.best_ask()
+    if price != best or book.head(side, price) is not maker:
         raise Divergence(seq, "maker_order_id", maker.order_id, f"not first in the queue at {best}")
     taker = st.incoming
     if taker is None or taker.order_id != ev["taker_order_id"]:

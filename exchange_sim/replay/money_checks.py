@@ -161,7 +161,8 @@ def on_funding_rate(st: ReplayState, ev: dict) -> None:
         return
     positions = [(a.account_id, a.size_lots) for a in st.ledger.accounts.values() if a.size_lots]
     rows, residue = settle_rows(positions, price, result.rate_ppb, st.mptl)
-    st.funding_jobs[ev["seq"]] = [list(reversed(rows)), residue, price, result.rate_ppb]
+    # Paid at once, or after the rule's settlement delay (maybe after the run's end).
+    st.funding_jobs[ev["seq"]] = [list(reversed(rows)), residue, price, result.rate_ppb, len(rows)]
 
 
 def _job(st: ReplayState, ev: dict) -> list:
@@ -172,7 +173,7 @@ def _job(st: ReplayState, ev: dict) -> list:
 
 
 def on_funding_payment(st: ReplayState, ev: dict) -> None:
-    rows, _, price, rate = _job(st, ev)
+    rows, _, price, rate, _ = _job(st, ev)
     if not rows:
         raise Divergence(ev["seq"], "type", "funding_payment", "no position left to pay")
     account_id, size, amount = rows.pop()
@@ -186,7 +187,7 @@ def on_funding_payment(st: ReplayState, ev: dict) -> None:
 
 def on_funding_residue(st: ReplayState, ev: dict) -> None:
     job = _job(st, ev)
-    rows, residue, price, rate = job
+    rows, residue, price, rate, _ = job
     if rows:
         raise Divergence(ev["seq"], "payment_count", ev["payment_count"], "payments missing")
     expect(ev, "residue_minor", residue)

@@ -1,13 +1,13 @@
 """What a replay rebuilds from the log, and how a recomputed value is compared with the record.
 
 The state is built with the venue's own pure components, fed only from the log: one
-:class:`~exchange_sim.matching.book.Book` per market, the accounts :class:`Ledger` (its
-``apply_fill``, ``deposit``, ``withdraw`` and ``adjust_collateral`` are the rules the run used),
-one :class:`SpotLedger` per spot market, the insurance fund's balance, the vault's cash, recorded
-bad debt, the funding residue and the ADL ranker. Their ``log`` is a :class:`Capture`: what they
-would have written is kept and compared with what the run wrote. Rules and parameters (fees,
-margin tiers, the liquidation policy, the vault's capital) come from the run's ``config.toml``;
-every state change comes from the log.
+:class:`~exchange_sim.replay.book.ReplayBook` per market (the venue's queue rules), the accounts
+:class:`Ledger` (its ``apply_fill``, ``deposit``, ``withdraw`` and ``adjust_collateral`` are the
+rules the run used), one :class:`SpotLedger` per spot market, the insurance fund's balance, the
+vault's cash, recorded bad debt, the funding residue and the ADL ranker. Their ``log`` is a
+:class:`Capture`: what they would have written is kept and compared with what the run wrote.
+Rules and parameters (fees, margin tiers, the liquidation policy, the vault's capital) come from
+the run's ``config.toml``; every state change comes from the log.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from exchange_sim.accounts.ledger import Ledger
 from exchange_sim.accounts.margin_config import build_tiers
 from exchange_sim.liquidation.adl import AdlRanker
 from exchange_sim.markets.spot_ledger import SpotLedger
-from exchange_sim.matching.book import Book
+from exchange_sim.replay.book import ReplayBook
 
 
 class Divergence(Exception):
@@ -70,6 +70,7 @@ class ReplayState:
         "books",
         "busy",
         "capture",
+        "clawback",
         "config",
         "counts",
         "fills",
@@ -123,14 +124,14 @@ class ReplayState:
             config.risk.margin_call_ratio,
             maintenance_on_entry=config.margin.maintenance_basis == "entry",
         )
-        self.books: dict[str, Book] = {self.symbol: Book()}
+        self.books: dict[str, ReplayBook] = {self.symbol: ReplayBook()}
         perp_book = self.books[self.symbol]
         ledger.open_orders = perp_book.open_orders
         ledger.mark_price = lambda: self.mark
         ledger.fallback_price = lambda: self.index
         self.spot: dict[str, SpotLedger] = {}
         for spot in config.spot_markets:
-            book = self.books[spot.name] = Book()
+            book = self.books[spot.name] = ReplayBook()
             spot_ledger = SpotLedger(
                 capture, spot.name, mptl, spot.maker_fee_ppb, spot.taker_fee_ppb
             )
@@ -162,6 +163,8 @@ class ReplayState:
         self.pending_top_up: tuple[int, int] | None = None
         self.adl_group: tuple | None = None
         self.adl_plan: deque = deque()
+        self.clawback: tuple | None = None
+        """The charges still due of the clawback in progress, its residue and amount covered."""
         self.busy: set[int] = set()
         self.funding_jobs: dict[int, list] = {}
         self.funding_samples: list[int] = []
@@ -175,7 +178,7 @@ class ReplayState:
         self.ts = 0
 
     @property
-    def book(self) -> Book:
+    def book(self) -> ReplayBook:
         return self.books[self.symbol]
 
     def account(self, event: dict, field: str = "account_id"):

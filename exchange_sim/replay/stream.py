@@ -1,12 +1,13 @@
-"""Streaming an ``events.jsonl`` line by line with its structure checked (bounded memory).
+"""Reading an ``events.jsonl`` a chunk of whole lines at a time (bounded memory), with orjson.
 
-Each line must be one JSON object ending in a newline whose ``seq`` is its 0-based line number;
-the last line must be ``run_end`` counting the lines before it and carrying their sha256. A damaged
-log raises :class:`LogDamage` naming the line, what is wrong and the last good ``seq`` (the last
-line that was read whole and in order): a cut last line or a missing ``run_end`` is a truncated log
-(a killed run), a ``seq`` out of order is a deleted or inserted line, anything after ``run_end`` is
-appended garbage. The digest is checked at ``run_end`` (:class:`DigestMismatch`), after every
-event before it was handed out, so a recomputation catches a forged line first.
+:class:`LogReader` yields each chunk's events as a list of dicts; the caller checks each event's
+``seq`` against its line number and calls :meth:`LogReader.check_end` at ``run_end``. What is
+wrong with a damaged log is raised as :class:`LogDamage` naming the line, the kind of damage and
+the last good ``seq`` (the last line read whole and in order): a cut last line or a missing
+``run_end`` is a truncated log (a killed run), a ``seq`` out of order a deleted or inserted line, a
+line after ``run_end`` appended garbage. ``run_end``'s count and digest are checked when it is
+reached (:class:`DigestMismatch`), after every event before it was checked by recomputation, so a
+forged line with a recomputed digest is caught by the recomputation first.
 """
 
 from __future__ import annotations
@@ -43,66 +44,74 @@ class DigestMismatch(Exception):
         super().__init__(f"seq {seq}: {field} recorded {recorded!r}, recomputed {recomputed!r}")
 
 
-def _show(line: bytes) -> str:
+def show(line: bytes) -> str:
     return line[:60].decode("utf-8", "replace").rstrip()
 
 
-def iter_events(path: str) -> Iterator[dict]:
-    """The events of ``path`` in order, each a dict; see the module docstring for the checks.
-    A file that cannot be opened raises :class:`DataError` (bad input)."""
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 (closed below, after the generator ends)
-    except OSError as exc:
-        raise DataError(path, path, f"cannot read: {exc.strerror or exc}") from None
-    hasher = hashlib.sha256()
-    loads = orjson.loads
-    number = 0  # lines read so far = the next line's expected seq
-    ended = False
-    with handle:
-        while lines := handle.readlines(CHUNK_BYTES):
-            for index, line in enumerate(lines):
-                last_good = number - 1 if number else None
-                if ended:
-                    raise LogDamage(
-                        "after_run_end",
-                        number + 1,
-                        last_good,
-                        f"a line after run_end: {_show(line)!r}",
-                    )
-                if line[-1:] != b"\n":
-                    raise LogDamage(
-                        "truncated", number + 1, last_good, f"the last line is cut: {_show(line)!r}"
-                    )
+def damage(kind: str, number: int, detail: str) -> LogDamage:
+    """Damage at the line with 0-based index ``number`` (the lines before it were good)."""
+    return LogDamage(kind, number + 1, number - 1 if number else None, detail)
+
+
+class LogReader:
+    """Streams ``path`` (see the module docstring). ``lines_before`` counts the lines of the
+    chunks already handed out."""
+
+    __slots__ = ("_hasher", "_lines", "lines_before", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._hasher = hashlib.sha256()
+        self._lines: list[bytes] = []
+        self.lines_before = 0
+
+    def chunks(self) -> Iterator[list[dict]]:
+        """Each chunk's events; a file that cannot be opened raises :class:`DataError`."""
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 (closed below, after the generator ends)
+        except OSError as exc:
+            raise DataError(self.path, self.path, f"cannot read: {exc.strerror or exc}") from None
+        loads = orjson.loads
+        with handle:
+            while lines := handle.readlines(CHUNK_BYTES):
+                if lines[-1][-1:] != b"\n":
+                    # Only the file's last line can lack its newline: hand out what comes before.
+                    number = self.lines_before + len(lines) - 1
+                    cut = damage("truncated", number, f"the last line is cut: {show(lines[-1])!r}")
+                    lines.pop()
+                else:
+                    cut = None
                 try:
-                    event = loads(line)
-                    seq = event["seq"]
-                except (orjson.JSONDecodeError, TypeError, KeyError):
-                    raise LogDamage(
-                        "not_json", number + 1, last_good, f"not an event: {_show(line)!r}"
-                    ) from None
-                if seq != number:
-                    raise LogDamage(
-                        "seq_gap", number + 1, last_good, f"expected seq {number}, found {seq!r}"
-                    )
-                if event.get("type") == "run_end":
-                    ended = True
-                    before = hasher.copy()
-                    before.update(b"".join(lines[:index]))
-                    _check_end(event, number, before.hexdigest())
-                number += 1
-                yield event
-            hasher.update(b"".join(lines))
-    if not ended:
-        raise LogDamage(
-            "truncated",
-            number,
-            number - 1 if number else None,
-            "the log ends without run_end (an interrupted run)",
-        )
+                    events = list(map(loads, lines))
+                except orjson.JSONDecodeError:
+                    events = self._parse_until_bad(lines)
+                self._lines = lines
+                yield events
+                if cut is not None:
+                    raise cut
+                self._hasher.update(b"".join(lines))
+                self.lines_before += len(lines)
 
+    def _parse_until_bad(self, lines: list[bytes]) -> list[dict]:
+        """The events before the first line that is not JSON, then that line as damage (raised
+        by the caller when it reaches the marker)."""
+        events: list = []
+        for index, line in enumerate(lines):
+            try:
+                events.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                number = self.lines_before + index
+                events.append(damage("not_json", number, f"not an event: {show(line)!r}"))
+                break
+        return events
 
-def _check_end(event: dict, number: int, digest: str) -> None:
-    if event.get("event_count") != number:
-        raise DigestMismatch(number, "event_count", event.get("event_count"), number)
-    if event.get("digest_sha256") != digest:
-        raise DigestMismatch(number, "digest_sha256", event.get("digest_sha256"), digest)
+    def check_end(self, event: dict, index: int) -> None:
+        """``run_end`` at position ``index`` of the current chunk: its count and digest."""
+        number = self.lines_before + index
+        if event.get("event_count") != number:
+            raise DigestMismatch(number, "event_count", event.get("event_count"), number)
+        hasher = self._hasher.copy()
+        hasher.update(b"".join(self._lines[:index]))
+        digest = hasher.hexdigest()
+        if event.get("digest_sha256") != digest:
+            raise DigestMismatch(number, "digest_sha256", event.get("digest_sha256"), digest)
