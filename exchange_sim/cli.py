@@ -1,4 +1,4 @@
-"""Command line: ``exchange-sim run | validate | cascade | replay | report | export``.
+"""Command line: ``exchange-sim run | validate | cascade | replay | redrive | report | export``.
 
 Bad input (config, override, data file, command line) prints one line ``exchange-sim: error: ...``
 naming the key or line and the value, exits with status 2 and writes nothing: ``validate`` and
@@ -77,6 +77,19 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("run_dir", help="a run directory")
     replay.add_argument(
         "--until", type=int, metavar="SEQ", help="stop after event SEQ and print the state there"
+    )
+    redrive = commands.add_parser(
+        "redrive",
+        help="feed a run's recorded order flow into a fresh venue without participants",
+    )
+    redrive.add_argument("run_dir", help="a run directory")
+    redrive.add_argument("--out", required=True, help="the new run directory to create")
+    redrive.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a counterfactual: another venue rule, e.g. --set liquidation.adl.ranking=bitmex",
     )
     report = commands.add_parser(
         "report", help="write RUN_DIR/report/report.html (self-contained) and its figures"
@@ -181,6 +194,26 @@ def _replay(args: argparse.Namespace) -> int:
     return EXIT_INTERNAL
 
 
+def _redrive(args: argparse.Namespace) -> int:
+    """No overrides: exit 0 when the new log is the original's after the header, else 1 naming
+    the first line that differs. Overrides: the counterfactual run directory and its summary."""
+    from exchange_sim.replay.redrive import redrive
+
+    result = redrive(args.run_dir, args.out, tuple(args.set))
+    if args.set:
+        print(f"counterfactual (participants frozen, {result.fed} recorded inputs fed):")
+        _print_summary(result.directory, result.summary)
+        return EXIT_OK
+    if result.identical:
+        print(
+            f"identical: {result.lines} lines after the header match the original "
+            f"({result.fed} recorded inputs fed); written to {result.directory}"
+        )
+        return EXIT_OK
+    print(f"differs from the original at line {result.first_difference}; see {result.directory}")
+    return EXIT_INTERNAL
+
+
 def _load(args: argparse.Namespace) -> LoadedConfig:
     overrides = tuple(args.set)
     if getattr(args, "seed", None) is not None:
@@ -231,6 +264,8 @@ def _main(argv: list[str] | None) -> int:
             return _cascade(args)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "redrive":
+            return _redrive(args)
         if args.command == "report":
             return _report(args)
         if args.command == "export":

@@ -90,27 +90,48 @@ def _write_summary(directory: str, summary: dict) -> None:
         handle.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def _write_run(loaded: LoadedConfig, directory: str, progress: bool, write_summary=True) -> dict:
-    """Run ``loaded`` into ``directory`` (config, log, and the summary unless told not to)."""
+def _write_run(
+    loaded: LoadedConfig,
+    directory: str,
+    progress: bool,
+    write_summary=True,
+    build=None,
+    header: str = "",
+) -> dict:
+    """Run ``loaded`` into ``directory`` (config, log, and the summary unless told not to).
+    ``build`` and ``header`` (comment lines atop config.toml): see :func:`execute`."""
     with open(os.path.join(directory, "config.toml"), "w", encoding="utf-8") as handle:
-        handle.write(toml_out.dumps(loaded.to_data()))
+        handle.write(header + toml_out.dumps(loaded.to_data()))
     path = os.path.join(directory, "events.jsonl")
     with open(path, "wb", buffering=WRITE_BUFFER_BYTES) as sink:
-        summary, _ = simulate(loaded, sink, progress)
+        summary, _ = simulate(loaded, sink, progress, build)
     if write_summary:
         _write_summary(directory, summary)
     return summary
 
 
-def execute(loaded: LoadedConfig, out_dir: str, progress: bool = False) -> RunResult:
-    """Preflight, run, and write the run directory; return it with the run's summary."""
+def execute(
+    loaded: LoadedConfig,
+    out_dir: str,
+    progress: bool = False,
+    build=None,
+    header: str = "",
+    extra: dict[str, bytes] | None = None,
+) -> RunResult:
+    """Preflight, run, and write the run directory; return it with the run's summary.
+    ``build(loaded, log)`` makes the venue (default: with the config's participants);
+    ``header`` is written atop config.toml (TOML comments); ``extra`` maps file names to the
+    bytes written next to the log."""
     preflight(loaded)
     out_dir = os.path.abspath(out_dir)
     if os.path.lexists(out_dir):
         raise ConfigError("--out", out_dir, "already exists; choose a new directory")
     temp_dir, created_parents = _make_temp_dir(out_dir)
     try:
-        summary = _write_run(loaded, temp_dir, progress, write_summary=False)
+        summary = _write_run(loaded, temp_dir, progress, False, build, header)
+        for name, data in (extra or {}).items():
+            with open(os.path.join(temp_dir, name), "wb") as handle:
+                handle.write(data)
         if loaded.config.run.amplification:
             baseline_dir = os.path.join(temp_dir, "baseline")
             os.mkdir(baseline_dir)
