@@ -101,13 +101,31 @@ def _write_run(
     """Run ``loaded`` into ``directory`` (config, log, and the summary unless told not to).
     ``build`` and ``header`` (comment lines atop config.toml): see :func:`execute`."""
     with open(os.path.join(directory, "config.toml"), "w", encoding="utf-8") as handle:
-        handle.write(header + toml_out.dumps(loaded.to_data()))
+        handle.write(header + toml_out.dumps(_with_data_copies(loaded, directory)))
     path = os.path.join(directory, "events.jsonl")
     with open(path, "wb", buffering=WRITE_BUFFER_BYTES) as sink:
         summary, _ = simulate(loaded, sink, progress, build)
     if write_summary:
         _write_summary(directory, summary)
     return summary
+
+
+def _with_data_copies(loaded: LoadedConfig, directory: str) -> dict:
+    """The config to save in ``directory``: each data file copied to ``directory/data/`` and the
+    config pointing at the copy (relative to config.toml), so the saved config reproduces the
+    run from anywhere; the config hash reads the files' contents, so it does not change."""
+    data = loaded.to_data()
+    files = loaded.data_files()
+    if files:
+        os.makedirs(os.path.join(directory, "data"), exist_ok=True)
+    for key, source in files.items():
+        name = os.path.basename(source)
+        shutil.copyfile(source, os.path.join(directory, "data", name))
+        table = data
+        for part in key[:-1]:
+            table = table[part]
+        table[key[-1]] = f"data/{name}"
+    return data
 
 
 def execute(
