@@ -67,6 +67,7 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
     number = 0  # lines read so far: the next line's seq
     ended = False
     stop = -1 if until is None else until
+    last_ts = 0
     counts_get, handlers_get = counts.get, handlers.get
     event: object = None
     try:
@@ -75,6 +76,11 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
                 seq = event["seq"]
                 if seq != number or ended:
                     raise _out_of_order(event, number, ended)
+                ts = event["ts"]
+                cause = event["cause"]
+                if ts < last_ts or (cause is not None and not 0 <= cause < seq):
+                    raise _bad_time_or_cause(event, last_ts)
+                last_ts = ts
                 kind = event["type"]
                 counts[kind] = counts_get(kind, 0) + 1
                 handler = handlers_get(kind)
@@ -101,7 +107,7 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
         return ReplayResult("divergent", st, number, counts, divergence=exc)
     except LogDamage as exc:
         return ReplayResult("damaged", st, number, counts, damage=exc)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
         if not _is_event(event):
             return ReplayResult("damaged", st, number, counts, damage=_not_an_event(event, number))
         field = exc.args[0] if isinstance(exc, KeyError) and exc.args else type(exc).__name__
@@ -110,6 +116,14 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
     if until is not None:
         raise InputError("--until", until, f"beyond the log's last seq {number - 1}")
     return ReplayResult("consistent", st, number, counts)
+
+
+def _bad_time_or_cause(event: dict, last_ts: int) -> Divergence:
+    """Time never runs back; a cause is an earlier line."""
+    seq = event["seq"]
+    if event["ts"] < last_ts:
+        return Divergence(seq, "ts", event["ts"], f">= {last_ts} (the line before)")
+    return Divergence(seq, "cause", event["cause"], f"an earlier seq (< {seq}) or null")
 
 
 def _is_event(event: object) -> bool:

@@ -18,14 +18,28 @@ class ReplayOrder:
     __slots__ = (
         "account_id",
         "order_id",
+        "post_only",
         "price_ticks",
         "remaining_lots",
+        "seq",
         "side",
         "size_lots",
         "tag",
+        "tif",
     )
 
-    def __init__(self, order_id, account_id, side, price_ticks, size_lots, tag) -> None:
+    def __init__(
+        self,
+        order_id,
+        account_id,
+        side,
+        price_ticks,
+        size_lots,
+        tag,
+        tif="GTC",
+        post_only=False,
+        seq=-1,
+    ) -> None:
         self.order_id = order_id
         self.account_id = account_id
         self.side = side
@@ -33,6 +47,10 @@ class ReplayOrder:
         self.size_lots = size_lots
         self.remaining_lots = size_lots
         self.tag = tag
+        self.tif = tif
+        self.post_only = post_only
+        self.seq = seq
+        """The seq of the event that last made it the incoming order (its trades' cause)."""
 
 
 class ReplayBook:

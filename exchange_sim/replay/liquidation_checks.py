@@ -50,6 +50,9 @@ def on_liquidation_order(st: ReplayState, ev: dict) -> None:
     account = st.account(ev)
     purpose = ev["purpose"]
     expect(ev, "mark_price", st.mark)
+    expect(ev, "side", -1 if account.size_lots > 0 else 1)
+    if ev["tif"] not in ("GTC", "IOC", "FOK"):
+        raise Divergence(ev["seq"], "tif", ev["tif"], "GTC, IOC or FOK")
     bankrupt = None if purpose in HOLDER_PURPOSES else account.bankruptcy_price
     expect(ev, "bankruptcy_price_ticks", bankrupt)
     st.liquidation_orders[ev["order_id"]] = (account.account_id, purpose, bankrupt, -ev["side"])

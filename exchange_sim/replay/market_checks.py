@@ -15,6 +15,21 @@ from __future__ import annotations
 from exchange_sim.replay.book import BUY, ReplayOrder
 from exchange_sim.replay.state import Divergence, ReplayState, compare, expect
 
+SIDES = (1, -1)
+TIFS = ("GTC", "IOC", "FOK")
+CANCEL_REASONS = ("user", "cancel_all", "self_trade", "liquidation", "adl")
+EXPIRY_REASONS = ("ioc_remainder", "no_liquidity", "price_band", "fok_unfillable")
+
+
+def _bad_order(ev: dict) -> None:
+    expect(ev, "side", 1 if ev["side"] not in SIDES else ev["side"])
+    expect(ev, "tif", "GTC" if ev["tif"] not in TIFS else ev["tif"])
+    for flag in ("post_only", "reduce_only"):
+        if type(ev[flag]) is not bool:
+            raise Divergence(ev["seq"], flag, ev[flag], "true or false")
+    raise Divergence(ev["seq"], "ts_sent", ev["ts_sent"], f"<= ts {ev['ts']}")
+
+
 _SPOT_FILL_FIELDS = (
     "market",
     "account_id",
@@ -37,7 +52,33 @@ def on_order_accepted(st: ReplayState, ev: dict) -> None:
         raise Divergence(ev["seq"], "order_id", order_id, "already resting")
     price = ev["price_ticks"]
     side = ev["side"]
-    order = ReplayOrder(order_id, ev["account_id"], side, price, ev["size_lots"], ev["tag"])
+    tif = ev["tif"]
+    seq = ev["seq"]
+    post_only = ev["post_only"]
+    if (
+        side not in SIDES
+        or tif not in TIFS
+        or ev["ts_sent"] > ev["ts"]
+        or type(post_only) is not bool
+        or type(ev["reduce_only"]) is not bool
+    ):
+        _bad_order(ev)
+    previous = st.incoming
+    if previous is not None and previous.tif != "GTC" and previous.order_id in orders:
+        raise Divergence(
+            seq, "order_id", order_id, f"{previous.tif} order {previous.order_id} rests"
+        )
+    order = ReplayOrder(
+        order_id,
+        ev["account_id"],
+        side,
+        price,
+        ev["size_lots"],
+        ev["tag"],
+        tif,
+        ev["post_only"],
+        seq,
+    )
     st.incoming = order
     if price is not None:  # ReplayBook.add, inlined: most of a log is quotes
         levels = book.bids if side == BUY else book.asks
@@ -51,6 +92,8 @@ def on_order_accepted(st: ReplayState, ev: dict) -> None:
 
 def on_order_removed(st: ReplayState, ev: dict) -> None:
     """``order_cancelled`` and ``order_expired``: the unfilled remainder leaves the book."""
+    if ev["reason"] not in (CANCEL_REASONS if ev["type"] == "order_cancelled" else EXPIRY_REASONS):
+        raise Divergence(ev["seq"], "reason", ev["reason"], "a known reason")
     book = st.books[ev["market"]]
     order = book.orders.get(ev["order_id"])
     resting = order is not None
@@ -95,6 +138,7 @@ def on_order_amended(st: ReplayState, ev: dict) -> None:
         order.size_lots = size
         order.remaining_lots = remaining
         book.add(order)
+        order.seq = ev["seq"]
         st.incoming = order
 
 
@@ -110,6 +154,8 @@ def on_trade(st: ReplayState, ev: dict) -> None:
     market = ev["market"]
     book = st.books[market]
     seq = ev["seq"]
+    st.trades += 1
+    expect(ev, "trade_id", st.trades)
     maker = book.orders.get(ev["maker_order_id"])
     if maker is None:
         raise Divergence(seq, "maker_order_id", ev["maker_order_id"], "not resting")
@@ -129,6 +175,9 @@ def on_trade(st: ReplayState, ev: dict) -> None:
         )
     expect(ev, "taker_account_id", taker.account_id)
     expect(ev, "taker_tag", taker.tag)
+    expect(ev, "cause", taker.seq)
+    if taker.post_only:
+        raise Divergence(seq, "taker_order_id", taker.order_id, "a post-only order never takes")
     size = ev["size_lots"]
     most = min(maker.remaining_lots, taker.remaining_lots)
     if not 0 < size <= most:

@@ -92,6 +92,7 @@ def on_margin_check(st: ReplayState, ev: dict) -> None:
             raise Divergence(ev["seq"], "outcome", outcome, "equity not below the call level")
     else:
         expect(ev, "outcome", "ok")
+    st.last_check = (ev["seq"], account.account_id, outcome)
 
 
 def on_margin_call(st: ReplayState, ev: dict) -> None:
@@ -103,6 +104,8 @@ def on_margin_call(st: ReplayState, ev: dict) -> None:
 def on_liquidation_triggered(st: ReplayState, ev: dict) -> None:
     account, equity, mm = _equity_and_mm(st, ev)
     st.liquidations_triggered += 1
+    if st.last_check != (ev["cause"], account.account_id, "liquidate"):
+        raise Divergence(ev["seq"], "cause", ev["cause"], "the check that found it past the line")
     expect(ev, "position_lots", account.size_lots)
     expect(ev, "equity", equity)
     expect(ev, "maintenance_margin", mm)

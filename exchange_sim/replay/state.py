@@ -51,13 +51,17 @@ def compare(event: dict, recomputed: dict, fields) -> None:
     """Raise :class:`Divergence` at the first of ``fields`` whose recorded value differs."""
     for field in fields:
         value = recomputed[field]
-        if event.get(field) != value:
-            raise Divergence(event["seq"], field, event.get(field), value)
+        recorded = event.get(field)
+        if recorded != value or type(recorded) is not type(value):
+            raise Divergence(event["seq"], field, recorded, value)
 
 
 def expect(event: dict, field: str, value: object) -> None:
-    if event.get(field) != value:
-        raise Divergence(event["seq"], field, event.get(field), value)
+    """Raise :class:`Divergence` unless the event's ``field`` is ``value`` (a JSON ``true`` is
+    not the number 1)."""
+    recorded = event.get(field)
+    if recorded != value or type(recorded) is not type(value):
+        raise Divergence(event["seq"], field, recorded, value)
 
 
 class ReplayState:
@@ -85,6 +89,7 @@ class ReplayState:
         "incoming",
         "index",
         "initial_tiers",
+        "last_check",
         "last_trade",
         "ledger",
         "liquidation_orders",
@@ -102,6 +107,7 @@ class ReplayState:
         "spot",
         "spot_fills",
         "symbol",
+        "trades",
         "ts",
         "vault_account",
         "vault_capital",
@@ -172,6 +178,8 @@ class ReplayState:
         self.funding_residue = 0
         self.funding_settlements = 0
         self.liquidations_triggered = 0
+        self.last_check: tuple | None = None
+        self.trades = 0
         self.margin_checks = 0
         self.counts: dict[str, int] = {}
         self.seq = -1
