@@ -154,3 +154,11 @@ def test_garbage_line_inside_is_reported(cascade_run, copy_of):
     write_lines(run_dir, lines)
     damage = damaged(run_dir)
     assert (damage.kind, damage.last_good_seq) == ("not_json", 299)
+
+
+def test_time_running_back_is_caught(cascade_run, copy_of):
+    """An event stamped before the line above it is caught at its seq (digest recomputed)."""
+    run_dir = copy_of(cascade_run)
+    seq = first_seq(run_dir, "trade", lambda e: e["ts"] > 0)
+    forge(run_dir, seq, "ts", lambda ts: 0)
+    caught_at(run_dir, seq, "ts")
