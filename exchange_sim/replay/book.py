@@ -102,6 +102,12 @@ class ReplayBook:
         prices = sorted(book, reverse=side == BUY)[:levels]
         return [(p, sum(o.remaining_lots for o in book[p].values())) for p in prices]
 
+    def levels(self, side: int):
+        """``(price_ticks, total_lots)`` of every level of ``side``, from the touch outwards."""
+        book = self.bids if side == BUY else self.asks
+        for price in sorted(book, reverse=side == BUY):
+            yield price, sum(o.remaining_lots for o in book[price].values())
+
     def open_orders(self, account_id: int) -> list[ReplayOrder]:
         """The account's resting orders (a scan: only withdrawals ask)."""
         return [o for o in self.orders.values() if o.account_id == account_id]

@@ -13,7 +13,13 @@ ledger and every payment recomputed with :func:`~exchange_sim.funding.payments.s
 from __future__ import annotations
 
 from exchange_sim.funding.payments import settle_rows
-from exchange_sim.funding.rate import funding_rate
+from exchange_sim.funding.premium import (
+    impact_price_ticks,
+    premium_for_rule_ppb,
+    price_payload,
+    rule_impact_notional_minor,
+)
+from exchange_sim.funding.rate import funding_rate, padded_median_ppb
 from exchange_sim.funding.scheduler import max_leverage_margin_rates_ppb
 from exchange_sim.replay.state import Divergence, ReplayState, compare, expect
 
@@ -26,6 +32,14 @@ _POSITION_FIELDS = (
     "isolated_margin",
     "liquidation_price_ticks",
     "bankruptcy_price_ticks",
+)
+_PREMIUM_FIELDS = (
+    "bid_ticks",
+    "ask_ticks",
+    "reference",
+    "reference_ticks",
+    "index_ticks",
+    "premium_ppb",
 )
 _RATE_FIELDS = (
     "average_premium_ppb",
@@ -142,12 +156,55 @@ def on_intervention(st: ReplayState, ev: dict) -> None:
 
 
 def on_premium_sample(st: ReplayState, ev: dict) -> None:
-    st.funding_samples.append(ev["premium_ppb"])
+    """A sample, or with dYdX votes (``vote_interval``) a vote: each sample epoch's sample is then
+    the zero-padded median of the votes since the last one (a vote at an epoch counts in it)."""
+    rule = st.config.funding.rule
+    _check_premium(st, ev, rule)
+    if st.votes is None:
+        st.funding_samples.append(ev["premium_ppb"])
+        return
+    _close_epochs(st, rule, ev["ts"] - 1)
+    st.votes.append(ev["premium_ppb"])
+
+
+def _check_premium(st: ReplayState, ev: dict, rule) -> None:
+    """The premium from the rebuilt book (impact or best prices), the index and the mark."""
+    book, index, mark = st.book, st.index, st.mark
+    if rule.premium_formula == "mid":
+        bid, ask = book.best_bid(), book.best_ask()
+    else:
+        if st.impact_notional is None:
+            initial, _ = max_leverage_margin_rates_ppb(st.initial_tiers)
+            st.impact_notional = rule_impact_notional_minor(rule, st.loaded.scale, initial)
+        bid = impact_price_ticks(book.levels(1), st.impact_notional, st.mptl)
+        ask = impact_price_ticks(book.levels(-1), st.impact_notional, st.mptl)
+    premium = premium_for_rule_ppb(
+        rule, bid=bid, ask=ask, index_ticks=index, mark_ticks=mark, oracle_ticks=index
+    )
+    recomputed = {
+        "bid_ticks": price_payload(bid),
+        "ask_ticks": price_payload(ask),
+        "reference": rule.premium_reference,
+        "reference_ticks": mark if rule.premium_reference == "mark" else index,
+        "index_ticks": index,
+        "premium_ppb": premium,
+    }
+    compare(ev, recomputed, _PREMIUM_FIELDS)
+
+
+def _close_epochs(st: ReplayState, rule, until: int) -> None:
+    """Make the samples of the vote epochs at or before ``until``."""
+    while st.next_epoch <= until:
+        st.funding_samples.append(padded_median_ppb(st.votes, rule.min_votes_per_sample))
+        st.votes = []
+        st.next_epoch += rule.sampling
 
 
 def on_funding_rate(st: ReplayState, ev: dict) -> None:
     funding = st.config.funding
     rule = funding.rule
+    if st.votes is not None:
+        _close_epochs(st, rule, ev["ts"])
     samples, st.funding_samples = st.funding_samples, []
     expect(ev, "sample_count", len(samples))
     initial, maintenance = max_leverage_margin_rates_ppb(st.initial_tiers)

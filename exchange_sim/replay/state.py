@@ -86,6 +86,7 @@ class ReplayState:
         "funding_residue",
         "funding_samples",
         "funding_settlements",
+        "impact_notional",
         "incoming",
         "index",
         "initial_tiers",
@@ -98,6 +99,7 @@ class ReplayState:
         "margin_checks",
         "mark",
         "mptl",
+        "next_epoch",
         "pending_fill",
         "pending_takeover",
         "pending_top_up",
@@ -112,6 +114,7 @@ class ReplayState:
         "vault_account",
         "vault_capital",
         "vault_cash",
+        "votes",
     )
 
     def __init__(self, loaded) -> None:
@@ -174,6 +177,12 @@ class ReplayState:
         self.busy: set[int] = set()
         self.funding_jobs: dict[int, list] = {}
         self.funding_samples: list[int] = []
+        rule = config.funding.rule
+        voting = rule.averaging == "median_mean" and rule.vote_interval > 0
+        self.votes: list[int] | None = [] if voting else None
+        """dYdX votes since the last sample epoch (``None``: each premium is a sample)."""
+        self.next_epoch = rule.sampling
+        self.impact_notional: int | None = None
         self.initial_tiers = ledger.tiers
         self.funding_residue = 0
         self.funding_settlements = 0

@@ -54,15 +54,16 @@ def test_flash_crash_in_full_replays_consistent(flash_crash_run):
 @pytest.mark.parametrize(
     "overrides",
     [
-        ("venue.preset=dydx",),
+        ("venue.preset=dydx", "funding.rule.interval=15s", "funding.rule.rate_period=15s"),
         ("venue.preset=okx",),
         ("participants.longs.margin_mode=isolated", "venue.preset=bitmex"),
         ('liquidation.waterfall=["book","fund","socialise"]',),
         ("liquidation.adl.ranking=pro_rata",),
     ],
-    ids=["dydx", "okx", "isolated-bitmex", "socialise", "pro-rata-adl"],
+    ids=["dydx-votes", "okx", "isolated-bitmex", "socialise", "pro-rata-adl"],
 )
 def test_other_policies_replay_consistent(overrides, tmp_path_factory):
-    """The cascade under other close-out policies, isolated margin, a clawback stage and a
-    pro-rata ADL replays consistent (each rule's recomputation is exercised)."""
+    """The cascade under other close-out policies (dYdX with its funding votes), isolated
+    margin, a clawback stage and a pro-rata ADL replays consistent (each rule's recomputation
+    is exercised)."""
     assert_consistent(write_run(tmp_path_factory, "cascade", "run.duration=60s", *overrides))

@@ -78,6 +78,14 @@ def test_forged_funding_payment_is_caught(funding_run, copy_of):
     caught_at(run_dir, seq, "amount_minor")
 
 
+def test_forged_premium_sample_is_caught(funding_run, copy_of):
+    """A premium sample that is not what the rebuilt book, index and mark give is caught."""
+    run_dir = copy_of(funding_run)
+    seq = first_seq(run_dir, "premium_sample")
+    forge(run_dir, seq, "premium_ppb", lambda premium: premium + 1)
+    caught_at(run_dir, seq, "premium_ppb")
+
+
 def test_forged_summary_figure_is_caught(cascade_run, copy_of):
     """summary.json claiming other fees than the rebuilt ledger collected is caught at run_end."""
     run_dir = copy_of(cascade_run)
