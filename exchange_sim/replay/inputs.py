@@ -62,6 +62,7 @@ class RecordedInputs:
     input. ``desk_order_ids`` fills with the venue's own order ids as they are passed."""
 
     def __init__(self, path: str, symbol: str) -> None:
+        self.path = path
         self._events = self._iterate(LogReader(path))
         self.symbol = symbol
         self.desk_order_ids: deque[int] = deque()

@@ -23,7 +23,7 @@ import os
 
 import orjson
 
-from exchange_sim.core.errors import InputError
+from exchange_sim.core.errors import DataError, InputError
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.replay.audit import load_run_config
 from exchange_sim.replay.inputs import AGENT, RecordedInputs, RedriveError
@@ -66,7 +66,7 @@ class InputFeeder:
     def populate(self, venue: Venue) -> list:
         """The venue's ``populate`` callback: the recorded accounts, in their order."""
         self._venue = venue
-        _, accounts, spot_accounts = self.inputs.header()
+        _, accounts, spot_accounts = self._read(self.inputs.header)
         highest = 0
         for event in accounts:
             if event["role"] in ("insurance_fund", "vault"):
@@ -103,9 +103,17 @@ class InputFeeder:
         self._venue.liquidation.desk.next_order_id = self.next_order_id
         self._schedule()
 
+    def _read(self, step):
+        """``step()`` of the recorded inputs; a log that cannot be read to the end is bad input
+        (:class:`DataError`: the run directory is then not written)."""
+        try:
+            return step()
+        except (RedriveError, LogDamage) as exc:
+            raise DataError(self.inputs.path, str(exc)[:100], "cannot be re-driven") from None
+
     def _schedule(self) -> None:
         while True:
-            found = self.inputs.next()
+            found = self._read(self.inputs.next)
             if found is None:
                 return
             if found.phase == AGENT and not self.faithful:
@@ -113,7 +121,7 @@ class InputFeeder:
             break
         env = self._venue.env
         if found.ts < env.now:
-            raise RedriveError(f"an input at {found.ts} ns comes after {env.now} ns")
+            raise DataError(self.inputs.path, found.ts, f"an input stamped before {env.now} ns")
         phase = Phase.AGENT if found.phase == AGENT else Phase.MATCH
         env.call_at(found.ts - env.now, phase, self._fire, found)
 
@@ -187,12 +195,9 @@ def redrive(run_dir: str, out: str, overrides: tuple[str, ...] = ()) -> RedriveR
         "# the recorded order flow fed to a venue without participants (exchange-sim redrive)\n"
     )
     record = {"redrive_of": source, "overrides": list(overrides), "faithful": faithful}
-    try:
-        result = execute(
-            loaded, out, False, build, header, {"redrive.json": orjson.dumps(record) + b"\n"}
-        )
-    except (RedriveError, LogDamage) as exc:
-        raise InputError(path, str(exc)[:80], "cannot be re-driven") from None
+    result = execute(
+        loaded, out, False, build, header, {"redrive.json": orjson.dumps(record) + b"\n"}
+    )
     new_path = os.path.join(result.directory, "events.jsonl")
     identical, first, lines = (None, None, 0)
     if faithful:

@@ -52,3 +52,19 @@ def test_redrive_cli_reports_identical_and_refuses_input_overrides(cli, cascade_
     status, _, err = cli("redrive", cascade_run, "--out", str(target), "--set", "run.seed=9")
     assert status == 2 and "run.seed" in err and err.count("\n") == 1
     assert not target.exists()
+
+
+def test_redrive_of_a_cut_log_is_bad_input(cli, cascade_run, tmp_path):
+    """A log cut short cannot be re-driven: one line naming the log, exit 2, nothing written."""
+    import shutil
+
+    from .conftest import write_lines
+
+    run_dir = shutil.copytree(cascade_run, str(tmp_path / "cut"))
+    lines = read_lines(run_dir)
+    write_lines(run_dir, [*lines[:900], lines[900][:20]], redigest=False)
+    target = tmp_path / "again"
+    status, _, err = cli("redrive", run_dir, "--out", str(target))
+    assert status == 2 and "events.jsonl" in err and err.count("\n") == 1, err
+    assert not target.exists() and not os.path.exists(str(target) + ".failed")
+    assert [p for p in os.listdir(tmp_path) if p.startswith(".")] == []
