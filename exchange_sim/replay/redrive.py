@@ -139,6 +139,43 @@ class InputFeeder:
         self._schedule()
 
 
+def with_overrides(original, overrides: tuple[str, ...]):
+    """The run's resolved config with ``overrides``. A saved config holds every rule its preset
+    set, written out, so ``venue.preset=X`` alone would change nothing: here it first drops every
+    key a venue preset sets (a table with a ``kind`` whole; the fund's size stays), so preset
+    ``X`` and the defaults fill them (mark, margin, price band, liquidation policy, fees,
+    waterfall, ADL, funding rule); the other overrides then apply on top."""
+    from exchange_sim.presets.venue_presets import PRESETS
+    from exchange_sim.runner.config import load_data, parse_override
+
+    data = original.to_data()
+    rest = []
+    for text in overrides:
+        path, value = parse_override(text)
+        if path == ["venue", "preset"]:
+            for preset in PRESETS.values():
+                _drop_governed(data, preset())
+            data.setdefault("venue", {})["preset"] = value
+        else:
+            rest.append(text)
+    return load_data(data, original.base_dir, tuple(rest))
+
+
+KEPT_UNDER_PRESET = ("insurance_fund",)
+"""Sizes, not rules: a preset override keeps the run's (``liquidation.insurance_fund``)."""
+
+
+def _drop_governed(data: dict, preset: dict) -> None:
+    """Remove from ``data`` every key ``preset`` sets (a table with a ``kind``: the table)."""
+    for key, value in preset.items():
+        if key not in data or key in KEPT_UNDER_PRESET:
+            continue
+        if isinstance(value, dict) and "kind" not in value and isinstance(data[key], dict):
+            _drop_governed(data[key], value)
+        else:
+            del data[key]
+
+
 def _max_order_id(path: str) -> int:
     """The highest order id anywhere in the log (fresh ids for a counterfactual start above)."""
     import re
@@ -175,9 +212,7 @@ def redrive(run_dir: str, out: str, overrides: tuple[str, ...] = ()) -> RedriveR
             raise InputError("--set", override, "a re-drive keeps the recorded inputs and path")
     original = load_run_config(run_dir)
     extra = FORCED if not overrides else (*FORCED, "run.verify_money=true", *overrides)
-    from exchange_sim.runner.api import load_config
-
-    loaded = load_config(original, extra)
+    loaded = with_overrides(original, extra)
     path = os.path.join(run_dir, "events.jsonl")
     if not os.path.isfile(path):
         raise InputError(path, path, "missing: a run directory holds events.jsonl")
@@ -192,7 +227,10 @@ def redrive(run_dir: str, out: str, overrides: tuple[str, ...] = ()) -> RedriveR
     header = (
         f"# re-drive of {source}\n"
         f"# overrides: {', '.join(overrides) if overrides else 'none'}\n"
-        "# the recorded order flow fed to a venue without participants (exchange-sim redrive)\n"
+        "# the recorded order flow fed to a venue without participants; to make it again:\n"
+        f"#   exchange-sim redrive {source} --out DIR"
+        + "".join(f" --set {o}" for o in overrides)
+        + "\n# (running this file directly runs the scenario with its participants)\n"
     )
     record = {"redrive_of": source, "overrides": list(overrides), "faithful": faithful}
     result = execute(

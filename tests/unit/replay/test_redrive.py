@@ -68,3 +68,14 @@ def test_redrive_of_a_cut_log_is_bad_input(cli, cascade_run, tmp_path):
     assert status == 2 and "events.jsonl" in err and err.count("\n") == 1, err
     assert not target.exists() and not os.path.exists(str(target) + ".failed")
     assert [p for p in os.listdir(tmp_path) if p.startswith(".")] == []
+
+
+def test_preset_override_replaces_the_saved_rules(cascade_run, tmp_path):
+    """--set venue.preset=hyperliquid on a Binance run: the saved config's Binance rules give
+    way to Hyperliquid's (a vault takes positions over), the fund keeps its size, money is
+    conserved."""
+    result = redrive(cascade_run, str(tmp_path / "hl"), ("venue.preset=hyperliquid",))
+    summary = result.summary
+    assert summary["events_by_type"].get("vault") and not summary["events_by_type"].get("adl")
+    assert summary["insurance_fund_minor"] == 50_000 * 10**6
+    assert summary["money_held_minor"] == summary["money_deposited_net_minor"]
