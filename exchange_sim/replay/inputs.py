@@ -67,6 +67,7 @@ class RecordedInputs:
         self.symbol = symbol
         self.desk_order_ids: deque[int] = deque()
         self._venue_orders: set[int] = set()
+        """Ids of the venue's own orders (one per liquidation order: a few per liquidation)."""
         self._ahead: dict | None = None
         self.max_order_id = 0
 
@@ -137,7 +138,6 @@ class RecordedInputs:
             order_id = ev["order_id"]
             self.max_order_id = max(self.max_order_id, order_id)
             if order_id in self._venue_orders:
-                self._venue_orders.discard(order_id)
                 return None, None
             command = SubmitOrder(
                 order_id,
@@ -153,6 +153,8 @@ class RecordedInputs:
         if kind == "order_cancelled":
             reason = ev["reason"]
             if reason == "user":
+                if ev["order_id"] in self._venue_orders:  # the desk withdrawing its own order
+                    return None, None
                 return CancelOrder(ev["order_id"]), None
             if reason == "cancel_all":
                 self._skip_rest_of_cancel_all(ev)

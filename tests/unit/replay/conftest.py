@@ -48,6 +48,26 @@ def funding_run(tmp_path_factory) -> str:
     )
 
 
+POLICIES = {
+    "dydx-votes": (
+        "venue.preset=dydx",
+        "funding.rule.interval=15s",
+        "funding.rule.rate_period=15s",
+    ),
+    "okx-tiered": ("venue.preset=okx",),
+    "isolated-bitmex": ("participants.longs.margin_mode=isolated", "venue.preset=bitmex"),
+    "socialise": ('liquidation.waterfall=["book","fund","socialise"]',),
+    "pro-rata-adl": ("liquidation.adl.ranking=pro_rata",),
+}
+
+
+@pytest.fixture(scope="session", params=sorted(POLICIES))
+def policy_run(request, tmp_path_factory) -> str:
+    """The cascade (60 s) under other close-out policies (dYdX with its funding votes, OKX's
+    tiered limit at the bankruptcy price), isolated margin, a clawback stage, a pro-rata ADL."""
+    return write_run(tmp_path_factory, "cascade", "run.duration=60s", *POLICIES[request.param])
+
+
 @pytest.fixture
 def copy_of(tmp_path):
     """``copy_of(run_dir)``: a copy to damage."""

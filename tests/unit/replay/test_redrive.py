@@ -25,6 +25,13 @@ def test_redrive_reproduces_spot_markets_and_decisions(vault_run, tmp_path):
     assert result.identical, f"differs at line {result.first_difference}"
 
 
+def test_redrive_reproduces_other_policies(policy_run, tmp_path):
+    """Every close-out policy (the desk's own resting orders and their cancels included),
+    margin mode and waterfall re-drives identically."""
+    result = redrive(policy_run, str(tmp_path / "again"))
+    assert result.identical, f"differs at line {result.first_difference}"
+
+
 def test_counterfactual_conserves_money_and_replays(cascade_run, tmp_path):
     """Another ADL ranking: a new run directory that conserves money and replays consistent;
     config.toml and redrive.json say it is a re-drive of the run, with its override."""

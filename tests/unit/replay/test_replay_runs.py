@@ -51,19 +51,7 @@ def test_flash_crash_in_full_replays_consistent(flash_crash_run):
     assert counts["takeover"] and counts["liquidation_fill"]
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        ("venue.preset=dydx", "funding.rule.interval=15s", "funding.rule.rate_period=15s"),
-        ("venue.preset=okx",),
-        ("participants.longs.margin_mode=isolated", "venue.preset=bitmex"),
-        ('liquidation.waterfall=["book","fund","socialise"]',),
-        ("liquidation.adl.ranking=pro_rata",),
-    ],
-    ids=["dydx-votes", "okx", "isolated-bitmex", "socialise", "pro-rata-adl"],
-)
-def test_other_policies_replay_consistent(overrides, tmp_path_factory):
-    """The cascade under other close-out policies (dYdX with its funding votes), isolated
-    margin, a clawback stage and a pro-rata ADL replays consistent (each rule's recomputation
-    is exercised)."""
-    assert_consistent(write_run(tmp_path_factory, "cascade", "run.duration=60s", *overrides))
+def test_other_policies_replay_consistent(policy_run):
+    """Each close-out policy, margin mode, clawback stage and ADL allocation replays
+    consistent (each rule's recomputation is exercised)."""
+    assert_consistent(policy_run)
