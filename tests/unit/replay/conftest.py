@@ -58,13 +58,18 @@ POLICIES = {
     "isolated-bitmex": ("participants.longs.margin_mode=isolated", "venue.preset=bitmex"),
     "socialise": ('liquidation.waterfall=["book","fund","socialise"]',),
     "pro-rata-adl": ("liquidation.adl.ranking=pro_rata",),
+    "interventions": (
+        'interventions=[{kind="margin_rates", at="40s", factor=2}, '
+        '{kind="fund_top_up", at="45s", amount=100000}, {kind="halt", at="50s", duration="3s"}]',
+    ),
 }
 
 
 @pytest.fixture(scope="session", params=sorted(POLICIES))
 def policy_run(request, tmp_path_factory) -> str:
     """The cascade (60 s) under other close-out policies (dYdX with its funding votes, OKX's
-    tiered limit at the bankruptcy price), isolated margin, a clawback stage, a pro-rata ADL."""
+    tiered limit at the bankruptcy price), isolated margin, a clawback stage, a pro-rata ADL,
+    and with interventions (margins doubled, a fund top-up, a halt)."""
     return write_run(tmp_path_factory, "cascade", "run.duration=60s", *POLICIES[request.param])
 
 
