@@ -140,7 +140,7 @@ def on_insurance_fund(st: ReplayState, ev: dict) -> None:
         if delta > 0:
             st.ledger.adjust_collateral(ev["ts"], account_id, -delta, ev["seq"])
         else:
-            st.credit(account, -delta)
+            st.credit(ev, account, -delta)
 
 
 def on_takeover(st: ReplayState, ev: dict) -> None:
@@ -270,7 +270,7 @@ def on_bad_debt(st: ReplayState, ev: dict) -> None:
     expect(ev, "amount", _negative(account))
     st.bad_debt += ev["amount"]
     expect(ev, "outstanding", st.bad_debt)
-    st.credit(account, ev["amount"])
+    st.credit(ev, account, ev["amount"])
     if "socialise" in st.config.liquidation.waterfall:
         _plan_clawback(st, ev["amount"])
 

@@ -193,6 +193,7 @@ class ReplayState:
         self.counts: dict[str, int] = {}
         self.seq = -1
         self.ts = 0
+        """Where a replay stopped (``--until``)."""
 
     @property
     def book(self) -> ReplayBook:
@@ -207,7 +208,7 @@ class ReplayState:
     def venue_accounts(self) -> set[int]:
         return {a for a in (self.fund_account, self.vault_account) if a is not None}
 
-    def credit(self, account, amount: int) -> None:
+    def credit(self, ev: dict, account, amount: int) -> None:
         """:meth:`LiquidationAccounting.credit`: a flat isolated account's negative bucket first."""
         if amount <= 0:
             return
@@ -216,9 +217,9 @@ class ReplayState:
             account.isolated_margin += take
             amount -= take
             if not amount:
-                self.ledger.refresh(self.ts, account, self.seq)
+                self.ledger.refresh(ev["ts"], account, ev["seq"])
                 return
-        self.ledger.adjust_collateral(self.ts, account.account_id, amount, self.seq)
+        self.ledger.adjust_collateral(ev["ts"], account.account_id, amount, ev["seq"])
 
     def money_identity(self) -> tuple[int, int]:
         """``(held, put_in)`` as :func:`~exchange_sim.liquidation.accounting.money_identity`."""
