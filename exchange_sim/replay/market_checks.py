@@ -12,7 +12,7 @@ spot ledger, compared at the event).
 
 from __future__ import annotations
 
-from exchange_sim.replay.book import BUY, ReplayOrder
+from exchange_sim.replay.book import BUY, OrderView
 from exchange_sim.replay.state import Divergence, ReplayState, compare, expect
 
 SIDES = (1, -1)
@@ -64,30 +64,19 @@ def on_order_accepted(st: ReplayState, ev: dict) -> None:
     ):
         _bad_order(ev)
     previous = st.incoming
-    if previous is not None and previous.tif != "GTC" and previous.order_id in orders:
-        raise Divergence(
-            seq, "order_id", order_id, f"{previous.tif} order {previous.order_id} rests"
-        )
-    order = ReplayOrder(
-        order_id,
-        ev["account_id"],
-        side,
-        price,
-        ev["size_lots"],
-        ev["tag"],
-        tif,
-        ev["post_only"],
-        seq,
-    )
-    st.incoming = order
-    if price is not None:  # ReplayBook.add, inlined: most of a log is quotes
+    if previous is not None and previous["tif"] != "GTC" and previous["order_id"] in orders:
+        raise Divergence(seq, "order_id", order_id, f"{previous['tif']} order rests")
+    # The event itself is the order (see book.py); ReplayBook.add inlined: most lines are quotes.
+    ev["remaining_lots"] = ev["size_lots"]
+    st.incoming = ev
+    if price is not None:
         levels = book.bids if side == BUY else book.asks
         level = levels.get(price)
         if level is None:
-            levels[price] = {order_id: order}
+            levels[price] = {order_id: ev}
         else:
-            level[order_id] = order
-        orders[order_id] = order
+            level[order_id] = ev
+        orders[order_id] = ev
 
 
 def on_order_removed(st: ReplayState, ev: dict) -> None:
@@ -99,21 +88,21 @@ def on_order_removed(st: ReplayState, ev: dict) -> None:
     resting = order is not None
     if not resting:
         order = st.incoming
-        if order is None or order.order_id != ev["order_id"]:
+        if order is None or order["order_id"] != ev["order_id"]:
             raise Divergence(ev["seq"], "order_id", ev["order_id"], "not resting")
     if (
-        ev["remaining_lots"] != order.remaining_lots
-        or ev["account_id"] != order.account_id
-        or ev["side"] != order.side
-        or ev["price_ticks"] != order.price_ticks
+        ev["remaining_lots"] != order["remaining_lots"]
+        or ev["account_id"] != order["account_id"]
+        or ev["side"] != order["side"]
+        or ev["price_ticks"] != order["price_ticks"]
     ):
-        expect(ev, "account_id", order.account_id)
-        expect(ev, "side", order.side)
-        expect(ev, "price_ticks", order.price_ticks)
-        expect(ev, "remaining_lots", order.remaining_lots)
+        expect(ev, "account_id", order["account_id"])
+        expect(ev, "side", order["side"])
+        expect(ev, "price_ticks", order["price_ticks"])
+        expect(ev, "remaining_lots", order["remaining_lots"])
     if resting:
         book.remove(order)
-    order.remaining_lots = 0
+    order["remaining_lots"] = 0
 
 
 def on_order_amended(st: ReplayState, ev: dict) -> None:
@@ -121,31 +110,31 @@ def on_order_amended(st: ReplayState, ev: dict) -> None:
     order = book.orders.get(ev["order_id"])
     if order is None:
         raise Divergence(ev["seq"], "order_id", ev["order_id"], "not resting")
-    expect(ev, "account_id", order.account_id)
-    expect(ev, "old_price_ticks", order.price_ticks)
-    expect(ev, "old_size_lots", order.size_lots)
+    expect(ev, "account_id", order["account_id"])
+    expect(ev, "old_price_ticks", order["price_ticks"])
+    expect(ev, "old_size_lots", order["size_lots"])
     size = ev["size_lots"]
-    remaining = size - (order.size_lots - order.remaining_lots)
+    remaining = size - (order["size_lots"] - order["remaining_lots"])
     expect(ev, "remaining_lots", remaining)
-    keeps = ev["price_ticks"] == order.price_ticks and size <= order.size_lots
+    keeps = ev["price_ticks"] == order["price_ticks"] and size <= order["size_lots"]
     expect(ev, "priority_kept", keeps)
     if keeps:
-        order.size_lots = size
-        order.remaining_lots = remaining
+        order["size_lots"] = size
+        order["remaining_lots"] = remaining
     else:
         book.remove(order)
-        order.price_ticks = ev["price_ticks"]
-        order.size_lots = size
-        order.remaining_lots = remaining
+        order["price_ticks"] = ev["price_ticks"]
+        order["size_lots"] = size
+        order["remaining_lots"] = remaining
         book.add(order)
-        order.seq = ev["seq"]
+        order["seq"] = ev["seq"]
         st.incoming = order
 
 
 def on_cancel_rejected(st: ReplayState, ev: dict) -> None:
     order = st.books[ev["market"]].orders.get(ev["order_id"])
     reason = "unknown_order" if order is None else "not_owner"
-    if order is not None and order.account_id == ev["account_id"]:
+    if order is not None and order["account_id"] == ev["account_id"]:
         reason = "(the order rests and is the account's)"
     expect(ev, "reason", reason)
 
@@ -159,42 +148,47 @@ def on_trade(st: ReplayState, ev: dict) -> None:
     maker = book.orders.get(ev["maker_order_id"])
     if maker is None:
         raise Divergence(seq, "maker_order_id", ev["maker_order_id"], "not resting")
-    side = maker.side
-    price = maker.price_ticks
+    side = maker["side"]
+    price = maker["price_ticks"]
     expect(ev, "price_ticks", price)
-    expect(ev, "maker_account_id", maker.account_id)
+    expect(ev, "maker_account_id", maker["account_id"])
     expect(ev, "aggressor_side", -side)
-    expect(ev, "maker_tag", maker.tag)
+    expect(ev, "maker_tag", maker["tag"])
     best = book.best_bid() if side == BUY else book.best_ask()
     if price != best or book.head(side, price) is not maker:
-        raise Divergence(seq, "maker_order_id", maker.order_id, f"not first in the queue at {best}")
-    taker = st.incoming
-    if taker is None or taker.order_id != ev["taker_order_id"]:
         raise Divergence(
-            seq, "taker_order_id", ev["taker_order_id"], None if taker is None else taker.order_id
+            seq, "maker_order_id", maker["order_id"], f"not first in the queue at {best}"
         )
-    expect(ev, "taker_account_id", taker.account_id)
-    expect(ev, "taker_tag", taker.tag)
-    expect(ev, "cause", taker.seq)
-    if taker.post_only:
-        raise Divergence(seq, "taker_order_id", taker.order_id, "a post-only order never takes")
+    taker = st.incoming
+    if taker is None or taker["order_id"] != ev["taker_order_id"]:
+        raise Divergence(
+            seq,
+            "taker_order_id",
+            ev["taker_order_id"],
+            None if taker is None else taker["order_id"],
+        )
+    expect(ev, "taker_account_id", taker["account_id"])
+    expect(ev, "taker_tag", taker["tag"])
+    expect(ev, "cause", taker["seq"])
+    if taker["post_only"]:
+        raise Divergence(seq, "taker_order_id", taker["order_id"], "a post-only order never takes")
     size = ev["size_lots"]
-    most = min(maker.remaining_lots, taker.remaining_lots)
+    most = min(maker["remaining_lots"], taker["remaining_lots"])
     if not 0 < size <= most:
         raise Divergence(seq, "size_lots", size, f"between 1 and {most}")
     book.reduce(maker, size)
-    if taker.order_id in book.orders:
+    if taker["order_id"] in book.orders:
         book.reduce(taker, size)
     else:
-        taker.remaining_lots -= size
+        taker["remaining_lots"] -= size
     if market == st.symbol:
         st.last_trade = price
         fees = st.ledger.fees
-        st.fills.append((maker.account_id, side, price, size, fees.maker_fee_ppb, seq))
-        st.fills.append((taker.account_id, -side, price, size, fees.taker_fee_ppb, seq))
+        st.fills.append((maker["account_id"], side, price, size, fees.maker_fee_ppb, seq))
+        st.fills.append((taker["account_id"], -side, price, size, fees.taker_fee_ppb, seq))
     else:
         spot = st.spot[market]
-        spot.on_trade(ev["ts"], seq, maker, taker, price, size)
+        spot.on_trade(ev["ts"], seq, OrderView(maker), OrderView(taker), price, size)
         st.spot_fills.extend(payload for _, payload in st.capture.take())
 
 

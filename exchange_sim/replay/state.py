@@ -12,7 +12,7 @@ the run's ``config.toml``; every state change comes from the log.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 
 from exchange_sim.accounts.ledger import Ledger
 from exchange_sim.accounts.margin_config import build_tiers
@@ -190,7 +190,8 @@ class ReplayState:
         self.last_check: tuple | None = None
         self.trades = 0
         self.margin_checks = 0
-        self.counts: dict[str, int] = {}
+        self.counts: Counter[str] = Counter()
+        """Lines per type (a whole chunk is counted when it is read)."""
         self.seq = -1
         self.ts = 0
         """Where a replay stopped (``--until``)."""
