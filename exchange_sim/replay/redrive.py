@@ -61,7 +61,6 @@ class InputFeeder:
         self.fed = 0
         self._fresh = first_fresh_id
         self._venue: Venue | None = None
-        self._next = None
 
     def populate(self, venue: Venue) -> list:
         """The venue's ``populate`` callback: the recorded accounts, in their order."""
@@ -87,8 +86,8 @@ class InputFeeder:
             market.ledger.open_account(account_id, event["participant"], event["role"])
             market.gateway.connect(_Silent(account_id), None, None, wants_responses=False)
             highest = max(highest, account_id)
-        while venue.ids.next("account") < highest:
-            pass
+        for _ in range(highest):  # participants' ids run from 1: the venue's holders come next
+            venue.ids.next("account")
         return [self]
 
     def next_order_id(self) -> int:
