@@ -61,10 +61,12 @@ class RecordedInputs:
     """Streams ``path``: :meth:`header` first (the run's accounts), then :meth:`next` input by
     input. ``desk_order_ids`` fills with the venue's own order ids as they are passed."""
 
-    def __init__(self, path: str, symbol: str) -> None:
+    def __init__(self, path: str, symbol: str, spot_markets: bool = False) -> None:
         self.path = path
         self._events = self._iterate(LogReader(path))
         self.symbol = symbol
+        self.spot_markets = spot_markets
+        """Whether the venue has spot markets (a rejected transfer then names no market)."""
         self.desk_order_ids: deque[int] = deque()
         self._venue_orders: set[int] = set()
         """Ids of the venue's own orders (one per liquidation order: a few per liquidation)."""
@@ -174,9 +176,14 @@ class RecordedInputs:
         if kind == "spot_withdrawal":
             return Withdraw(ev["amount"]), ev["ts_sent"]
         if kind in ("deposit_rejected", "withdrawal_rejected"):
-            raise RedriveError(
-                f"seq {ev['seq']}: a {kind} does not say which market it was sent to"
-            )
+            if self.spot_markets:
+                raise RedriveError(
+                    f"seq {ev['seq']}: a {kind} does not say which market it was sent to"
+                )
+            if kind == "withdrawal_rejected":
+                return Withdraw(ev["amount"]), None
+            asset = "base" if ev["reason"] == "asset_not_accepted" else ""
+            return Deposit(ev["amount"], "deposit", asset), None
         return None, None
 
     def _skip_rest_of_cancel_all(self, first: dict) -> None:

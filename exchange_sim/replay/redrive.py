@@ -216,7 +216,7 @@ def redrive(run_dir: str, out: str, overrides: tuple[str, ...] = ()) -> RedriveR
     if not os.path.isfile(path):
         raise InputError(path, path, "missing: a run directory holds events.jsonl")
     faithful = not overrides
-    inputs = RecordedInputs(path, loaded.config.instrument.symbol)
+    inputs = RecordedInputs(path, loaded.config.instrument.symbol, bool(loaded.config.spot_markets))
     feeder = InputFeeder(inputs, faithful, 0 if faithful else _max_order_id(path))
 
     def build(loaded_config, log) -> Venue:
