@@ -26,6 +26,12 @@ Figures:
     worker and of 2 workers: wall seconds of each (pool start-up included), their ratio, and the
     concurrency reached (sum of the runs' wall times / the sweep's); the load average before it
     says how busy the machine was with other work.
+(g) ``replay_redrive.replay``: ``exchange-sim replay`` of a run directory written first (the ADL
+    scenario: a thin book requoted every few ms, so most lines are order adds and cancels),
+    lines per second of the whole replay (config load, streaming, every recomputation, summary
+    and digest), by wall and by CPU time (the second is steadier on a shared machine).
+(h) ``replay_redrive.redrive``: ``exchange-sim redrive`` of the same run directory without
+    overrides (a fresh venue fed the recorded commands; the new log compared with the original).
 Only the event loops are timed (``time.perf_counter``); streams are generated before timing.
 """
 
@@ -337,6 +343,45 @@ def bench_sweep_speedup(duration: str = "2min") -> dict:
     return figures
 
 
+def bench_replay(name: str, duration: str) -> dict:
+    import tempfile
+
+    from exchange_sim.replay.audit import replay
+    from exchange_sim.replay.redrive import redrive
+    from exchange_sim.runner.api import run
+
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "run")
+        run(os.path.join(root, f"{name}.toml"), overrides=[f'run.duration="{duration}"'], out=out)
+        size = os.path.getsize(os.path.join(out, "events.jsonl"))
+        start, cpu = time.perf_counter(), time.process_time()
+        result = replay(out)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        if result.status != "consistent":
+            raise SystemExit(f"replay of {name}: {result.divergence or result.damage}")
+        start, cpu_redrive = time.perf_counter(), time.process_time()
+        again = redrive(out, os.path.join(tmp, "again"))
+        wall_redrive = time.perf_counter() - start
+        cpu_redrive = time.process_time() - cpu_redrive
+        if not again.identical:
+            raise SystemExit(f"re-drive of {name} differs at line {again.first_difference}")
+    figures = {"scenario": name, "sim_time": duration, "log_mb": round(size / 1e6, 1)}
+    figures["replay"] = {
+        "lines": result.lines,
+        "wall_s": round(wall, 3),
+        "lines_per_s": round(result.lines / wall),
+        "lines_per_cpu_s": round(result.lines / cpu),
+    }
+    figures["redrive"] = {
+        "lines": again.lines + 1,
+        "wall_s": round(wall_redrive, 3),
+        "lines_per_s": round((again.lines + 1) / wall_redrive),
+        "lines_per_cpu_s": round((again.lines + 1) / cpu_redrive),
+    }
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke check)")
@@ -369,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     counts = (150, 1_500) if args.quick else (150, 1_500, 15_000)
     figures["cascade_scaling"] = bench_cascade_scaling(counts)
+    figures["replay_redrive"] = bench_replay("october_2025_adl", "60s" if args.quick else "150s")
     print(json.dumps(figures, indent=2))
     return 0
 

@@ -55,7 +55,7 @@ mark_price: price ticks, index_price ticks
 order_accepted: market str, order_id int, account_id int, side int, price_ticks ticks, size_lots
     lots, tif str, post_only bool, reduce_only bool, tag str, ts_sent ns
 order_rejected: market str, order_id int, account_id int, side int, price_ticks ticks, size_lots
-    lots, tif str, tag str, reason str
+    lots, tif str, post_only bool, reduce_only bool, tag str, ts_sent ns, reason str
 trade: market str, trade_id int, maker_order_id int, taker_order_id int, maker_account_id int,
     taker_account_id int, price_ticks ticks, size_lots lots, aggressor_side int, maker_tag str,
     taker_tag str

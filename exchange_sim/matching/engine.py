@@ -149,7 +149,10 @@ class MatchingEngine(AmendCommands):
                     price_ticks=price if type(price) is int else None,
                     size_lots=size if type(size) is int else None,
                     tif=order.tif,
+                    post_only=order.post_only,
+                    reduce_only=order.reduce_only,
                     tag=order.tag,
+                    ts_sent=order.ts_sent,
                     reason=reason,
                 )
                 order.reject_reason = reason

@@ -47,7 +47,14 @@ EVENTS = (
             ("price_ticks", "requested limit price in ticks; null for market or non-integer."),
             ("size_lots", "requested size in lots; null if not an integer."),
             ("tif", "requested time in force."),
+            ("post_only", "true if the order asked to only add liquidity."),
+            ("reduce_only", "true if the order asked to only reduce the position."),
             ("tag", "the order's label."),
+            (
+                "ts_sent",
+                "when the participant sent the order, ns (the event's ts is receipt): with the "
+                "fields above, the whole command, so a re-drive can send it again.",
+            ),
             (
                 "reason",
                 "why: price_not_whole_ticks, price_out_of_range, size_not_whole_lots, "

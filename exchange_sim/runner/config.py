@@ -36,7 +36,7 @@ from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.markets.config import FundamentalConfig, SpotMarketConfig
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.presets.venue_presets import PRESET_NAMES, apply_preset
-from exchange_sim.pricing.index import IndexConfig, SpotIndex
+from exchange_sim.pricing.index import CsvIndex, IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
 from exchange_sim.venue.intervention_config import InterventionConfig
@@ -219,9 +219,43 @@ class LoadedConfig:
     def to_data(self) -> dict:
         return dump_section(self.config, self.scale)
 
+    def data_files(self) -> dict[tuple[str, ...], str]:
+        """The data files the run reads: config key (as a path of table names) -> the file's
+        path as resolved against :attr:`base_dir`. Today: a CSV index replay."""
+        process = self.config.index.process
+        if isinstance(process, CsvIndex) and process.path:
+            path = process.path
+            full = path if os.path.isabs(path) else os.path.join(self.base_dir, path)
+            return {("index", "process", "path"): full}
+        return {}
+
     def sha256(self) -> str:
-        canonical = orjson.dumps(self.to_data(), default=_canonical, option=orjson.OPT_SORT_KEYS)
+        """sha256 of the resolved config, canonical JSON; a data file enters by the sha256 of
+        its contents instead of its path, so the same inputs hash the same wherever they are
+        (and a changed file changes the hash)."""
+        data = self.to_data()
+        for key, full in self.data_files().items():
+            _set_in(data, key, "sha256:" + file_sha256(full, ".".join(key)))
+        canonical = orjson.dumps(data, default=_canonical, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
+
+
+def _set_in(data: dict, key: tuple[str, ...], value: object) -> None:
+    for part in key[:-1]:
+        data = data[part]
+    data[key[-1]] = value
+
+
+def file_sha256(path: str, key: str) -> str:
+    """The sha256 of a data file's bytes (``key`` names the config key in an error)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:
+        raise ConfigError(key, path, f"cannot read: {exc.strerror or exc}") from None
+    return digest.hexdigest()
 
 
 def _canonical(value: object) -> str:

@@ -170,36 +170,73 @@ def _write_summary(directory: str, summary: dict) -> None:
 
 
 def _write_run(
-    loaded: LoadedConfig, directory: str, progress: bool, write_summary=True, keep_events=True
+    loaded: LoadedConfig,
+    directory: str,
+    progress: bool,
+    write_summary=True,
+    keep_events=True,
+    build=None,
+    header: str = "",
 ) -> dict:
-    """Run ``loaded`` into ``directory`` (config, log unless not kept, and the summary)."""
+    """Run ``loaded`` into ``directory`` (config, log unless not kept, and the summary unless told
+    not to). ``build`` and ``header`` (comment lines atop config.toml): see :func:`execute`."""
     with open(os.path.join(directory, "config.toml"), "w", encoding="utf-8") as handle:
-        handle.write(toml_out.dumps(loaded.to_data()))
+        handle.write(header + toml_out.dumps(_with_data_copies(loaded, directory)))
     if keep_events:
         path = os.path.join(directory, "events.jsonl")
         with open(path, "wb", buffering=WRITE_BUFFER_BYTES) as sink:
-            summary, _ = simulate(loaded, sink, progress)
+            summary, _ = simulate(loaded, sink, progress, build)
     else:
-        summary, _ = simulate(loaded, _NullSink(), progress)
+        summary, _ = simulate(loaded, _NullSink(), progress, build)
     if write_summary:
         _write_summary(directory, summary)
     return summary
 
 
+def _with_data_copies(loaded: LoadedConfig, directory: str) -> dict:
+    """The config to save in ``directory``: each data file copied to ``directory/data/`` and the
+    config pointing at the copy (relative to config.toml), so the saved config reproduces the
+    run from anywhere; the config hash reads the files' contents, so it does not change."""
+    data = loaded.to_data()
+    files = loaded.data_files()
+    if files:
+        os.makedirs(os.path.join(directory, "data"), exist_ok=True)
+    for key, source in files.items():
+        name = os.path.basename(source)
+        shutil.copyfile(source, os.path.join(directory, "data", name))
+        table = data
+        for part in key[:-1]:
+            table = table[part]
+        table[key[-1]] = f"data/{name}"
+    return data
+
+
 def execute(
-    loaded: LoadedConfig, out: str | Claim, progress: bool = False, keep_events: bool = True
+    loaded: LoadedConfig,
+    out: str | Claim,
+    progress: bool = False,
+    keep_events: bool = True,
+    build=None,
+    header: str = "",
+    extra: dict[str, bytes] | None = None,
 ) -> RunResult:
     """Preflight, claim, run, and write the run directory; return it with the run's summary.
 
     ``out`` is a path (preflight and claim happen here) or a :class:`Claim` made after the caller's
-    own preflight. ``keep_events=False`` writes no ``events.jsonl`` (the summary is the same)."""
+    own preflight. ``keep_events=False`` writes no ``events.jsonl`` (the summary is the same).
+    ``build(loaded, log)`` makes the venue (default: with the config's participants);
+    ``header`` is written atop config.toml (TOML comments); ``extra`` maps file names to the
+    bytes written next to the log."""
     if not isinstance(out, Claim):
         preflight(loaded)
         out = claim_dir(out)
     claim = out
     temp_dir = claim.temp
     try:
-        summary = _write_run(loaded, temp_dir, progress, False, keep_events)
+        summary = _write_run(loaded, temp_dir, progress, False, keep_events, build, header)
+        for name, data in (extra or {}).items():
+            with open(os.path.join(temp_dir, name), "wb") as handle:
+                handle.write(data)
         if loaded.config.run.amplification:
             baseline_dir = os.path.join(temp_dir, "baseline")
             os.mkdir(baseline_dir)

@@ -26,11 +26,14 @@ def build_venue(loaded: LoadedConfig, log: EventLog) -> Venue:
     return Venue(loaded, log, populate(loaded.config.participants))
 
 
-def simulate(loaded: LoadedConfig, sink: BinaryIO, progress: bool = False) -> tuple[dict, str]:
+def simulate(
+    loaded: LoadedConfig, sink: BinaryIO, progress: bool = False, build=None
+) -> tuple[dict, str]:
     """Run ``loaded`` writing its log to ``sink``; return ``(summary, digest)``. The summary's
     ``metrics`` (``docs/metrics.md``) and its ``cascade`` tree are computed as the events are
     written. ``progress`` shows a bar on stderr for a long run (display only). No preflight and
-    no files: callers (:func:`run`, the run directory) do those."""
+    no files: callers (:func:`run`, the run directory) do those. ``build(loaded, log)`` makes
+    the venue instead of :func:`build_venue` (a re-drive: the venue without participants)."""
     config = loaded.config
     scale = loaded.scale
     log = EventLog(sink, buffer_lines=config.log.buffer_lines)
@@ -40,7 +43,7 @@ def simulate(loaded: LoadedConfig, sink: BinaryIO, progress: bool = False) -> tu
     tree = CascadeTree()
     log.observers[:] = [metrics.add, tree.add]
     wall_start = time.perf_counter()
-    venue = build_venue(loaded, log)
+    venue = (build or build_venue)(loaded, log)
     bar = RunProgress(config.run.duration, log) if progress else None
     try:
         digest = venue.run(__version__, bar)

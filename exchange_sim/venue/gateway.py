@@ -133,7 +133,11 @@ class Gateway:
         return arrival
 
     def _arrive(self, payload) -> None:
-        account_id, command, cause, ts_sent = payload
+        self.arrive(*payload)
+
+    def arrive(self, account_id: int, command, cause: int | None, ts_sent: int) -> None:
+        """Handle a command reaching the venue now (MATCH phase), sent at ``ts_sent``: what a
+        link delivers, and what a re-drive feeds in at a recorded arrival time."""
         engine = self.engine
         now = self._env.now
         self.commands_handled += 1
