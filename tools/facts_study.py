@@ -10,8 +10,14 @@ Writes one run directory per (scenario, seed) under ``DIR/runs/`` and then measu
   stress, the perp-index gap at the trough, funding after the cascade, the rebound;
 * **calm**: calm.toml's normal day, every seed: return tails, skew and volatility clustering
   where no crash dominates the sample;
-* **impact**: calm.toml cut to 780 s with its TWAP buyer at 5, 10, 20 and 40 BTC (seed 1): the
-  square-root law of the execution agent's impact.
+* **impact, paired**: calm.toml cut to 780 s with its TWAP buyer at 5, 10, 20 and 40 BTC and at a
+  control size of 0.12 BTC (one lot a second), on every seed. In calm's day-in-20-minutes market
+  the price drifts by about 0.8 % over the metaorder's two minutes, which swamps its own impact
+  measured from the arrival price; with common random numbers the control run is the same market
+  without (nearly) the order, so the impact of size Q on seed k is
+  ``(VWAP(Q, k) - VWAP(control, k)) / arrival price``, and ``delta`` is the least-squares slope of
+  ``ln(mean impact over seeds)`` on ``ln(Q)``; the square-root law holds for delta in [0.3, 0.7]
+  (docs/stylized_facts.md).
 
 Nothing is fitted: each fact is judged by the rule in docs/stylized_facts.md. Existing run
 directories under ``DIR/runs/`` are reused (delete them to re-run); the study takes about
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -41,6 +48,7 @@ STRESS = (
     "funding_squeeze",
 )
 IMPACT_SIZES = (5, 10, 20, 40)  # BTC bought by calm.toml's TWAP buyer
+IMPACT_CONTROL = "0.12"  # one lot a second for 120 s: the same market without (nearly) the order
 IMPACT_DURATION = "780s"  # the metaorder runs 600-720 s; a minute after it
 
 
@@ -50,14 +58,58 @@ def _job_list(seeds: int) -> dict[str, list[tuple[str, str, int, tuple[str, ...]
     calm = [(f"calm-s{k}", "calm", k, ()) for k in range(1, seeds + 1)]
     impact = [
         (
-            f"calm-impact-{size}",
+            f"calm-impact-{size}-s{k}",
             "calm",
-            1,
+            k,
             (f"participants.buyer.total_size={size}", f"run.duration={IMPACT_DURATION}"),
         )
-        for size in IMPACT_SIZES
+        for k in range(1, seeds + 1)
+        for size in (IMPACT_CONTROL, *IMPACT_SIZES)
     ]
     return {"stress": stress, "calm": calm, "impact": impact}
+
+
+def _metaorder_end(run_dir: str) -> dict:
+    """The buyer's ``metaorder`` end event (the only execution agent in calm.toml)."""
+    with open(os.path.join(run_dir, "events.jsonl"), "rb") as handle:
+        for line in handle:
+            if b'"metaorder"' in line and b'"phase":"end"' in line:
+                return json.loads(line)
+    raise InputError(run_dir, "events.jsonl", "no finished metaorder in the log")
+
+
+def paired_impact(runs_dir: str, seeds: int) -> dict:
+    """Each size's impact net of the same seed's control run, its mean over seeds, and the
+    square-root law's exponent fitted on the means (see the module doc)."""
+    rows = []
+    for k in range(1, seeds + 1):
+        control = _metaorder_end(os.path.join(runs_dir, f"calm-impact-{IMPACT_CONTROL}-s{k}"))
+        for size in IMPACT_SIZES:
+            end = _metaorder_end(os.path.join(runs_dir, f"calm-impact-{size}-s{k}"))
+            net = end["side"] * (end["vwap_ticks"] - control["vwap_ticks"])
+            rows.append({"seed": k, "size": size, "impact": net / end["arrival_price_ticks"]})
+    means = {q: sum(r["impact"] for r in rows if r["size"] == q) / seeds for q in IMPACT_SIZES}
+    points = [(math.log(q), math.log(m)) for q, m in means.items() if m > 0]
+    delta = None
+    if len(points) >= 3:
+        mx = sum(x for x, _ in points) / len(points)
+        my = sum(y for _, y in points) / len(points)
+        sxx = sum((x - mx) ** 2 for x, _ in points)
+        delta = sum((x - mx) * (y - my) for x, y in points) / sxx
+    holds = None if delta is None else 0.3 <= delta <= 0.7
+    return {"rows": rows, "mean_impact_by_size": means, "delta": delta, "holds": holds}
+
+
+def _format_impact(result: dict) -> str:
+    lines = ["size BTC  mean impact (net of control)  per seed"]
+    for size, mean in result["mean_impact_by_size"].items():
+        per_seed = ", ".join(f"{r['impact']:+.3%}" for r in result["rows"] if r["size"] == size)
+        lines.append(f"{size:>8}  {mean:>+27.3%}  {per_seed}")
+    delta = result["delta"]
+    verdict = {True: "holds", False: "fails", None: "no data"}[result["holds"]]
+    shown = "n/a (fewer than 3 sizes with a positive mean)" if delta is None else f"{delta:.2f}"
+    lines.append(f"square-root law: delta = {shown} (holds in [0.3, 0.7]): {verdict}")
+    return "\n".join(lines)
 
 
 def _run(job: tuple[str, str, int, tuple[str, ...], str]) -> str:
@@ -87,16 +139,19 @@ def main(argv: list[str] | None = None) -> int:
         with ProcessPoolExecutor(args.jobs) as pool:
             list(pool.map(_run, jobs))
         results = {}
-        for label, pool_jobs in pools.items():
-            dirs = [os.path.join(runs_dir, job[0]) for job in pool_jobs]
+        for label in ("stress", "calm"):
+            dirs = [os.path.join(runs_dir, job[0]) for job in pools[label]]
             results[label] = stylized_facts(dirs, grids=DEFAULT_GRIDS)
+        results["impact_paired"] = paired_impact(runs_dir, args.seeds)
     except InputError as error:
         print(f"facts_study: {error}", file=sys.stderr)
         return 2
-    for label, result in results.items():
+    for label in ("stress", "calm"):
         print(f"== {label} ({len(pools[label])} runs)")
-        print(format_table(result))
+        print(format_table(results[label]))
         print()
+    print(f"== impact, paired by seed ({len(pools['impact'])} runs)")
+    print(_format_impact(results["impact_paired"]))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(results, handle, indent=1, default=str)

@@ -55,14 +55,38 @@ def test_leverage_variant_divides_and_floors_at_one(flash_crash):
     assert _participant(lower, "shorts")["leverages"] == [1, 1, 1]
 
 
-def test_facts_study_impact_runs_share_one_market():
-    """The impact runs differ only by the metaorder's size: one seed, sizes spanning 8x."""
+def test_facts_study_impact_runs_pair_every_size_with_a_control():
+    """Each seed runs the control and every size on one market; sizes span 8x; all load."""
     impact = facts_study._job_list(seeds=2)["impact"]
-    assert {seed for _, _, seed, _ in impact} == {1}
-    sizes = [int(o[0].split("=")[1]) for _, _, _, o in impact]
-    assert max(sizes) >= 2 * min(sizes)
+    for seed in (1, 2):
+        sizes = [o[0].split("=")[1] for _, _, k, o in impact if k == seed]
+        assert sizes == [facts_study.IMPACT_CONTROL, *map(str, facts_study.IMPACT_SIZES)]
+    assert max(facts_study.IMPACT_SIZES) >= 2 * min(facts_study.IMPACT_SIZES)
     for _, scenario, _, overrides in impact:
         es.load_config(calibrate.scenario_path(scenario), overrides)  # every variant loads
+
+
+def _metaorder_run(path, side: int, vwap: int, arrival: int = 1_000_000) -> None:
+    path.mkdir()
+    line = '{"seq":1,"ts":0,"type":"metaorder","phase":"end",' + (
+        f'"side":{side},"vwap_ticks":{vwap},"arrival_price_ticks":{arrival}}}\n'
+    )
+    (path / "events.jsonl").write_text(line)
+
+
+def test_paired_impact_nets_out_the_control_run(tmp_path):
+    """Impact is VWAP minus the same seed's control VWAP; a square-root path gives delta 0.5."""
+    for seed, drift in ((1, -5000), (2, 3000)):  # the market's own move differs by seed
+        _metaorder_run(
+            tmp_path / f"calm-impact-{facts_study.IMPACT_CONTROL}-s{seed}", 1, 1_000_000 + drift
+        )
+        for size in facts_study.IMPACT_SIZES:
+            vwap = 1_000_000 + drift + round(1000 * size**0.5)
+            _metaorder_run(tmp_path / f"calm-impact-{size}-s{seed}", 1, vwap)
+    result = facts_study.paired_impact(str(tmp_path), seeds=2)
+    assert result["mean_impact_by_size"][20] == pytest.approx(1000 * 20**0.5 / 1e6, rel=1e-3)
+    assert result["delta"] == pytest.approx(0.5, abs=0.01)
+    assert result["holds"] is True
 
 
 def test_scenario_figures_rejects_a_directory_that_is_not_a_run(tmp_path, capsys):
