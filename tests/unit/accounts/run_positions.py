@@ -147,8 +147,9 @@ def holdings(draw, tiers, modes=(False, True)):
     price = draw(st.integers(1, 10**7))
     size = max(1, draw(st.integers(low, high)) // (price * M))
     fills = [(price, size)]
-    if draw(st.booleans()):
-        fills.append((draw(st.integers(1, 10**7)), draw(st.integers(1, size))))
+    if draw(st.booleans()):  # a second fill, its notional within the tier's span too (money
+        second = draw(st.integers(1, 10**7))  # in the log must stay within 64 bits)
+        fills.append((second, draw(st.integers(1, max(1, min(size, high // (second * M)))))))
     notional = sum(p * q * M for p, q in fills)
     leverage = draw(st.integers(1, tiers.max_leverage(notional)))
     im = sum(tiers.initial_margin(p * q * M, leverage) for p, q in fills)
