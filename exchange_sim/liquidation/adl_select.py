@@ -6,9 +6,10 @@ needs only the queue's head. :func:`ranked_head` returns exactly the first entri
 ``account_id``) that :func:`~exchange_sim.liquidation.apportion.allocate_ranked` can reach.
 
 Each score ``num/den`` gets an integer key ``floor(num * 2**shift / den)`` (``+inf`` a flag above
-every finite key): ``floor`` is monotone, so a higher key means a strictly higher score and only
-entries with the *same* key need the exact cross-multiplied comparison. The keys go into a binary
-heap of plain integer tuples (built in O(n), compared in C), and each entry taken costs O(log n):
+every finite key) with ``shift`` chosen per step from the largest denominator so that the key is
+exact: different scores get different keys, equal scores equal keys (:func:`exact_shift`), and the
+account id that follows in the tuple breaks ties as the full sort does. The keys go into a binary
+heap of plain integer tuples (built in O(n), compared in C) and each entry taken costs O(log n):
 O(n + k log n) per step for k positions closed, instead of O(n log n) Python ``__lt__`` calls.
 """
 
@@ -27,48 +28,45 @@ from exchange_sim.liquidation.adl import (
 )
 from exchange_sim.liquidation.adl_ratios import binance_ratio, bitmex_ratio, hyperliquid_ratio
 
-KEY_SHIFT = 64
-"""Bits of the integer key below the binary point; ties on the key are resolved exactly."""
 
-_SCORE = itemgetter(4)
-
-
-def heap_item(
-    account_id: int, lots: int, score: AdlScore, shift: int = KEY_SHIFT
-) -> tuple[int, int, int, int, AdlScore]:
-    """``(-infinite, -floor(score * 2**shift), account_id, lots, score)``: smallest = first."""
-    if score.den == 0:
-        return (-1, 0, account_id, lots, score)
-    return (0, -((score.num << shift) // score.den), account_id, lots, score)
+def exact_shift(max_den: int) -> int:
+    """Bits below the binary point that make ``floor(score * 2**shift)`` an exact key for every
+    score with a denominator up to ``max_den``: two different ratios differ by at least
+    ``1 / max_den**2 > 2**-shift``, so their floors differ; equal ratios have equal floors."""
+    return 2 * max_den.bit_length()
 
 
-def ranked_head(
-    scored: Iterable[tuple[int, int, AdlScore]], size_lots: int, shift: int = KEY_SHIFT
-) -> list[AdlQueueEntry]:
+def _heap(items: list, shift: int) -> list:
+    """``(num, den, account_id, lots, payload)`` -> heap items, smallest = first in the queue:
+    ``(-1, 0, ...)`` for +infinity (all equal), else ``(0, -floor(num * 2**shift / den), ...)``."""
+    return [
+        (0, -((num << shift) // den), account_id, lots, payload)
+        if den
+        else (-1, 0, account_id, lots, payload)
+        for num, den, account_id, lots, payload in items
+    ]
+
+
+def ranked_head(scored: Iterable[tuple[int, int, AdlScore]], size_lots: int) -> list[AdlQueueEntry]:
     """The prefix of ``rank_by_score(scored)`` whose sizes first reach ``size_lots`` (all of it
     when the queue is smaller), entry for entry identical. ``scored`` holds
     ``(account_id, closable_lots, score)`` with distinct account ids."""
-    heap = [heap_item(account_id, lots, score, shift) for account_id, lots, score in scored]
-    return _pop_head(heap, size_lots, _SCORE)
+    items = [(s.num, s.den, account_id, lots, s) for account_id, lots, s in scored]
+    shift = exact_shift(max((item[1] for item in items), default=1))
+    return _pop_head(_heap(items, shift), size_lots, itemgetter(4))
 
 
 def _pop_head(heap: list, size_lots: int, score_of) -> list[AdlQueueEntry]:
-    """Pop ``(flag, key, account_id, lots, payload)`` items until ``size_lots`` is covered;
-    ``score_of(item)`` is the item's exact :class:`AdlScore` (made only for popped items)."""
+    """Pop ``(flag, key, account_id, lots, payload)`` items until ``size_lots`` is covered; the
+    keys are exact, so equal keys are equal scores and the heap's next field, the account id,
+    breaks the tie. ``score_of(item)`` is its :class:`AdlScore` (made only for popped items)."""
     heapify(heap)
     head: list[AdlQueueEntry] = []
     covered = 0
     while heap and covered < size_lots:
-        top = heappop(heap)
-        group = [top]  # popped in account order: the heap compares the account id next
-        while heap and heap[0][0] == top[0] and heap[0][1] == top[1]:
-            group.append(heappop(heap))
-        scored = [(item, score_of(item)) for item in group]
-        if len(scored) > 1:  # exact; a stable sort, so equal scores keep account order
-            scored.sort(key=itemgetter(1), reverse=True)
-        for (_, _, account_id, lots, _), score in scored:
-            head.append(AdlQueueEntry(account_id, lots, score, len(head) + 1))
-            covered += lots
+        item = heappop(heap)
+        head.append(AdlQueueEntry(item[2], item[3], score_of(item), len(head) + 1))
+        covered += item[3]
     return head
 
 
@@ -88,15 +86,16 @@ def queue_head(
     else:
         ratio, arg = hyperliquid_ratio, ranker.money_per_tick_lot
     profitable_only = PROFITABLE_ONLY[ranking]
-    heap = []
-    append = heap.append
+    items = []
+    append = items.append
+    max_den = 1
     for c in candidates:
         size = c.size_lots
         if size * liquidated_side >= 0 or (profitable_only and c.unrealised_pnl <= 0):
             continue
         num, den = ratio(c, arg)
-        if den:
-            append((0, -((num << KEY_SHIFT) // den), c.account_id, size if size > 0 else -size, c))
-        else:
-            append((-1, 0, c.account_id, size if size > 0 else -size, c))
+        if den > max_den:
+            max_den = den
+        append((num, den, c.account_id, size if size > 0 else -size, c))
+    heap = _heap(items, exact_shift(max_den))
     return _pop_head(heap, size_lots, lambda item: AdlScore(*ratio(item[4], arg)))
