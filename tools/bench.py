@@ -32,6 +32,9 @@ Figures:
     and digest), by wall and by CPU time (the second is steadier on a shared machine).
 (h) ``replay_redrive.redrive``: ``exchange-sim redrive`` of the same run directory without
     overrides (a fresh venue fed the recorded commands; the new log compared with the original).
+(i) ``adl_step``: one ADL step (rank the opposite side, allocate 200 lots) at 10k and 100k ranked
+    positions, seconds per step ``before`` (full sort of score objects, ``AdlRanker.queue``) and
+    ``after`` (integer-keyed heap head, ``adl_select.queue_head``); see tools/bench_adl.py.
 Only the event loops are timed (``time.perf_counter``); streams are generated before timing.
 """
 
@@ -48,6 +51,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from bench_adl import bench_adl
 from bench_book import bench_book
 
 from exchange_sim.accounts.ledger import FeeSchedule, Ledger
@@ -415,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     counts = (150, 1_500) if args.quick else (150, 1_500, 15_000)
     figures["cascade_scaling"] = bench_cascade_scaling(counts)
     figures["replay_redrive"] = bench_replay("october_2025_adl", "60s" if args.quick else "150s")
+    adl_sizes = (1_000, 10_000) if args.quick else (10_000, 100_000)
+    figures["adl_step"] = bench_adl(adl_sizes)
     print(json.dumps(figures, indent=2))
     return 0
 

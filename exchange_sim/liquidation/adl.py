@@ -48,6 +48,12 @@ from typing import Any
 import attrs
 
 from exchange_sim.core.units import NS_PER_HOUR, RATE_SCALE
+from exchange_sim.liquidation.adl_ratios import (
+    AdlCandidate,
+    binance_ratio,
+    bitmex_ratio,
+    hyperliquid_ratio,
+)
 from exchange_sim.liquidation.apportion import (
     allocate_capped_pro_rata,
     allocate_pro_rata,
@@ -66,28 +72,6 @@ PROFITABLE_ONLY = {
     "capped_pro_rata": True,
 }
 """Whether a ranking admits only positions with ``unrealised_pnl > 0`` (see the module doc)."""
-
-
-@attrs.define
-class AdlCandidate:
-    """One opposite position offered to the ADL queue; the caller fills it at the current mark.
-
-    ``size_lots`` is signed (long > 0); ``entry_notional`` is the exact sum of
-    ``price_ticks * lots * money_per_tick_lot`` of the opening fills (unsigned). Money fields are
-    minor units: ``unrealised_pnl`` of this position at ``mark_price_ticks``, the account's
-    ``wallet_balance``, the position's ``maintenance_margin`` and the ``account_value`` (equity)
-    that backs it.
-    """
-
-    account_id: int
-    size_lots: int
-    entry_notional: int
-    mark_price_ticks: int
-    wallet_balance: int
-    unrealised_pnl: int
-    maintenance_margin: int
-    bankruptcy_price_ticks: int
-    account_value: int
 
 
 @attrs.frozen(order=False, eq=False)
@@ -134,24 +118,9 @@ INFINITE_SCORE = AdlScore(1, 0)
 ZERO_SCORE = AdlScore(0, 1)
 
 
-def _score(num: int, den: int) -> AdlScore:
-    return AdlScore(-num, -den) if den < 0 else AdlScore(num, den)
-
-
 def bitmex_score(candidate: AdlCandidate, money_per_tick_lot: int) -> AdlScore:
     """BitMEX ranking (§5.2): ``PnL% * EffLev`` if ``PnL% > 0``, else ``PnL% / EffLev``."""
-    size = candidate.size_lots
-    sign = 1 if size > 0 else -1
-    mark_value = size * candidate.mark_price_ticks * money_per_tick_lot
-    entry_value = sign * candidate.entry_notional
-    bankrupt_value = size * candidate.bankruptcy_price_ticks * money_per_tick_lot
-    pnl = mark_value - entry_value  # PnL% = pnl / |E|
-    cushion = mark_value - bankrupt_value  # EffLev = |M| / cushion
-    if cushion <= 0:
-        return INFINITE_SCORE if pnl > 0 else ZERO_SCORE
-    if pnl > 0:
-        return _score(pnl * abs(mark_value), candidate.entry_notional * cushion)
-    return _score(pnl * cushion, candidate.entry_notional * abs(mark_value))
+    return AdlScore(*bitmex_ratio(candidate, money_per_tick_lot))
 
 
 def binance_score(candidate: AdlCandidate, one_money_unit: int) -> AdlScore:
@@ -160,25 +129,12 @@ def binance_score(candidate: AdlCandidate, one_money_unit: int) -> AdlScore:
     ``PnlPercent = max(0, UPnL) / max(one_money_unit, WB)``; ``MarginRatio = MM / (WB + UPnL)``
     if ``WB + UPnL > 0`` else 0. ``one_money_unit = 10**money_decimals`` (1 USDT, say).
     """
-    profit = candidate.unrealised_pnl if candidate.unrealised_pnl > 0 else 0
-    equity = candidate.wallet_balance + candidate.unrealised_pnl
-    if profit == 0 or equity <= 0:
-        return ZERO_SCORE
-    wallet = max(one_money_unit, candidate.wallet_balance)
-    return _score(profit * candidate.maintenance_margin, wallet * equity)
+    return AdlScore(*binance_ratio(candidate, one_money_unit))
 
 
 def hyperliquid_score(candidate: AdlCandidate, money_per_tick_lot: int) -> AdlScore:
     """Hyperliquid (§5.7): ``(mark/entry) * (notional/account_value)``; shorts use entry/mark."""
-    if candidate.account_value <= 0:
-        return INFINITE_SCORE
-    size = candidate.size_lots
-    mark_notional = abs(size) * candidate.mark_price_ticks * money_per_tick_lot
-    if size > 0:
-        return _score(
-            mark_notional * mark_notional, candidate.entry_notional * candidate.account_value
-        )
-    return _score(candidate.entry_notional, candidate.account_value)
+    return AdlScore(*hyperliquid_ratio(candidate, money_per_tick_lot))
 
 
 def size_score(candidate: AdlCandidate) -> AdlScore:
@@ -312,6 +268,15 @@ class AdlRanker:
                 for rank, c in enumerate(chosen, start=1)
             ]
         return rank_by_score((c.account_id, abs(c.size_lots), self.score(c)) for c in chosen)
+
+    def queue_head(
+        self, candidates: Iterable[AdlCandidate], liquidated_side: int, size_lots: int
+    ) -> list[AdlQueueEntry]:
+        """The part of :meth:`queue` that :meth:`allocate` needs to close ``size_lots``, entry for
+        entry identical (:func:`~exchange_sim.liquidation.adl_select.queue_head`)."""
+        from exchange_sim.liquidation.adl_select import queue_head  # it builds on this module
+
+        return queue_head(self, candidates, liquidated_side, size_lots)
 
     def allocate(self, queue: Sequence[AdlQueueEntry], size_lots: int) -> list[tuple[int, int]]:
         """``[(account_id, lots_closed), ...]`` summing to ``min(size_lots, queue total)``."""

@@ -191,9 +191,9 @@ class Waterfall:
                 ledger.equity(a, mark),
             )
             for a in ledger.accounts.values()
-            if self.accounting.eligible(a, account.account_id) and (a.size_lots > 0) != (size > 0)
+            if a.size_lots * side < 0 and self.accounting.eligible(a, account.account_id)
         ]
-        queue = self.ranker.queue(candidates, side)
+        queue = self.ranker.queue_head(candidates, side, abs(size))
         ranked = {c.account_id: c for c in candidates}
         last = None
         for account_id, lots in self.ranker.allocate(queue, abs(size)):

@@ -113,8 +113,17 @@ class _RecordingRanker:
         return getattr(self.ranker, name)
 
     def queue(self, candidates, liquidated_side):
+        return self._record(candidates, liquidated_side, self.ranker.queue)
+
+    def queue_head(self, candidates, liquidated_side, size_lots):
+        def head(chosen, side):
+            return self.ranker.queue_head(chosen, side, size_lots)
+
+        return self._record(candidates, liquidated_side, head)
+
+    def _record(self, candidates, liquidated_side, build):
         candidates = list(candidates)
-        result = self.ranker.queue(candidates, liquidated_side)
+        result = build(candidates, liquidated_side)
         by_id = {c.account_id: c for c in candidates}
         for entry in result:
             candidate = by_id[entry.account_id]
