@@ -21,7 +21,7 @@ Writes one run directory per (scenario, seed) under ``DIR/runs/`` and then measu
 
 Nothing is fitted: each fact is judged by the rule in docs/stylized_facts.md. Existing run
 directories under ``DIR/runs/`` are reused (delete them to re-run); the study takes about
-15 minutes on two cores with the defaults. Bad input exits with status 2.
+20 minutes on two cores with the defaults (39 runs). Bad input exits with status 2.
 """
 
 from __future__ import annotations

@@ -33,6 +33,22 @@ class AdlCandidate:
     account_value: int
 
 
+def candidate_of(ledger, account, mark_price_ticks: int) -> AdlCandidate:
+    """``account``'s position as an ADL candidate valued at ``mark_price_ticks`` (the one place
+    the venue's waterfall and the replay's recomputation build candidates)."""
+    return AdlCandidate(
+        account.account_id,
+        account.size_lots,
+        account.entry_notional,
+        mark_price_ticks,
+        account.collateral,
+        ledger.unrealised_pnl(account, mark_price_ticks),
+        ledger.maintenance_margin(account, mark_price_ticks),
+        account.bankruptcy_price or 0,
+        ledger.equity(account, mark_price_ticks),
+    )
+
+
 def _ratio(num: int, den: int) -> tuple[int, int]:
     return (-num, -den) if den < 0 else (num, den)
 

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.liquidation import planners
 from exchange_sim.liquidation.accounting import LiquidationAccounting, money_identity
-from exchange_sim.liquidation.adl import AdlCandidate, AdlRanker, emit_adl
+from exchange_sim.liquidation.adl import AdlRanker, emit_adl
+from exchange_sim.liquidation.adl_ratios import candidate_of
 
 __all__ = ["POSITION_STAGES", "Waterfall", "money_identity"]
 
@@ -179,17 +180,7 @@ class Waterfall:
         side = 1 if size > 0 else -1
         price = self.ranker.close_price_ticks(self._takeover_price(account, mark), mark)
         candidates = [
-            AdlCandidate(
-                a.account_id,
-                a.size_lots,
-                a.entry_notional,
-                mark,
-                a.collateral,
-                ledger.unrealised_pnl(a, mark),
-                ledger.maintenance_margin(a, mark),
-                a.bankruptcy_price or 0,
-                ledger.equity(a, mark),
-            )
+            candidate_of(ledger, a, mark)
             for a in ledger.accounts.values()
             if a.size_lots * side < 0 and self.accounting.eligible(a, account.account_id)
         ]

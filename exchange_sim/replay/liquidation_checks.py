@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import deque
 
 from exchange_sim.liquidation import planners
-from exchange_sim.liquidation.adl import AdlCandidate
+from exchange_sim.liquidation.adl_ratios import candidate_of
 from exchange_sim.liquidation.insurance_fund import liquidation_fill_delta
 from exchange_sim.liquidation.policies import FEE_BANKRUPT, FEE_DYDX, FEE_LIQUIDATION, FEE_NONE
 from exchange_sim.liquidation.socialised_loss import clawback
@@ -218,17 +218,7 @@ def _plan_adl(st: ReplayState, ev: dict) -> None:
     price = st.ranker.close_price_ticks(takeover_price, mark)
     excluded = st.venue_accounts() | st.busy | {liquidated.account_id}
     candidates = [
-        AdlCandidate(
-            a.account_id,
-            a.size_lots,
-            a.entry_notional,
-            mark,
-            a.collateral,
-            ledger.unrealised_pnl(a, mark),
-            ledger.maintenance_margin(a, mark),
-            a.bankruptcy_price or 0,
-            ledger.equity(a, mark),
-        )
+        candidate_of(ledger, a, mark)
         for a in ledger.accounts.values()
         if a.size_lots and a.account_id not in excluded and (a.size_lots > 0) != (size > 0)
     ]

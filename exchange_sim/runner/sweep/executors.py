@@ -22,14 +22,15 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from exchange_sim.core.errors import ConfigError
 
 
-class Executor:
-    """What the sweep engine needs from a back-end."""
+class Executor(ABC):
+    """What the sweep engine needs from a back-end (an abstract interface)."""
 
     name = "executor"
     workers = 1
@@ -38,15 +39,17 @@ class Executor:
     def slots(self) -> int:
         return max(2, 2 * self.workers)
 
+    @abstractmethod
     def submit(self, fn: Callable, *args: Any):
-        raise NotImplementedError
+        """Start ``fn(*args)`` on a worker; a future."""
 
+    @abstractmethod
     def wait_first(self, futures: Iterable) -> set:
         """The futures of ``futures`` that have finished, after waiting for at least one."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self, cancel: bool = False) -> None:
-        raise NotImplementedError
+        """Release the workers (cancelling pending tasks with ``cancel``)."""
 
     def __enter__(self) -> Executor:
         return self
