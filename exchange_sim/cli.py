@@ -1,5 +1,5 @@
 """Command line: ``exchange-sim run | validate | sweep | compare | cascade | replay | redrive |
-report | export``.
+report | export | clean``.
 
 Bad input (config, override, data file, command line) prints one line ``exchange-sim: error: ...``
 naming the key or line and the value, exits with status 2 and writes nothing: ``validate`` and
@@ -7,19 +7,26 @@ naming the key or line and the value, exits with status 2 and writes nothing: ``
 creates any directory. Anything else is a bug: one line ``exchange-sim: internal error: ...`` and
 status 1; a run that had started leaves ``<dir>.failed/error.txt`` with the traceback, and
 ``EXCHANGE_SIM_TRACEBACK=1`` prints it for a failure before that.
+
+SIGINT (Ctrl-C) and SIGTERM stop ``run``, ``redrive`` and ``sweep`` cleanly: one line, no
+traceback, status 130 or 143; a run leaves ``<dir>.failed/`` with the log up to that point and an
+``error.txt`` that says it was interrupted. A write that fails (a full disk, ``ulimit -f``, a quota)
+is an I/O error: one line naming the path, status 1. Only a process killed outright leaves its
+temporary directory; the next ``run`` reports it and ``exchange-sim clean`` removes it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
 from typing import NoReturn
 
 from exchange_sim import __version__
-from exchange_sim.core.errors import InputError
+from exchange_sim.core.errors import InputError, RunInterrupted, RunIOError
 from exchange_sim.runner.api import load_config
 from exchange_sim.runner.config import LoadedConfig
 from exchange_sim.runner.preflight import preflight
@@ -27,6 +34,8 @@ from exchange_sim.runner.preflight import preflight
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
+EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+"""128 + the signal's number, as a shell reports a process stopped by it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a counterfactual: another venue rule, e.g. --set liquidation.adl.ranking=bitmex",
     )
+    clean = commands.add_parser(
+        "clean", help="remove the temporary directories that killed runs left behind"
+    )
+    clean.add_argument("roots", nargs="*", default=["runs"], help="where to look (default: runs)")
+    clean.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
     report = commands.add_parser(
         "report", help="write RUN_DIR/report/report.html (self-contained) and its figures"
     )
@@ -156,12 +170,14 @@ def _sweep(args: argparse.Namespace) -> int:
             keep_logs=args.keep_logs,
             progress=wants_progress(args.quiet),
         )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunInterrupted) as exc:
+        name = exc.signal_name if isinstance(exc, RunInterrupted) else "SIGINT"
         print(
-            "exchange-sim: interrupted; finished runs are kept: run the same command to resume",
+            f"exchange-sim: interrupted by {name}; finished runs are kept: run the same command "
+            "to resume",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_SIGNAL[name]
     runs = outcome.ok + outcome.failed
     print(
         f"sweep: {runs} runs ({outcome.ok} ok, {outcome.failed} failed, {outcome.skipped} "
@@ -321,6 +337,51 @@ def _redrive(args: argparse.Namespace) -> int:
     return EXIT_INTERNAL
 
 
+def _clean(args: argparse.Namespace) -> int:
+    from exchange_sim.runner.clean import find_leftovers, remove_leftovers
+
+    count = total = 0
+    for root in args.roots:
+        found = find_leftovers(root) if args.dry_run else remove_leftovers(root)
+        for path, size in found:
+            print(f"{'would remove' if args.dry_run else 'removed'} {path} ({size:,} bytes)")
+            count, total = count + 1, total + size
+    verb = "found" if args.dry_run else "removed"
+    print(f"clean: {count} leftover temporary run directories {verb} ({total:,} bytes)")
+    return EXIT_OK
+
+
+def _report_leftovers(directory: str) -> None:
+    """Tell the user about killed runs' leftovers next to the run directory just written."""
+    from exchange_sim.runner.clean import find_leftovers
+
+    root = os.path.dirname(os.path.abspath(directory))
+    found = find_leftovers(root, recursive=False)
+    if found:
+        size = sum(s for _, s in found)
+        print(
+            f"note: {len(found)} temporary run directories left by killed runs in {root} "
+            f"({size:,} bytes); `exchange-sim clean {root}` removes them",
+            file=sys.stderr,
+        )
+
+
+class _Signals:
+    """While a run is in progress, SIGINT and SIGTERM raise :class:`RunInterrupted` in the main
+    thread (the run directory then keeps the partial log in ``.failed``); restored on exit."""
+
+    def __enter__(self) -> _Signals:
+        def stop(number, frame):
+            raise RunInterrupted(signal.Signals(number).name)
+
+        self._previous = {n: signal.signal(n, stop) for n in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
 def _load(args: argparse.Namespace) -> LoadedConfig:
     overrides = tuple(args.set)
     if getattr(args, "seed", None) is not None:
@@ -367,6 +428,27 @@ def _main(argv: list[str] | None) -> int:
     except SystemExit as exc:  # --help, --version, or a one-line usage error
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
+        if args.command in ("run", "redrive", "sweep"):
+            with _Signals():
+                return _dispatch(args)
+        return _dispatch(args)
+    except (KeyboardInterrupt, RunInterrupted) as exc:
+        name = exc.signal_name if isinstance(exc, RunInterrupted) else "SIGINT"
+        notes = "; ".join(getattr(exc, "__notes__", ()))
+        print(
+            f"exchange-sim: interrupted by {name}" + (f"; {notes}" if notes else ""),
+            file=sys.stderr,
+        )
+        return EXIT_SIGNAL[name]
+    except RunIOError as exc:
+        print(f"exchange-sim: I/O error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "clean":
+            return _clean(args)
         if args.command == "cascade":
             return _cascade(args)
         if args.command == "replay":
@@ -403,9 +485,16 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         raise
+    except RunIOError:
+        raise
+    except OSError as exc:  # a file the command reads or writes outside a run directory
+        path = exc.filename or "(no file name)"
+        print(f"exchange-sim: I/O error: {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     except Exception as exc:  # a bug, not bad input
         return _internal_error(exc)
     _print_summary(result.directory, result.summary)
+    _report_leftovers(result.directory)
     return EXIT_OK
 
 

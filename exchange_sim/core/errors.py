@@ -48,3 +48,28 @@ class DataError(InputError):
 
 class SimulationError(ExchangeSimError):
     """An internal invariant broke during a run (a bug, never bad input)."""
+
+
+class RunInterrupted(BaseException):
+    """A signal (SIGINT, SIGTERM) stopped a run. A :class:`BaseException`, like
+    :class:`KeyboardInterrupt`, so no ``except Exception`` on the way swallows it."""
+
+    def __init__(self, signal_name: str) -> None:
+        self.signal_name = signal_name
+        super().__init__(signal_name)  # the args pickle back to the same exception
+
+    def __str__(self) -> str:
+        return f"interrupted by {self.signal_name}"
+
+
+class RunIOError(ExchangeSimError):
+    """The run could not write its directory: a full disk, a file-size limit, a quota, a
+    vanished directory. Not bad input and not a bug: the CLI reports it in one line (exit 1)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(path, problem)  # the args pickle back to the same exception
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"

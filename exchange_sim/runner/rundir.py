@@ -20,15 +20,19 @@ preflight) removes the temporary directory (and the parents it created) instead 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
+import json
 import os
 import shutil
+import socket
 import traceback
 
 import orjson
 
 from exchange_sim.config import toml_out
-from exchange_sim.core.errors import ConfigError, InputError
+from exchange_sim.core.errors import ConfigError, InputError, RunInterrupted, RunIOError
 from exchange_sim.runner.config import LoadedConfig
 from exchange_sim.runner.counterfactual import amplification, baseline_config
 from exchange_sim.runner.preflight import preflight
@@ -36,6 +40,12 @@ from exchange_sim.runner.simulate import simulate
 
 WRITE_BUFFER_BYTES = 1 << 20
 TEMP_SUFFIX = ".tmp-run"
+OWNER_FILE = "claim.json"
+"""Inside a temporary run directory while its run is alive: the host and pid that claimed it, so
+``exchange-sim clean`` can tell a killed run's leftover from a run still being written."""
+FREE_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+"""Write errors after which the partial log is removed (it is what filled the disk or hit the
+limit) rather than kept in ``X.failed``."""
 
 
 class Claim:
@@ -99,7 +109,18 @@ def _try_claim(final: str) -> Claim | None:
         os.rmdir(temp)
         _remove_empty(created)
         return None
+    _write_owner(temp)
     return Claim(final, temp, created)
+
+
+def _write_owner(temp: str) -> None:
+    with open(os.path.join(temp, OWNER_FILE), "w", encoding="utf-8") as handle:
+        json.dump({"host": socket.gethostname(), "pid": os.getpid()}, handle)
+
+
+def _drop_owner(temp: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(os.path.join(temp, OWNER_FILE))
 
 
 def claim_dir(out_dir: str) -> Claim:
@@ -248,11 +269,45 @@ def execute(
     except InputError:
         release(claim)
         raise
+    except (KeyboardInterrupt, RunInterrupted) as exc:
+        name = exc.signal_name if isinstance(exc, RunInterrupted) else "SIGINT"
+        failed = _fail(
+            claim,
+            f"interrupted by {name}: events.jsonl holds the log up to the interruption (no\n"
+            "run_end line: `exchange-sim replay` reports it as truncated at its last seq)\n",
+        )
+        exc.add_note(f"the partial run is in {failed}")
+        raise
+    except OSError as exc:
+        removed = exc.errno in FREE_SPACE_ERRNOS and _remove_log(temp_dir)
+        problem = exc.strerror or str(exc)
+        kept = "its partial log removed to free the space" if removed else "with its partial log"
+        failed = _fail(claim, f"I/O error: {problem} ({exc.filename or temp_dir})\n{kept}\n")
+        raise RunIOError(failed, f"{problem}; the run stopped, {kept}") from None
     except BaseException as exc:
-        with open(os.path.join(temp_dir, "error.txt"), "w", encoding="utf-8") as handle:
-            handle.write(traceback.format_exc())
-        failed = move_failed(claim)
+        failed = _fail(claim, traceback.format_exc())
         exc.add_note(f"traceback in {os.path.join(failed, 'error.txt')}")
         raise
+    _drop_owner(temp_dir)
     os.rename(temp_dir, claim.final)
     return RunResult(claim.final, summary)
+
+
+def _fail(claim: Claim, text: str) -> str:
+    """Write ``error.txt`` (best effort: the disk may be full) and move the run to ``.failed``."""
+    _drop_owner(claim.temp)
+    try:
+        with open(os.path.join(claim.temp, "error.txt"), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError:
+        pass
+    return move_failed(claim)
+
+
+def _remove_log(directory: str) -> bool:
+    removed = False
+    for root, _, files in os.walk(directory):
+        if "events.jsonl" in files:
+            os.remove(os.path.join(root, "events.jsonl"))
+            removed = True
+    return removed

@@ -7,6 +7,7 @@ same log and summary.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import BinaryIO
 
@@ -47,6 +48,11 @@ def simulate(
     bar = RunProgress(config.run.duration, log) if progress else None
     try:
         digest = venue.run(__version__, bar)
+    except BaseException:
+        # Whatever stopped the run (a signal, a bug), the lines emitted so far reach the sink.
+        with contextlib.suppress(OSError):
+            log.flush()
+        raise
     finally:
         if bar is not None:
             bar.close()
