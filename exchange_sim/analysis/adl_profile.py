@@ -110,7 +110,8 @@ the 40 minutes is Amberdata's market-wide core (70 % of $9.89B across venues), n
 
 
 class MalformedEvent(ValueError):
-    """An event the profile cannot read (a missing field, a cause that is not an earlier seq)."""
+    """``(problem, value)``: an event the profile cannot read (a missing field, a cause that is
+    not an earlier seq)."""
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -230,14 +231,16 @@ class AdlProfile:
             hint = ""
             if event.get("type") == "adl" and isinstance(exc, KeyError):
                 hint = "; a log written before adl events carried the ranked position: rerun it"
-            raise MalformedEvent(f"malformed {event.get('type')!r} event ({exc!r}){hint}") from None
+            raise MalformedEvent(
+                f"malformed {event.get('type')!r} event ({exc!r}){hint}", event
+            ) from None
 
     def _add(self, event: dict) -> None:
         seq, kind, cause = event["seq"], event["type"], event["cause"]
         if seq != len(self._leads_to):
-            raise MalformedEvent(f"expected seq {len(self._leads_to)}")
+            raise MalformedEvent(f"seq out of order: expected {len(self._leads_to)}", seq)
         if cause is not None and (type(cause) is not int or not 0 <= cause < seq):
-            raise MalformedEvent(f"cause must be null or an earlier seq, got {cause!r}")
+            raise MalformedEvent("cause must be null or an earlier seq", cause)
         leads = -1 if cause is None else self._leads_to[cause]
         if kind == "liquidation_triggered":
             leads = seq
@@ -396,7 +399,8 @@ def profile(events: Iterable[dict], scale: Scale, path: str = "events") -> dict:
         try:
             collector.add(event)
         except MalformedEvent as exc:
-            raise DataError(f"{path}:{line}", event.get("type"), str(exc)) from None
+            problem, value = exc.args
+            raise DataError(f"{path}:{line}", value, problem) from None
     return collector.result()
 
 

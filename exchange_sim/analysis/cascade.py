@@ -35,7 +35,8 @@ _FUNDING = _ROOT_CODE["funding_payment"]
 
 
 class MalformedEvent(ValueError):
-    """An event the tree cannot place (a missing field, a cause that is not an earlier seq)."""
+    """``(problem, value)``: an event the tree cannot place (a missing field, a cause that is
+    not an earlier seq)."""
 
 
 class Liquidation:
@@ -70,16 +71,18 @@ class CascadeTree:
         try:
             self._add(event)
         except (KeyError, TypeError, IndexError) as exc:
-            raise MalformedEvent(f"malformed {event.get('type')!r} event ({exc!r})") from None
+            raise MalformedEvent(
+                f"malformed {event.get('type')!r} event ({exc!r})", event
+            ) from None
 
     def _add(self, event: dict) -> None:
         seq = event["seq"]
         if seq != len(self._leads_to):
-            raise MalformedEvent(f"expected seq {len(self._leads_to)}")
+            raise MalformedEvent(f"seq out of order: expected {len(self._leads_to)}", seq)
         kind = event["type"]
         cause = event["cause"]
         if cause is not None and (type(cause) is not int or not 0 <= cause < seq):
-            raise MalformedEvent(f"cause must be null or an earlier seq, got {cause!r}")
+            raise MalformedEvent("cause must be null or an earlier seq", cause)
         if kind == "funding_payment":
             code = _FUNDING
         elif cause is None:
@@ -195,7 +198,8 @@ def build_tree(events: Iterable[dict], path: str = "events") -> CascadeTree:
         try:
             tree.add(event)
         except MalformedEvent as exc:
-            raise DataError(f"{path}:{line}", event.get("cause"), str(exc)) from None
+            problem, value = exc.args
+            raise DataError(f"{path}:{line}", value, problem) from None
     return tree
 
 

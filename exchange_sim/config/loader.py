@@ -7,6 +7,7 @@ root config loads first.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from decimal import Decimal
@@ -23,6 +24,13 @@ from exchange_sim.core.units import (
     parse_rate_ppb,
     to_decimal,
 )
+
+MAX_STRING = 4096
+"""The longest string a config may hold (a path is the longest thing a config names)."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A name used as a directory name (``run.name``, a sweep's name): no separator, no ``..`` (a
+leading letter or digit rules out ``.`` and ``..``, and ``/`` is not allowed)."""
 
 
 class FieldProblem(ValueError):
@@ -85,6 +93,13 @@ def _check_range(value: Any, meta: dict, key: str) -> None:
         raise ConfigError(key, value, f"must be >= {low}")
     if high is not None and value > high:
         raise ConfigError(key, value, f"must be <= {high}")
+    if meta.get("plain_name") and not PLAIN_NAME.fullmatch(value):
+        raise ConfigError(
+            key,
+            value,
+            "must be a plain name: 1-100 letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit (it names a directory, so no '/', no '..')",
+        )
     choices = meta.get("choices")
     if choices is not None and value not in choices:
         raise ConfigError(key, value, f"must be one of {', '.join(map(str, choices))}")
@@ -110,6 +125,10 @@ def _scalar(value: Any, tp: Any, key: str) -> Any:
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(key, value, "expected a string")
+        if len(value) > MAX_STRING:
+            raise ConfigError(key, value, f"longer than {MAX_STRING:,} characters")
+        if _CONTROL.search(value):
+            raise ConfigError(key, value, "contains a control character (NUL, newline, ...)")
         return value
     if tp is Decimal:
         return to_decimal(value, key)

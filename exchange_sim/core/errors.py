@@ -7,14 +7,30 @@ run directory's ``error.txt``.
 
 from __future__ import annotations
 
+SHOW_CHARS = 200
+"""At most this many characters of a bad value are quoted in a message (a 10 MB string or a
+table nested a thousand deep is shown as a bounded excerpt, never in full)."""
+
 
 def _show(value: object) -> str:
-    """How a bad value is quoted in a message: decimals plainly, strings quoted."""
+    """How a bad value is quoted in a message: decimals plainly, strings quoted, containers
+    abbreviated (``reprlib``: a few items, two levels), anything longer than :data:`SHOW_CHARS`
+    cut in the middle."""
+    import reprlib
     from decimal import Decimal
 
     if isinstance(value, Decimal):
-        return str(value)
-    return repr(value)
+        text = str(value)
+    else:
+        shower = reprlib.Repr()
+        shower.maxlevel = 2
+        shower.maxstring = shower.maxother = shower.maxlong = SHOW_CHARS + 10
+        shower.maxdict = shower.maxlist = shower.maxtuple = shower.maxset = 4
+        text = shower.repr(value)
+    if len(text) > SHOW_CHARS:  # keep both ends: a path's tail, a number's magnitude
+        half = (SHOW_CHARS - 3) // 2
+        text = text[:half] + "..." + text[-half:]
+    return text
 
 
 class ExchangeSimError(Exception):

@@ -118,11 +118,16 @@ def exact_multiple(value: object, unit: Decimal, key: str, what: str) -> int:
 
 
 def parse_duration_ns(value: object, key: str) -> int:
-    """Parse a duration: an int (ns) or a string such as ``'500ms'``, ``'1.5s'``, ``'8h'``."""
+    """Parse a duration written with its unit: ``'250ns'``, ``'500ms'``, ``'1.5s'``, ``'8h'``.
+
+    A bare number is refused, even 0: whether ``100`` meant nanoseconds, milliseconds or seconds
+    is exactly the mistake a unit rules out (write ``'0s'`` for none)."""
     if isinstance(value, bool):
-        raise UnitError(key, value, "expected a duration such as 500ms or an int of nanoseconds")
+        raise UnitError(key, value, "expected a duration such as '500ms'")
     if isinstance(value, int):
-        return value
+        raise UnitError(
+            key, value, f"a duration needs a unit, e.g. '{value}ms' or '{value}s' ('0s' for none)"
+        )
     if isinstance(value, str):
         match = _DURATION_RE.match(value)
         if match is None:
@@ -137,7 +142,7 @@ def parse_duration_ns(value: object, key: str) -> int:
         if remainder:
             raise UnitError(key, value, "not a whole number of nanoseconds")
         return ns
-    raise UnitError(key, value, "expected a duration such as 500ms or an int of nanoseconds")
+    raise UnitError(key, value, "expected a duration such as '500ms'")
 
 
 def parse_rate_ppb(value: object, key: str) -> int:

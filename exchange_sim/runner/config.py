@@ -59,7 +59,10 @@ ParticipantConfig = (
 
 @attrs.frozen(kw_only=True)
 class RunConfig:
-    name: str = attrs.field(default="run", metadata={"help": "scenario name, used in run dirs"})
+    name: str = attrs.field(
+        default="run",
+        metadata={"plain_name": True, "help": "scenario name, used in run directory names"},
+    )
     seed: int = attrs.field(
         default=1, metadata={"min": 0, "max": MAX_INT, "help": "root seed of all RNG streams"}
     )
@@ -264,6 +267,10 @@ def _canonical(value: object) -> str:
     raise TypeError(f"cannot hash {type(value).__name__}")
 
 
+MAX_KEY_DEPTH = 8
+"""No config key is nested deeper than this (``participants.longs.entry_latency.low`` is 4)."""
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``a.b.c=value`` to (path, value); the value is read as TOML, else kept as a string."""
     if "=" not in text:
@@ -272,10 +279,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     path = [part.strip() for part in key.split(".")]
     if not all(path):
         raise ConfigError("--set", text, "empty key segment")
+    if len(path) > MAX_KEY_DEPTH:
+        raise ConfigError("--set", key, f"{len(path)} key segments; no config key has that many")
     try:
         value = tomllib.loads(f"v = {raw}", parse_float=Decimal)["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ConfigError("--set", text, f"cannot read the value: {exc}") from None
     return path, value
 
 
@@ -381,6 +392,8 @@ def parse_toml(text: str, where: str = "<config text>") -> dict:
         raise ConfigError(where, str(exc), "not valid TOML") from None
     except RecursionError:
         raise ConfigError(where, where, "not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ConfigError(where, where, f"cannot read a value: {exc}") from None
 
 
 def load_config_file(path: str, overrides: tuple[str, ...] = ()) -> LoadedConfig:

@@ -80,7 +80,7 @@ def config_data(
     return {
         "instrument": GRID,
         "index": {"process": {"kind": "external"}},
-        "mark": {"cadence": MARK_CADENCE, "rule": {"kind": "index"}},
+        "mark": {"cadence": f"{MARK_CADENCE}ns", "rule": {"kind": "index"}},
         "matching": {"price_band_ppb": rate(band_ppb)},
         "margin": margin,
         "fees": fees,

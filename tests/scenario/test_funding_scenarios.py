@@ -40,7 +40,7 @@ def config_data(mark_rule: dict, participants: list[dict]) -> dict:
         "instrument": {"tick_size": 1, "lot_size": "0.1", "money_decimals": 2},
         "index": {
             "cadence": "1s",
-            "process": {"kind": "scripted", "points": [{"at": 0, "price": INDEX}]},
+            "process": {"kind": "scripted", "points": [{"at": "0s", "price": INDEX}]},
         },
         "mark": {"cadence": "1s", "rule": mark_rule},
         "margin": {

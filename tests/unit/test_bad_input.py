@@ -161,7 +161,7 @@ def test_seed_flag_beyond_int64_on_run(reject, tmp_path):
 
 def test_duration_beyond_int64_is_refused(reject, tmp_path):
     """run.duration must be below 2^63 ns."""
-    err = reject("run", "--out", _out(tmp_path), "--set", "run.duration=9223372036854775808")
+    err = reject("run", "--out", _out(tmp_path), "--set", "run.duration=9223372036854775808ns")
     assert "run.duration: must be <= 9223372036854775807 (got 9223372036854775808)" in err
 
 
@@ -292,3 +292,74 @@ def test_input_error_after_the_run_started_removes_what_it_created(reject, tmp_p
     assert "prices.csv:3: price is not a decimal number" in reject(
         "run", config, "--out", _out(tmp_path), *RUN_ARGS
     )
+
+
+# --- 9. Hostile input: deep nesting, huge values, names that would escape runs/ ----------------
+
+SHOWN_AT_MOST = 200 + 200  # the bounded excerpt of the value plus the key and the problem
+
+
+def _file(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+HOSTILE_SETS = [
+    ("deep_key", "a" + ".a" * 3000 + "=1", "--set: 3001 key segments; no config key has that many"),
+    ("nul_in_name", 'run.name="a\\u0000b"', "run.name: contains a control character"),
+    ("newline_in_name", 'run.name="a\\nb"', "run.name: contains a control character"),
+    ("relative_escape", 'run.name="../../x"', "run.name: must be a plain name"),
+    ("absolute_name", 'run.name="/tmp/x"', "run.name: must be a plain name"),
+    ("hidden_name", 'run.name=".x"', "run.name: must be a plain name"),
+    ("long_name", "run.name=" + "x" * 101, "run.name: must be a plain name"),
+    ("huge_integer", "run.seed=" + "9" * 5000, "--set: cannot read the value"),
+    ("bare_cadence", "index.cadence=1", "index.cadence: a duration needs a unit"),
+    ("bare_duration", "run.duration=60", "run.duration: a duration needs a unit"),
+    ("bare_zero", "mark.cadence=0", "mark.cadence: a duration needs a unit"),
+    (
+        "bare_latency",
+        'risk.margin_check_latency={kind="constant", value=5}',
+        "risk.margin_check_latency.value: a duration needs a unit",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [case[1:] for case in HOSTILE_SETS],
+    ids=[case[0] for case in HOSTILE_SETS],
+)
+def test_hostile_override_is_one_bounded_line(reject, tmp_path, override, message):
+    """Each hostile --set: exit 2, one line naming the key, the value cut short, nothing written."""
+    err = reject("run", "--out", _out(tmp_path), "--set", override)
+    assert message in err
+    assert len(err) < SHOWN_AT_MOST
+
+
+HOSTILE_FILES = [
+    ("deep_inline_table", "a = " + "{b = " * 1000 + "1" + "}" * 1000 + "\n", "nested too deeply"),
+    ("deep_table_header", "[" + ".".join(["a"] * 1000) + "]\nx = 1\n", "a: unknown key"),
+    ("ten_megabyte_string", '[run]\nname = "' + "x" * 10_000_000 + '"\n', "longer than 4,096"),
+    ("huge_integer_in_file", "[run]\nseed = " + "9" * 5000 + "\n", "cannot read a value"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [case[1:] for case in HOSTILE_FILES],
+    ids=[case[0] for case in HOSTILE_FILES],
+)
+def test_hostile_config_file_is_one_bounded_line(reject, tmp_path, text, message):
+    """A hostile config file: exit 2, one line of bounded length, no RecursionError, no files."""
+    config = _file(tmp_path, "c.toml", text)
+    err = reject("run", config, "--out", _out(tmp_path))
+    assert message in err
+    assert len(err) < SHOWN_AT_MOST + len(config)
+
+
+def test_sweep_name_that_would_escape_is_refused(reject, tmp_path):
+    """A sweep's name names its directory: '../x' is refused before anything is written."""
+    sweep = _file(tmp_path, "s.toml", '[sweep]\nname = "../x"\nseeds = 1\n')
+    err = reject("sweep", sweep, "--out", _out(tmp_path))
+    assert "sweep.name" in err and "plain name" in err

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from exchange_sim.config import toml_out
+from exchange_sim.config.loader import PLAIN_NAME
 from exchange_sim.core.errors import ConfigError, InputError
 from exchange_sim.core.units import MAX_INT
 from exchange_sim.runner.config import LoadedConfig, apply_override, load_data, read_toml
@@ -176,8 +177,13 @@ def spec_from_data(data: dict, where: str, base_dir: str) -> SweepSpec:
     _check_keys(table, SWEEP_KEYS, f"{where}: sweep")
     at = f"{where}: sweep"
     name = table.get("name", "sweep")
-    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
-        raise ConfigError(f"{at}.name", name, "expected a plain name (no '/')")
+    if not isinstance(name, str) or not PLAIN_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{at}.name",
+            name,
+            "expected a plain name: 1-100 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit",
+        )
     base = table.get("base")
     if base is not None:
         if not isinstance(base, str) or not base:

@@ -100,13 +100,20 @@ def test_floats_are_refused():
         ("500ms", 500_000_000),
         ("1.5s", 1_500_000_000),
         ("8h", 28_800 * 10**9),
-        (42, 42),
+        ("42ns", 42),
         ("2min", 120 * 10**9),
     ],
 )
 def test_durations_parse_exactly(text, ns):
     """Durations with units parse to exact integer nanoseconds."""
     assert parse_duration_ns(text, "k") == ns
+
+
+@pytest.mark.parametrize("bare", [0, 42, 10**9])
+def test_a_duration_without_a_unit_is_refused(bare):
+    """A bare number is not a duration (was it ns, ms or s?): the error suggests a unit."""
+    with pytest.raises(UnitError, match=r"k: a duration needs a unit, e\.g\. '\d+ms'"):
+        parse_duration_ns(bare, "k")
 
 
 def test_duration_format_reads_back():

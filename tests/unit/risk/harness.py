@@ -59,12 +59,12 @@ def config_data(check_latency_ns: int, notify_latency_ns: int, margin: dict, ris
     return {
         "instrument": {"tick_size": 1, "lot_size": 1, "money_decimals": 0},
         "index": {"process": {"kind": "external"}},
-        "mark": {"cadence": MARK_CADENCE, "rule": {"kind": "index"}},
+        "mark": {"cadence": f"{MARK_CADENCE}ns", "rule": {"kind": "index"}},
         "margin": margin,
         "fees": {"maker_fee_ppb": 0, "taker_fee_ppb": 0},
         "risk": {
-            "margin_check_latency": {"kind": "constant", "value": check_latency_ns},
-            "notify_latency": {"kind": "constant", "value": notify_latency_ns},
+            "margin_check_latency": {"kind": "constant", "value": f"{check_latency_ns}ns"},
+            "notify_latency": {"kind": "constant", "value": f"{notify_latency_ns}ns"},
             **risk,
         },
         "liquidation": {"processing_latency": "1h"},

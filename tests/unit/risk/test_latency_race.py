@@ -163,7 +163,7 @@ def test_a_top_up_faster_than_the_next_margin_check_saves_the_account():
 
 def test_margin_call_is_repeated_once_per_cooldown_while_under_the_level():
     """While the mark lingers under the call level, the account is called once per cooldown."""
-    venue = Venue(check_latency_ns=0, notify_latency_ns=0, margin_call_cooldown=10_000 * MS)
+    venue = Venue(check_latency_ns=0, notify_latency_ns=0, margin_call_cooldown="10s")
     venue.long(LONG, 100, 10_000, 20_000)
     # Falls to 9,940 (under the call level 9,950, above liquidation), wobbling for 5 s, then stays.
     points = [(0, 10_000), (100 * MS, 9_940)] + [
