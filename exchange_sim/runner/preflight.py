@@ -40,6 +40,36 @@ def preflight(loaded: LoadedConfig) -> None:
         raise ConfigError("margin", f"{margin.KIND} {margin.preset}", str(exc)) from None
     if config.funding.enabled:
         _check_funding(config.funding.rule, scale, tiers)
+    _check_leverage(config, tiers)
+
+
+def _check_leverage(config, tiers) -> None:
+    """No perpetual trader asks for more leverage than the margin tiers allow anywhere (the
+    first tier's cap): such a trader would only ever be rejected at entry, so the config could
+    not mean what it says."""
+    cap = tiers.max_leverage(0)
+    for index, participant in enumerate(config.participants):
+        market = getattr(participant, "market", "")
+        if market and market != config.instrument.symbol:
+            continue  # a spot trader: no leverage involved
+        for name in ("leverage", "leverages"):
+            value = getattr(participant, name, None)
+            if value is None:
+                continue
+            values = value if isinstance(value, tuple) else (value,)
+            over = [v for v in values if v > cap]
+            if over:
+                raise ConfigError(
+                    f"participants[{index}].{name}",
+                    value if isinstance(value, int) else list(value),
+                    f"{max(over)}x is above the {cap}x the margin tiers allow "
+                    f"({_tiers_name(config.margin)}); such traders could never open a position",
+                )
+
+
+def _tiers_name(margin) -> str:
+    preset = getattr(margin, "preset", None)
+    return f"{margin.KIND} {preset}" if preset else margin.KIND
 
 
 def _check_funding(rule, scale, tiers) -> None:

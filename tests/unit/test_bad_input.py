@@ -363,3 +363,31 @@ def test_sweep_name_that_would_escape_is_refused(reject, tmp_path):
     sweep = _file(tmp_path, "s.toml", '[sweep]\nname = "../x"\nseeds = 1\n')
     err = reject("sweep", sweep, "--out", _out(tmp_path))
     assert "sweep.name" in err and "plain name" in err
+
+
+# --- 10. Configs that validate but could not mean what they say ----------------------------------
+
+CASCADE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "configs",
+    "scenarios",
+    "cascade.toml",
+)
+
+
+def test_leverage_above_every_tier_is_refused(reject):
+    """10000x under Binance's brackets (cap 125x): the trader could never open; exit 2."""
+    err = reject("validate", CASCADE, "--set", "participants.longs.leverages=[10000]")
+    assert "participants[2].leverages: 10000x is above the 125x the margin tiers allow" in err
+
+
+def test_leverage_above_a_venues_cap_is_refused(reject):
+    """The cascade's 50x longs under Hyperliquid (cap 40x) are refused, naming both figures."""
+    err = reject("validate", CASCADE, "--set", "venue.preset=hyperliquid")
+    assert "50x is above the 40x the margin tiers allow" in err
+
+
+def test_leverage_at_the_cap_is_accepted(cli):
+    """Exactly the first tier's cap (125x under Binance) is allowed: the bound is inclusive."""
+    status, out, _ = cli("validate", CASCADE, "--set", "participants.longs.leverages=[125]")
+    assert status == 0 and out.startswith("config ok")
