@@ -82,6 +82,15 @@ class RunConfig:
             "closures / without, for the perp and the index"
         },
     )
+    step_budget: int = attrs.field(
+        default=100_000_000,
+        metadata={
+            "min": 1,
+            "max": MAX_INT,
+            "help": "refuse a run whose clocks and rates schedule more steps than this (a lower "
+            "bound, docs/config.md); raise it to run a larger study on purpose",
+        },
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -18,6 +18,7 @@ from exchange_sim.funding.premium import rule_impact_notional_minor
 from exchange_sim.funding.scheduler import max_leverage_margin_rates_ppb
 from exchange_sim.pricing.csv_replay import read_price_csv
 from exchange_sim.pricing.index import CsvIndex
+from exchange_sim.runner.budget import check_step_budget
 from exchange_sim.runner.config import LoadedConfig
 from exchange_sim.runner.counterfactual import check_amplification
 
@@ -41,6 +42,7 @@ def preflight(loaded: LoadedConfig) -> None:
     if config.funding.enabled:
         _check_funding(config.funding.rule, scale, tiers)
     _check_leverage(config, tiers)
+    check_step_budget(config)
 
 
 def _check_leverage(config, tiers) -> None:

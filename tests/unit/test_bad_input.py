@@ -391,3 +391,40 @@ def test_leverage_at_the_cap_is_accepted(cli):
     """Exactly the first tier's cap (125x under Binance) is allowed: the bound is inclusive."""
     status, out, _ = cli("validate", CASCADE, "--set", "participants.longs.leverages=[125]")
     assert status == 0 and out.startswith("config ok")
+
+
+def test_a_one_nanosecond_cadence_is_over_the_step_budget(reject):
+    """index.cadence = 1ns over 100 s is 10^11 steps: refused, naming the key and the budget."""
+    err = reject("validate", CASCADE, "--set", "index.cadence=1ns")
+    assert "index.cadence: over run.duration = 100s this schedules 100,000,000,000 steps" in err
+    assert "run.step_budget = 100,000,000" in err
+
+
+def test_a_hundred_thousand_days_is_over_the_step_budget(reject):
+    """A run of 100,000 days of noise traders is refused at its largest contributor."""
+    err = reject("validate", CASCADE, "--set", "run.duration=100000d")
+    assert err.startswith("exchange-sim: error: participants[1].rate_per_second: over run")
+
+
+def test_the_step_budget_is_inclusive_and_can_be_raised(cli, reject):
+    """A run whose estimate equals run.step_budget is accepted; one step less is refused."""
+    import exchange_sim as es
+    from exchange_sim.runner.budget import estimate_steps
+
+    total, _ = estimate_steps(es.load_config(CASCADE).config)
+    status, out, _ = cli("validate", CASCADE, "--set", f"run.step_budget={total}")
+    assert status == 0, out
+    err = reject("validate", CASCADE, "--set", f"run.step_budget={total - 1}")
+    assert f"the whole run at least {total:,}" in err
+
+
+def test_step_estimate_counts_clocks_per_account_and_rates(tmp_path):
+    """Clocks fire duration // period times per account of a group; rates rate x count x s."""
+    import exchange_sim as es
+    from exchange_sim.runner.budget import estimate_steps
+
+    loaded = es.load_config(CASCADE, ("run.duration=10s", "participants.noise.count=7"))
+    _, rows = estimate_steps(loaded.config)
+    found = {key: steps for key, _, steps in rows}
+    assert found["index.cadence"] == 10  # 1 s cadence over 10 s
+    assert found["participants[1].rate_per_second"] == 35  # 0.5/s x 7 accounts x 10 s
