@@ -180,12 +180,27 @@ def load_value(
             raise ConfigError(key, value, "expected a table")
         return load_section(tp, value, key, scale, default_scale)
     unit = meta.get("unit")
-    if unit is not None:
-        converted = _convert_unit(value, unit, key, scale)
-    else:
+    if unit is None:
         converted = _scalar(value, tp, key)
-    _check_range(converted, meta, key)
+        _check_range(converted, meta, key)
+        return converted
+    converted = _convert_unit(value, unit, key, scale)
+    try:
+        _check_range(converted, meta, key)
+    except ConfigError as exc:  # say it in the user's units, not ticks, lots or minor units
+        raise ConfigError(key, value, _in_user_units(exc.problem, meta, scale)) from None
     return converted
+
+
+def _in_user_units(problem: str, meta: dict, scale: Scale | None) -> str:
+    """``must be >= 0`` with the bound converted back to the key's user unit."""
+    words = problem.split()
+    if len(words) != 4 or words[:2] != ["must", "be"] or not words[3].lstrip("-").isdigit():
+        return problem
+    bound = _dump_value(int(words[3]), meta, scale)
+    if isinstance(bound, Decimal):
+        bound = format(bound.normalize(), "f")
+    return f"must be {words[2]} {bound}"
 
 
 def _default_kind(field: attrs.Attribute) -> str | None:

@@ -162,7 +162,7 @@ def test_seed_flag_beyond_int64_on_run(reject, tmp_path):
 def test_duration_beyond_int64_is_refused(reject, tmp_path):
     """run.duration must be below 2^63 ns."""
     err = reject("run", "--out", _out(tmp_path), "--set", "run.duration=9223372036854775808ns")
-    assert "run.duration: must be <= 9223372036854775807 (got 9223372036854775808)" in err
+    assert "run.duration: must be <= 9223372036854775807ns (got '9223372036854775808ns')" in err
 
 
 def test_any_integer_field_beyond_int64_is_refused(reject):
@@ -428,3 +428,21 @@ def test_step_estimate_counts_clocks_per_account_and_rates(tmp_path):
     found = {key: steps for key, _, steps in rows}
     assert found["index.cadence"] == 10  # 1 s cadence over 10 s
     assert found["participants[1].rate_per_second"] == 35  # 0.5/s x 7 accounts x 10 s
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            "liquidation.insurance_fund.initial_balance=-1",
+            "initial_balance: must be >= 0 (got -1)",
+        ),
+        ("participants.0.deposit=-5", "deposit: must be >= 0 (got -5)"),
+        ("run.duration=0s", "run.duration: must be >= 1ns (got '0s')"),
+    ],
+    ids=["money", "money_in_a_group", "duration"],
+)
+def test_range_errors_are_in_user_units(reject, override, message):
+    """A bound and the value are shown as the user wrote them (USDT, durations), never in minor
+    units or nanoseconds (was: 'got -1000000' for -1 USDT)."""
+    assert message in reject("validate", "--set", override)
