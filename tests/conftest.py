@@ -43,5 +43,8 @@ def flash_crash_run(tmp_path_factory) -> str:
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+# A longer fuzzing budget on demand: `python -m pytest tests/property --hypothesis-profile=long`
+# (tests/property/test_fuzz_runs.py scales its budgets by max_examples / 100: 10x here).
+_hypothesis_settings.register_profile("long", max_examples=1000, deadline=None)
 if os.environ.get("CI"):
     _hypothesis_settings.load_profile("ci")

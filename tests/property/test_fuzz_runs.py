@@ -1,0 +1,203 @@
+"""Fuzzing whole runs: random small configs within the documented ranges, random seeds, and random
+order streams full of malformed commands. None may crash, break conservation of money, or make a
+log depend on the process (PYTHONHASHSEED).
+
+The strategies are committed so the suite keeps fuzzing; ``--hypothesis-profile=long`` (see
+tests/conftest.py) gives each test a much larger budget on demand.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import exchange_sim as es
+from exchange_sim.events.log import MemoryLog
+from exchange_sim.kernel.environment import Phase
+from exchange_sim.kernel.latency import ConstantLatency
+from exchange_sim.matching.orders import GTC
+from exchange_sim.runner.population import populate
+from exchange_sim.venue.messages import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Deposit,
+    SubmitOrder,
+    Withdraw,
+)
+from exchange_sim.venue.venue import Venue
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PRESETS = ("binance", "bitmex", "bybit", "okx", "dydx", "hyperliquid")
+
+
+def budget(examples: int) -> int:
+    """``examples`` under the default profile; scaled by the profile's max_examples / 100, so
+    ``--hypothesis-profile=long`` (1000) runs ten times as many."""
+    return max(examples, examples * settings.default.max_examples // 100)
+
+
+RUNS = settings(max_examples=budget(6), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def small_configs(draw) -> tuple[str, ...]:
+    """``--set`` overrides of the built-in market (a maker, noise traders, a leveraged crowd),
+    each within the range docs/config.md documents; leverage within every venue's cap (20x)."""
+    leverages = draw(st.lists(st.integers(1, 20), min_size=1, max_size=3, unique=True))
+    return (
+        f"run.seed={draw(st.integers(0, 2**32))}",
+        f"run.duration={draw(st.integers(1, 6))}s",
+        f'venue.preset="{draw(st.sampled_from(PRESETS))}"',
+        f"index.cadence={draw(st.sampled_from(['100ms', '250ms', '1s']))}",
+        f"index.process.volatility_annual={draw(st.integers(0, 300)) / 100}",
+        f"index.process.jump_intensity_per_day={draw(st.integers(0, 5000))}",
+        f"participants.noise.count={draw(st.integers(1, 25))}",
+        f"participants.noise.rate_per_second={draw(st.integers(1, 40)) / 10}",
+        f"participants.leveraged.count={draw(st.integers(1, 60))}",
+        f"participants.leveraged.leverages={leverages}",
+        f"liquidation.throughput={draw(st.integers(0, 50))}",
+        f"liquidation.insurance_fund.initial_balance={draw(st.integers(0, 10**6))}",
+        f'risk.margin_check_latency={{kind="constant", value="{draw(st.integers(0, 500))}ms"}}',
+    )
+
+
+@RUNS
+@given(overrides=small_configs())
+def test_a_random_small_config_runs_and_conserves_money(overrides):
+    """Any documented config runs to its end; the run itself refuses to finish if money is not
+    conserved to the minor unit, so reaching the summary proves it."""
+    result = es.run({}, overrides=overrides)
+    assert result.summary["event_count"] > 0
+
+
+_DIGEST = (
+    "import sys, exchange_sim as es; "
+    "print(es.run({}, overrides=sys.argv[1:]).summary['log_digest_sha256'])"
+)
+
+
+def _digest_in_process(overrides: tuple[str, ...], hash_seed: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run(
+        [sys.executable, "-c", _DIGEST, *overrides],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@settings(max_examples=budget(2), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=small_configs())
+def test_a_random_config_logs_the_same_bytes_under_any_hash_seed(overrides):
+    """Two processes with different PYTHONHASHSEED write byte-identical logs (no iteration
+    over a hash-ordered set or dict decides anything)."""
+    assert _digest_in_process(overrides, "0") == _digest_in_process(overrides, "4242")
+
+
+# -- malformed commands ---------------------------------------------------------------------
+
+SIDES = st.sampled_from([1, -1, 0, 2])
+PRICES = st.one_of(st.none(), st.integers(-5, 2), st.integers(480_000, 520_000), st.just(10**18))
+SIZES = st.one_of(st.integers(-3, 3), st.integers(1, 2_000), st.just(10**18))
+TIFS = st.sampled_from([GTC, "IOC", "FOK", "XYZ"])
+
+
+@st.composite
+def commands(draw):
+    """One command, often malformed: a bad side, price, size or time in force, an unknown or
+    someone else's order id, a negative deposit, a withdrawal of more than is held."""
+    order_id = draw(st.integers(1, 40))
+    kind = draw(st.sampled_from(["submit"] * 5 + ["cancel", "amend", "cancel_all", "money"]))
+    if kind == "submit":
+        return SubmitOrder(
+            order_id,
+            draw(SIDES),
+            draw(PRICES),
+            draw(SIZES),
+            tif=draw(TIFS),
+            post_only=draw(st.booleans()),
+            reduce_only=draw(st.booleans()),
+        )
+    if kind == "cancel":
+        return CancelOrder(order_id)
+    if kind == "amend":
+        return AmendOrder(order_id, draw(st.one_of(st.none(), PRICES)), draw(st.none() | SIZES))
+    if kind == "cancel_all":
+        return CancelAll()
+    amount = draw(st.integers(-(10**6), 10**12))
+    return Deposit(amount) if draw(st.booleans()) else Withdraw(amount)
+
+
+class Scripted:
+    """Sends its commands one per millisecond from t = 1 ms; ignores every response."""
+
+    def __init__(self, account_id: int, gateway, env, script) -> None:
+        self.account_id = account_id
+        self._gateway = gateway
+        self._env = env
+        self._script = script
+
+    def start(self) -> None:
+        for step, command in enumerate(self._script, start=1):
+            self._env.call_at(step * 1_000_000, Phase.AGENT, self._send, command)
+
+    def _send(self, command) -> None:
+        self._gateway.send(self.account_id, command, None)
+
+    def on_order_update(self, now, seq, update) -> None:
+        return None
+
+    def on_fill(self, now, seq, fill) -> None:
+        return None
+
+    def on_transfer(self, now, seq, update) -> None:
+        return None
+
+
+@RUNS
+@given(
+    scripts=st.lists(st.lists(commands(), min_size=1, max_size=25), min_size=1, max_size=3),
+    seed=st.integers(0, 2**16),
+)
+def test_malformed_commands_are_refused_without_crashing(scripts, seed):
+    """Up to three accounts send random, often malformed, commands into the built-in market:
+    the run finishes, every command is answered by an event (a rejection is an event too),
+    money is conserved, and the book is not crossed at the end."""
+    loaded = es.load_config({}, (f"run.seed={seed}", "run.duration=2s"))
+    build = populate(loaded.config.participants)
+    ids = itertools.count()
+    accounts: list[int] = []
+
+    def populate_with_scripts(venue) -> list:
+        starts = build(venue)
+        for script in scripts:
+            account = venue.ids.next("account")
+            accounts.append(account)
+            venue.ledger.open_account(account, False, 20, f"fuzz{next(ids)}", "fuzz")
+            trader = Scripted(account, venue.gateway, venue.env, script)
+            link = venue.sampler(ConstantLatency(value=1_000_000), f"fuzz/{account}")
+            venue.gateway.connect(trader, link, link)
+            starts.append(trader)
+        return starts
+
+    log = MemoryLog()
+    venue = Venue(loaded, log, populate_with_scripts)
+    venue.run("fuzz")
+    for account, script in zip(accounts, scripts, strict=True):  # every command is answered
+        answered = [e for e in log.events if e.get("account_id") == account and e["ts"] > 0]
+        # A CancelAll with nothing resting changes nothing and logs nothing; all else answers.
+        assert len(answered) >= sum(type(c) is not CancelAll for c in script)
+    held, put_in = venue.money_identity()
+    assert held == put_in
+    bid, ask = venue.book.best_bid(), venue.book.best_ask()
+    assert bid is None or ask is None or bid < ask
