@@ -133,7 +133,23 @@ class MatchingEngine(AmendCommands):
         self._busy = True
         try:
             order.ts_recv = now
-            reason = "trading_halted" if self.halted else self._new_order_problem(order)
+            size = order.size_lots
+            price = order.price_ticks
+            side = order.side
+            if (
+                type(size) is int
+                and type(price) is int
+                and 0 < size <= self._max_lots
+                and self._min_price <= price <= self._max_price
+                and (side == 1 or side == -1)
+                and not order.post_only
+                and order.tif in TIME_IN_FORCE
+                and order.order_id not in self.book.orders
+                and not self.halted
+            ):
+                reason = None  # every check of _new_order_problem passes (the common case)
+            else:
+                reason = "trading_halted" if self.halted else self._new_order_problem(order)
             if reason is None and self.pre_trade_check is not None:
                 reason = self.pre_trade_check(now, order)
             if reason is not None:
