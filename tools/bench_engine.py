@@ -10,8 +10,10 @@ marketable limit orders on a 1,000-order book, built once before timing:
   (:func:`own_stream`, a port of the same rules) with :class:`RefBook` as the reference book. The
   result then says ``"stream": "own"``.
 
-What is timed (``time.perf_counter`` around the op loop only; setup, the pre-filled book and the
-per-op argument tuples are built before the clock starts):
+What is timed: the op loop only, as the process's CPU time (``time.process_time``: on a shared
+machine, wall time also counts the other jobs' turns on the CPU; both sides run in this one
+thread). Setup, the pre-filled book and the per-op argument tuples are built before the clock
+starts. The figure is the median of ``reps`` runs after one warm-up run.
 
 * **engine**: for an add or marketable order, ``Order(...)`` is built and passed to
   ``MatchingEngine.submit`` (GTC limit, STP off because the reference book has none); for a
@@ -459,9 +461,9 @@ def _median_rate(setup, run, n_ops: int, reps: int, warmup: int) -> float:
     for i in range(warmup + reps):
         state = setup()
         gc.collect()
-        start = time.perf_counter()
+        start = time.process_time()
         run(state)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
         if i >= warmup:
             rates.append(n_ops / seconds)
     return statistics.median(rates)
@@ -513,6 +515,24 @@ def bench_engine(
         rate = _median_rate(engine_setup(factory), engine_run, len(eops), reps, warmup)
         result[f"{key}_ops_per_s"] = round(rate)
 
+    # For scale: the reference book itself (lists, no events, no order objects).
+    def reference_setup():
+        book = ref_cls()
+        for order in init:
+            book.submit(*order)
+        return book
+
+    def reference_run(book):
+        submit, cancel = book.submit, book.cancel
+        for op in ops:
+            if op[0] == S_SUBMIT:
+                submit(op[1], op[2], op[3], op[4], op[5])
+            else:
+                cancel(op[1])
+
+    rate = _median_rate(reference_setup, reference_run, len(ops), reps, warmup)
+    result["reference_book_ops_per_s"] = round(rate)
+
     drivers = nautilus_drivers()
     if not drivers:
         result["nautilus"] = "absent: pip install -e .[bench] (nautilus_trader) to compare"
@@ -531,7 +551,7 @@ def bench_engine(
         result[f"nautilus_{api}_ops_per_s"] = round(rate)
         best = max(best, rate)
     result["nautilus_ops_per_s"] = round(best)
-    for key in variants:
+    for key in (*variants, "reference_book"):
         result[f"ratio_{key}_vs_nautilus"] = round(result[f"{key}_ops_per_s"] / best, 3)
     return result
 
