@@ -133,7 +133,23 @@ class MatchingEngine(AmendCommands):
         self._busy = True
         try:
             order.ts_recv = now
-            reason = "trading_halted" if self.halted else self._new_order_problem(order)
+            size = order.size_lots
+            price = order.price_ticks
+            side = order.side
+            if (
+                type(size) is int
+                and type(price) is int
+                and 0 < size <= self._max_lots
+                and self._min_price <= price <= self._max_price
+                and (side == 1 or side == -1)
+                and not order.post_only
+                and order.tif in TIME_IN_FORCE
+                and order.order_id not in self.book.orders
+                and not self.halted
+            ):
+                reason = None  # every check of _new_order_problem passes (the common case)
+            else:
+                reason = "trading_halted" if self.halted else self._new_order_problem(order)
             if reason is None and self.pre_trade_check is not None:
                 reason = self.pre_trade_check(now, order)
             if reason is not None:
@@ -175,8 +191,25 @@ class MatchingEngine(AmendCommands):
                 tag=order.tag,
                 ts_sent=order.ts_sent,
             )
-            for listener in self.order_listeners:
-                listener(now, seq, order, "accepted")
+            if self.order_listeners:
+                for listener in self.order_listeners:
+                    listener(now, seq, order, "accepted")
+            price = order.price_ticks
+            if price is not None and order.tif == GTC:
+                # Fast path of the common passive GTC limit order (what _execute would do: the
+                # band never cuts a GTC limit, and nothing crosses, so nothing matches): rest it.
+                book = self.book
+                if order.side == BUY:
+                    best = book.best_ask_ticks
+                    crosses = best is not None and best <= price
+                else:
+                    best = book.best_bid_ticks
+                    crosses = best is not None and best >= price
+                if not crosses:
+                    book.add(order)
+                    if self.order_listeners:
+                        self._notify(now, seq, order, "rested")
+                    return seq
             self._execute(now, order, seq)
             return seq
         finally:
@@ -202,7 +235,22 @@ class MatchingEngine(AmendCommands):
                 )
                 self._notify(now, seq, None, "cancel_rejected")
                 return seq
-            return self._cancel_resting(now, order, "user", cause)
+            self.book.remove(order)  # (_cancel_resting written out: cancels are a quarter of ops)
+            seq = self._emit(
+                now,
+                "order_cancelled",
+                cause,
+                market=self.market,
+                order_id=order.order_id,
+                account_id=order.account_id,
+                side=order.side,
+                price_ticks=order.price_ticks,
+                remaining_lots=order.remaining_lots,
+                reason="user",
+            )
+            if self.order_listeners:
+                self._notify(now, seq, order, "cancelled")
+            return seq
         finally:
             self._busy = False
 

@@ -35,7 +35,10 @@ FOK = "FOK"
 TIME_IN_FORCE = (GTC, IOC, FOK)
 
 
-@attrs.define(slots=True)
+_UNSET = object()
+
+
+@attrs.define(slots=True, init=False)
 class Order:
     """One order, mutated in place by the engine as it fills (no validators: construction is hot).
 
@@ -43,6 +46,10 @@ class Order:
     accepts the order. ``ts_recv`` is set by the engine to the ``now`` of :meth:`submit`.
     ``prev_order``/``next_order`` link the order into its price level's FIFO queue while it rests
     (owned by :class:`~exchange_sim.matching.book.Book`; excluded from ``repr`` and ``==``).
+
+    attrs supplies ``repr``, ``==`` and ``attrs.evolve``; ``__init__`` is written out because one
+    is built per command: it sets each slot once, with no default factory call and no lookup of
+    field defaults (the attrs-generated one does both). Its signature is the attrs one.
     """
 
     order_id: int
@@ -50,9 +57,7 @@ class Order:
     side: int
     price_ticks: int | None
     size_lots: int
-    remaining_lots: int = attrs.field(
-        default=attrs.Factory(lambda self: self.size_lots, takes_self=True), kw_only=True
-    )
+    remaining_lots: int = attrs.field(kw_only=True)
     tif: str = attrs.field(default=GTC, kw_only=True)
     post_only: bool = attrs.field(default=False, kw_only=True)
     reduce_only: bool = attrs.field(default=False, kw_only=True)
@@ -63,6 +68,38 @@ class Order:
     """Why the engine rejected it (the ``order_rejected`` reason), for the owner's report."""
     prev_order: Order | None = attrs.field(default=None, init=False, repr=False, eq=False)
     next_order: Order | None = attrs.field(default=None, init=False, repr=False, eq=False)
+
+    def __init__(
+        self,
+        order_id: int,
+        account_id: int,
+        side: int,
+        price_ticks: int | None,
+        size_lots: int,
+        *,
+        remaining_lots: int = _UNSET,  # type: ignore[assignment]
+        tif: str = GTC,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        tag: str = "",
+        ts_sent: int = 0,
+        ts_recv: int = 0,
+    ) -> None:
+        self.order_id = order_id
+        self.account_id = account_id
+        self.side = side
+        self.price_ticks = price_ticks
+        self.size_lots = size_lots
+        self.remaining_lots = size_lots if remaining_lots is _UNSET else remaining_lots
+        self.tif = tif
+        self.post_only = post_only
+        self.reduce_only = reduce_only
+        self.tag = tag
+        self.ts_sent = ts_sent
+        self.ts_recv = ts_recv
+        self.reject_reason = ""
+        self.prev_order = None
+        self.next_order = None
 
     @property
     def kind(self) -> str:
