@@ -18,6 +18,10 @@ Rows:
 ``book``: the order book and matching engine alone, operations per second for a realistic mix
     (70 % limit adds near the touch, 25 % cancels, 5 % marketable orders sweeping 1-3 levels) at
     1k and 100k resting orders (tools/bench_book.py).
+``engine_vs_nautilus``: the matching engine with its event log against NautilusTrader's L3
+    ``OrderBook`` driven from Python (the optional extra ``bench``; the row says when it is
+    absent) on the reference 70/25/5 stream, fills checked against the reference book
+    (tools/bench_engine.py).
 ``gateway_shell``: one command stream through the gateway on SimPy and on a bare ``heapq`` loop,
     both with the project's own engine and log: their ratio is the SimPy shell's cost alone
     (tools/bench_gateway.py).
@@ -46,6 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_adl import bench_adl
 from bench_book import bench_book
+from bench_engine import bench_engine
 from bench_gateway import bench_gateway_heapq, bench_gateway_simpy, make_stream
 from bench_runs import bench_cascade_scaling, bench_replay, bench_scenario, bench_sweep_speedup
 
@@ -83,6 +88,14 @@ def _replay(quick: bool, seed: int) -> Figures:
     return bench_replay("october_2025_adl", "60s" if quick else "150s")
 
 
+REFERENCE: list[str | None] = [None]
+"""The reference loop's directory (``--reference``; default ``<repo>/../shared/bench``)."""
+
+
+def _engine(quick: bool, seed: int) -> Figures:
+    return bench_engine(quick=quick, reference=REFERENCE[0])
+
+
 def _adl(quick: bool, seed: int) -> Figures:
     return bench_adl((1_000, 10_000) if quick else (10_000, 100_000), repeat=1 if quick else 3)
 
@@ -96,6 +109,16 @@ ROWS: dict[str, tuple[Callable[[bool, int], Figures], list[Headline], bool]] = {
             ("100k resting", ("100000_resting", "ops_per_sec"), "ops/s"),
         ],
         True,
+    ),
+    "engine_vs_nautilus": (
+        _engine,
+        [
+            ("engine + log / nautilus", ("ratio_engine_log_vs_nautilus",), "ratio"),
+            ("engine, no-op log / nautilus", ("ratio_engine_noop_log_vs_nautilus",), "ratio"),
+            ("engine + log", ("engine_log_ops_per_s",), "ops/s"),
+            ("nautilus L3 book", ("nautilus_ops_per_s",), "ops/s"),
+        ],
+        False,
     ),
     "gateway_shell": (
         _gateway_shell,
@@ -214,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="repetitions after the warm-up")
     parser.add_argument("--rows", help=f"comma-separated subset of: {', '.join(ROWS)}")
+    parser.add_argument(
+        "--reference", help="the reference loop's directory (default: <repo>/../shared/bench)"
+    )
     parser.add_argument("--json", help="also write the JSON figures to this file")
     parser.add_argument("--markdown", help="also write the markdown table to this file")
     parser.add_argument(
@@ -222,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    REFERENCE[0] = args.reference
     results: dict = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "quick": args.quick}
     if args.sweep:
         results["sweep_speedup"] = bench_sweep_speedup("30s" if args.quick else "2min")
