@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--quiet", action="store_true", help="no progress bar (it only shows on a terminal)"
     )
+    run.add_argument(
+        "--check",
+        choices=("every-event", "end", "off"),
+        help="when the invariant checker runs (overrides run.check; default end)",
+    )
 
     _sweep_parser(commands)
 
@@ -384,6 +389,8 @@ class _Signals:
 
 def _load(args: argparse.Namespace) -> LoadedConfig:
     overrides = tuple(args.set)
+    if getattr(args, "check", None) is not None:
+        overrides += (f'run.check="{args.check}"',)
     if getattr(args, "seed", None) is not None:
         if args.seed < 0:
             raise InputError("--seed", args.seed, "must be >= 0")

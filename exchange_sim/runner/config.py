@@ -82,6 +82,14 @@ class RunConfig:
             "closures / without, for the perp and the index"
         },
     )
+    check: str = attrs.field(
+        default="end",
+        metadata={
+            "choices": ("end", "every-event", "off"),
+            "help": "when the invariant checker runs (docs/invariants.md): once at the end, "
+            "after every step that wrote an event (slower), or never",
+        },
+    )
     step_budget: int = attrs.field(
         default=100_000_000,
         metadata={

@@ -74,6 +74,7 @@ def simulate(
         "log_digest_sha256": digest,
     }
     summary.update(venue.results())
+    summary["invariant_checks"] = venue.invariants.summary()
     summary["metrics"] = metrics.result()
     summary["metrics"]["cascade"] = tree.summary()
     return summary, digest

@@ -56,6 +56,7 @@ from exchange_sim.risk.monitor import RiskMonitor
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
 from exchange_sim.venue.interventions import Interventions
+from exchange_sim.venue.invariants import InvariantChecker
 from exchange_sim.venue.mark_service import MarkPriceService
 from exchange_sim.venue.spot_market import SpotMarket
 
@@ -183,6 +184,9 @@ class Venue:
         self.interventions = Interventions(self, config.interventions)
         if config.run.verify_money:
             self.liquidation.after_step.append(self.verify_money)
+        self.invariants = InvariantChecker(self, config.run.check)
+        if config.run.check == "every-event":
+            log.observers.append(self.invariants.check_cause)
 
     # -- assembly --------------------------------------------------------------------------------
     def _wire_core(self) -> None:
@@ -294,14 +298,28 @@ class Venue:
             duration_ns=duration,
         )
         self.start()
+        advance = self._run_checked if config.run.check == "every-event" else self.env.run_until
         if progress is None:
-            self.env.run_until(duration)
+            advance(duration)
         else:
             step = max(1, -(-duration // PROGRESS_SLICES))
             for until in range(step, duration + step, step):
-                self.env.run_until(min(until, duration))
+                advance(min(until, duration))
                 progress(self.env.now)
+        if config.run.check != "off":
+            self.invariants.check_state()
         return self.log.close(duration)
+
+    def _run_checked(self, end_ns: int) -> None:
+        """:meth:`PhasedEnvironment.run_until`, one kernel step at a time, checking the
+        invariants after each step that wrote an event (``run.check = "every-event"``)."""
+        env, log, check = self.env, self.log, self.invariants.check_state
+        while env.peek() < end_ns:
+            before = log.seq
+            env.step()
+            if log.seq != before:
+                check()
+        env.run_until(end_ns)  # no event is left before end_ns: this only moves the clock
 
     # -- money and results -------------------------------------------------------------------------
     def money_identity(self) -> tuple[int, int]:
