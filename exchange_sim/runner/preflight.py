@@ -42,6 +42,7 @@ def preflight(loaded: LoadedConfig) -> None:
     if config.funding.enabled:
         _check_funding(config.funding.rule, scale, tiers)
     _check_leverage(config, tiers)
+    _check_entries(config, scale)
     check_step_budget(config)
 
 
@@ -67,6 +68,36 @@ def _check_leverage(config, tiers) -> None:
                     f"{max(over)}x is above the {cap}x the margin tiers allow "
                     f"({_tiers_name(config.margin)}); such traders could never open a position",
                 )
+
+
+def _check_entries(config, scale) -> None:
+    """A leveraged group whose largest entry (``deposit x leverage x position_fraction`` of
+    notional at the index's start price) is below one lot could never open a position: it is
+    a population that cannot trade. Skipped when the index has no start price (spot-built or
+    replayed: the entry price is not known before the run)."""
+    start = getattr(config.index.process, "start_price", 0)
+    if not start:
+        return
+    lot_notional = start * scale.money_per_tick_lot
+
+    def money(minor: int) -> str:
+        return format(scale.money_decimal(minor).normalize(), "f")
+
+    for index, participant in enumerate(config.participants):
+        fraction = getattr(participant, "position_fraction", None)
+        leverages = getattr(participant, "leverages", None)
+        if fraction is None or not leverages:
+            continue
+        largest = int(participant.deposit * max(leverages) * fraction)
+        if largest < lot_notional:
+            raise ConfigError(
+                f"participants[{index}].deposit",
+                money(participant.deposit),
+                f"at {max(leverages)}x and position_fraction {fraction} the largest entry is "
+                f"{money(largest)}, below one lot ({money(lot_notional)} at the start price): "
+                "no account of the "
+                "group could ever open a position",
+            )
 
 
 def _tiers_name(margin) -> str:

@@ -446,3 +446,23 @@ def test_range_errors_are_in_user_units(reject, override, message):
     """A bound and the value are shown as the user wrote them (USDT, durations), never in minor
     units or nanoseconds (was: 'got -1000000' for -1 USDT)."""
     assert message in reject("validate", "--set", override)
+
+
+def test_a_leveraged_group_too_poor_for_one_lot_is_refused(reject):
+    """0.5 USDT at 50x and 90 % is a 22.5 USDT entry, below one lot (50 USDT at 50,000): no
+    account could ever trade, so the config is refused naming the deposit."""
+    err = reject("validate", "--set", "participants.leveraged.deposit=0.5")
+    assert "participants[2].deposit: at 50x and position_fraction 0.9 the largest entry" in err
+    assert "is 22.5, below one lot (50 at the start price)" in err
+    assert "(got '0.5')" in err
+
+
+def test_a_leveraged_group_that_affords_exactly_one_lot_is_accepted(cli):
+    """10 USDT at 10x and 50 % is exactly one lot's 50 USDT: allowed (the bound is inclusive);
+    one minor unit less is refused."""
+    group = ("--set", "participants.leveraged.leverages=[10]")
+    group += ("--set", "participants.leveraged.position_fraction=0.5")
+    status, out, _ = cli("validate", *group, "--set", "participants.leveraged.deposit=10")
+    assert status == 0, out
+    status, _, err = cli("validate", *group, "--set", "participants.leveraged.deposit=9.999999")
+    assert status == 2 and "below one lot" in err
