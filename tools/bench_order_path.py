@@ -1,0 +1,404 @@
+"""The order path against the reference loop's ceiling, and the event log's writer against orjson.
+
+    python tools/bench_order_path.py [--quick] [--reference DIR] [--reps N] [--ops N]
+
+**Order path.** The reference loop (``/work/shared/bench``, default ``<repo>/../shared/bench``)
+builds an op stream (a 1,000-order book, 70 % adds, 25 % cancels, 5 % marketable orders), gives
+it exponential arrival gaps and deals it round-robin to 100 traders; its *ceiling* row replays it
+on a ``heapq`` loop with a list book and raw ``orjson`` lines to a buffered file. This benchmark
+takes that very stream (the reference's own ``build_world``) and replays it through the project as
+a run uses it: a :class:`~exchange_sim.venue.venue.Venue` assembled from a config (its
+``PhasedEnvironment``, gateway, matching engine, ledger with its pre-trade checks, feed, mark
+service, risk monitor, liquidation desk, all wired as in a run, index and mark processes running),
+100 trader accounts each a SimPy process that waits for its next op's time and sends it through
+``Gateway.send`` over a link with a constant 1 ms request latency (the same for every link, so the
+venue sees the stream in the reference's order), the event log written to a real buffered file.
+An op's trader sends a cancel on the account that placed the order (the venue only cancels an
+owner's order; the reference book does not check). Self-trade prevention is off (the reference
+has none) and every account holds ample margin, so the project does the reference's work: the same
+adds, cancels and fills (checked: its trades equal the reference stream's fills). The traders have
+no report handlers (like the reference's, they never read a response).
+
+The reference's ceiling runs in the same process, on the same world, through its own code
+(``bench_e2e.run_heapq`` timed by its ``harness.measure``); the ratio of the two medians is the
+figure. ``bench_e2e`` reads ``sys.argv`` and creates its scratch directory at import: both are
+set for the import (``argv`` = ``[reps, n_ops]``, ``BENCH_OUT`` = a scratch directory of ours).
+Without the reference directory (a clean clone) the ceiling row says so and the project side
+still runs on a stream of the same shape generated here... no: the stream generator *is* the
+reference's, so without it the project side replays a stream built by :func:`_fallback_world`
+(same mix, simpler generator), and no ratio is given.
+
+**Writer.** ``EventLog.emit`` against ``orjson.dumps`` of the same dict plus ``write`` to a
+buffered file, per line, on the same payloads: a realistic mix recorded from a short run of the
+shipped ``quickstart`` scenario (orders, trades, cancels, index and mark prices, feed,
+funding ...), side by side in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import importlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import orjson
+
+from exchange_sim.events.log import EventLog
+from exchange_sim.kernel.environment import Phase
+from exchange_sim.kernel.latency import ConstantLatency
+from exchange_sim.matching.orders import GTC, Order
+from exchange_sim.runner.config import load_data
+from exchange_sim.venue.messages import CancelOrder, SubmitOrder
+from exchange_sim.venue.venue import Venue
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_REFERENCE = os.path.join(REPO, "..", "shared", "bench")
+N_TRADERS = 100
+LATENCY_NS = 1_000_000
+SUBMIT = 0
+REFERENCE_PRICE = 1_000_000  # the reference stream's mid, in ticks
+DEPOSIT = 10**18  # minor units: no order of the stream is ever short of margin
+
+
+# -- the reference ----------------------------------------------------------------------------
+def load_reference(directory: str, reps: int, n_ops: int, scratch: str):
+    """Import the reference's ``bench_e2e`` (and through it ``bench_lob`` and ``harness``) from
+    ``directory``, with the ``argv`` and ``BENCH_OUT`` it reads at import; ``None`` if absent."""
+    if not os.path.isfile(os.path.join(directory, "bench_e2e.py")):
+        return None
+    directory = os.path.abspath(directory)
+    saved_argv, saved_out = sys.argv, os.environ.get("BENCH_OUT")
+    sys.path.insert(0, directory)
+    sys.argv = [os.path.join(directory, "bench_e2e.py"), str(reps), str(n_ops)]
+    os.environ["BENCH_OUT"] = scratch
+    try:
+        for name in ("bench_e2e", "bench_lob", "harness"):
+            sys.modules.pop(name, None)
+        return importlib.import_module("bench_e2e")
+    finally:
+        sys.argv = saved_argv
+        if saved_out is None:
+            os.environ.pop("BENCH_OUT", None)
+        else:
+            os.environ["BENCH_OUT"] = saved_out
+        sys.path.remove(directory)
+
+
+def _fallback_world(n_ops: int):
+    """Without the reference: a stream of the same shape (1,000 resting orders, 70 % adds near
+    the touch, 25 % cancels of live orders, 5 % marketable orders one level deep), dealt the same
+    way. Seeded; for CI smoke runs only (no ratio is computed from it)."""
+    import random
+
+    rng = random.Random(7)
+    init, live = [], []
+    for oid in range(1_000):
+        side = oid % 2
+        d = rng.randrange(100)
+        price = REFERENCE_PRICE - 1 - d if side == 0 else REFERENCE_PRICE + 1 + d
+        init.append((oid, side, price, rng.randint(1, 100), rng.randrange(1000)))
+        live.append(oid)
+    ops, next_oid, t, timed = [], 1_000, 0.0, []
+    for _ in range(n_ops):
+        r = rng.random()
+        if r < 0.25 and live:
+            ops.append((1, live.pop(rng.randrange(len(live)))))
+            continue
+        side = rng.randrange(2)
+        if r < 0.95:
+            d = 1 + min(int(rng.expovariate(1 / 3.0)), 30)
+            price = REFERENCE_PRICE - d if side == 0 else REFERENCE_PRICE + d
+            live.append(next_oid)
+        else:
+            price = REFERENCE_PRICE + 100 if side == 0 else REFERENCE_PRICE - 100
+        ops.append((SUBMIT, next_oid, side, price, rng.randint(1, 100), rng.randrange(1000)))
+        next_oid += 1
+    for op in ops:
+        t += rng.expovariate(1000.0)
+        timed.append((t, op))
+    return init, [timed[k::N_TRADERS] for k in range(N_TRADERS)], {"fills_total": None}
+
+
+# -- the project side -------------------------------------------------------------------------
+class Trader:
+    """A participant that only sends (no report handlers): the reference's trader."""
+
+    __slots__ = ("account_id",)
+
+    def __init__(self, account_id: int) -> None:
+        self.account_id = account_id
+
+
+def _config(duration_ns: int):
+    return load_data(
+        {
+            "run": {"name": "bench_order_path", "duration": f"{duration_ns}ns"},
+            "matching": {"stp": "none"},
+            "index": {"process": {"kind": "scripted", "points": [{"at": 0, "price": 100_000}]}},
+            "participants": [],
+        }
+    )
+
+
+def _side(side: int) -> int:
+    return 1 if side == 0 else -1  # reference BUY = 0, SELL = 1
+
+
+class ProjectRun:
+    """One replay of the world through a freshly assembled venue (built untimed by ``__init__``,
+    timed by :meth:`run`)."""
+
+    def __init__(self, world, path: str, full: bool) -> None:
+        init, per_trader, _ = world
+        self.path = path
+        self.per_trader = per_trader
+        last = max((ops[-1][0] for ops in per_trader if ops), default=0.0)
+        self.end_ns = int(last * 1e9) + 10 * LATENCY_NS
+        self.handle = open(path, "wb")  # noqa: SIM115 (closed by run)
+        self.log = EventLog(self.handle)
+        self.traders: list[Trader] = []
+        self.owner: dict[int, int] = {}  # order id -> account that placed it
+        self.venue = Venue(_config(self.end_ns + 1), self.log, self._populate)
+        venue = self.venue
+        venue.log.start("bench", 1, "0" * 64)
+        engine = venue.engine
+        if full:
+            venue.start()
+        else:  # the order path alone: fills reach the gateway (reports), not the ledger
+            engine.trade_listeners[:] = [venue.gateway.on_trade]
+            engine.order_listeners[:] = [venue.gateway.on_order_event]
+        for oid, side, price, qty, owner in init:
+            account = 1 + owner % N_TRADERS
+            self.owner[oid] = account
+            engine.submit(0, Order(oid, account, _side(side), price, qty, tif=GTC), None)
+        for k, ops in enumerate(per_trader):
+            for _, op in ops:
+                if op[0] == SUBMIT:
+                    self.owner[op[1]] = 1 + k
+        self.lines_before = self.log.seq
+        self.trades_before = self.log.counts.get("trade", 0)
+
+    def _populate(self, venue) -> list:
+        link = ConstantLatency(value=LATENCY_NS)
+        for k in range(N_TRADERS):
+            account = venue.ids.next("account")
+            venue.ledger.open_account(account, False, 100, "bench", "bench")
+            venue.ledger.deposit(0, account, DEPOSIT, None)
+            trader = Trader(account)
+            venue.gateway.connect(
+                trader, venue.sampler(link, f"bench/{k}/req"), venue.sampler(link, f"bench/{k}/rsp")
+            )
+            self.traders.append(trader)
+        return []
+
+    def run(self) -> int:
+        venue = self.venue
+        env = venue.env
+        send = venue.gateway.send
+        owner = self.owner
+        at = env.at
+        agent = Phase.AGENT
+
+        def trader(account, my_ops):
+            for t, op in my_ops:
+                yield at(int(t * 1e9) - env.now, agent)
+                if op[0] == SUBMIT:
+                    send(account, SubmitOrder(op[1], _side(op[2]), op[3], op[4]), None)
+                else:
+                    send(owner[op[1]], CancelOrder(op[1]), None)
+
+        for trader_obj, my_ops in zip(self.traders, self.per_trader, strict=True):
+            env.process(trader(trader_obj.account_id, my_ops))
+        env.run_until(self.end_ns)
+        self.log.flush()
+        self.handle.close()
+        return sum(len(ops) for ops in self.per_trader)
+
+    def lines(self) -> int:
+        return self.log.seq - self.lines_before
+
+    def trades(self) -> int:
+        return self.log.counts.get("trade", 0) - self.trades_before
+
+
+def _median_rate(fn, setup, reps: int, warmup: int) -> tuple[float, list[float]]:
+    """``fn(setup())`` repeated (setup untimed, gc collected before each); units per second."""
+    rates = []
+    for i in range(warmup + reps):
+        arg = setup()
+        gc.collect()
+        start = time.perf_counter()
+        units = fn(arg)
+        wall = time.perf_counter() - start
+        if i >= warmup:
+            rates.append(units / wall)
+    return statistics.median(rates), rates
+
+
+# -- the writer -------------------------------------------------------------------------------
+def record_payloads(duration: str) -> list[tuple[int, str, int | None, dict]]:
+    """(ts, type, cause, payload) of every event of a short quickstart run, in order."""
+    from exchange_sim.runner.api import load_config
+    from exchange_sim.runner.simulate import build_venue
+
+    recorded: list = []
+
+    class Recorder(EventLog):
+        __slots__ = ()
+
+        def emit(self, ts, type, cause, **payload):
+            recorded.append((ts, type, cause, payload))
+            return super().emit(ts, type, cause, **payload)
+
+    path = os.path.join(REPO, "configs", "scenarios", "quickstart.toml")
+    loaded = load_config(path, (f'run.duration="{duration}"',))
+    log = Recorder(open(os.devnull, "wb"))  # noqa: SIM115
+    build_venue(loaded, log).run("bench")
+    return recorded
+
+
+def bench_writer(events, path: str, reps: int) -> dict:
+    """Seconds per line of ``EventLog.emit`` and of raw ``orjson.dumps`` + ``write`` of the same
+    dicts (built beforehand: the raw side pays for neither the dict nor the call), alternating."""
+    dicts = [
+        {"seq": i, "ts": ts, "type": t, "cause": c, **p} for i, (ts, t, c, p) in enumerate(events)
+    ]
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+
+    def raw() -> float:
+        with open(path, "wb") as handle:
+            write = handle.write
+            start = time.perf_counter()
+            for record in dicts:
+                write(dumps(record, option=newline))
+            handle.flush()
+            return time.perf_counter() - start
+
+    def emit() -> float:
+        with open(path, "wb") as handle:
+            log = EventLog(handle)
+            e = log.emit
+            start = time.perf_counter()
+            for ts, t, c, p in events:
+                e(ts, t, c, **p)
+            log.flush()
+            handle.flush()
+            return time.perf_counter() - start
+
+    raws, emits = [], []
+    for i in range(reps + 1):
+        gc.collect()
+        r = raw()
+        gc.collect()
+        m = emit()
+        if i:
+            raws.append(r)
+            emits.append(m)
+    with open(path, "rb") as handle:
+        same = handle.read() == b"".join(dumps(d, option=newline) for d in dicts)
+    n = len(events)
+    raw_s, emit_s = statistics.median(raws), statistics.median(emits)
+    types: dict[str, int] = {}
+    for _, t, _, _ in events:
+        types[t] = types.get(t, 0) + 1
+    return {
+        "lines": n,
+        "event_types": len(types),
+        "top_types": dict(sorted(types.items(), key=lambda kv: -kv[1])[:6]),
+        "emit_ns_per_line": round(emit_s / n * 1e9),
+        "orjson_ns_per_line": round(raw_s / n * 1e9),
+        "ratio_emit_over_orjson": round(emit_s / raw_s, 3),
+        "bytes_identical": same,
+    }
+
+
+# -- both ---------------------------------------------------------------------------------------
+def bench_order_path(quick: bool = False, reference: str | None = None, **sizes) -> dict:
+    """Order path (project and the reference's ceiling, side by side) and writer figures."""
+    reps = sizes.get("reps") or (1 if quick else 3)
+    n_ops = sizes.get("n_ops") or (5_000 if quick else 50_000)
+    warmup = 0 if quick else 1
+    directory = reference if reference is not None else DEFAULT_REFERENCE
+    scratch = tempfile.mkdtemp(prefix="bench-order-path-")
+    figures: dict = {"python": sys.version.split()[0], "ops": n_ops, "reps": reps}
+    try:
+        e2e = load_reference(directory, reps, n_ops, scratch)
+        if e2e is not None:
+            world = e2e.build_world()
+        else:
+            world = _fallback_world(n_ops)
+        project_path = os.path.join(scratch, "project.jsonl")
+        last: list[ProjectRun] = []
+        expected = world[2]["fills_total"]
+        rows = {}
+        for row, full in (("project", False), ("project_full_venue", True)):
+
+            def setup(full=full) -> ProjectRun:
+                if last:
+                    last[0].handle.close()
+                last[:] = [ProjectRun(world, project_path, full)]
+                return last[0]
+
+            rate, rates = _median_rate(ProjectRun.run, setup, reps, warmup)
+            done = last[0]
+            if expected is not None and done.trades() != expected:
+                raise SystemExit(f"{row} traded {done.trades()} fills, reference {expected}")
+            rows[row] = rate
+            figures[row] = {
+                "op_per_s": round(rate),
+                "op_per_s_all": [round(r) for r in rates],
+                "lines_per_op": round(done.lines() / n_ops, 3),
+                "trades": done.trades(),
+            }
+        if e2e is None:
+            figures["ceiling"] = {"absent": f"no reference loop at {os.path.abspath(directory)}"}
+        else:
+            with contextlib.redirect_stdout(sys.stderr):  # harness.measure prints a line
+                rec = e2e.measure(
+                    "e2e ceiling: heapq loop, lists, raw orjson lines",
+                    lambda: e2e.run_heapq(world, True),
+                    reps=reps,
+                    warmup=warmup,
+                    unit="op",
+                )
+            e2e.run_heapq(world, True)
+            lines = e2e.count_lines()
+            figures["ceiling"] = {
+                "reference": os.path.abspath(directory),
+                "op_per_s": round(rec["median_per_s"]),
+                "op_per_s_min_max": [round(rec["min_per_s"]), round(rec["max_per_s"])],
+                "lines_per_op": round(lines / n_ops, 3),
+            }
+            for row, rate in rows.items():
+                figures[f"ratio_{row}_over_ceiling"] = round(rate / rec["median_per_s"], 3)
+        events = record_payloads("5s" if quick else "30s")
+        figures["writer"] = bench_writer(events, os.path.join(scratch, "writer.jsonl"), reps)
+    finally:
+        for last_run in locals().get("last", []):
+            last_run.handle.close()
+        for name in os.listdir(scratch):
+            os.remove(os.path.join(scratch, name))
+        os.rmdir(scratch)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small repetition (CI)")
+    parser.add_argument("--reference", default=None, help="the reference loop's directory")
+    parser.add_argument("--reps", type=int, default=None)
+    parser.add_argument("--ops", type=int, default=None)
+    args = parser.parse_args(argv)
+    figures = bench_order_path(args.quick, args.reference, reps=args.reps, n_ops=args.ops)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
