@@ -37,7 +37,7 @@ funding ...), side by side in one process.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import functools
 import gc
 import importlib
 import json
@@ -227,20 +227,6 @@ class ProjectRun:
         return self.log.counts.get("trade", 0) - self.trades_before
 
 
-def _median_rate(fn, setup, reps: int, warmup: int) -> tuple[float, list[float]]:
-    """``fn(setup())`` repeated (setup untimed, gc collected before each); units per second."""
-    rates = []
-    for i in range(warmup + reps):
-        arg = setup()
-        gc.collect()
-        start = time.perf_counter()
-        units = fn(arg)
-        wall = time.perf_counter() - start
-        if i >= warmup:
-            rates.append(units / wall)
-    return statistics.median(rates), rates
-
-
 # -- the writer -------------------------------------------------------------------------------
 def record_payloads(duration: str) -> list[tuple[int, str, int | None, dict]]:
     """(ts, type, cause, payload) of every event of a short quickstart run, in order."""
@@ -263,20 +249,48 @@ def record_payloads(duration: str) -> list[tuple[int, str, int | None, dict]]:
     return recorded
 
 
+def _callers(events) -> tuple[list, list]:
+    """Per event, a call as its producer writes it, on each side: ``emit(ts, type, cause,
+    key=value, ...)`` (keywords, as the engine and ledger call it) and the reference's raw line
+    ``write(dumps({"seq": seq, "ts": ts, "type": type, "cause": cause, "key": value, ...},
+    option=OPT_APPEND_NEWLINE))`` (a dict literal, as the reference loop writes). One function of
+    each kind per event shape (type and keys), generated; both read the values from one tuple."""
+    shapes: dict[tuple, tuple] = {}
+    emits, raws = [], []
+    for ts, type_, cause, payload in events:
+        shape = (type_, tuple(payload))
+        if shape not in shapes:
+            keys = shape[1]
+            kw = "".join(f", {k}=v[{i}]" for i, k in enumerate(keys))
+            items = "".join(f", {k!r}: v[{i}]" for i, k in enumerate(keys))
+            source = (
+                f"def emit_(e, ts, c, v):\n    e(ts, {type_!r}, c{kw})\n"
+                f"def raw_(w, seq, ts, c, v):\n"
+                f"    w(dumps({{'seq': seq, 'ts': ts, 'type': {type_!r}, 'cause': c{items}}},"
+                f" option=NL))\n"
+            )
+            space = {"dumps": orjson.dumps, "NL": orjson.OPT_APPEND_NEWLINE}
+            exec(compile(source, f"<writer shape {type_}>", "exec"), space)
+            shapes[shape] = (space["emit_"], space["raw_"])
+        emit_, raw_ = shapes[shape]
+        values = tuple(payload.values())
+        emits.append((emit_, ts, cause, values))
+        raws.append((raw_, ts, cause, values))
+    return emits, raws
+
+
 def bench_writer(events, path: str, reps: int) -> dict:
-    """Seconds per line of ``EventLog.emit`` and of raw ``orjson.dumps`` + ``write`` of the same
-    dicts (built beforehand: the raw side pays for neither the dict nor the call), alternating."""
-    dicts = [
-        {"seq": i, "ts": ts, "type": t, "cause": c, **p} for i, (ts, t, c, p) in enumerate(events)
-    ]
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    """Seconds per line of ``EventLog.emit`` (to a buffered file: render, buffer, digest, write)
+    and of the reference's raw line (a dict literal, ``orjson.dumps``, ``write``) on the same
+    values, each called as its producer calls it (:func:`_callers`), alternating, median."""
+    emits, raws = _callers(events)
 
     def raw() -> float:
         with open(path, "wb") as handle:
             write = handle.write
             start = time.perf_counter()
-            for record in dicts:
-                write(dumps(record, option=newline))
+            for seq, (fn, ts, cause, values) in enumerate(raws):
+                fn(write, seq, ts, cause, values)
             handle.flush()
             return time.perf_counter() - start
 
@@ -285,25 +299,27 @@ def bench_writer(events, path: str, reps: int) -> dict:
             log = EventLog(handle)
             e = log.emit
             start = time.perf_counter()
-            for ts, t, c, p in events:
-                e(ts, t, c, **p)
+            for fn, ts, cause, values in emits:
+                fn(e, ts, cause, values)
             log.flush()
             handle.flush()
             return time.perf_counter() - start
 
-    raws, emits = [], []
+    raw_times, emit_times = [], []
     for i in range(reps + 1):
         gc.collect()
         r = raw()
+        with open(path, "rb") as handle:
+            raw_bytes = handle.read()
         gc.collect()
         m = emit()
         if i:
-            raws.append(r)
-            emits.append(m)
+            raw_times.append(r)
+            emit_times.append(m)
     with open(path, "rb") as handle:
-        same = handle.read() == b"".join(dumps(d, option=newline) for d in dicts)
+        same = handle.read() == raw_bytes
     n = len(events)
-    raw_s, emit_s = statistics.median(raws), statistics.median(emits)
+    raw_s, emit_s = statistics.median(raw_times), statistics.median(emit_times)
     types: dict[str, int] = {}
     for _, t, _, _ in events:
         types[t] = types.get(t, 0) + 1
@@ -321,7 +337,7 @@ def bench_writer(events, path: str, reps: int) -> dict:
 # -- both ---------------------------------------------------------------------------------------
 def bench_order_path(quick: bool = False, reference: str | None = None, **sizes) -> dict:
     """Order path (project and the reference's ceiling, side by side) and writer figures."""
-    reps = sizes.get("reps") or (1 if quick else 3)
+    reps = sizes.get("reps") or (1 if quick else 5)
     n_ops = sizes.get("n_ops") or (5_000 if quick else 50_000)
     warmup = 0 if quick else 1
     directory = reference if reference is not None else DEFAULT_REFERENCE
@@ -334,54 +350,64 @@ def bench_order_path(quick: bool = False, reference: str | None = None, **sizes)
         else:
             world = _fallback_world(n_ops)
         project_path = os.path.join(scratch, "project.jsonl")
-        last: list[ProjectRun] = []
         expected = world[2]["fills_total"]
-        rows = {}
-        for row, full in (("project", False), ("project_full_venue", True)):
-
-            def setup(full=full) -> ProjectRun:
-                if last:
-                    last[0].handle.close()
-                last[:] = [ProjectRun(world, project_path, full)]
-                return last[0]
-
-            rate, rates = _median_rate(ProjectRun.run, setup, reps, warmup)
-            done = last[0]
+        # Rounds: each runs the order path, the full venue and the reference's ceiling
+        # (``bench_e2e.run_heapq``, its own code) once, in turn, so that the machine's load drifts
+        # over all three alike; the first `warmup` rounds are not counted. Each run is timed as
+        # the reference's harness times it (gc.collect, then perf_counter around the call) and
+        # also by CPU time (process_time), which other work on a shared machine disturbs far
+        # less. Ratios are taken per round, then their median.
+        rows = ("project", "project_full_venue")
+        names = (*rows, "ceiling") if e2e is not None else rows
+        wall: dict[str, list[float]] = {name: [] for name in names}
+        cpu: dict[str, list[float]] = {name: [] for name in names}
+        runs: dict[str, ProjectRun] = {}
+        for i in range(warmup + reps):
+            for name in names:
+                if name == "ceiling":
+                    call = functools.partial(e2e.run_heapq, world, True)
+                else:
+                    runs[name] = ProjectRun(world, project_path, name == "project_full_venue")
+                    call = runs[name].run
+                gc.collect()
+                start, start_cpu = time.perf_counter(), time.process_time()
+                ops = call()
+                wall_s = time.perf_counter() - start
+                cpu_s = time.process_time() - start_cpu
+                if i >= warmup:
+                    wall[name].append(ops / wall_s)
+                    cpu[name].append(ops / cpu_s)
+        expected = world[2]["fills_total"]
+        for row in rows:
+            done = runs[row]
             if expected is not None and done.trades() != expected:
                 raise SystemExit(f"{row} traded {done.trades()} fills, reference {expected}")
-            rows[row] = rate
             figures[row] = {
-                "op_per_s": round(rate),
-                "op_per_s_all": [round(r) for r in rates],
+                "op_per_s": round(statistics.median(wall[row])),
+                "op_per_cpu_s": round(statistics.median(cpu[row])),
+                "op_per_s_all": [round(r) for r in wall[row]],
                 "lines_per_op": round(done.lines() / n_ops, 3),
                 "trades": done.trades(),
             }
         if e2e is None:
             figures["ceiling"] = {"absent": f"no reference loop at {os.path.abspath(directory)}"}
         else:
-            with contextlib.redirect_stdout(sys.stderr):  # harness.measure prints a line
-                rec = e2e.measure(
-                    "e2e ceiling: heapq loop, lists, raw orjson lines",
-                    lambda: e2e.run_heapq(world, True),
-                    reps=reps,
-                    warmup=warmup,
-                    unit="op",
-                )
-            e2e.run_heapq(world, True)
-            lines = e2e.count_lines()
             figures["ceiling"] = {
                 "reference": os.path.abspath(directory),
-                "op_per_s": round(rec["median_per_s"]),
-                "op_per_s_min_max": [round(rec["min_per_s"]), round(rec["max_per_s"])],
-                "lines_per_op": round(lines / n_ops, 3),
+                "op_per_s": round(statistics.median(wall["ceiling"])),
+                "op_per_cpu_s": round(statistics.median(cpu["ceiling"])),
+                "op_per_s_all": [round(r) for r in wall["ceiling"]],
+                "lines_per_op": round(e2e.count_lines() / n_ops, 3),
             }
-            for row, rate in rows.items():
-                figures[f"ratio_{row}_over_ceiling"] = round(rate / rec["median_per_s"], 3)
+            for row in rows:
+                for clock, rates in (("", wall), ("_cpu", cpu)):
+                    paired = [p / c for p, c in zip(rates[row], rates["ceiling"], strict=True)]
+                    figures[f"ratio_{row}_over_ceiling{clock}"] = round(
+                        statistics.median(paired), 3
+                    )
         events = record_payloads("5s" if quick else "30s")
         figures["writer"] = bench_writer(events, os.path.join(scratch, "writer.jsonl"), reps)
     finally:
-        for last_run in locals().get("last", []):
-            last_run.handle.close()
         for name in os.listdir(scratch):
             os.remove(os.path.join(scratch, name))
         os.rmdir(scratch)

@@ -10,6 +10,12 @@ The chain is a list of small picklable structlog processors built for *this* run
 rendered lines are buffered in memory and handed to the sink in blocks; the running sha256 covers
 every byte written, so the closing ``run_end`` line can carry the digest of all lines before it.
 A line, once emitted, is never changed: that is what makes the record immutable.
+
+**Fast path.** When the chain is exactly the default one (a single ``JSONRenderer`` over
+``orjson.dumps`` with this module's ``default``), :meth:`EventLog.emit` calls ``orjson.dumps`` on
+the record itself, with the newline appended by orjson: the bytes are the ones the chain renders
+(the renderer is that very call), without the processor call per line. Any other chain runs
+processor by processor, as structlog does.
 """
 
 from __future__ import annotations
@@ -36,6 +42,20 @@ def build_chain() -> list[Processor]:
     ]
 
 
+def is_default_chain(chain: list[Processor]) -> bool:
+    """Is ``chain`` exactly :func:`build_chain`'s (one orjson renderer with our ``default``)?"""
+    if len(chain) != 1 or type(chain[0]) is not structlog.processors.JSONRenderer:
+        return False
+    renderer = chain[0]
+    return renderer._dumps is orjson.dumps and renderer._dumps_kw == {
+        "default": _reject_unserialisable
+    }
+
+
+_dumps = orjson.dumps
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+
 class EventLog:
     """Writes events to a binary sink; returns each event's ``seq`` so callers can chain causes."""
 
@@ -45,6 +65,7 @@ class EventLog:
         "_chain",
         "_closed",
         "_digest",
+        "_fast",
         "_render",
         "_sink",
         "counts",
@@ -58,7 +79,9 @@ class EventLog:
         self._sink = sink
         self._chain = chain if chain is not None else build_chain()
         self._render = self._chain[-1]
+        self._fast = is_default_chain(self._chain)
         self._buffer: list[bytes] = []
+        """Rendered lines, each ending in a newline."""
         self._buffer_limit = buffer_lines
         self._digest = hashlib.sha256()
         self._closed = False
@@ -72,21 +95,17 @@ class EventLog:
         """Record one event at simulated time ``ts`` (ns) and return its ``seq``."""
         seq = self.seq
         self.seq = seq + 1
-        record = {"seq": seq, "ts": ts, "type": type, "cause": cause}
-        if payload:
-            record.update(payload)
+        record = {"seq": seq, "ts": ts, "type": type, "cause": cause, **payload}
         if self.observers:
             for observer in self.observers:
                 observer(record)
-        chain = self._chain
-        if len(chain) == 1:
-            line = self._render(None, type, record)
-        else:
-            for processor in chain:
-                record = processor(None, type, record)
-            line = record
         buffer = self._buffer
-        buffer.append(line)
+        if self._fast:
+            buffer.append(_dumps(record, default=_reject_unserialisable, option=_NEWLINE))
+        else:
+            for processor in self._chain:
+                record = processor(None, type, record)
+            buffer.append(record + b"\n")
         if len(buffer) >= self._buffer_limit:
             self.flush()
         counts = self.counts
@@ -95,7 +114,7 @@ class EventLog:
 
     def flush(self) -> None:
         if self._buffer:
-            block = b"\n".join(self._buffer) + b"\n"
+            block = b"".join(self._buffer)
             self._buffer.clear()
             self._digest.update(block)
             self._sink.write(block)
