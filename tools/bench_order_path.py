@@ -62,6 +62,7 @@ DEFAULT_REFERENCE = os.path.join(REPO, "..", "shared", "bench")
 N_TRADERS = 100
 LATENCY_NS = 1_000_000
 SUBMIT = 0
+AGENT = int(Phase.AGENT)
 REFERENCE_PRICE = 1_000_000  # the reference stream's mid, in ticks
 DEPOSIT = 10**18  # minor units: no order of the stream is ever short of margin
 
@@ -127,12 +128,48 @@ def _fallback_world(n_ops: int):
 
 # -- the project side -------------------------------------------------------------------------
 class Trader:
-    """A participant that only sends (no report handlers): the reference's trader."""
+    """A participant that only sends (no report handlers, like the reference's traders): at each
+    of its ops' times it builds the command and sends it through the gateway. It wakes the way
+    the project's participants do, by ``call_at`` (one queue entry per wake-up, as in the
+    reference's ceiling); :meth:`process` is the same trader as a SimPy process instead."""
 
-    __slots__ = ("account_id",)
+    __slots__ = ("account_id", "env", "i", "ops", "owner", "send", "times")
 
     def __init__(self, account_id: int) -> None:
         self.account_id = account_id
+        self.i = 0
+
+    def prepare(self, env, send, owner: dict[int, int], timed_ops) -> None:
+        self.env, self.send, self.owner = env, send, owner
+        self.times = [int(t * 1e9) for t, _ in timed_ops]  # the reference's seconds, in ns
+        self.ops = [op for _, op in timed_ops]
+
+    def start(self) -> None:
+        if self.ops:
+            self.env.call_at(self.times[0] - self.env.now, AGENT, self.wake)
+
+    def _send(self, op) -> None:
+        if op[0] == SUBMIT:
+            self.send(
+                self.account_id, SubmitOrder(op[1], 1 if op[2] == 0 else -1, op[3], op[4]), None
+            )
+        else:
+            self.send(self.owner[op[1]], CancelOrder(op[1]), None)
+
+    def wake(self, _payload) -> None:
+        i = self.i
+        self._send(self.ops[i])
+        i += 1
+        self.i = i
+        if i < len(self.ops):
+            self.env.call_at(self.times[i] - self.env.now, AGENT, self.wake)
+
+    def process(self):
+        env = self.env
+        at = env.at
+        for t, op in zip(self.times, self.ops, strict=True):
+            yield at(t - env.now, AGENT)
+            self._send(op)
 
 
 def _config(duration_ns: int):
@@ -154,7 +191,7 @@ class ProjectRun:
     """One replay of the world through a freshly assembled venue (built untimed by ``__init__``,
     timed by :meth:`run`)."""
 
-    def __init__(self, world, path: str, full: bool) -> None:
+    def __init__(self, world, path: str, full: bool, processes: bool = False) -> None:
         init, per_trader, _ = world
         self.path = path
         self.per_trader = per_trader
@@ -181,6 +218,9 @@ class ProjectRun:
             for _, op in ops:
                 if op[0] == SUBMIT:
                     self.owner[op[1]] = 1 + k
+        for trader, timed_ops in zip(self.traders, per_trader, strict=True):
+            trader.prepare(venue.env, venue.gateway.send, self.owner, timed_ops)
+        self.processes = processes
         self.lines_before = self.log.seq
         self.trades_before = self.log.counts.get("trade", 0)
 
@@ -198,23 +238,12 @@ class ProjectRun:
         return []
 
     def run(self) -> int:
-        venue = self.venue
-        env = venue.env
-        send = venue.gateway.send
-        owner = self.owner
-        at = env.at
-        agent = Phase.AGENT
-
-        def trader(account, my_ops):
-            for t, op in my_ops:
-                yield at(int(t * 1e9) - env.now, agent)
-                if op[0] == SUBMIT:
-                    send(account, SubmitOrder(op[1], _side(op[2]), op[3], op[4]), None)
-                else:
-                    send(owner[op[1]], CancelOrder(op[1]), None)
-
-        for trader_obj, my_ops in zip(self.traders, self.per_trader, strict=True):
-            env.process(trader(trader_obj.account_id, my_ops))
+        env = self.venue.env
+        for trader in self.traders:
+            if self.processes:
+                env.process(trader.process())
+            else:
+                trader.start()
         env.run_until(self.end_ns)
         self.log.flush()
         self.handle.close()
@@ -357,7 +386,7 @@ def bench_order_path(quick: bool = False, reference: str | None = None, **sizes)
         # the reference's harness times it (gc.collect, then perf_counter around the call) and
         # also by CPU time (process_time), which other work on a shared machine disturbs far
         # less. Ratios are taken per round, then their median.
-        rows = ("project", "project_full_venue")
+        rows = ("project", "project_process_traders", "project_full_venue")
         names = (*rows, "ceiling") if e2e is not None else rows
         wall: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
@@ -367,7 +396,12 @@ def bench_order_path(quick: bool = False, reference: str | None = None, **sizes)
                 if name == "ceiling":
                     call = functools.partial(e2e.run_heapq, world, True)
                 else:
-                    runs[name] = ProjectRun(world, project_path, name == "project_full_venue")
+                    runs[name] = ProjectRun(
+                        world,
+                        project_path,
+                        full=name == "project_full_venue",
+                        processes=name == "project_process_traders",
+                    )
                     call = runs[name].run
                 gc.collect()
                 start, start_cpu = time.perf_counter(), time.process_time()
