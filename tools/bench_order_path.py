@@ -439,7 +439,7 @@ def bench_order_path(quick: bool = False, reference: str | None = None, **sizes)
                     figures[f"ratio_{row}_over_ceiling{clock}"] = round(
                         statistics.median(paired), 3
                     )
-        events = record_payloads("5s" if quick else "30s")
+        events = record_payloads("5s" if quick else "30s") * (1 if quick else 10)
         figures["writer"] = bench_writer(events, os.path.join(scratch, "writer.jsonl"), reps)
     finally:
         for name in os.listdir(scratch):

@@ -62,6 +62,7 @@ class EventLog:
     __slots__ = (
         "_buffer",
         "_buffer_limit",
+        "_buffered",
         "_chain",
         "_closed",
         "_digest",
@@ -80,8 +81,10 @@ class EventLog:
         self._chain = chain if chain is not None else build_chain()
         self._render = self._chain[-1]
         self._fast = is_default_chain(self._chain)
-        self._buffer: list[bytes] = []
-        """Rendered lines, each ending in a newline."""
+        self._buffer = bytearray()
+        """Rendered lines, each ending in a newline, appended in place (one growing block: lines
+        kept as separate objects until the flush cost several times the rendering)."""
+        self._buffered = 0
         self._buffer_limit = buffer_lines
         self._digest = hashlib.sha256()
         self._closed = False
@@ -99,23 +102,27 @@ class EventLog:
         if self.observers:
             for observer in self.observers:
                 observer(record)
-        buffer = self._buffer
         if self._fast:
-            buffer.append(_dumps(record, default=_reject_unserialisable, option=_NEWLINE))
+            self._buffer += _dumps(record, default=_reject_unserialisable, option=_NEWLINE)
         else:
             for processor in self._chain:
                 record = processor(None, type, record)
-            buffer.append(record + b"\n")
-        if len(buffer) >= self._buffer_limit:
+            self._buffer += record
+            self._buffer += b"\n"
+        buffered = self._buffered + 1
+        if buffered >= self._buffer_limit:
             self.flush()
+        else:
+            self._buffered = buffered
         counts = self.counts
         counts[type] = counts.get(type, 0) + 1
         return seq
 
     def flush(self) -> None:
         if self._buffer:
-            block = b"".join(self._buffer)
+            block = bytes(self._buffer)
             self._buffer.clear()
+            self._buffered = 0
             self._digest.update(block)
             self._sink.write(block)
 
