@@ -2,36 +2,46 @@
 
     python tools/bench_order_path.py [--quick] [--reference DIR] [--reps N] [--ops N]
 
-**Order path.** The reference loop (``/work/shared/bench``, default ``<repo>/../shared/bench``)
-builds an op stream (a 1,000-order book, 70 % adds, 25 % cancels, 5 % marketable orders), gives
-it exponential arrival gaps and deals it round-robin to 100 traders; its *ceiling* row replays it
-on a ``heapq`` loop with a list book and raw ``orjson`` lines to a buffered file. This benchmark
-takes that very stream (the reference's own ``build_world``) and replays it through the project as
-a run uses it: a :class:`~exchange_sim.venue.venue.Venue` assembled from a config (its
-``PhasedEnvironment``, gateway, matching engine, ledger with its pre-trade checks, feed, mark
-service, risk monitor, liquidation desk, all wired as in a run, index and mark processes running),
-100 trader accounts each a SimPy process that waits for its next op's time and sends it through
-``Gateway.send`` over a link with a constant 1 ms request latency (the same for every link, so the
-venue sees the stream in the reference's order), the event log written to a real buffered file.
-An op's trader sends a cancel on the account that placed the order (the venue only cancels an
-owner's order; the reference book does not check). Self-trade prevention is off (the reference
-has none) and every account holds ample margin, so the project does the reference's work: the same
-adds, cancels and fills (checked: its trades equal the reference stream's fills). The traders have
-no report handlers (like the reference's, they never read a response).
+**Order path.** The reference loop (``--reference``, default ``<repo>/../shared/bench``) builds
+an op stream (a 1,000-order book, 70 % adds, 25 % cancels, 5 % marketable orders), gives it
+exponential arrival gaps and deals it round-robin to 100 traders; its *ceiling* row replays it on
+a ``heapq`` loop with a list book and raw ``orjson`` lines to a buffered file. This benchmark
+takes that very stream (the reference's own ``bench_e2e.build_world``) and replays it through a
+:class:`~exchange_sim.venue.venue.Venue` assembled from a config, as a run builds it: its
+``PhasedEnvironment``, gateway, matching engine and ledger, the engine's pre-trade check as the
+venue installs it (the liquidation engine's order guard around the ledger's check), 100 trader
+accounts each connected over a link with a constant 1 ms request latency (the same for every
+link, so the venue sees the stream in the reference's order), the event log written to a real
+buffered file. Each trader wakes by ``call_at`` at its ops' times (as the project's participants
+do; one queue entry per wake-up, as in the ceiling), builds the command and calls
+``Gateway.send``; a cancel goes out on the account that placed the order (the venue only cancels
+an owner's order; the reference book does not check). Self-trade prevention is off (the reference
+has none) and every account holds ample margin, so the project does the reference's work: the
+same adds, cancels and fills (checked: its trades equal the reference stream's fills) and the
+same lines per op. The traders have no report handlers (like the reference's traders, they never
+read a response). Rows:
+
+* ``project``: the order path: the engine's trades and order outcomes go to the gateway only;
+* ``project_process_traders``: the same with each trader a SimPy process (``yield env.at``);
+* ``project_full_venue``: every listener a run wires (ledger fills and positions, risk monitor,
+  feed, mark service, liquidation desk) and the venue's index, mark and risk processes started;
+  the ledger adds two ``position`` lines per trade.
 
 The reference's ceiling runs in the same process, on the same world, through its own code
-(``bench_e2e.run_heapq`` timed by its ``harness.measure``); the ratio of the two medians is the
-figure. ``bench_e2e`` reads ``sys.argv`` and creates its scratch directory at import: both are
-set for the import (``argv`` = ``[reps, n_ops]``, ``BENCH_OUT`` = a scratch directory of ours).
-Without the reference directory (a clean clone) the ceiling row says so and the project side
-still runs on a stream of the same shape generated here... no: the stream generator *is* the
-reference's, so without it the project side replays a stream built by :func:`_fallback_world`
-(same mix, simpler generator), and no ratio is given.
+(``bench_e2e.run_heapq``). ``bench_e2e`` reads ``sys.argv`` and creates its scratch directory at
+import: both are set for the import (``argv`` = ``[reps, n_ops]``, ``BENCH_OUT`` = a scratch
+directory of ours). The rows and the ceiling run in rounds, one of each per round, timed the way
+the reference's ``harness.measure`` times (``gc.collect()``, then ``perf_counter`` around the
+call; its timing loop restated here so that the rows can interleave) and also by CPU time; the
+ratios are the medians of the per-round ratios, by wall and by CPU time. Without the reference
+directory (a clean clone) the ceiling row says so and the project rows replay a stream of the same
+shape built by :func:`_fallback_world` (no ratio).
 
-**Writer.** ``EventLog.emit`` against ``orjson.dumps`` of the same dict plus ``write`` to a
-buffered file, per line, on the same payloads: a realistic mix recorded from a short run of the
-shipped ``quickstart`` scenario (orders, trades, cancels, index and mark prices, feed,
-funding ...), side by side in one process.
+**Writer.** ``EventLog.emit`` against the reference's raw line (a dict literal, ``orjson.dumps``
+with the newline option, ``write`` to a buffered file), per line, on the same values, each side
+called as its producer calls it: a realistic mix recorded from a 30 s run of the shipped
+``quickstart`` scenario (orders, trades, cancels, positions, accounts, deposits, index and mark
+prices ...), side by side in one process, median of alternating repetitions.
 """
 
 from __future__ import annotations
