@@ -73,6 +73,7 @@ class Link:
         "on_transfer",
         "participant",
         "request",
+        "request_ns",
         "response",
         "wants_responses",
     )
@@ -83,6 +84,8 @@ class Link:
         self.participant = participant
         self.account_id = participant.account_id
         self.request = request
+        # A constant leg's latency, read without a draw call (a constant draw takes no RNG).
+        self.request_ns = request.draw() if request is not None and request.is_constant else None
         self.response = response
         self.wants_responses = wants_responses
         self.last_arrival = 0
@@ -109,7 +112,9 @@ class Gateway:
     """Connects participants to one venue (matching engine and ledger) through latency links."""
 
     __slots__ = (
+        "_arrive_call",
         "_call_at",
+        "_deliver_call",
         "_env",
         "_handling_account",
         "_handling_command",
@@ -122,6 +127,8 @@ class Gateway:
     def __init__(self, env: PhasedEnvironment, engine: MatchingEngine, ledger) -> None:
         self._env = env
         self._call_at = env.call_at
+        self._arrive_call = self._arrive  # bound once, not per message
+        self._deliver_call = self._deliver
         self.engine = engine
         self.ledger = ledger
         self._links: dict[int, Link] = {}
@@ -148,11 +155,12 @@ class Gateway:
         """Send a command now; return its arrival time at the venue (ns)."""
         link = self._links[account_id]
         now = self._env._now
-        arrival = now + link.request.draw()
+        latency = link.request_ns
+        arrival = now + (latency if latency is not None else link.request.draw())
         if arrival < link.last_arrival:
             arrival = link.last_arrival
         link.last_arrival = arrival
-        self._call_at(arrival - now, MATCH, self._arrive, (account_id, command, cause, now))
+        self._call_at(arrival - now, MATCH, self._arrive_call, (account_id, command, cause, now))
         return arrival
 
     def _arrive(self, payload) -> None:
@@ -240,7 +248,7 @@ class Gateway:
             link.skip_response()
             return
         update = TransferUpdate(kind, amount, reason is None, reason or "")
-        self._call_at(link.response.draw(), AGENT, self._deliver, (handler, seq, update))
+        self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, update))
 
     # -- venue -> participant ------------------------------------------------------------------
     def on_order_event(self, now: int, seq: int, order: Order | None, status: str) -> None:
@@ -277,7 +285,7 @@ class Gateway:
                 order.tag,
                 order.reject_reason if status == "rejected" else "",
             )
-        self._call_at(link.response.draw(), AGENT, self._deliver, (handler, seq, update))
+        self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, update))
 
     def on_trade(self, now: int, seq: int, maker: Order, taker: Order, price: int, size: int):
         """Engine listener: report the fill to both parties (maker first)."""
@@ -301,7 +309,7 @@ class Gateway:
                 order.tag,
                 position,
             )
-            self._call_at(link.response.draw(), AGENT, self._deliver, (handler, seq, fill))
+            self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, fill))
 
     def deliver_margin_call(
         self,
@@ -318,7 +326,7 @@ class Gateway:
         link = self._links.get(account_id)
         if link is not None and link.on_margin_call is not None:
             notice = MarginCallNotice(mark, equity, maintenance_margin, position_lots)
-            self._call_at(delay_ns, AGENT, self._deliver, (link.on_margin_call, seq, notice))
+            self._call_at(delay_ns, AGENT, self._deliver_call, (link.on_margin_call, seq, notice))
 
     def deliver_position_transfer(
         self, account_id: int, seq: int, reason: str, side: int, price: int, lots: int
@@ -333,7 +341,7 @@ class Gateway:
             link.skip_response()
             return
         transfer = PositionTransfer(reason, side, price, lots)
-        self._call_at(link.response.draw(), AGENT, self._deliver, (handler, seq, transfer))
+        self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, transfer))
 
     def _deliver(self, payload) -> None:
         handler, seq, report = payload
