@@ -319,38 +319,48 @@ def _callers(events) -> tuple[list, list]:
 
 
 def bench_writer(events, path: str, reps: int) -> dict:
-    """Seconds per line of ``EventLog.emit`` (to a buffered file: render, buffer, digest, write)
+    """Time per line of ``EventLog.emit`` (to a buffered file: render, buffer, digest, write)
     and of the reference's raw line (a dict literal, ``orjson.dumps``, ``write``) on the same
-    values, each called as its producer calls it (:func:`_callers`), alternating, median."""
+    values, each called as its producer calls it (:func:`_callers`). The two alternate, one
+    each per repetition (the first not counted); the ratio is the median of the per-repetition
+    ratios, by wall and by CPU time."""
     emits, raws = _callers(events)
 
-    def raw() -> float:
+    def timed(body) -> tuple[float, float]:
+        gc.collect()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        body()
+        return time.perf_counter() - start, time.process_time() - start_cpu
+
+    def raw() -> tuple[float, float]:
         with open(path, "wb") as handle:
             write = handle.write
-            start = time.perf_counter()
-            for seq, (fn, ts, cause, values) in enumerate(raws):
-                fn(write, seq, ts, cause, values)
-            handle.flush()
-            return time.perf_counter() - start
 
-    def emit() -> float:
+            def body() -> None:
+                for seq, (fn, ts, cause, values) in enumerate(raws):
+                    fn(write, seq, ts, cause, values)
+                handle.flush()
+
+            return timed(body)
+
+    def emit() -> tuple[float, float]:
         with open(path, "wb") as handle:
             log = EventLog(handle)
             e = log.emit
-            start = time.perf_counter()
-            for fn, ts, cause, values in emits:
-                fn(e, ts, cause, values)
-            log.flush()
-            handle.flush()
-            return time.perf_counter() - start
+
+            def body() -> None:
+                for fn, ts, cause, values in emits:
+                    fn(e, ts, cause, values)
+                log.flush()
+                handle.flush()
+
+            return timed(body)
 
     raw_times, emit_times = [], []
     for i in range(reps + 1):
-        gc.collect()
         r = raw()
         with open(path, "rb") as handle:
             raw_bytes = handle.read()
-        gc.collect()
         m = emit()
         if i:
             raw_times.append(r)
@@ -358,17 +368,25 @@ def bench_writer(events, path: str, reps: int) -> dict:
     with open(path, "rb") as handle:
         same = handle.read() == raw_bytes
     n = len(events)
-    raw_s, emit_s = statistics.median(raw_times), statistics.median(emit_times)
     types: dict[str, int] = {}
     for _, t, _, _ in events:
         types[t] = types.get(t, 0) + 1
+
+    def ratio(clock: int) -> float:
+        paired = [m[clock] / r[clock] for m, r in zip(emit_times, raw_times, strict=True)]
+        return round(statistics.median(paired), 3)
+
     return {
         "lines": n,
+        "reps": reps,
         "event_types": len(types),
         "top_types": dict(sorted(types.items(), key=lambda kv: -kv[1])[:6]),
-        "emit_ns_per_line": round(emit_s / n * 1e9),
-        "orjson_ns_per_line": round(raw_s / n * 1e9),
-        "ratio_emit_over_orjson": round(emit_s / raw_s, 3),
+        "emit_ns_per_line": round(statistics.median(m[0] for m in emit_times) / n * 1e9),
+        "orjson_ns_per_line": round(statistics.median(r[0] for r in raw_times) / n * 1e9),
+        "emit_cpu_ns_per_line": round(statistics.median(m[1] for m in emit_times) / n * 1e9),
+        "orjson_cpu_ns_per_line": round(statistics.median(r[1] for r in raw_times) / n * 1e9),
+        "ratio_emit_over_orjson": ratio(0),
+        "ratio_emit_over_orjson_cpu": ratio(1),
         "bytes_identical": same,
     }
 
@@ -450,7 +468,9 @@ def bench_order_path(quick: bool = False, reference: str | None = None, **sizes)
                         statistics.median(paired), 3
                     )
         events = record_payloads("5s" if quick else "30s") * (1 if quick else 10)
-        figures["writer"] = bench_writer(events, os.path.join(scratch, "writer.jsonl"), reps)
+        figures["writer"] = bench_writer(
+            events, os.path.join(scratch, "writer.jsonl"), reps if quick else max(reps, 9)
+        )
     finally:
         for name in os.listdir(scratch):
             os.remove(os.path.join(scratch, name))

@@ -62,11 +62,11 @@ class EventLog:
     __slots__ = (
         "_buffer",
         "_buffer_limit",
-        "_buffered",
         "_chain",
         "_closed",
         "_digest",
         "_fast",
+        "_flush_at",
         "_render",
         "_sink",
         "counts",
@@ -84,8 +84,9 @@ class EventLog:
         self._buffer = bytearray()
         """Rendered lines, each ending in a newline, appended in place (one growing block: lines
         kept as separate objects until the flush cost several times the rendering)."""
-        self._buffered = 0
         self._buffer_limit = buffer_lines
+        self._flush_at = buffer_lines - 1
+        """The seq of the line that fills the buffer (``buffer_lines`` lines after a flush)."""
         self._digest = hashlib.sha256()
         self._closed = False
         self.seq = 0
@@ -102,27 +103,28 @@ class EventLog:
         if self.observers:
             for observer in self.observers:
                 observer(record)
+        buffer = self._buffer
         if self._fast:
-            self._buffer += _dumps(record, default=_reject_unserialisable, option=_NEWLINE)
+            buffer += _dumps(record, default=_reject_unserialisable, option=_NEWLINE)
         else:
             for processor in self._chain:
                 record = processor(None, type, record)
-            self._buffer += record
-            self._buffer += b"\n"
-        buffered = self._buffered + 1
-        if buffered >= self._buffer_limit:
+            buffer += record
+            buffer += b"\n"
+        if seq >= self._flush_at:
             self.flush()
-        else:
-            self._buffered = buffered
         counts = self.counts
-        counts[type] = counts.get(type, 0) + 1
+        try:
+            counts[type] += 1
+        except KeyError:
+            counts[type] = 1
         return seq
 
     def flush(self) -> None:
+        self._flush_at = self.seq + self._buffer_limit - 1
         if self._buffer:
             block = bytes(self._buffer)
             self._buffer.clear()
-            self._buffered = 0
             self._digest.update(block)
             self._sink.write(block)
 

@@ -85,3 +85,20 @@ def test_unserialisable_payloads_are_refused_on_both_paths(chain):
     log = EventLog(io.BytesIO(), _chain_path() if chain else None)
     with pytest.raises(TypeError):
         log.emit(0, "index_price", None, price=Decimal("1.5"))
+
+
+def test_the_sink_gets_a_block_every_buffer_lines_lines_counting_from_the_last_flush():
+    """With buffer_lines=3 the sink is written at the 3rd line, and after an explicit flush at
+    the 3rd line after it (not at the 6th line overall)."""
+    sink = io.BytesIO()
+    log = EventLog(sink, buffer_lines=3)
+    seen = []
+    for k in range(3):
+        log.emit(k, "index_price", None, price=k)
+        seen.append(sink.getvalue().count(b"\n"))
+    log.emit(3, "index_price", None, price=3)
+    log.flush()
+    for k in range(4, 7):
+        log.emit(k, "index_price", None, price=k)
+        seen.append(sink.getvalue().count(b"\n"))
+    assert seen == [0, 0, 3, 4, 4, 7]
