@@ -102,11 +102,6 @@ class Link:
         # so the link's later draws are the same whichever handlers the participant has.
         self.draws_unheard = wants_responses and not response.is_constant
 
-    def skip_response(self) -> None:
-        """A report nobody listens to: take its latency draw, schedule nothing."""
-        if self.draws_unheard:
-            self.response.draw()
-
 
 class Gateway:
     """Connects participants to one venue (matching engine and ledger) through latency links."""
@@ -245,7 +240,8 @@ class Gateway:
         link = self._links[account_id]
         handler = link.on_transfer
         if handler is None:
-            link.skip_response()
+            if link.draws_unheard:  # take its latency draw, schedule nothing
+                link.response.draw()
             return
         update = TransferUpdate(kind, amount, reason is None, reason or "")
         self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, update))
@@ -264,7 +260,8 @@ class Gateway:
                 return
             handler = link.on_order_update
             if handler is None:
-                link.skip_response()
+                if link.draws_unheard:  # take its latency draw, schedule nothing
+                    link.response.draw()
                 return
             update = OrderUpdate(self._handling_command.order_id, status, 0, None, 0, 0, "")
         else:
@@ -273,7 +270,8 @@ class Gateway:
                 return
             handler = link.on_order_update
             if handler is None:
-                link.skip_response()
+                if link.draws_unheard:  # take its latency draw, schedule nothing
+                    link.response.draw()
                 return
             update = OrderUpdate(
                 order.order_id,
@@ -296,7 +294,8 @@ class Gateway:
                 continue
             handler = link.on_fill
             if handler is None:
-                link.skip_response()
+                if link.draws_unheard:  # take its latency draw, schedule nothing
+                    link.response.draw()
                 continue
             account = self.ledger.accounts.get(order.account_id)
             position = account.size_lots if account is not None else 0
@@ -338,7 +337,8 @@ class Gateway:
             return
         handler = link.on_position_transfer
         if handler is None:
-            link.skip_response()
+            if link.draws_unheard:  # take its latency draw, schedule nothing
+                link.response.draw()
             return
         transfer = PositionTransfer(reason, side, price, lots)
         self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, transfer))
