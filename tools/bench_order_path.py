@@ -259,6 +259,33 @@ class ProjectRun:
         self.handle.close()
         return sum(len(ops) for ops in self.per_trader)
 
+    def run_engine_only(self, pre_trade: bool) -> int:
+        """The split: the same ops straight into the matching engine in their global time order
+        (no kernel, links, gateway or messages), with or without the pre-trade check."""
+        engine = self.venue.engine
+        if not pre_trade:
+            engine.pre_trade_check = None
+        submit, cancel, owner = engine.submit, engine.cancel, self.owner
+        flat = self.flat
+        for now, account, op in flat:
+            if op[0] == SUBMIT:
+                side = 1 if op[2] == 0 else -1
+                submit(now, Order(op[1], account, side, op[3], op[4], tif=GTC, ts_sent=now), None)
+            else:
+                cancel(now, owner[op[1]], op[1], None)
+        self.log.flush()
+        self.handle.close()
+        return len(flat)
+
+    def prepare_engine_only(self) -> None:
+        """The ops of all traders in global time order (set-up of :meth:`run_engine_only`)."""
+        flat = [
+            (t, trader.account_id, op)
+            for trader in self.traders
+            for t, op in zip(trader.times, trader.ops, strict=True)
+        ]
+        self.flat = sorted(flat, key=lambda entry: entry[0])
+
     def lines(self) -> int:
         return self.log.seq - self.lines_before
 
@@ -414,7 +441,13 @@ def bench_order_path(quick: bool = False, reference: str | None = None, **sizes)
         # the reference's harness times it (gc.collect, then perf_counter around the call) and
         # also by CPU time (process_time), which other work on a shared machine disturbs far
         # less. Ratios are taken per round, then their median.
-        rows = ("project", "project_process_traders", "project_full_venue")
+        rows = (
+            "project",
+            "project_process_traders",
+            "project_full_venue",
+            "split_engine_and_pre_trade",
+            "split_engine_alone",
+        )
         names = (*rows, "ceiling") if e2e is not None else rows
         wall: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
@@ -424,13 +457,17 @@ def bench_order_path(quick: bool = False, reference: str | None = None, **sizes)
                 if name == "ceiling":
                     call = functools.partial(e2e.run_heapq, world, True)
                 else:
-                    runs[name] = ProjectRun(
+                    runs[name] = run = ProjectRun(
                         world,
                         project_path,
                         full=name == "project_full_venue",
                         processes=name == "project_process_traders",
                     )
-                    call = runs[name].run
+                    if name.startswith("split_"):
+                        run.prepare_engine_only()
+                        call = functools.partial(run.run_engine_only, name.endswith("pre_trade"))
+                    else:
+                        call = run.run
                 gc.collect()
                 start, start_cpu = time.perf_counter(), time.process_time()
                 ops = call()
