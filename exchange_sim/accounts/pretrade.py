@@ -70,48 +70,59 @@ class PreTradeChecks:
         if account is None:
             return "unknown_account"
         size = account.size_lots
+        side = order.side
+        order_lots = order.size_lots
         if order.reduce_only:
-            if size == 0 or (size > 0) == (order.side > 0) or order.size_lots > abs(size):
+            if size == 0 or (size > 0) == (side > 0) or order_lots > abs(size):
                 return "reduce_only_would_increase"
             return None
         price = self.mark_price()
+        limit = order.price_ticks
         if price is None:  # before the first mark: the index, else the order's own limit
             price = self.fallback_price()
-        if price is None:
-            price = order.price_ticks
-        if price is None:
-            return "no_reference_price"
+            if price is None:
+                price = limit
+                if price is None:
+                    return "no_reference_price"
         # What the order can cost at worst while it may fill now: a buy at min(limit, mark), a
         # sell at max(limit, mark) (Bybit's min(limit, best ask) / max(limit, best bid), §2.3,
         # with the mark for the touch); a market order at the mark.
-        reference = order.price_ticks if order.price_ticks is not None else price
-        if order.side > 0:
-            reference = min(reference, price)
+        if limit is None:
+            reference = price
+        elif side > 0:
+            reference = limit if limit < price else price
         else:
-            reference = max(reference, price)
-        buys, sells = self._open_lots(account.account_id)
-        if order.side > 0:
-            buys += order.size_lots
+            reference = limit if limit > price else price
+        # Resting lots on each side with this order, net of what would only reduce the position.
+        buys = sells = 0
+        for resting in self.open_orders(account.account_id):
+            if resting.side > 0:
+                buys += resting.remaining_lots
+            else:
+                sells += resting.remaining_lots
+        if side > 0:
+            buys += order_lots
         else:
-            sells += order.size_lots
-        eff_buys = buys - (-size if size < 0 else 0)
-        eff_sells = sells - (size if size > 0 else 0)
-        lots = max(eff_buys, eff_sells, 0)
-        if lots == 0:
+            sells += order_lots
+        if size < 0:
+            buys += size
+        elif size > 0:
+            sells -= size
+        lots = buys if buys > sells else sells
+        if lots <= 0:
             return None
         mptl = self._mptl
-        need = self.tiers.initial_margin(reference * lots * mptl, account.leverage)
+        leverage = account.leverage
+        tiers = self.tiers
+        need = tiers.initial_margin(reference * lots * mptl, leverage)
         taker_fee = self.fees.taker_fee_ppb
         if taker_fee > 0:  # the fee to open must be there too (Bybit reserves it, §2.3)
-            need += div_round(reference * order.size_lots * mptl * taker_fee, RATE_SCALE, UP)
+            need += div_round(reference * order_lots * mptl * taker_fee, RATE_SCALE, UP)
         if account.isolated:
             have = account.wallet
         else:
             upnl = self.unrealised_pnl(account, price)
-            in_use = (
-                self.tiers.initial_margin(self.notional(account, price), account.leverage)
-                if size
-                else 0
-            )
-            have = account.wallet + min(upnl, 0) - in_use
+            have = account.wallet + (upnl if upnl < 0 else 0)
+            if size:
+                have -= tiers.initial_margin(self.notional(account, price), leverage)
         return "insufficient_margin" if need > have else None

@@ -10,6 +10,12 @@ The chain is a list of small picklable structlog processors built for *this* run
 rendered lines are buffered in memory and handed to the sink in blocks; the running sha256 covers
 every byte written, so the closing ``run_end`` line can carry the digest of all lines before it.
 A line, once emitted, is never changed: that is what makes the record immutable.
+
+**Fast path.** When the chain is exactly the default one (a single ``JSONRenderer`` over
+``orjson.dumps`` with this module's ``default``), :meth:`EventLog.emit` calls ``orjson.dumps`` on
+the record itself, with the newline appended by orjson: the bytes are the ones the chain renders
+(the renderer is that very call), without the processor call per line. Any other chain runs
+processor by processor, as structlog does.
 """
 
 from __future__ import annotations
@@ -36,6 +42,20 @@ def build_chain() -> list[Processor]:
     ]
 
 
+def is_default_chain(chain: list[Processor]) -> bool:
+    """Is ``chain`` exactly :func:`build_chain`'s (one orjson renderer with our ``default``)?"""
+    if len(chain) != 1 or type(chain[0]) is not structlog.processors.JSONRenderer:
+        return False
+    renderer = chain[0]
+    return renderer._dumps is orjson.dumps and renderer._dumps_kw == {
+        "default": _reject_unserialisable
+    }
+
+
+_dumps = orjson.dumps
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+
 class EventLog:
     """Writes events to a binary sink; returns each event's ``seq`` so callers can chain causes."""
 
@@ -45,6 +65,8 @@ class EventLog:
         "_chain",
         "_closed",
         "_digest",
+        "_fast",
+        "_flush_at",
         "_render",
         "_sink",
         "counts",
@@ -58,8 +80,13 @@ class EventLog:
         self._sink = sink
         self._chain = chain if chain is not None else build_chain()
         self._render = self._chain[-1]
-        self._buffer: list[bytes] = []
+        self._fast = is_default_chain(self._chain)
+        self._buffer = bytearray()
+        """Rendered lines, each ending in a newline, appended in place (one growing block: lines
+        kept as separate objects until the flush cost several times the rendering)."""
         self._buffer_limit = buffer_lines
+        self._flush_at = buffer_lines - 1
+        """The seq of the line that fills the buffer (``buffer_lines`` lines after a flush)."""
         self._digest = hashlib.sha256()
         self._closed = False
         self.seq = 0
@@ -72,30 +99,31 @@ class EventLog:
         """Record one event at simulated time ``ts`` (ns) and return its ``seq``."""
         seq = self.seq
         self.seq = seq + 1
-        record = {"seq": seq, "ts": ts, "type": type, "cause": cause}
-        if payload:
-            record.update(payload)
+        record = {"seq": seq, "ts": ts, "type": type, "cause": cause, **payload}
         if self.observers:
             for observer in self.observers:
                 observer(record)
-        chain = self._chain
-        if len(chain) == 1:
-            line = self._render(None, type, record)
-        else:
-            for processor in chain:
-                record = processor(None, type, record)
-            line = record
         buffer = self._buffer
-        buffer.append(line)
-        if len(buffer) >= self._buffer_limit:
+        if self._fast:
+            buffer += _dumps(record, default=_reject_unserialisable, option=_NEWLINE)
+        else:
+            for processor in self._chain:
+                record = processor(None, type, record)
+            buffer += record
+            buffer += b"\n"
+        if seq >= self._flush_at:
             self.flush()
         counts = self.counts
-        counts[type] = counts.get(type, 0) + 1
+        try:
+            counts[type] += 1
+        except KeyError:
+            counts[type] = 1
         return seq
 
     def flush(self) -> None:
+        self._flush_at = self.seq + self._buffer_limit - 1
         if self._buffer:
-            block = b"\n".join(self._buffer) + b"\n"
+            block = bytes(self._buffer)
             self._buffer.clear()
             self._digest.update(block)
             self._sink.write(block)

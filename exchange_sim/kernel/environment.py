@@ -18,18 +18,26 @@ Two ways to wait, both phased:
   hot path: gateway messages, feed deliveries, margin checks, liquidation steps);
 * :meth:`PhasedEnvironment.at` is an event a SimPy process can ``yield``.
 
-This is the only module that touches SimPy's internals (an event's ``_value`` / ``_ok``); the
-rest of the package sees payloads, never SimPy events.
+A ``call_at`` is not a SimPy event: its queue entry is ``(time, phase, id, (callback, payload))``
+and the environment's own :meth:`~PhasedEnvironment.step` / :meth:`~PhasedEnvironment.run` loop
+(SimPy's, with one more branch) calls it directly. It takes the same place in the queue as an
+event scheduled at that time and phase would (the id comes from SimPy's own counter), so the order
+of everything is unchanged; it only saves building, scheduling and dispatching an event object.
+
+This is the only module that touches SimPy's internals (the queue, an event's ``_value`` /
+``_ok``); the rest of the package sees payloads, never SimPy events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.events import Event
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import URGENT, Event
 
 
 class Phase(IntEnum):
@@ -64,30 +72,7 @@ class PhasedTimeout(Event):
         self.callbacks = []
         self._value = value
         self._ok = True
-        env.schedule(self, phase, delay)
-
-
-class _PhasedCall(Event):
-    """A scheduled ``callback(payload)``: the event carries the pair, the kernel unpacks it."""
-
-    def __init__(
-        self,
-        env: PhasedEnvironment,
-        delay: int,
-        phase: int,
-        callback: Callable[[Any], None],
-        payload: object,
-    ) -> None:
-        self.env = env
-        self.callbacks = [_run_call]
-        self._value = (callback, payload)
-        self._ok = True
-        env.schedule(self, phase, delay)
-
-
-def _run_call(event: Event) -> None:
-    callback, payload = event._value
-    callback(payload)
+        heappush(env._queue, (env._now + delay, phase, next(env._eid), self))
 
 
 class PhasedEnvironment(simpy.Environment):
@@ -108,8 +93,69 @@ class PhasedEnvironment(simpy.Environment):
         payload: object = None,
     ) -> None:
         """Run ``callback(payload)`` after ``delay_ns`` in ``phase``, without a process."""
-        _PhasedCall(self, delay_ns, phase, callback, payload)
+        heappush(self._queue, (self._now + delay_ns, phase, next(self._eid), (callback, payload)))
 
     def run_until(self, end_ns: int) -> None:
         """Run until simulated time ``end_ns`` (exclusive of events scheduled exactly at it)."""
         self.run(until=end_ns)
+
+    def step(self) -> None:
+        """Process the next queue entry: a ``call_at`` call, or a SimPy event (as SimPy does)."""
+        try:
+            self._now, _, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        if type(event) is tuple:
+            event[0](event[1])
+        else:
+            _process(self, event)
+
+    def run(self, until: int | Event | None = None) -> Any:
+        """SimPy's :meth:`simpy.Environment.run` (same ``until`` semantics), stepping in one loop
+        here instead of one :meth:`step` call per entry."""
+        if until is not None:
+            if not isinstance(until, Event):
+                at = until if isinstance(until, int) else float(until)
+                if at <= self._now:
+                    raise ValueError(
+                        f"until ({at}) must be greater than the current simulation time"
+                    )
+                until = Event(self)
+                until._ok = True
+                until._value = None
+                self.schedule(until, URGENT, at - self._now)
+            elif until.callbacks is None:
+                return until.value
+            until.callbacks.append(StopSimulation.callback)
+        queue = self._queue
+        try:
+            while queue:
+                self._now, _, _, event = heappop(queue)
+                if type(event) is tuple:
+                    event[0](event[1])
+                else:
+                    _process(self, event)
+        except StopSimulation as exc:
+            return exc.args[0]
+        if until is not None:
+            raise RuntimeError(
+                f'No scheduled events left but "until" event was not triggered: {until}'
+            )
+        return None
+
+
+def _process(env: PhasedEnvironment, event: Event) -> None:
+    """Run a SimPy event's callbacks exactly as :meth:`simpy.Environment.step` does."""
+    callbacks, event.callbacks = event.callbacks, None
+    try:
+        for callback in callbacks:
+            callback(event)
+    except StopSimulation:
+        # Reassociate the remaining callbacks and reschedule the event, as SimPy does.
+        event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+        env.schedule(event, -1)
+        raise
+    if not event._ok and not hasattr(event, "_defused"):
+        exc = type(event._value)(*event._value.args)
+        exc.__cause__ = event._value
+        raise exc

@@ -147,6 +147,11 @@ class LatencySampler:
         else:
             self._constant = None
 
+    @property
+    def is_constant(self) -> bool:
+        """True when every draw is the same value (no RNG is consumed)."""
+        return self._constant is not None
+
     def draw(self) -> int:
         if self._constant is not None:
             return self._constant

@@ -8,11 +8,12 @@ arrivals in the order they were sent). Each link is FIFO like the TCP session it
 never overtakes an earlier command of the same participant, so its arrival is
 ``max(now + latency, previous arrival on the link)``. Reports (order updates, fills, transfer
 outcomes, position transfers) travel back on the **response** leg and reach the participant in the
-``AGENT`` phase; margin calls travel with the risk monitor's notify latency instead.
+``AGENT`` phase; margin calls travel with the risk monitor's notify latency instead. A report the
+participant has no handler for is not scheduled (nothing would run; its latency is still drawn).
 
 Commands and reports are the typed, immutable records of :mod:`exchange_sim.venue.messages`. A
-participant implements ``on_order_update(now, seq, OrderUpdate)`` and ``on_fill(now, seq, Fill)``,
-and optionally ``on_transfer``, ``on_margin_call`` and ``on_position_transfer`` (same shape);
+participant implements any of ``on_order_update(now, seq, OrderUpdate)``, ``on_fill(now, seq,
+Fill)``, ``on_transfer``, ``on_margin_call`` and ``on_position_transfer`` (same shape);
 ``seq`` is the log event the report is about, so a participant's reaction can name it as cause.
 """
 
@@ -38,9 +39,16 @@ from exchange_sim.venue.messages import (
     Withdraw,
 )
 
+MATCH = int(Phase.MATCH)
+AGENT = int(Phase.AGENT)
+
 
 class Participant(Protocol):
-    """What the gateway delivers to; every method runs in the AGENT phase of its delivery."""
+    """What the gateway delivers to; every method runs in the AGENT phase of its delivery.
+
+    Every handler is optional: a report whose handler the participant lacks is not scheduled at
+    all (its response latency is still drawn, so a link's latency sequence does not depend on
+    which handlers its participant has)."""
 
     account_id: int
 
@@ -49,15 +57,14 @@ class Participant(Protocol):
     def on_fill(self, now: int, seq: int, fill: Fill) -> None: ...
 
 
-def _ignore(now: int, seq: int, report: object) -> None:
-    return None
-
-
 class Link:
     """One participant's session: latency samplers for both legs, its FIFO arrival horizon and
-    the participant's report handlers (a missing optional handler ignores that report)."""
+    the participant's report handlers (``None`` where the participant has none, or wants no
+    responses at all; margin calls reach it either way if it has a handler)."""
 
     __slots__ = (
+        "account_id",
+        "draws_unheard",
         "last_arrival",
         "on_fill",
         "on_margin_call",
@@ -66,6 +73,7 @@ class Link:
         "on_transfer",
         "participant",
         "request",
+        "request_ns",
         "response",
         "wants_responses",
     )
@@ -74,23 +82,37 @@ class Link:
         self, participant, request: LatencySampler, response: LatencySampler, wants_responses: bool
     ) -> None:
         self.participant = participant
+        self.account_id = participant.account_id
         self.request = request
+        # A constant leg's latency, read without a draw call (a constant draw takes no RNG).
+        self.request_ns = request.draw() if request is not None and request.is_constant else None
         self.response = response
         self.wants_responses = wants_responses
         self.last_arrival = 0
-        self.on_order_update = participant.on_order_update
-        self.on_fill = participant.on_fill
-        self.on_transfer = getattr(participant, "on_transfer", _ignore)
-        self.on_margin_call = getattr(participant, "on_margin_call", _ignore)
-        self.on_position_transfer = getattr(participant, "on_position_transfer", _ignore)
+
+        def handler(name: str):
+            return getattr(participant, name, None) if wants_responses else None
+
+        self.on_order_update = handler("on_order_update")
+        self.on_fill = handler("on_fill")
+        self.on_transfer = handler("on_transfer")
+        self.on_position_transfer = handler("on_position_transfer")
+        self.on_margin_call = getattr(participant, "on_margin_call", None)
+        # A report without a handler still draws its response latency (when the draw is random),
+        # so the link's later draws are the same whichever handlers the participant has.
+        self.draws_unheard = wants_responses and not response.is_constant
 
 
 class Gateway:
     """Connects participants to one venue (matching engine and ledger) through latency links."""
 
     __slots__ = (
+        "_arrive_call",
+        "_call_at",
+        "_deliver_call",
         "_env",
-        "_handling",
+        "_handling_account",
+        "_handling_command",
         "_links",
         "commands_handled",
         "engine",
@@ -99,11 +121,15 @@ class Gateway:
 
     def __init__(self, env: PhasedEnvironment, engine: MatchingEngine, ledger) -> None:
         self._env = env
+        self._call_at = env.call_at
+        self._arrive_call = self._arrive  # bound once, not per message
+        self._deliver_call = self._deliver
         self.engine = engine
         self.ledger = ledger
         self._links: dict[int, Link] = {}
         self.commands_handled = 0
-        self._handling: tuple[int, object] = (0, None)
+        self._handling_account = 0
+        self._handling_command: object = None
 
     def connect(
         self,
@@ -122,26 +148,58 @@ class Gateway:
     # -- participant -> venue ------------------------------------------------------------------
     def send(self, account_id: int, command, cause: int | None) -> int:
         """Send a command now; return its arrival time at the venue (ns)."""
-        env = self._env
         link = self._links[account_id]
-        now = env.now
-        arrival = now + link.request.draw()
+        now = self._env._now
+        latency = link.request_ns
+        arrival = now + (latency if latency is not None else link.request.draw())
         if arrival < link.last_arrival:
             arrival = link.last_arrival
         link.last_arrival = arrival
-        env.call_at(arrival - now, Phase.MATCH, self._arrive, (account_id, command, cause, now))
+        self._call_at(arrival - now, MATCH, self._arrive_call, (account_id, command, cause, now))
         return arrival
 
     def _arrive(self, payload) -> None:
-        self.arrive(*payload)
+        """A link's delivery: :meth:`arrive`, with its two hot cases (a new order, a cancel)
+        inline."""
+        account_id, command, cause, ts_sent = payload
+        kind = type(command)
+        if kind is SubmitOrder:
+            self.commands_handled += 1
+            self._handling_account = account_id
+            self._handling_command = command
+            now = self._env._now
+            self.engine.submit(
+                now,
+                Order(
+                    command.order_id,
+                    account_id,
+                    command.side,
+                    command.price_ticks,
+                    command.size_lots,
+                    tif=command.tif,
+                    post_only=command.post_only,
+                    reduce_only=command.reduce_only,
+                    tag=command.tag,
+                    ts_sent=ts_sent,
+                ),
+                cause,
+            )
+        elif kind is CancelOrder:
+            self.commands_handled += 1
+            self._handling_account = account_id
+            self._handling_command = command
+            self.engine.cancel(self._env._now, account_id, command.order_id, cause)
+        else:
+            self.arrive(account_id, command, cause, ts_sent)
 
     def arrive(self, account_id: int, command, cause: int | None, ts_sent: int) -> None:
         """Handle a command reaching the venue now (MATCH phase), sent at ``ts_sent``: what a
         link delivers, and what a re-drive feeds in at a recorded arrival time."""
         engine = self.engine
-        now = self._env.now
+        now = self._env._now
         self.commands_handled += 1
-        self._handling = (account_id, command)
+        self._handling_account = account_id
+        self._handling_command = command
         kind = type(command)
         if kind is SubmitOrder:
             order = Order(
@@ -180,11 +238,13 @@ class Gateway:
         self, account_id: int, seq: int, kind: str, amount: int, reason: str | None
     ) -> None:
         link = self._links[account_id]
-        if link.wants_responses:
-            update = TransferUpdate(kind, amount, reason is None, reason or "")
-            self._env.call_at(
-                link.response.draw(), Phase.AGENT, self._deliver, (link.on_transfer, seq, update)
-            )
+        handler = link.on_transfer
+        if handler is None:
+            if link.draws_unheard:  # take its latency draw, schedule nothing
+                link.response.draw()
+            return
+        update = TransferUpdate(kind, amount, reason is None, reason or "")
+        self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, update))
 
     # -- venue -> participant ------------------------------------------------------------------
     def on_order_event(self, now: int, seq: int, order: Order | None, status: str) -> None:
@@ -195,14 +255,23 @@ class Gateway:
         if order is None:
             # A rejected cancel/amend of an unknown (or not owned) order: answer the sender of
             # the command being handled, about the order id it named.
-            account, command = self._handling
-            link = self._links.get(account)
-            if link is None or not link.wants_responses:
+            link = self._links.get(self._handling_account)
+            if link is None:
                 return
-            update = OrderUpdate(command.order_id, status, 0, None, 0, 0, "")
+            handler = link.on_order_update
+            if handler is None:
+                if link.draws_unheard:  # take its latency draw, schedule nothing
+                    link.response.draw()
+                return
+            update = OrderUpdate(self._handling_command.order_id, status, 0, None, 0, 0, "")
         else:
             link = self._links.get(order.account_id)
-            if link is None or not link.wants_responses:
+            if link is None:
+                return
+            handler = link.on_order_update
+            if handler is None:
+                if link.draws_unheard:  # take its latency draw, schedule nothing
+                    link.response.draw()
                 return
             update = OrderUpdate(
                 order.order_id,
@@ -214,20 +283,21 @@ class Gateway:
                 order.tag,
                 order.reject_reason if status == "rejected" else "",
             )
-        self._env.call_at(
-            link.response.draw(), Phase.AGENT, self._deliver, (link.on_order_update, seq, update)
-        )
+        self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, update))
 
     def on_trade(self, now: int, seq: int, maker: Order, taker: Order, price: int, size: int):
         """Engine listener: report the fill to both parties (maker first)."""
         links = self._links
-        env = self._env
-        accounts = self.ledger.accounts
         for order in (maker, taker):
             link = links.get(order.account_id)
-            if link is None or not link.wants_responses:
+            if link is None:
                 continue
-            account = accounts.get(order.account_id)
+            handler = link.on_fill
+            if handler is None:
+                if link.draws_unheard:  # take its latency draw, schedule nothing
+                    link.response.draw()
+                continue
+            account = self.ledger.accounts.get(order.account_id)
             position = account.size_lots if account is not None else 0
             fill = Fill(
                 order.order_id,
@@ -238,7 +308,7 @@ class Gateway:
                 order.tag,
                 position,
             )
-            env.call_at(link.response.draw(), Phase.AGENT, self._deliver, (link.on_fill, seq, fill))
+            self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, fill))
 
     def deliver_margin_call(
         self,
@@ -253,11 +323,9 @@ class Gateway:
         """Risk monitor hook: the margin call reaches the trader ``delay_ns`` (the monitor's
         notify latency) after the check, in the AGENT phase."""
         link = self._links.get(account_id)
-        if link is not None:
+        if link is not None and link.on_margin_call is not None:
             notice = MarginCallNotice(mark, equity, maintenance_margin, position_lots)
-            self._env.call_at(
-                delay_ns, Phase.AGENT, self._deliver, (link.on_margin_call, seq, notice)
-            )
+            self._call_at(delay_ns, AGENT, self._deliver_call, (link.on_margin_call, seq, notice))
 
     def deliver_position_transfer(
         self, account_id: int, seq: int, reason: str, side: int, price: int, lots: int
@@ -265,15 +333,16 @@ class Gateway:
         """Liquidation hook: tell the account's owner that the venue moved its position (ADL,
         takeover), over the response leg."""
         link = self._links.get(account_id)
-        if link is not None and link.wants_responses:
-            transfer = PositionTransfer(reason, side, price, lots)
-            self._env.call_at(
-                link.response.draw(),
-                Phase.AGENT,
-                self._deliver,
-                (link.on_position_transfer, seq, transfer),
-            )
+        if link is None:
+            return
+        handler = link.on_position_transfer
+        if handler is None:
+            if link.draws_unheard:  # take its latency draw, schedule nothing
+                link.response.draw()
+            return
+        transfer = PositionTransfer(reason, side, price, lots)
+        self._call_at(link.response.draw(), AGENT, self._deliver_call, (handler, seq, transfer))
 
     def _deliver(self, payload) -> None:
         handler, seq, report = payload
-        handler(self._env.now, seq, report)
+        handler(self._env._now, seq, report)
