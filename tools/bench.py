@@ -18,6 +18,12 @@ Rows:
 ``book``: the order book and matching engine alone, operations per second for a realistic mix
     (70 % limit adds near the touch, 25 % cancels, 5 % marketable orders sweeping 1-3 levels) at
     1k and 100k resting orders (tools/bench_book.py).
+``order_path``: the order path as a run uses it (venue-assembled gateway with link latencies,
+    the ledger's pre-trade check, the matching engine, the event log to a buffered file) replaying
+    the reference loop's own op stream, side by side with the reference's ceiling row (a bare
+    ``heapq`` loop, a list book, raw orjson lines); split rows show the engine alone and the full
+    venue; the log writer row is ``EventLog.emit`` against raw ``orjson.dumps`` per line
+    (tools/bench_order_path.py).
 ``engine_vs_nautilus``: the matching engine with its event log against NautilusTrader's L3
     ``OrderBook`` driven from Python (the optional extra ``bench``; the row says when it is
     absent) on the reference 70/25/5 stream, fills checked against the reference book
@@ -52,6 +58,7 @@ from bench_adl import bench_adl
 from bench_book import bench_book
 from bench_engine import bench_engine
 from bench_gateway import bench_gateway_heapq, bench_gateway_simpy, make_stream
+from bench_order_path import bench_order_path
 from bench_runs import bench_cascade_scaling, bench_replay, bench_scenario, bench_sweep_speedup
 
 Figures = dict
@@ -92,6 +99,10 @@ REFERENCE: list[str | None] = [None]
 """The reference loop's directory (``--reference``; default ``<repo>/../shared/bench``)."""
 
 
+def _order_path(quick: bool, seed: int) -> Figures:
+    return bench_order_path(quick=quick, reference=REFERENCE[0])
+
+
 def _engine(quick: bool, seed: int) -> Figures:
     return bench_engine(quick=quick, reference=REFERENCE[0])
 
@@ -109,6 +120,23 @@ ROWS: dict[str, tuple[Callable[[bool, int], Figures], list[Headline], bool]] = {
             ("100k resting", ("100000_resting", "ops_per_sec"), "ops/s"),
         ],
         True,
+    ),
+    "order_path": (
+        _order_path,
+        [
+            ("order path / reference ceiling (CPU)", ("ratio_project_over_ceiling_cpu",), "ratio"),
+            ("order path / reference ceiling (wall)", ("ratio_project_over_ceiling",), "ratio"),
+            ("order path", ("project", "op_per_cpu_s"), "ops/CPU s"),
+            ("reference ceiling", ("ceiling", "op_per_cpu_s"), "ops/CPU s"),
+            (
+                "engine + log alone / ceiling",
+                ("ratio_split_engine_alone_over_ceiling_cpu",),
+                "ratio",
+            ),
+            ("full venue / ceiling", ("ratio_project_full_venue_over_ceiling_cpu",), "ratio"),
+            ("log writer: emit / raw orjson", ("writer", "ratio_emit_over_orjson_cpu"), "ratio"),
+        ],
+        False,
     ),
     "engine_vs_nautilus": (
         _engine,

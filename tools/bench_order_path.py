@@ -187,7 +187,7 @@ def _config(duration_ns: int):
         {
             "run": {"name": "bench_order_path", "duration": f"{duration_ns}ns"},
             "matching": {"stp": "none"},
-            "index": {"process": {"kind": "scripted", "points": [{"at": 0, "price": 100_000}]}},
+            "index": {"process": {"kind": "scripted", "points": [{"at": "0s", "price": 100_000}]}},
             "participants": [],
         }
     )
