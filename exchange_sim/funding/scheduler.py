@@ -35,8 +35,11 @@ Timeline (``rule`` is a :class:`~exchange_sim.funding.config.FundingRule`; times
   re-prices the account's triggers and tells the ledger's change listeners, so the risk monitor
   checks (and liquidates) an account that a payment pushes under maintenance with that seq as
   cause. A position opened after ``T`` neither pays nor receives; one closed after ``T`` but
-  before the delayed settlement still does. If the settlement price is unknown at ``T``, nothing
-  is paid for the interval.
+  before the delayed settlement still does. [assumption] When such a payment leaves the flat
+  account with negative collateral (a liquidation emptied it meanwhile), the deficit is recorded
+  as bad debt (``bad_debt``, caused by the payment) and the account is credited back to zero:
+  the receivers are paid in full, the venue carries the loss as it carries any bankruptcy. If the
+  settlement price is unknown at ``T``, nothing is paid for the interval.
 
 **Conservation**: each settlement's payments plus its residue sum to exactly 0; the residue (>= 0,
 below the number of positions) is logged as ``funding_residue`` and added to
@@ -110,6 +113,7 @@ class FundingScheduler:
         "residue_balance",
         "rule",
         "settlements",
+        "shortfall_listener",
     )
 
     def __init__(
@@ -148,6 +152,10 @@ class FundingScheduler:
         self._next_boundary = rule.interval
         self.residue_balance = 0
         """Money minor units held by the exchange's ``funding_residue`` ledger (>= 0)."""
+        self.shortfall_listener = None
+        """``listener(now, account, payment_seq)`` after a payment leaves a flat account with
+        negative collateral (it closed after the snapshot and cannot pay from a position): the
+        venue records the deficit as bad debt (wired in ``Venue._wire_liquidation``)."""
         self.settlements = 0
         self.last_rate: FundingRate | None = None
 
@@ -287,6 +295,10 @@ class FundingScheduler:
                 amount_minor=amount,
             )
             adjust(now, account_id, amount, seq)
+            if amount < 0 and self.shortfall_listener is not None:
+                account = self.ledger.accounts[account_id]
+                if not account.size_lots and (account.wallet < 0 or account.isolated_margin < 0):
+                    self.shortfall_listener(now, account, seq)
         self.residue_balance += residue
         self.settlements += 1
         emit(

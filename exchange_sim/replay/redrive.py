@@ -239,6 +239,7 @@ def redrive(run_dir: str, out: str, overrides: tuple[str, ...] = ()) -> RedriveR
         build=build,
         header=header,
         extra={"redrive.json": orjson.dumps(record) + b"\n"},
+        check_participants=False,
     )
     new_path = os.path.join(result.directory, "events.jsonl")
     identical, first, lines = (None, None, 0)

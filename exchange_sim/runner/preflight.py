@@ -23,10 +23,12 @@ from exchange_sim.runner.config import LoadedConfig
 from exchange_sim.runner.counterfactual import check_amplification
 
 
-def preflight(loaded: LoadedConfig) -> None:
+def preflight(loaded: LoadedConfig, participants: bool = True) -> None:
     """Raise an ``InputError`` for the first problem :func:`Simulation` would meet when built.
 
-    Pure: reads the CSV file (if any) but writes nothing and starts nothing.
+    Pure: reads the CSV file (if any) but writes nothing and starts nothing. ``participants``
+    false skips the checks of what the participants could do (leverage, entries): a re-drive
+    feeds recorded orders, its participants never act.
     """
     config = loaded.config
     scale = loaded.scale
@@ -41,8 +43,9 @@ def preflight(loaded: LoadedConfig) -> None:
         raise ConfigError("margin", f"{margin.KIND} {margin.preset}", str(exc)) from None
     if config.funding.enabled:
         _check_funding(config.funding.rule, scale, tiers)
-    _check_leverage(config, tiers)
-    _check_entries(config, scale)
+    if participants:
+        _check_leverage(config, tiers)
+        _check_entries(config, scale)
     check_step_budget(config)
 
 

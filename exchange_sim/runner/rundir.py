@@ -240,6 +240,7 @@ def execute(
     build=None,
     header: str = "",
     extra: dict[str, bytes] | None = None,
+    check_participants: bool = True,
 ) -> RunResult:
     """Preflight, claim, run, and write the run directory; return it with the run's summary.
 
@@ -247,9 +248,10 @@ def execute(
     own preflight. ``keep_events=False`` writes no ``events.jsonl`` (the summary is the same).
     ``build(loaded, log)`` makes the venue (default: with the config's participants);
     ``header`` is written atop config.toml (TOML comments); ``extra`` maps file names to the
-    bytes written next to the log."""
+    bytes written next to the log; ``check_participants`` false skips the preflight's checks of
+    the participants (a re-drive: they never act)."""
     if not isinstance(out, Claim):
-        preflight(loaded)
+        preflight(loaded, check_participants)
         out = claim_dir(out)
     claim = out
     temp_dir = claim.temp

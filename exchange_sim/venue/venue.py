@@ -235,6 +235,18 @@ class Venue:
         risk.venue_accounts = liquidation.venue_accounts
         liquidation.waterfall.position_moved = self.gateway.deliver_position_transfer
         liquidation.accounting.fill_listeners[:] = [self.feed.on_liquidation_fill]
+        if self.funding is not None:
+            self.funding.shortfall_listener = self._funding_shortfall
+
+    def _funding_shortfall(self, now: int, account, payment_seq: int) -> None:
+        """A delayed funding payment left a flat account below zero: unless the account is
+        still in the liquidation pipeline (whose settlement covers its deficit), record the
+        deficit as bad debt, caused by the payment (docs/mechanics.md, funding)."""
+        accounting = self.liquidation.accounting
+        if account.account_id in accounting.busy:
+            return
+        deficit = max(0, -account.wallet) + max(0, -account.isolated_margin)
+        accounting.write_off(now, payment_seq, account, deficit, self.mark.price)
 
     def sampler(self, model, name: str) -> LatencySampler:
         """A latency sampler drawing from the run's RNG stream ``name``."""

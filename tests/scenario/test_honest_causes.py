@@ -14,13 +14,19 @@ from exchange_sim.events.roots import ROOT_KINDS
 BOOK_EVENTS = {"trade", "order_accepted", "order_cancelled", "order_amended"}
 
 
+LEVERAGE = "participants.longs.leverages=[10, 15, 20]"
+"""Leverage every preset admits (dYdX's tiers stop at 20x)."""
+
+
 @pytest.fixture(scope="module")
 def crash_logs(request):
     """The cascade scenario's log under each preset (run once per module)."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = os.path.join(root, "configs", "scenarios", "cascade.toml")
     return {
-        preset: es.run(path, overrides=[f'venue.preset="{preset}"'], keep_events=True).events
+        preset: es.run(
+            path, overrides=[f'venue.preset="{preset}"', LEVERAGE], keep_events=True
+        ).events
         for preset in ("binance", "bitmex", "dydx", "hyperliquid")
     }
 

@@ -62,7 +62,11 @@ def hyperliquid_runs(tmp_path_factory) -> list[str]:
         run(
             config,
             seed=seed,
-            overrides=["venue.preset=hyperliquid", "liquidation.vault.capital=20000"],
+            overrides=[
+                "venue.preset=hyperliquid",
+                "liquidation.vault.capital=20000",
+                "participants.longs.leverages=[15, 20, 25, 30, 35, 40]",  # the cap is 40x
+            ],
             out=out,
         )
         dirs.append(out)

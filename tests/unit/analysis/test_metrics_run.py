@@ -30,6 +30,8 @@ def run(request, tmp_path_factory, repo_root_module):
     out = tmp_path_factory.mktemp(f"metrics-{request.param}") / "run"
     config = os.path.join(repo_root_module, "configs", "scenarios", "cascade.toml")
     args = ["run", config, "--out", str(out), "--set", f'venue.preset="{request.param}"']
+    if request.param == "hyperliquid":  # its tiers stop at 40x
+        args += ["--set", "participants.longs.leverages=[15, 20, 25, 30, 35, 40]"]
     assert main([*args, "--set", 'funding.rule.interval="20s"']) == 0
     with open(out / "summary.json", "rb") as handle:
         summary = orjson.loads(handle.read())

@@ -164,6 +164,7 @@ def test_funding_and_vault_are_drawn_when_the_run_has_them(tmp_path):
     out = tmp_path / "hl"
     config = os.path.join(ROOT, "configs", "scenarios", "cascade.toml")
     args = ["run", config, "--out", str(out), "--set", 'venue.preset="hyperliquid"']
+    args += ["--set", "participants.longs.leverages=[15, 20, 25, 30, 35, 40]"]
     assert main([*args, "--set", 'funding.rule.interval="20s"']) == 0
     with open(write_report(str(out)), encoding="utf-8") as handle:
         html = handle.read()

@@ -32,7 +32,13 @@ def cascade_run(tmp_path_factory) -> str:
 def vault_run(tmp_path_factory) -> str:
     """The cascade on the Hyperliquid preset (60 s): the backstop vault takes positions over
     and unwinds them."""
-    return write_run(tmp_path_factory, "cascade", "run.duration=60s", "venue.preset=hyperliquid")
+    return write_run(
+        tmp_path_factory,
+        "cascade",
+        "run.duration=60s",
+        "venue.preset=hyperliquid",
+        "participants.longs.leverages=[15, 20, 25, 30, 35, 40]",  # the venue's cap is 40x
+    )
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +57,7 @@ def funding_run(tmp_path_factory) -> str:
 POLICIES = {
     "dydx-votes": (
         "venue.preset=dydx",
+        "participants.longs.leverages=[10, 15, 20]",  # the venue's cap is 20x
         "funding.rule.interval=15s",
         "funding.rule.rate_period=15s",
     ),

@@ -9,6 +9,7 @@ between two accounts), so that the invariant under test is the first one broken.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -21,6 +22,7 @@ from exchange_sim.runner import rundir
 from exchange_sim.runner.simulate import build_venue
 from exchange_sim.venue.invariants import InvariantViolation
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 THREE_SECONDS = 3_000_000_000
 
 
@@ -202,3 +204,23 @@ def test_every_event_mode_reports_checks_per_second():
 def test_an_invariant_violation_is_a_simulation_error():
     """A violation is a bug (SimulationError), never bad input."""
     assert issubclass(InvariantViolation, SimulationError)
+
+
+def test_a_delayed_funding_payment_that_empties_a_liquidated_account_is_bad_debt(tmp_path):
+    """Binance settles funding 15 s after the snapshot: a long liquidated in between still pays,
+    and its now-empty account goes below zero. The deficit is recorded as bad debt caused by the
+    payment, so no flat account keeps an unrecorded negative balance (docs/mechanics.md)."""
+    path = os.path.join(ROOT, "configs", "scenarios", "cascade.toml")
+    cascade = es.load_config(path, ('funding.rule.interval="20s"', 'run.check="every-event"'))
+    result = es.run(cascade, keep_events=True)
+    by_seq = {e["seq"]: e for e in result.events}
+    from_funding = [
+        e
+        for e in result.events
+        if e["type"] == "bad_debt" and by_seq[e["cause"]]["type"] == "funding_payment"
+    ]
+    assert from_funding, "the scenario no longer liquidates a payer between snapshot and payment"
+    for event in from_funding:
+        payment = by_seq[event["cause"]]
+        assert payment["account"] == event["account"]
+        assert event["amount"] == -payment["amount_minor"]  # the payment emptied a zero wallet
