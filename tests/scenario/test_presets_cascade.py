@@ -13,7 +13,7 @@ PRESETS = ("binance", "bitmex", "bybit", "okx", "dydx", "hyperliquid")
 @pytest.mark.parametrize("preset", PRESETS)
 def test_cascade_under_each_preset_conserves_money_at_every_step(cli, repo_root, tmp_path, preset):
     """The crash liquidates accounts under each venue's rules; the money identity holds after
-    every liquidation step (run.verify_money) and open interest stays balanced."""
+    every liquidation step (run.verify_money) and every invariant after every step."""
     config = os.path.join(repo_root, "configs", "scenarios", "cascade.toml")
     out = tmp_path / preset
     status, _, err = cli(
@@ -25,6 +25,10 @@ def test_cascade_under_each_preset_conserves_money_at_every_step(cli, repo_root,
         f'venue.preset="{preset}"',
         "--set",
         "run.verify_money=true",
+        "--set",
+        "participants.longs.leverages=[10, 15, 20]",  # what every venue admits (dYdX: 20x)
+        "--check",
+        "every-event",
     )
     assert status == 0, err
     summary = json.loads((out / "summary.json").read_text())

@@ -287,7 +287,7 @@ def test_input_error_after_the_run_started_removes_what_it_created(reject, tmp_p
     the temporary directory and the parents it created: no .failed directory."""
     from exchange_sim.runner import rundir
 
-    monkeypatch.setattr(rundir, "preflight", lambda loaded: None)
+    monkeypatch.setattr(rundir, "preflight", lambda loaded, participants=True: None)
     config = _csv_config(tmp_path, "0,100.0\n1000,abc\n")
     assert "prices.csv:3: price is not a decimal number" in reject(
         "run", config, "--out", _out(tmp_path), *RUN_ARGS

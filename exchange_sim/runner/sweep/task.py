@@ -20,8 +20,14 @@ import orjson
 from exchange_sim.runner.config import load_toml_text
 from exchange_sim.runner.rundir import execute
 
-WALL_CLOCK_KEYS = ("wall_time_s", "events_per_second")
-"""Summary keys that read the wall clock: left out of the results (``wall_s`` is the one kept)."""
+WALL_CLOCK_KEYS = (
+    "wall_time_s",
+    "events_per_second",
+    "invariant_checks.seconds",
+    "invariant_checks.per_second",
+)
+"""Summary keys (dotted paths) that read the wall clock: left out of the results (``wall_s`` is
+the one kept)."""
 
 
 def run_id_of(point: int, seed: int) -> str:
@@ -44,6 +50,8 @@ def flatten_summary(summary: dict) -> dict:
     def walk(node: dict, prefix: str) -> None:
         for key, value in node.items():
             name = f"{prefix}{key}"
+            if name in WALL_CLOCK_KEYS:
+                continue
             if isinstance(value, dict):
                 walk(value, name + ".")
             elif isinstance(value, list):
@@ -53,7 +61,7 @@ def flatten_summary(summary: dict) -> dict:
                 flat[name] = value
 
     plain = orjson.loads(orjson.dumps(summary))  # as summary.json has it (tuples are lists)
-    walk({k: v for k, v in plain.items() if k not in WALL_CLOCK_KEYS}, "")
+    walk(plain, "")
     return flat
 
 
