@@ -500,6 +500,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_INTERNAL
     except Exception as exc:  # a bug, not bad input
         return _internal_error(exc)
+    assert result.directory is not None  # ``out`` is always given, so the run has a directory
     _print_summary(result.directory, result.summary)
     _report_leftovers(result.directory)
     return EXIT_OK

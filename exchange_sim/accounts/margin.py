@@ -129,7 +129,11 @@ class BracketTiers(_LinearTiers):
         units; ``cum`` (``None`` or absent = compute) is checked against the recurrence."""
         if not brackets:
             raise ValueError("at least one bracket is required")
-        floors, caps, levs, rates, deds = [], [], [], [], []
+        floors: list[int] = []
+        caps: list[int] = []
+        levs: list[int] = []
+        rates: list[int] = []
+        deds: list[int] = []
         for n, row in enumerate(brackets):
             floor, cap, lev, mmr = (int(v) for v in row[:4])  # type: ignore[arg-type]
             given = row[4] if len(row) > 4 else None

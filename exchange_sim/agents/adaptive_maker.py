@@ -248,6 +248,7 @@ class AdaptiveMaker:
         quoted = self.quoted_fair
         if not force and quoted is not None:
             threshold = self._cfg.requote_threshold
+            assert self.quoted_half is not None  # set and cleared together with quoted_fair
             if abs(fair - quoted) < threshold and abs(half - self.quoted_half) < threshold:
                 return
         parts = self.model.fair_parts(now)
@@ -280,7 +281,7 @@ class AdaptiveMaker:
         me = self.account_id
         next_id = self._next_order_id
         send(me, CancelAll(), cause)
-        sides = ((BUY, -1), (SELL, 1))
+        sides: tuple[tuple[int, int], ...] = ((BUY, -1), (SELL, 1))
         room = None  # unwinding: one side, at most the position in all
         if self.withdrawn is not None:
             position = self.model.position_lots

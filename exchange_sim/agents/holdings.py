@@ -129,7 +129,8 @@ class Holdings:
         if not position or holding.exiting:
             return None
         full = lots is None or lots >= abs(position)
-        lots = abs(position) if full else lots
+        if lots is None or full:
+            lots = abs(position)
         seq = self._log.emit(
             self._env.now,
             "trader_exit",

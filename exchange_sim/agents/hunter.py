@@ -102,7 +102,7 @@ class LiquidationHunter:
         self.last_notice: int | None = None
         self._view = None
         self._epoch = 0
-        self._push: tuple | None = None
+        self._push: tuple[int, int, int] | None = None  # (order id, side, limit)
         """``(order_id, side, limit)`` of the current push."""
         self._last_estimate: tuple | None = None
 
@@ -156,6 +156,7 @@ class LiquidationHunter:
 
     def _evaluate(self, update) -> None:
         cfg, price = self._cfg, self.last_price
+        assert price is not None  # _check evaluates only once a trade price is known
         options = []
         for side in (BUY, SELL):
             found = self._cluster(side, price)
@@ -248,7 +249,10 @@ class LiquidationHunter:
 
     def on_liquidation(self, now: int, notice) -> None:
         """Liquidation-stream handler: forced orders on its push's side mean the cascade runs."""
-        if self.state != HOLDING or notice.side != self._push[1]:
+        if self.state != HOLDING:
+            return
+        assert self._push is not None  # HOLDING is entered only after a push
+        if notice.side != self._push[1]:
             return
         self.liquidations_seen += 1
         self.liquidated_lots += notice.size_lots

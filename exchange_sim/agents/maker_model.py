@@ -100,7 +100,7 @@ class MakerModel:
             fair -= div_round(cfg.inventory_skew * self.position_lots, cfg.skew_unit, DOWN)
         return fair
 
-    def fair_parts(self, now: int) -> dict:
+    def fair_parts(self, now: int) -> dict[str, Fraction]:
         """Fair value as additive parts per input, exact fractions of ticks: ``index`` and
         ``mid`` (their weighted shares of the anchor), ``flow`` and ``skew`` (the terms added
         and taken off). What a ladder names as its cause is the input whose part moved most."""
@@ -109,14 +109,15 @@ class MakerModel:
         weight = 0
         if cfg.weight_index and self.index is not None:
             weight += cfg.weight_index
-        has_mid = self.bid is not None and self.ask is not None
-        if cfg.weight_mid and has_mid:
+        bid, ask = self.bid, self.ask
+        mid2 = bid + ask if bid is not None and ask is not None else None  # twice the mid
+        if cfg.weight_mid and mid2 is not None:
             weight += cfg.weight_mid
         if weight:
             if cfg.weight_index and self.index is not None:
                 parts["index"] = Fraction(cfg.weight_index * self.index, weight)
-            if cfg.weight_mid and has_mid:
-                parts["mid"] = Fraction(cfg.weight_mid * (self.bid + self.ask), 2 * weight)
+            if cfg.weight_mid and mid2 is not None:
+                parts["mid"] = Fraction(cfg.weight_mid * mid2, 2 * weight)
         anchor = parts["index"] + parts["mid"]
         if cfg.flow_weight:
             parts["flow"] = Fraction(cfg.flow_weight * self._flow.total(now), RATE_SCALE) * anchor

@@ -125,6 +125,7 @@ class MarketMaker:
     def _requote_after_cancel(self, payload) -> None:
         self._requote_pending = False
         if self._env.now >= self._backoff_until:
+            assert self.last_reference is not None  # scheduled only once a reference is known
             self._requote(self.last_reference, payload)
 
     def _back_off(self, now: int, cause: int) -> None:

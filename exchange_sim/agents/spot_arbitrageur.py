@@ -184,10 +184,11 @@ class SpotArbitrageur:
         last = self._last_mids
         self._last_mids = (perp_mid2, spot_mid2)
         movers = self._view_movers
-        if movers[False] is not None:
-            pseq = movers[False][1]
-        if movers[True] is not None:
-            sseq = movers[True][1]
+        perp_mover, spot_mover = movers[False], movers[True]
+        if perp_mover is not None:
+            pseq = perp_mover[1]
+        if spot_mover is not None:
+            sseq = spot_mover[1]
         movers[False] = movers[True] = None
         if last is not None:
             # |dp| / p0 against |ds| / s0, cross-multiplied (exact).

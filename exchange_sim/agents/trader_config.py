@@ -18,14 +18,14 @@ from exchange_sim.kernel.latency import ConstantLatency, LatencyModel, LinkLaten
 PRICE_SOURCES = ("index", "last_trade")
 
 
-def _rate(default: int, help: str, low: int = 0) -> attrs.Attribute:
+def _rate(default: int, help: str, low: int = 0) -> int:
     return attrs.field(
         default=default,
         metadata={"unit": "rate", "min": low, "max": RATE_SCALE - 1, "help": help},
     )
 
 
-def _duration(default: int, help: str) -> attrs.Attribute:
+def _duration(default: int, help: str) -> int:
     return attrs.field(default=default, metadata={"unit": "duration", "min": 1, "help": help})
 
 

@@ -163,7 +163,9 @@ def leverage_bucket(notional: int, equity: int) -> str:
     raise AssertionError("unreachable")
 
 
-def shortest_window(times: list[int], weights: list[int], share: tuple[int, int]) -> tuple:
+def shortest_window(
+    times: list[int], weights: list[int], share: tuple[int, int]
+) -> tuple[int, int, int] | None:
     """The shortest ``[times[i], times[j]]`` whose weights sum to at least ``share`` (num, den)
     of the total; the earliest of equal spans. ``times`` are non-decreasing. Returns ``(start,
     end, weight inside)`` or ``None`` when the total is 0."""
@@ -171,7 +173,7 @@ def shortest_window(times: list[int], weights: list[int], share: tuple[int, int]
     num, den = share
     if total <= 0:
         return None
-    best = None
+    best: tuple[int, int, int] | None = None
     inside = 0
     i = 0
     for j, weight in enumerate(weights):
@@ -355,7 +357,7 @@ class AdlProfile:
             },
             "cascade": {
                 "first_to_last_liquidation_s": (
-                    None if first_liq is None else seconds(last_liq - first_liq)
+                    None if first_liq is None or last_liq is None else seconds(last_liq - first_liq)
                 ),
                 "core_window_s": None if core is None else seconds(core[1] - core[0]),
                 "core_window_start_s": None if core is None else seconds(core[0]),
@@ -424,7 +426,7 @@ def profile_run_dir(path: str) -> dict:
 
 def lookup(result: dict, key: str):
     """The value at a dotted ``key`` of a result (``None`` when absent)."""
-    value = result
+    value: object = result
     for part in _split(key):
         if not isinstance(value, dict):
             return None

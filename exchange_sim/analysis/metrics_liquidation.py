@@ -235,7 +235,7 @@ class Liquidations:
         result: dict = {"start_source": source, "events": self.fund_events}
         out.money(result, "start", start)
         out.money(result, "end", end)
-        out.money(result, "change", None if start is None else end - start)
+        out.money(result, "change", None if start is None or end is None else end - start)
         out.money(result, "min", minimum)
         out.time(result, "min_time", min_ts)
         out.money(result, "shortfall", self.fund_shortfall)

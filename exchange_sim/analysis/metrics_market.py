@@ -118,6 +118,7 @@ class Market:
         index = self.index_price
         if index is None:
             return None
+        price2: int | None
         if self.last_trade is not None:
             price2 = 2 * self.last_trade
         else:
@@ -154,7 +155,7 @@ class Market:
     # -- results --------------------------------------------------------------------------------
     def prices(self, out: Out) -> dict:
         index_dd = self.index.fraction()
-        result = {
+        result: dict = {
             "index": self.index.result(out),
             "mark": self.mark.result(out),
             "last_trade": self.last.result(out),

@@ -86,7 +86,10 @@ class Drawdown:
 
     def __init__(self) -> None:
         self.count = 0
-        self.first = self.last = self.min = self.max = None
+        self.first: int | None = None
+        self.last: int | None = None
+        self.min: int | None = None
+        self.max: int | None = None
         self.peak: int | None = None
         self.peak_ts: int | None = None
         self.best_peak: int | None = None
@@ -97,19 +100,24 @@ class Drawdown:
     def update(self, price: int, ts: int) -> tuple[bool, bool]:
         """Feed one sample; return ``(new_running_peak, new_max_drawdown)``."""
         self.count += 1
-        if self.first is None:
+        low, high = self.min, self.max
+        if low is None or high is None:  # the first sample (first, min and max are set together)
             self.first = self.min = self.max = price
         else:
-            self.min = min(self.min, price)
-            self.max = max(self.max, price)
+            self.min = min(low, price)
+            self.max = max(high, price)
         self.last = price
         peak = self.peak
         if peak is None or price >= peak:
             self.peak, self.peak_ts = price, ts
             return True, False
         drop = peak - price
-        best_peak = self.best_peak
-        if best_peak is None or drop * best_peak > (best_peak - self.best_trough) * peak:
+        best_peak, best_trough = self.best_peak, self.best_trough  # set together
+        if (
+            best_peak is None
+            or best_trough is None
+            or drop * best_peak > (best_peak - best_trough) * peak
+        ):
             self.best_peak, self.best_peak_ts = peak, self.peak_ts
             self.best_trough, self.best_trough_ts = price, ts
             return False, True
@@ -117,19 +125,21 @@ class Drawdown:
 
     def fraction(self) -> Fraction:
         """The maximum drawdown as an exact fraction of its peak (0 when the price never fell)."""
-        if self.best_peak is None:
+        best_peak, best_trough = self.best_peak, self.best_trough  # set together
+        if best_peak is None or best_trough is None:
             return Fraction(0)
-        return Fraction(self.best_peak - self.best_trough, self.best_peak)
+        return Fraction(best_peak - best_trough, best_peak)
 
     def result(self, out: Out) -> dict:
         result: dict = {"samples": self.count}
         for name in ("first", "last", "min", "max"):
             out.price(result, name, getattr(self, name))
-        if self.best_peak is None:
+        best_peak, best_trough = self.best_peak, self.best_trough  # set together
+        if best_peak is None or best_trough is None:
             result["max_drawdown"] = None
             return result
         dd: dict = {"fraction": float(self.fraction())}
-        out.price(dd, "drop", self.best_peak - self.best_trough)
+        out.price(dd, "drop", best_peak - best_trough)
         out.price(dd, "peak", self.best_peak)
         out.time(dd, "peak_time", self.best_peak_ts)
         out.price(dd, "trough", self.best_trough)

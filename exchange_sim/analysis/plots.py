@@ -8,6 +8,8 @@ across figures: longs (bids, buys) :data:`LONG`, shorts (asks, sells) :data:`SHO
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import LinearSegmentedColormap, PowerNorm
@@ -17,10 +19,13 @@ from matplotlib.ticker import StrMethodFormatter
 from exchange_sim.analysis.depth import BOOK_TYPES, bucket, sample_depth
 from exchange_sim.core.units import NS_PER_S
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 LONG, SHORT = "#1f6fb4", "#d0473a"
 INDEX, MARK, LAST, NEUTRAL = "#6b6b6b", "#7b3fa0", "#2a9d8f", "#444444"
 WIDE, HALF = (13.0, 4.4), (6.4, 3.8)
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 9.5,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",
@@ -326,11 +331,15 @@ def cascade(run) -> Figure | None:
         segments = np.stack(
             [np.c_[parent.time_s, parent["rank"]], np.c_[links.time_s, links["rank"]]], axis=1
         )
-        ax.add_collection(
-            LineCollection(
-                segments, colors="#8a8a8a", linewidths=0.6, alpha=0.7, label="parent -> child"
-            )
+        # An (N, 2, 2) array is a valid sequence of segments; the stubs only admit a Sequence.
+        lines = LineCollection(
+            segments,  # type: ignore[arg-type]
+            colors="#8a8a8a",
+            linewidths=0.6,
+            alpha=0.7,
+            label="parent -> child",
         )
+        ax.add_collection(lines)
     for gen in range(top + 1):
         part = tree[tree.generation == gen]
         if len(part):

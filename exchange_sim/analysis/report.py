@@ -16,6 +16,7 @@ import io
 import os
 from collections.abc import Mapping, Sequence
 from itertools import repeat
+from typing import overload
 
 import matplotlib
 import numpy as np
@@ -67,7 +68,9 @@ class EventsView(Sequence):
     loaded types, ``ts`` and every exact field from their frames."""
 
     def __init__(self, run: Run) -> None:
-        names, self._codes, self._causes = run.skeleton
+        skeleton = run.skeleton
+        assert skeleton is not None  # the report loads its run with_skeleton=True
+        names, self._codes, self._causes = skeleton
         self._names = names
         self._row = np.zeros(len(self._codes), dtype="int64")
         self._columns: dict[str, dict[str, np.ndarray]] = {}
@@ -82,7 +85,15 @@ class EventsView(Sequence):
     def __iter__(self):
         return map(_Event, repeat(self), range(len(self._codes)))
 
-    def __getitem__(self, seq: int) -> _Event:
+    @overload
+    def __getitem__(self, seq: int) -> _Event: ...
+
+    @overload
+    def __getitem__(self, seq: slice) -> list[_Event]: ...
+
+    def __getitem__(self, seq: int | slice) -> _Event | list[_Event]:
+        if isinstance(seq, slice):  # as a Sequence must
+            return [_Event(self, i) for i in range(len(self._codes))[seq]]
         if not 0 <= seq < len(self._codes):
             raise IndexError(seq)
         return _Event(self, seq)
@@ -235,7 +246,7 @@ class ReportData:
 
 def render_figures(data: ReportData) -> list[tuple[str, str, bytes | None]]:
     """``(stem, caption, PNG bytes or None)`` for every figure, in page order."""
-    result = []
+    result: list[tuple[str, str, bytes | None]] = []
     with matplotlib.rc_context(plots.STYLE):
         for stem, build, caption in plots.FIGURES:
             fig = build(data)

@@ -61,9 +61,10 @@ def embed(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _num(value: float, decimals: int | None = None) -> str:
+def _num(value: float | Decimal, decimals: int | None = None) -> str:
     if decimals is None:
-        decimals = 0 if abs(value) >= 1000 else 2
+        # |value| >= 1000, spelled out: mypy types abs() of a float | Decimal as object.
+        decimals = 0 if value >= 1000 or value <= -1000 else 2
     return f"{value:,.{decimals}f}"
 
 
@@ -174,7 +175,7 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
 
 def _get(metrics: dict, path: str):
     """``metrics["a"]["b"]`` for ``"a.b"``; ``None`` where any step is missing."""
-    value = metrics
+    value: object = metrics
     for key in path.split("."):
         if not isinstance(value, dict):
             return None

@@ -237,7 +237,8 @@ def impact_fact(runs: list[RunSeries]) -> dict:
                     "participation": order.filled_lots / volume if volume else None,
                 }
             )
-    usable = [(o, lot) for o, lot in orders if o.impact_ppb > 0]
+    # (impact_ppb is not None: orders holds only finished, measured metaorders)
+    usable = [(o, lot) for o, lot in orders if o.impact_ppb is not None and o.impact_ppb > 0]
     sizes = [o.filled_lots * lot for o, lot in usable]
     span = max(sizes) / min(sizes) if sizes else None
     measured: dict = {
@@ -260,6 +261,7 @@ def impact_fact(runs: list[RunSeries]) -> dict:
         np.array([o.filled_lots * lot for o, lot in usable]),
         np.array([o.impact_fraction for o, _ in usable]),
     )
+    assert fit is not None  # sizes spanning a factor >= MIN_SIZE_SPAN are two distinct x at least
     delta = fit["delta"] if exponent is None else exponent[0]
     measured.update(delta=delta, Y=fit["Y"], delta_se=fit["delta_se"], r2=fit["r2"])
     holds = DELTA_RANGE[0] <= delta <= DELTA_RANGE[1]

@@ -60,9 +60,9 @@ def price_on_book_grid(run: RunSeries) -> np.ndarray:
     return grid_sample(run.trade_ts, run.trade_price, run.book.times)
 
 
-def windows(run: RunSeries, window_ns: int) -> dict | None:
-    """The stress window and the calm samples (indices into the book grid) of one run, or
-    ``None`` when the price never fell over a window (the reason is in ``["why"]``)."""
+def windows(run: RunSeries, window_ns: int) -> dict:
+    """The stress window and the calm samples (indices into the book grid) of one run, or only
+    ``{"why": reason}`` when the price never fell over a window."""
     period = run.book.period_ns
     steps = max(1, window_ns // period)
     price = price_on_book_grid(run)
@@ -202,7 +202,7 @@ def _gap_row(run: RunSeries) -> dict:
 def gap_fact(runs: list[RunSeries]) -> dict:
     """``perp_index_gap_at_trough`` (see the module doc)."""
     rows = [_gap_row(run) for run in runs]
-    verdicts = []
+    verdicts: list[bool | None] = []
     for row in rows:
         if "gap" not in row:
             verdicts.append(None)

@@ -205,7 +205,7 @@ def _in_user_units(problem: str, meta: dict, scale: Scale | None) -> str:
 
 def _default_kind(field: attrs.Attribute) -> str | None:
     """The ``kind`` of a union field's default: a table without ``kind`` refines the default."""
-    default = field.default
+    default: Any = field.default  # a value, or an attrs Factory
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
         default = default.factory()
     return getattr(type(default), "KIND", None)

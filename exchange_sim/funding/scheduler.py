@@ -179,11 +179,12 @@ class FundingScheduler:
         """One instant's work in a fixed order: vote, then sample, then rate and settlement."""
         now = self._env.now
         rule = self.rule
-        if now == self._next_vote:
+        next_vote = self._next_vote
+        if next_vote is not None and now == next_vote:
             premium = self._take_premium(now)
             if premium is not None:
                 self._votes.append(premium)
-            self._next_vote += rule.vote_interval
+            self._next_vote = next_vote + rule.vote_interval
         if now == self._next_sample:
             if self._next_vote is not None:
                 self._samples.append(padded_median_ppb(self._votes, rule.min_votes_per_sample))
@@ -221,6 +222,7 @@ class FundingScheduler:
         if premium is None:
             return None
         reference = mark if rule.premium_reference == "mark" else index
+        assert reference is not None  # no premium (above) with a "mark" reference and no mark
         self._last_sample_seq = record_premium_sample(
             self._log,
             now,

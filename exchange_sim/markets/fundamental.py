@@ -21,6 +21,7 @@ import numpy as np
 from exchange_sim.core.rounding import quantize_price
 from exchange_sim.core.units import NS_PER_DAY, RATE_SCALE
 from exchange_sim.kernel.environment import Phase
+from exchange_sim.kernel.latency import LatencySampler
 from exchange_sim.markets.config import FundamentalConfig
 
 YEAR_NS = 365 * NS_PER_DAY
@@ -59,10 +60,12 @@ class FundamentalValue:
         self._tick = float(tick_size)
         self._log_price = math.log(config.start_price * self._tick)
         self._news = list(config.news)
-        self._subscribers: list[tuple[Callable, object]] = []
+        self._subscribers: list[tuple[Callable, LatencySampler]] = []
         self.price: int | None = None
 
-    def subscribe(self, handler: Callable[[int, FundamentalUpdate], None], latency) -> None:
+    def subscribe(
+        self, handler: Callable[[int, FundamentalUpdate], None], latency: LatencySampler
+    ) -> None:
         """Deliver ``handler(receive_ns, FundamentalUpdate)`` ``latency`` after each change."""
         self._subscribers.append((handler, latency))
 

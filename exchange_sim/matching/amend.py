@@ -12,10 +12,44 @@ and left unchanged. Prices are ticks, sizes lots.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 import attrs
 
 from exchange_sim.core.errors import SimulationError
-from exchange_sim.matching.orders import price_problem, size_problem
+from exchange_sim.matching.book import Book
+from exchange_sim.matching.orders import Order, price_problem, size_problem
+
+
+class _Engine(Protocol):
+    """What :class:`AmendCommands` uses of the engine it is mixed into (``MatchingEngine``)."""
+
+    market: str
+    book: Book
+    halted: bool
+    pre_trade_check: Callable[[int, Order], str | None] | None
+    _busy: bool
+    _min_price: int
+    _max_price: int
+    _max_lots: int
+    _emit: Callable[..., int]  # EventLog.emit(ts, type, cause, **payload) -> seq
+
+    def _notify(self, now: int, seq: int, order: Order | None, status: str) -> None: ...
+
+    def _crosses(self, side: int, price: int) -> bool: ...
+
+    def _match(self, now: int, taker: Order, limit: int | None, cause: int) -> bool: ...
+
+    def _amend(
+        self,
+        now: int,
+        account_id: int,
+        order_id: int,
+        new_price_ticks: int | None,
+        new_size_lots: int | None,
+        cause: int | None,
+    ) -> int: ...
 
 
 class AmendCommands:
@@ -24,7 +58,7 @@ class AmendCommands:
     __slots__ = ()
 
     def amend(
-        self,
+        self: _Engine,
         now: int,
         account_id: int,
         order_id: int,
@@ -46,7 +80,7 @@ class AmendCommands:
             self._busy = False
 
     def _amend(
-        self,
+        self: _Engine,
         now: int,
         account_id: int,
         order_id: int,
@@ -57,6 +91,7 @@ class AmendCommands:
         order = self.book.orders.get(order_id)
         price = size = remaining = 0
         keep = False
+        reason: str | None
         if self.halted:
             reason = "trading_halted"
         elif order is None:
@@ -64,7 +99,11 @@ class AmendCommands:
         elif order.account_id != account_id:
             reason = "not_owner"
         else:
-            price = order.price_ticks if new_price_ticks is None else new_price_ticks
+            if new_price_ticks is None:
+                assert order.price_ticks is not None  # a resting order is a limit order
+                price = order.price_ticks
+            else:
+                price = new_price_ticks
             size = order.size_lots if new_size_lots is None else new_size_lots
             reason = price_problem(price, self._min_price, self._max_price) or size_problem(
                 size, self._max_lots
@@ -97,6 +136,7 @@ class AmendCommands:
             owned = order is not None and order.account_id == account_id
             self._notify(now, seq, order if owned else None, "amend_rejected")
             return seq
+        assert order is not None  # "unknown_order" was rejected above
         old_price, old_size = order.price_ticks, order.size_lots
         if keep:
             self.book.resize(order, size, remaining)

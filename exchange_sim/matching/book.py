@@ -17,6 +17,7 @@ ticks, money minor units.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import islice
 from math import gcd
 
@@ -36,7 +37,7 @@ class PriceLevel:
         self.tail: Order | None = None
         self.total_lots = 0
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Order]:
         order = self.head
         while order is not None:
             yield order
@@ -63,6 +64,7 @@ class Book:
     def add(self, order: Order) -> None:
         """Append a limit order at the back of its price level (it must not be resting already)."""
         price = order.price_ticks
+        assert price is not None  # only limit orders rest
         if order.side == BUY:
             level = self.bids.get(price)
             if level is None:
@@ -97,6 +99,7 @@ class Book:
     def remove(self, order: Order) -> None:
         """Take a resting order out of the book (O(1) plus O(log levels) if its level empties)."""
         price = order.price_ticks
+        assert price is not None  # only limit orders rest
         level = (self.bids if order.side == BUY else self.asks)[price]
         prev, nxt = order.prev_order, order.next_order
         if prev is None:
@@ -184,13 +187,15 @@ class Book:
         if side == BUY:
             if not self.bids:
                 return 0
-            top = self.best_bid()
+            top = self.best_bid_ticks
+            assert top is not None  # the side is not empty
             prices = self.bids.irange(top - distance_ticks, top)
             levels = self.bids
         else:
             if not self.asks:
                 return 0
-            top = self.best_ask()
+            top = self.best_ask_ticks
+            assert top is not None  # the side is not empty
             prices = self.asks.irange(top, top + distance_ticks)
             levels = self.asks
         return sum(levels[price].total_lots for price in prices)
@@ -311,12 +316,13 @@ class Book:
     def check_invariants(self) -> None:
         """Raise ``AssertionError`` if the structure is inconsistent (for tests and debugging)."""
         seen = 0
+        level: PriceLevel  # SortedDict is untyped
         for side, levels in ((BUY, self.bids), (-BUY, self.asks)):
             for price, level in levels.items():
                 assert level.head is not None, f"empty level {price}"
                 assert level.price_ticks == price
                 total = 0
-                prev = None
+                prev: Order | None = None
                 for order in level:
                     assert order.side == side and order.price_ticks == price
                     assert order.prev_order is prev

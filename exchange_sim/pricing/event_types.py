@@ -2,7 +2,7 @@
 
 from exchange_sim.events.types import EventType
 
-EVENTS = (
+EVENTS: tuple[EventType, ...] = (
     EventType(
         "index_price",
         "The venue received a new index (oracle) price.",

@@ -286,8 +286,14 @@ class ExternalPath:
         self.start_price = start_price
 
 
-def build_path(config: IndexProcess, scale: Scale, rng: np.random.Generator, base_dir: str):
-    """The pure path object for an index process config."""
+def build_path(
+    config: GbmIndex | ScriptedIndex | CsvIndex | ExternalIndex,
+    scale: Scale,
+    rng: np.random.Generator,
+    base_dir: str,
+):
+    """The pure path object for an index process config (a :class:`SpotIndex` has none: the
+    venue builds its ``SpotIndexPath`` from the spot markets)."""
     if isinstance(config, ExternalIndex):
         return ExternalPath(config.start_price)
     if isinstance(config, GbmIndex):

@@ -87,6 +87,9 @@ def _mean2(a: Frac, b: Frac) -> Frac:
 
 
 class MarkRule(Protocol):
+    determined_by: frozenset[str]
+    components: dict[str, Frac] | None
+
     def set_funding(self, rate_ppb: int, next_funding_ts_ns: int, interval_ns: int) -> None: ...
     def update(
         self,

@@ -83,7 +83,7 @@ class ReplayBook:
 
     def depth(self, side: int, levels: int) -> list[tuple[int, int]]:
         """The best ``levels`` levels of ``side`` as ``(price_ticks, total_lots)``, best first."""
-        out = []
+        out: list[tuple[int, int]] = []
         for level in self.levels(side):
             if len(out) == levels:
                 break

@@ -79,9 +79,10 @@ class RecordedInputs:
             yield from events
 
     def _read(self) -> dict | None:
-        if self._ahead is not None:
-            event, self._ahead = self._ahead, None
-            return event
+        ahead = self._ahead
+        if ahead is not None:
+            self._ahead = None
+            return ahead
         event = next(self._events, None)
         if event is not None and type(event) is not dict:
             raise RedriveError(str(event))
@@ -92,7 +93,8 @@ class RecordedInputs:
         start = self._read()
         if start is None or start.get("type") != "run_start":
             raise RedriveError("the log does not start with run_start")
-        accounts, spot_accounts = [], []
+        accounts: list[dict] = []
+        spot_accounts: list[dict] = []
         while (event := self._read()) is not None and event["type"] in HEADER_TYPES[1:]:
             (accounts if event["type"] == "account_opened" else spot_accounts).append(event)
         self._ahead = event

@@ -147,6 +147,7 @@ def on_takeover(st: ReplayState, ev: dict) -> None:
     account = st.account(ev)
     mark = st.mark
     expect(ev, "mark_price", mark)
+    assert mark is not None  # a takeover follows a margin check, made at a known mark
     size = account.size_lots
     expect(ev, "position_lots", size)
     side = 1 if size > 0 else -1
@@ -185,6 +186,8 @@ def on_vault(st: ReplayState, ev: dict) -> None:
     ledger = st.ledger
     account = ledger.accounts[st.vault_account]
     moved = account.wallet
+    # A vault account comes with the config's vault, whose capital the state starts from.
+    assert st.vault_cash is not None and st.vault_capital is not None
     if moved:
         st.vault_cash += moved
         ledger.adjust_collateral(ev["ts"], st.vault_account, -moved, ev["seq"])
@@ -213,6 +216,7 @@ def _plan_adl(st: ReplayState, ev: dict) -> None:
     if not size:
         raise Divergence(ev["seq"], "counterparty", ev["counterparty"], "has no position")
     mark = st.mark
+    assert mark is not None  # ADL follows a liquidation, decided at a known mark
     bankrupt = liquidated.bankruptcy_price
     takeover_price = bankrupt if bankrupt is not None and bankrupt >= 1 else mark
     price = st.ranker.close_price_ticks(takeover_price, mark)
@@ -226,7 +230,7 @@ def _plan_adl(st: ReplayState, ev: dict) -> None:
     queue = st.ranker.queue(candidates, side)
     entries = {entry.account_id: entry for entry in queue}
     ranked = {c.account_id: c for c in candidates}
-    plan = deque()
+    plan: deque[tuple] = deque()
     for account_id, lots in st.ranker.allocate(queue, abs(size)):
         plan.append((account_id, lots, price, entries[account_id], ranked[account_id]))
     st.adl_plan = plan
@@ -250,6 +254,7 @@ def on_adl(st: ReplayState, ev: dict) -> None:
     expect(ev, "mark_price", candidate.mark_price_ticks)
     expect(ev, "unrealised_pnl", candidate.unrealised_pnl)
     expect(ev, "equity", candidate.account_value)
+    assert st.adl_group is not None  # set by _plan_adl for this escalation
     side = st.adl_group[2]
     st.fills.append((ev["counterparty"], side, price, lots, 0, ev["seq"]))
     st.fills.append((account_id, -side, price, lots, 0, ev["seq"]))

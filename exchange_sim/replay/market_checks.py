@@ -86,7 +86,7 @@ def on_order_removed(st: ReplayState, ev: dict) -> None:
     book = st.books[ev["market"]]
     order = book.orders.get(ev["order_id"])
     resting = order is not None
-    if not resting:
+    if order is None:
         order = st.incoming
         if order is None or order["order_id"] != ev["order_id"]:
             raise Divergence(ev["seq"], "order_id", ev["order_id"], "not resting")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from exchange_sim.funding.payments import settle_rows
 from exchange_sim.funding.premium import (
+    Ticks,
     impact_price_ticks,
     premium_for_rule_ppb,
     price_payload,
@@ -102,7 +103,9 @@ def on_margin_check(st: ReplayState, ev: dict) -> None:
     if past:
         expect(ev, "outcome", "liquidate" if risk.forced_closures else "past_maintenance")
     elif outcome == "margin_call":
-        if not (account.size_lots and equity < st.ledger.margin_call_level(account, mark)):
+        # The equity was computed at the event's mark_price, which is ``mark`` (checked above).
+        level_at = ev["mark_price"]
+        if not (account.size_lots and equity < st.ledger.margin_call_level(account, level_at)):
             raise Divergence(ev["seq"], "outcome", outcome, "equity not below the call level")
     else:
         expect(ev, "outcome", "ok")
@@ -170,6 +173,10 @@ def on_premium_sample(st: ReplayState, ev: dict) -> None:
 def _check_premium(st: ReplayState, ev: dict, rule) -> None:
     """The premium from the rebuilt book (impact or best prices), the index and the mark."""
     book, index, mark = st.book, st.index, st.mark
+    if index is None:  # the venue samples a premium only once it has an index
+        raise Divergence(ev["seq"], "index_ticks", ev.get("index_ticks"), "an index price before")
+    bid: Ticks | None
+    ask: Ticks | None
     if rule.premium_formula == "mid":
         bid, ask = book.best_bid(), book.best_ask()
     else:
@@ -194,6 +201,7 @@ def _check_premium(st: ReplayState, ev: dict, rule) -> None:
 
 def _close_epochs(st: ReplayState, rule, until: int) -> None:
     """Make the samples of the vote epochs at or before ``until``."""
+    assert st.votes is not None  # epochs are closed only under dYdX votes
     while st.next_epoch <= until:
         st.funding_samples.append(padded_median_ppb(st.votes, rule.min_votes_per_sample))
         st.votes = []

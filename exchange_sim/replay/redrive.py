@@ -78,13 +78,15 @@ class InputFeeder:
                 event["participant"],
                 event["role"],
             )
-            venue.gateway.connect(_Silent(account_id), None, None, wants_responses=False)
+            # A silent account sends nothing and gets no responses: it has no link latencies
+            # (Gateway.connect's annotation does not yet say that None is allowed then).
+            venue.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]
             highest = max(highest, account_id)
         for event in spot_accounts:
             market = venue.spot_markets[event["market"]]
             account_id = event["account_id"]
             market.ledger.open_account(account_id, event["participant"], event["role"])
-            market.gateway.connect(_Silent(account_id), None, None, wants_responses=False)
+            market.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]
             highest = max(highest, account_id)
         for _ in range(highest):  # participants' ids run from 1: the venue's holders come next
             venue.ids.next("account")
@@ -98,8 +100,14 @@ class InputFeeder:
         self._fresh += 1
         return self._fresh
 
+    @property
+    def venue(self) -> Venue:
+        """The venue being re-driven (set by :meth:`populate`, which runs before any event)."""
+        assert self._venue is not None
+        return self._venue
+
     def start(self) -> None:
-        self._venue.liquidation.desk.next_order_id = self.next_order_id
+        self.venue.liquidation.desk.next_order_id = self.next_order_id
         self._schedule()
 
     def _read(self, step):
@@ -118,14 +126,14 @@ class InputFeeder:
             if found.phase == AGENT and not self.faithful:
                 continue
             break
-        env = self._venue.env
+        env = self.venue.env
         if found.ts < env.now:
             raise DataError(self.inputs.path, found.ts, f"an input stamped before {env.now} ns")
         phase = Phase.AGENT if found.phase == AGENT else Phase.MATCH
         env.call_at(found.ts - env.now, phase, self._fire, found)
 
     def _fire(self, found) -> None:
-        venue = self._venue
+        venue = self.venue
         self.fed += 1
         if found.event is not None:
             event = found.event

@@ -160,14 +160,14 @@ class ReplayState:
         self.mark: int | None = None
         self.index: int | None = None
         self.last_trade: int | None = None
-        self.incoming = None
+        self.incoming: dict | None = None
         """The order that takes liquidity in the trades that follow (last accepted or amended)."""
         self.fills: deque = deque()
         """Expected ``position`` events: (account, side, price, lots, fee_ppb, cause seq)."""
         self.spot_fills: deque = deque()
         """Expected ``spot_fill`` payloads, recomputed at their trade."""
         self.liquidation_orders: dict[int, tuple] = {}
-        self.pending_fill: tuple[int, int] | None = None
+        self.pending_fill: tuple[int, int, int] | None = None  # (seq, delta, shortfall)
         self.pending_takeover: tuple | None = None
         self.pending_top_up: tuple[int, int] | None = None
         self.adl_group: tuple | None = None

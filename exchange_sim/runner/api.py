@@ -137,14 +137,15 @@ def run(
             result.summary, result.summary["log_digest_sha256"], events, result.directory
         )
     preflight(loaded)
-    sink = io.BytesIO() if keep_events else _HashingNullSink()
+    buffer = io.BytesIO() if keep_events else None
+    sink = buffer if buffer is not None else _HashingNullSink()
     summary, digest = simulate(loaded, sink, progress)
     if loaded.config.run.amplification:
         baseline, _ = simulate(baseline_config(loaded), _HashingNullSink(), progress)
         summary["amplification"] = amplification(summary, baseline)
     events = None
-    if keep_events:
-        events = [orjson.loads(line) for line in sink.getvalue().splitlines()]
+    if buffer is not None:  # keep_events
+        events = [orjson.loads(line) for line in buffer.getvalue().splitlines()]
     return RunResult(summary, digest, events, None)
 
 

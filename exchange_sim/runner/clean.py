@@ -54,7 +54,7 @@ def _size(path: str) -> int:
 
 def find_leftovers(root: str, recursive: bool = True) -> list[tuple[str, int]]:
     """``(path, bytes)`` of every leftover temporary run directory under ``root``, sorted."""
-    found = []
+    found: list[tuple[str, int]] = []
     if not os.path.isdir(root):
         return found
     for here, dirs, _ in os.walk(root):

@@ -11,6 +11,9 @@ top-ups) and the reports and market data the venue sends back. Their starting mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from exchange_sim.agents.arbitrageur import BasisArbitrageur
 from exchange_sim.agents.config import (
     BasisArbitrageurConfig,
@@ -159,6 +162,7 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
         return [arb]
     accounts = [ids.next("account") for _ in range(cfg.count)]
     rng = venue.rng.stream(f"{prefix}/flow")
+    group: LeveragedTraderGroup | NoiseTraderGroup
     if isinstance(cfg, LeveragedTraderConfig):
         group = LeveragedTraderGroup(
             venue.env,
@@ -196,7 +200,7 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
     return [group]
 
 
-def populate(participants) -> callable:
+def populate(participants) -> Callable[[Any], list]:
     """The venue's ``populate`` callback for a tuple of participant configs."""
 
     def build(venue) -> list:

@@ -9,6 +9,8 @@ data (one level of depth and the trade channel), each with its own latency; its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from exchange_sim.agents.adaptive_maker import AdaptiveMaker
 from exchange_sim.agents.execution import ExecutionAgent
 from exchange_sim.agents.maker_config import AdaptiveMakerConfig, ExecutionConfig
@@ -32,7 +34,7 @@ def _subscribe(venue, agent, cfg, prefix: str, place, reference) -> None:
 
 def add_adaptive_maker(
     venue, cfg: AdaptiveMakerConfig, request, response, next_order_id, prefix, place, reference
-):
+) -> list:
     account = _account(venue, cfg, place)
     maker = AdaptiveMaker(
         venue.env,
@@ -50,7 +52,7 @@ def add_adaptive_maker(
 
 def add_execution(
     venue, cfg: ExecutionConfig, request, response, next_order_id, prefix, place, reference
-):
+) -> list:
     account = _account(venue, cfg, place)
     agent = ExecutionAgent(
         venue.env,
@@ -66,7 +68,11 @@ def add_execution(
     return [agent]
 
 
-BUILDERS = {AdaptiveMakerConfig: add_adaptive_maker, ExecutionConfig: add_execution}
+# Each builder takes (venue, cfg, request, response, next_order_id, prefix, place, reference).
+BUILDERS: dict[type, Callable[..., list]] = {
+    AdaptiveMakerConfig: add_adaptive_maker,
+    ExecutionConfig: add_execution,
+}
 """Participant config class -> builder ``(venue, cfg, request, response, next_order_id, prefix,
 place, reference) -> objects to start`` (``place``: the market it trades; ``reference``: the
 subscription its reference price comes from)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import BinaryIO
+from typing import Any, Protocol
 
 from exchange_sim import __version__
 from exchange_sim.analysis.cascade import CascadeTree
@@ -27,8 +27,14 @@ def build_venue(loaded: LoadedConfig, log: EventLog) -> Venue:
     return Venue(loaded, log, populate(loaded.config.participants))
 
 
+class ByteSink(Protocol):
+    """Where the log's bytes go: a binary file, a ``BytesIO``, or a sink that only counts."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 def simulate(
-    loaded: LoadedConfig, sink: BinaryIO, progress: bool = False, build=None
+    loaded: LoadedConfig, sink: ByteSink, progress: bool = False, build=None
 ) -> tuple[dict, str]:
     """Run ``loaded`` writing its log to ``sink``; return ``(summary, digest)``. The summary's
     ``metrics`` (``docs/metrics.md``) and its ``cascade`` tree are computed as the events are
@@ -37,7 +43,8 @@ def simulate(
     the venue instead of :func:`build_venue` (a re-drive: the venue without participants)."""
     config = loaded.config
     scale = loaded.scale
-    log = EventLog(sink, buffer_lines=config.log.buffer_lines)
+    # EventLog only calls sink.write(); its BinaryIO annotation is narrower than it needs.
+    log = EventLog(sink, buffer_lines=config.log.buffer_lines)  # type: ignore[arg-type]
     metrics = MetricsCollector(
         scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
     )
@@ -57,7 +64,7 @@ def simulate(
         if bar is not None:
             bar.close()
     wall_s = time.perf_counter() - wall_start
-    summary = {
+    summary: dict[str, Any] = {
         "scenario": config.run.name,
         "seed": config.run.seed,
         "symbol": config.instrument.symbol,

@@ -23,7 +23,7 @@ from exchange_sim.agents.trader_config import (
 from exchange_sim.agents.trend import TrendFollowerGroup
 
 TRADER_CONFIGS = (TrendFollowerConfig, DipBuyerConfig, CarryTraderConfig, LiquidationHunterConfig)
-_GROUPS = {
+_GROUPS: dict[type, type[TrendFollowerGroup] | type[DipBuyerGroup] | type[CarryTraderGroup]] = {
     TrendFollowerConfig: TrendFollowerGroup,
     DipBuyerConfig: DipBuyerGroup,
     CarryTraderConfig: CarryTraderGroup,
@@ -61,7 +61,7 @@ def add_trader(venue, cfg, member_class, next_order_id, request, response) -> li
         venue.rng.stream(f"{prefix}/flow"),
         venue.scale.money_per_tick_lot,
     )
-    if isinstance(cfg, CarryTraderConfig):
+    if isinstance(group, CarryTraderGroup):  # built from a CarryTraderConfig
         feed.subscribe_index(group.on_index, observed("index_latency"))
         feed.subscribe(group.on_snapshot, observed("feed"))
     elif cfg.price_source == "index":

@@ -120,13 +120,18 @@ class Subscription:
     __slots__ = ("_group", "depth_levels", "handler", "latency", "trades")
 
     def __init__(
-        self, handler: SnapshotHandler, latency: LatencySampler, depth_levels: int, trades: bool
+        self,
+        handler: SnapshotHandler,
+        latency: LatencySampler,
+        depth_levels: int,
+        trades: bool,
+        group: _ChannelGroup,
     ) -> None:
         self.handler = handler
         self.latency = latency
         self.depth_levels = depth_levels
         self.trades = trades
-        self._group: _ChannelGroup | None = None
+        self._group = group
 
 
 class _ChannelGroup:
@@ -200,7 +205,6 @@ class MarketDataFeed:
         if depth_levels < 0:
             raise ValueError(f"depth_levels must be >= 0, got {depth_levels}")
         trades = bool(trades)
-        sub = Subscription(handler, latency, depth_levels, trades)
         key = (depth_levels, trades)
         group = self._groups.get(key)
         if group is None:
@@ -209,7 +213,7 @@ class MarketDataFeed:
                 self._top_group = group
             else:
                 self._extended_groups.append(group)
-        sub._group = group
+        sub = Subscription(handler, latency, depth_levels, trades, group)
         if depth_levels > self._max_depth:
             self._max_depth = depth_levels
         if trades:
@@ -281,7 +285,8 @@ class MarketDataFeed:
     def _publish(self, _event) -> None:
         self._scheduled = False
         env = self._env
-        now = env.now
+        # Sim time is integer ns (PhasedEnvironment); simpy's stubs say int | float.
+        now: int = env.now  # type: ignore[assignment]
         book = self._book
         last_price = self.last_trade_price
 
@@ -312,7 +317,8 @@ class MarketDataFeed:
             for group in self._extended_groups:
                 group.message = None
                 levels = group.depth_levels
-                bids = asks = ()
+                bids: tuple[tuple[int, int], ...] = ()
+                asks: tuple[tuple[int, int], ...] = ()
                 changed = False
                 if levels:
                     bids, asks = all_bids[:levels], all_asks[:levels]

@@ -169,6 +169,7 @@ class MarkPriceService:
                 continue
             if latest is None or move.seq > latest:
                 latest = move.seq
+            total: int | Fraction
             if now is not None and before is not None and now.keys() == before.keys():
                 total = _component_change(now, before, name)
             else:  # not split, or the median picked another candidate: the raw input's move

@@ -65,7 +65,7 @@ class SweepSpec:
         combos = itertools.product(*(factor.rows for factor in self.factors))
         points = []
         for index, combo in enumerate(combos):
-            values = {}
+            values: dict[str, Any] = {}
             for factor, row in zip(self.factors, combo, strict=True):
                 values.update(zip(factor.keys, row, strict=True))
             label = ", ".join(f"{key}={show_value(v)}" for key, v in values.items())
