@@ -10,6 +10,9 @@ taker fee; resting orders count on the larger side net of what would only reduce
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from exchange_sim.accounts.account import Account
 from exchange_sim.core.rounding import UP, div_round
 from exchange_sim.core.units import RATE_SCALE
@@ -22,6 +25,19 @@ class PreTradeChecks:
     """Order-entry checks over the ledger's accounts (see the module docstring)."""
 
     __slots__ = ()
+
+    if TYPE_CHECKING:  # what the mixin reads of the ledger it is mixed into
+        accounts: dict[int, Account]
+        tiers: Any
+        fees: Any
+        _mptl: int
+        mark_price: Callable[[], int | None]
+        fallback_price: Callable[[], int | None]
+        open_orders: Callable[[int], list]
+
+        def unrealised_pnl(self, account: Account, price: int) -> int: ...
+
+        def notional(self, account: Account, price: int) -> int: ...
 
     def available_balance(self, account: Account) -> int:
         """What can be withdrawn or used for new orders: equity (at mark) minus margin in use

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import orjson
 import structlog
@@ -56,6 +56,12 @@ _dumps = orjson.dumps
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
 
 
+class ByteSink(Protocol):
+    """Where the log's bytes go: a binary file, a ``BytesIO``, or a sink that only counts."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 class EventLog:
     """Writes events to a binary sink; returns each event's ``seq`` so callers can chain causes."""
 
@@ -75,7 +81,7 @@ class EventLog:
     )
 
     def __init__(
-        self, sink: BinaryIO, chain: list[Processor] | None = None, buffer_lines: int = 1024
+        self, sink: ByteSink, chain: list[Processor] | None = None, buffer_lines: int = 1024
     ) -> None:
         self._sink = sink
         self._chain = chain if chain is not None else build_chain()
@@ -107,9 +113,10 @@ class EventLog:
         if self._fast:
             buffer += _dumps(record, default=_reject_unserialisable, option=_NEWLINE)
         else:
+            rendered: Any = record
             for processor in self._chain:
-                record = processor(None, type, record)
-            buffer += record
+                rendered = processor(None, type, rendered)
+            buffer += rendered
             buffer += b"\n"
         if seq >= self._flush_at:
             self.flush()

@@ -52,6 +52,9 @@ Sources: ``reference/exchange_mechanics.md`` §6.1-§6.7 (formulas, IMN, schedul
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from exchange_sim.core.rounding import UP, div_round
 from exchange_sim.core.units import RATE_SCALE, Scale
 from exchange_sim.funding.config import FundingRule
@@ -152,10 +155,10 @@ class FundingScheduler:
         self._next_boundary = rule.interval
         self.residue_balance = 0
         """Money minor units held by the exchange's ``funding_residue`` ledger (>= 0)."""
-        self.shortfall_listener = None
-        """``listener(now, account, payment_seq)`` after a payment leaves a flat account with
-        negative collateral (it closed after the snapshot and cannot pay from a position): the
-        venue records the deficit as bad debt (wired in ``Venue._wire_liquidation``)."""
+        self.shortfall_listener: Callable[[int, Any, int, int], None] | None = None
+        """``listener(now, account, payment_seq, settlement_price)`` after a payment leaves a
+        flat account with negative collateral (it closed after the snapshot and cannot pay from a
+        position): the venue records the deficit as bad debt (``Venue._wire_liquidation``)."""
         self.settlements = 0
         self.last_rate: FundingRate | None = None
 
@@ -300,7 +303,7 @@ class FundingScheduler:
             if amount < 0 and self.shortfall_listener is not None:
                 account = self.ledger.accounts[account_id]
                 if not account.size_lots and (account.wallet < 0 or account.isolated_margin < 0):
-                    self.shortfall_listener(now, account, seq)
+                    self.shortfall_listener(now, account, seq, price)
         self.residue_balance += residue
         self.settlements += 1
         emit(

@@ -72,14 +72,22 @@ class PhasedTimeout(Event):
         self.callbacks = []
         self._value = value
         self._ok = True
-        heappush(env._queue, (env._now + delay, phase, next(env._eid), self))
+        # SimPy types its queue for its own priorities; a phase is an int priority too.
+        heappush(env._queue, (env._now + delay, phase, next(env._eid), self))  # type: ignore[misc]
 
 
 class PhasedEnvironment(simpy.Environment):
     """A SimPy environment whose clock is integer nanoseconds and whose events carry a phase."""
 
+    _now: int  # SimPy's clock, only ever an int here (ns)
+
     def __init__(self) -> None:
         super().__init__(initial_time=0)
+
+    @property
+    def now(self) -> int:
+        """Simulated time in integer nanoseconds (SimPy's clock, only ever set to ints here)."""
+        return self._now
 
     def at(self, delay_ns: int, phase: int) -> PhasedTimeout:
         """An event a process can ``yield``: it fires after ``delay_ns`` in ``phase``."""
@@ -93,7 +101,8 @@ class PhasedEnvironment(simpy.Environment):
         payload: object = None,
     ) -> None:
         """Run ``callback(payload)`` after ``delay_ns`` in ``phase``, without a process."""
-        heappush(self._queue, (self._now + delay_ns, phase, next(self._eid), (callback, payload)))
+        entry = (self._now + delay_ns, phase, next(self._eid), (callback, payload))
+        heappush(self._queue, entry)  # type: ignore[misc]  # a call_at entry, see step
 
     def run_until(self, end_ns: int) -> None:
         """Run until simulated time ``end_ns`` (exclusive of events scheduled exactly at it)."""
@@ -102,7 +111,7 @@ class PhasedEnvironment(simpy.Environment):
     def step(self) -> None:
         """Process the next queue entry: a ``call_at`` call, or a SimPy event (as SimPy does)."""
         try:
-            self._now, _, _, event = heappop(self._queue)
+            self._now, _, _, event = heappop(self._queue)  # type: ignore[assignment]  # ns ints
         except IndexError:
             raise EmptySchedule from None
         if type(event) is tuple:
@@ -110,7 +119,7 @@ class PhasedEnvironment(simpy.Environment):
         else:
             _process(self, event)
 
-    def run(self, until: int | Event | None = None) -> Any:
+    def run(self, until: int | float | Event | None = None) -> Any:
         """SimPy's :meth:`simpy.Environment.run` (same ``until`` semantics), stepping in one loop
         here instead of one :meth:`step` call per entry."""
         if until is not None:
@@ -130,7 +139,7 @@ class PhasedEnvironment(simpy.Environment):
         queue = self._queue
         try:
             while queue:
-                self._now, _, _, event = heappop(queue)
+                self._now, _, _, event = heappop(queue)  # type: ignore[assignment]  # ns ints
                 if type(event) is tuple:
                     event[0](event[1])
                 else:
@@ -146,14 +155,14 @@ class PhasedEnvironment(simpy.Environment):
 
 def _process(env: PhasedEnvironment, event: Event) -> None:
     """Run a SimPy event's callbacks exactly as :meth:`simpy.Environment.step` does."""
-    callbacks, event.callbacks = event.callbacks, None
+    callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]  # as SimPy
     try:
         for callback in callbacks:
             callback(event)
     except StopSimulation:
         # Reassociate the remaining callbacks and reschedule the event, as SimPy does.
         event.callbacks = callbacks[callbacks.index(callback) + 1 :]
-        env.schedule(event, -1)
+        env.schedule(event, -1)  # type: ignore[arg-type]  # SimPy's own urgent re-schedule
         raise
     if not event._ok and not hasattr(event, "_defused"):
         exc = type(event._value)(*event._value.args)

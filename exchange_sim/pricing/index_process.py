@@ -91,7 +91,7 @@ class IndexPublisher:
         self.latest_source_ts = source_ts
         self.price = price
         # Sim time is integer ns (PhasedEnvironment); simpy's stubs say int | float.
-        now: int = self._env.now  # type: ignore[assignment]
+        now = self._env.now
         seq = self._log.emit(now, "index_price", cause, price=price, ts_source=source_ts)
         for listener in self.listeners:
             listener(now, price, seq)

@@ -80,13 +80,13 @@ class InputFeeder:
             )
             # A silent account sends nothing and gets no responses: it has no link latencies
             # (Gateway.connect's annotation does not yet say that None is allowed then).
-            venue.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]
+            venue.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]  # never responds, never draws
             highest = max(highest, account_id)
         for event in spot_accounts:
             market = venue.spot_markets[event["market"]]
             account_id = event["account_id"]
             market.ledger.open_account(account_id, event["participant"], event["role"])
-            market.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]
+            market.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]  # never responds, never draws
             highest = max(highest, account_id)
         for _ in range(highest):  # participants' ids run from 1: the venue's holders come next
             venue.ids.next("account")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Protocol
+from typing import Any
 
 from exchange_sim import __version__
 from exchange_sim.analysis.cascade import CascadeTree
 from exchange_sim.analysis.metrics import MetricsCollector
 from exchange_sim.core.units import NS_PER_S
-from exchange_sim.events.log import EventLog
+from exchange_sim.events.log import ByteSink, EventLog
 from exchange_sim.runner.config import LoadedConfig
 from exchange_sim.runner.population import populate
 from exchange_sim.runner.progress import RunProgress
@@ -25,12 +25,6 @@ from exchange_sim.venue.venue import Venue
 def build_venue(loaded: LoadedConfig, log: EventLog) -> Venue:
     """The venue of ``loaded`` with its participants connected (not started)."""
     return Venue(loaded, log, populate(loaded.config.participants))
-
-
-class ByteSink(Protocol):
-    """Where the log's bytes go: a binary file, a ``BytesIO``, or a sink that only counts."""
-
-    def write(self, data: bytes, /) -> int: ...
 
 
 def simulate(
@@ -44,7 +38,7 @@ def simulate(
     config = loaded.config
     scale = loaded.scale
     # EventLog only calls sink.write(); its BinaryIO annotation is narrower than it needs.
-    log = EventLog(sink, buffer_lines=config.log.buffer_lines)  # type: ignore[arg-type]
+    log = EventLog(sink, buffer_lines=config.log.buffer_lines)
     metrics = MetricsCollector(
         scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
     )

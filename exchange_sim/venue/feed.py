@@ -286,7 +286,7 @@ class MarketDataFeed:
         self._scheduled = False
         env = self._env
         # Sim time is integer ns (PhasedEnvironment); simpy's stubs say int | float.
-        now: int = env.now  # type: ignore[assignment]
+        now = env.now
         book = self._book
         last_price = self.last_trade_price
 

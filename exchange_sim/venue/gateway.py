@@ -79,7 +79,11 @@ class Link:
     )
 
     def __init__(
-        self, participant, request: LatencySampler, response: LatencySampler, wants_responses: bool
+        self,
+        participant,
+        request: LatencySampler,
+        response: LatencySampler,
+        wants_responses: bool,
     ) -> None:
         self.participant = participant
         self.account_id = participant.account_id
@@ -129,7 +133,7 @@ class Gateway:
         self._links: dict[int, Link] = {}
         self.commands_handled = 0
         self._handling_account = 0
-        self._handling_command: object = None
+        self._handling_command: SubmitOrder | CancelOrder | AmendOrder | CancelAll | None = None
 
     def connect(
         self,
@@ -263,7 +267,9 @@ class Gateway:
                 if link.draws_unheard:  # take its latency draw, schedule nothing
                     link.response.draw()
                 return
-            update = OrderUpdate(self._handling_command.order_id, status, 0, None, 0, 0, "")
+            command = self._handling_command
+            assert command is not None and not isinstance(command, CancelAll)  # named an order
+            update = OrderUpdate(command.order_id, status, 0, None, 0, 0, "")
         else:
             link = self._links.get(order.account_id)
             if link is None:

@@ -238,15 +238,17 @@ class Venue:
         if self.funding is not None:
             self.funding.shortfall_listener = self._funding_shortfall
 
-    def _funding_shortfall(self, now: int, account, payment_seq: int) -> None:
+    def _funding_shortfall(self, now: int, account, payment_seq: int, price: int) -> None:
         """A delayed funding payment left a flat account below zero: unless the account is
         still in the liquidation pipeline (whose settlement covers its deficit), record the
-        deficit as bad debt, caused by the payment (docs/mechanics.md, funding)."""
+        deficit as bad debt, caused by the payment (docs/mechanics.md, funding). A socialised
+        loss is shared at the mark (the settlement price if there is no mark yet)."""
         accounting = self.liquidation.accounting
         if account.account_id in accounting.busy:
             return
         deficit = max(0, -account.wallet) + max(0, -account.isolated_margin)
-        accounting.write_off(now, payment_seq, account, deficit, self.mark.price)
+        mark = self.mark.price
+        accounting.write_off(now, payment_seq, account, deficit, price if mark is None else mark)
 
     def sampler(self, model, name: str) -> LatencySampler:
         """A latency sampler drawing from the run's RNG stream ``name``."""
