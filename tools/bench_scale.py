@@ -11,7 +11,8 @@ the engine starts ``accounts / 20`` accounts a second so its backlog clears). Th
 ``exchange_sim.run`` makes (same observers: metrics and cascade tree), driven here so that it can
 be measured at ``MEASURE_AT`` (every entry done, before the news).
 
-* ``wall_s``, ``events``, ``events_per_s``: the whole run (build included).
+* ``wall_s``, ``events``, ``events_per_s``: the whole run (build included); ``cpu_s`` the
+  process's CPU seconds over it (on a shared machine wall time includes waiting for a core).
 * ``peak_rss_mb``: the process's peak resident set (``getrusage``).
 * ``rss_per_position_b``: resident memory at ``MEASURE_AT`` less before the build, over the
   accounts holding a position then (an upper bound: the venue's fixed parts are in it).
@@ -214,6 +215,8 @@ def bench_scale(quick: bool = False, accounts: int | None = None) -> dict:
     out["traced_per_position_venue_only_b"] = traced_per_position(traced, observe=False)
     gc.collect()
     rss_before = _rss_bytes()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     start = time.perf_counter()
     with _Sampler() as sampler:
         venue, log, _metrics, _tree = _venue(n)
@@ -224,6 +227,7 @@ def bench_scale(quick: bool = False, accounts: int | None = None) -> dict:
         venue.env.run_until(venue.config.run.duration)
         log.close(venue.config.run.duration)
     wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     results = venue.results()
     events = log.seq
     samples = sum(sampler.counts.values()) or 1
@@ -234,6 +238,7 @@ def bench_scale(quick: bool = False, accounts: int | None = None) -> dict:
             "wall_s": round(wall, 1),
             "build_s": round(built - start, 1),
             "events_per_s": round(events / wall),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime - cpu_before, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "positions_at_measure": positions,
             "rss_per_position_b": round((rss_at - rss_before) / max(positions, 1)),
@@ -243,7 +248,7 @@ def bench_scale(quick: bool = False, accounts: int | None = None) -> dict:
             "takeovers": by_type.get("takeover", 0),
             "money_conserved": results["money_held_minor"] == results["money_deposited_net_minor"],
             "stages_s": {
-                stage: round(wall * count / samples, 1)
+                stage: round(wall * count / samples, 1)  # share of wall time
                 for stage, count in sampler.counts.most_common()
             },
         }
