@@ -159,7 +159,8 @@ class Ledger(PreTradeChecks):
             account.isolated_margin += amount
         else:
             account.wallet += amount
-        account.deposited += amount
+        # The first deposit keeps the amount's own int (a million accounts funded alike share it).
+        account.deposited = account.deposited + amount if account.deposited else amount
         self.total_deposits += amount
         seq = self._emit(
             now,

@@ -20,6 +20,8 @@ draws, acts and logs exactly as described above.
 
 from __future__ import annotations
 
+from array import array
+
 from exchange_sim.agents.config import LeveragedTraderConfig
 from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.agents.lifecycle import LifeCycle
@@ -27,6 +29,45 @@ from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, SELL
 from exchange_sim.venue.messages import Deposit, SubmitOrder
+
+
+class MemberValues:
+    """One integer per member of a group, in an array indexed by ``account_id - first`` when the
+    members' ids are consecutive (they are: a group's accounts are opened in a row), else in a
+    dict. A million members cost 8 bytes each here (``typecode``), not a dict slot and an int."""
+
+    __slots__ = ("_first", "_values")
+
+    def __init__(self, account_ids: list[int], values, typecode: str = "q") -> None:
+        first = account_ids[0] if account_ids else 0
+        if account_ids == list(range(first, first + len(account_ids))):
+            self._first = first
+            self._values = array(typecode, values)
+        else:
+            self._first = None
+            self._values = dict(zip(account_ids, values, strict=True))
+
+    def _slot(self, account_id: int) -> int:
+        slot = account_id - self._first
+        if slot < 0 or slot >= len(self._values):
+            raise KeyError(account_id)
+        return slot
+
+    def __getitem__(self, account_id: int) -> int:
+        if self._first is None:
+            return self._values[account_id]
+        return self._values[self._slot(account_id)]
+
+    def __setitem__(self, account_id: int, value: int) -> None:
+        if self._first is None:
+            if account_id not in self._values:
+                raise KeyError(account_id)
+            self._values[account_id] = value
+        else:
+            self._values[self._slot(account_id)] = value
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class LeveragedTraderGroup:
@@ -75,19 +116,15 @@ class LeveragedTraderGroup:
         count = len(account_ids)
         leverages = rng.choice(config.leverages, size=count).tolist()
         long_fraction = float(config.long_fraction)
-        self.sides = {
-            account_id: BUY if u < long_fraction else SELL
-            for account_id, u in zip(account_ids, rng.random(count).tolist(), strict=True)
-        }
+        self.sides = MemberValues(
+            account_ids, [BUY if u < long_fraction else SELL for u in rng.random(count).tolist()]
+        )
         entries = rng.integers(config.entry_start, config.entry_end, size=count).tolist()
         self._entries = list(zip(entries, account_ids, strict=True))
         self._uniform = BlockDraws(rng, lambda r, n: r.random(n))
-        self.leverage = {
-            account_id: int(leverage)
-            for account_id, leverage in zip(account_ids, leverages, strict=True)
-        }
+        self.leverage = MemberValues(account_ids, [int(leverage) for leverage in leverages])
         """Each member's leverage (the account is opened with it)."""
-        self.positions = dict.fromkeys(account_ids, 0)
+        self.positions = MemberValues(account_ids, [0] * count)
         """Each member's position as it knows it from the venue's reports, lots."""
         self.index_price: int | None = None
         """The last index price the group saw, ticks."""
@@ -114,6 +151,7 @@ class LeveragedTraderGroup:
                 self._gateway.send(account_id, Deposit(amount), None)
         for at, account_id in self._entries:
             env.call_at(at, Phase.AGENT, self._enter, account_id)
+        self._entries = []  # scheduled: the kernel holds them until they are due
 
     def on_index(self, now: int, update) -> None:
         """Index subscription (after the group's observation latency)."""

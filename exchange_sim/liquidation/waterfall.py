@@ -26,7 +26,7 @@ from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.liquidation import planners
 from exchange_sim.liquidation.accounting import LiquidationAccounting, money_identity
 from exchange_sim.liquidation.adl import AdlRanker, emit_adl
-from exchange_sim.liquidation.adl_ratios import candidate_of
+from exchange_sim.liquidation.adl_book import AdlBook
 
 __all__ = ["POSITION_STAGES", "Waterfall", "money_identity"]
 
@@ -50,6 +50,8 @@ class Waterfall:
         self.vault = accounting.vault
         self.venue_accounts = accounting.venue_accounts
         self.ranker = AdlRanker(self.config.adl, self.money_per_tick_lot, money_decimals)
+        self.adl_book = AdlBook(self.ledger, accounting, self.ranker)
+        """Each side's positions and their ADL ranking, kept between steps."""
         self.cancel_orders: Callable[[int, int, int], object] | None = None
         self.holder_added: Callable[[str, int], None] | None = None
         self.position_moved: Callable[[int, int, str, int, int, int], None] | None = None
@@ -179,13 +181,7 @@ class Waterfall:
         size = account.size_lots
         side = 1 if size > 0 else -1
         price = self.ranker.close_price_ticks(self._takeover_price(account, mark), mark)
-        candidates = [
-            candidate_of(ledger, a, mark)
-            for a in ledger.accounts.values()
-            if a.size_lots * side < 0 and self.accounting.eligible(a, account.account_id)
-        ]
-        queue = self.ranker.queue_head(candidates, side, abs(size))
-        ranked = {c.account_id: c for c in candidates}
+        queue, ranked = self.adl_book.queue_head(side, abs(size), account.account_id, mark)
         last = None
         for account_id, lots in self.ranker.allocate(queue, abs(size)):
             (seq,) = emit_adl(

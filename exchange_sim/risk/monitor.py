@@ -168,6 +168,8 @@ class RiskMonitor:
     def _rearm(self, payload) -> None:
         """Cooldown over: index the margin-call trigger again (checking at once if past it)."""
         account_id = payload
+        if self.called_until.get(account_id, -1) <= self._env.now:
+            self.called_until.pop(account_id, None)  # over: an absent entry reads as not cooling
         if (
             account_id in self.pending
             or account_id in self.in_liquidation

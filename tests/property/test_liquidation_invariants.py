@@ -98,6 +98,30 @@ def _checks(venue: Venue, queued: list) -> None:
 
     engine.after_step.append(check)
     engine.waterfall.ranker = _RecordingRanker(engine.waterfall.ranker, engine, queued)
+    engine.waterfall.adl_book = _RecordingBook(engine.waterfall.adl_book, engine, queued)
+
+
+class _RecordingBook:
+    """Wraps the AdlBook: checks and records every queue head the waterfall asks for."""
+
+    def __init__(self, book, engine, queued: list) -> None:
+        self.book = book
+        self.engine = engine
+        self.queued = queued
+
+    def queue_head(self, liquidated_side, size_lots, exclude, mark):
+        result, candidates = self.book.queue_head(liquidated_side, size_lots, exclude, mark)
+        ranking = self.book.ranker.config.ranking
+        for entry in result:
+            candidate = candidates[entry.account_id]
+            assert candidate.size_lots * liquidated_side < 0
+            if PROFITABLE_ONLY[ranking]:
+                assert candidate.unrealised_pnl > 0
+            assert entry.account_id not in self.engine.venue_accounts
+        self.queued.append(
+            {entry.account_id: candidates[entry.account_id].size_lots for entry in result}
+        )
+        return result, candidates
 
 
 class _RecordingRanker:

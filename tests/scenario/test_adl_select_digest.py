@@ -1,12 +1,14 @@
-"""Whole runs that reach ADL give byte-identical logs with the queue head (``adl_select``) and
-with the old full sort (``tests/adl_oracle.py``) patched into the waterfall."""
+"""Whole runs that reach ADL give byte-identical logs with the venue's ADL step (the per-side
+book and heap of ``adl_book``) and with the step as it was before both (a candidate from every
+account, the full sort of ``tests/adl_oracle.py``) patched into the waterfall."""
 
 from __future__ import annotations
 
 import pytest
 
 import exchange_sim
-from exchange_sim.liquidation.adl import AdlRanker
+from exchange_sim.liquidation.adl_book import AdlBook
+from exchange_sim.liquidation.adl_ratios import candidate_of
 from tests.adl_oracle import oracle_queue
 
 CASES = {
@@ -18,13 +20,21 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_cascade_log_identical_to_full_sort(case, monkeypatch):
+    """The book's head gives the same log as the full sort over every account."""
     overrides = CASES[case]
     fast = exchange_sim.run("configs/scenarios/cascade.toml", overrides=overrides, keep_events=True)
     assert sum(event["type"] == "adl" for event in fast.events) >= 5
 
-    def full_sort(ranker, candidates, side, size_lots):  # the pre-change step
-        return oracle_queue(ranker, list(candidates), side)
+    def full_sort(book, side, size_lots, exclude, mark):  # the pre-change step
+        ledger, accounting = book._ledger, book._accounting
+        candidates = [
+            candidate_of(ledger, a, mark)
+            for a in ledger.accounts.values()
+            if a.size_lots * side < 0 and accounting.eligible(a, exclude)
+        ]
+        queue = oracle_queue(book.ranker, candidates, side)
+        return queue, {c.account_id: c for c in candidates}
 
-    monkeypatch.setattr(AdlRanker, "queue_head", full_sort)
+    monkeypatch.setattr(AdlBook, "queue_head", full_sort)
     slow = exchange_sim.run("configs/scenarios/cascade.toml", overrides=overrides)
     assert fast.digest == slow.digest
