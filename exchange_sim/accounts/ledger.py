@@ -86,7 +86,7 @@ class Ledger(PreTradeChecks):
         self.mark_price: Callable[[], int | None] = lambda: None
         self.fallback_price: Callable[[], int | None] = lambda: None
         self.open_orders: Callable[[int], list] = lambda account_id: []
-        self.change_listeners: list[Callable[[int, Account, int], None]] = []
+        self.change_listeners: list[Callable[[int, Account, int | None], None]] = []
 
     # -- accounts and money in/out -----------------------------------------------------------
     def open_account(
@@ -394,11 +394,11 @@ class Ledger(PreTradeChecks):
             side, lots, account.entry_notional, account.collateral, self._mptl
         )
 
-    def refresh(self, now: int, account: Account, cause: int) -> None:
+    def refresh(self, now: int, account: Account, cause: int | None) -> None:
         """Recompute an account's trigger prices after an outside change (a funding payment)."""
         self._refresh_prices(account)
         self._changed(now, account, cause)
 
-    def _changed(self, now: int, account: Account, seq: int) -> None:
+    def _changed(self, now: int, account: Account, seq: int | None) -> None:
         for listener in self.change_listeners:
             listener(now, account, seq)

@@ -25,6 +25,8 @@ liquidated (or bankrupted) at any positive price; for a short, it is *already* l
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from exchange_sim.accounts.margin import BracketTiers, DeductionTiers
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
@@ -84,13 +86,23 @@ def liquidation_price(
     )
 
 
+class MaintenanceLines(Protocol):
+    """What the tiered solver reads of a tier model: its maintenance lines
+    ``(rate_num, deduction_num)`` over a common ``denominator`` (the tiers, or a scaled view)."""
+
+    @property
+    def denominator(self) -> int: ...
+
+    def maintenance_lines(self) -> tuple[tuple[int, int], ...]: ...
+
+
 def tiered_liquidation_price(
     *,
     side: int,
     size_lots: int,
     reference_notional: int,
     balance_at_reference: int,
-    tiers: BracketTiers | DeductionTiers,
+    tiers: BracketTiers | DeductionTiers | MaintenanceLines,
     money_per_tick_lot: int,
 ) -> int | None:
     """The liquidation price with the tier of the notional *at the liquidation price*.

@@ -21,6 +21,7 @@ draws, acts and logs exactly as described above.
 from __future__ import annotations
 
 from array import array
+from typing import Any
 
 from exchange_sim.agents.config import LeveragedTraderConfig
 from exchange_sim.agents.draws import BlockDraws
@@ -40,6 +41,8 @@ class MemberValues:
 
     def __init__(self, account_ids: list[int], values, typecode: str = "q") -> None:
         first = account_ids[0] if account_ids else 0
+        self._first: int | None
+        self._values: array | dict[int, Any]
         if account_ids == list(range(first, first + len(account_ids))):
             self._first = first
             self._values = array(typecode, values)
@@ -48,7 +51,7 @@ class MemberValues:
             self._values = dict(zip(account_ids, values, strict=True))
 
     def _slot(self, account_id: int) -> int:
-        slot = account_id - self._first
+        slot = account_id - self._first  # type: ignore[operator]  # array mode: _first is set
         if slot < 0 or slot >= len(self._values):
             raise KeyError(account_id)
         return slot

@@ -32,6 +32,7 @@ from heapq import heapify, heappop, heappush
 from exchange_sim.liquidation.adl import PROFITABLE_ONLY, AdlQueueEntry, AdlRanker, AdlScore
 from exchange_sim.liquidation.adl_ratios import (
     AdlCandidate,
+    RatioFn,
     binance_ratio,
     bitmex_ratio,
     candidate_of,
@@ -82,6 +83,7 @@ class AdlBook:
         self.ranker = ranker
         ranking = ranker.config.ranking
         self._profitable_only = PROFITABLE_ONLY[ranking]
+        self._ratio: RatioFn | None
         if ranking == "bitmex":
             self._ratio, self._arg = bitmex_ratio, ranker.money_per_tick_lot
         elif ranking == "binance":
@@ -134,12 +136,13 @@ class AdlBook:
         close ``size_lots`` (identical to ``ranker.queue_head`` over every account), and the
         candidates of its entries (valued at ``mark`` before any close)."""
         if self._ratio is None:
-            candidates = self.candidates(liquidated_side, exclude, mark)
-            queue = self.ranker.queue(candidates, liquidated_side)
-            return queue, {c.account_id: c for c in candidates}
+            every = self.candidates(liquidated_side, exclude, mark)
+            queue = self.ranker.queue(every, liquidated_side)
+            return queue, {c.account_id: c for c in every}
         side = self._sides[-liquidated_side]
         self._prepare(side, mark)
         heap, current = side.heap, side.current
+        assert heap is not None  # _prepare built it
         accounting = self._accounting
         busy = accounting.busy
         accounts = self._ledger.accounts
@@ -175,7 +178,9 @@ class AdlBook:
         candidate = candidate_of(self._ledger, account, mark)
         if self._profitable_only and candidate.unrealised_pnl <= 0:
             return None
-        num, den = self._ratio(candidate, self._arg)
+        ratio = self._ratio
+        assert ratio is not None  # only a ranked (heap) ranking keys positions
+        num, den = ratio(candidate, self._arg)
         size = account.size_lots
         return num, den, size if size > 0 else -size
 

@@ -5,6 +5,8 @@ keys its heap on them directly (no score object per candidate)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
 INFINITE = (1, 0)
@@ -31,6 +33,11 @@ class AdlCandidate:
     maintenance_margin: int
     bankruptcy_price_ticks: int
     account_value: int
+
+
+RatioFn = Callable[[AdlCandidate, int], tuple[int, int]]
+"""A ranking's exact score as a fraction ``(numerator, denominator)``, given the candidate
+and the ranking's money unit."""
 
 
 def candidate_of(ledger, account, mark_price_ticks: int) -> AdlCandidate:

@@ -26,7 +26,12 @@ from exchange_sim.liquidation.adl import (
     AdlRanker,
     AdlScore,
 )
-from exchange_sim.liquidation.adl_ratios import binance_ratio, bitmex_ratio, hyperliquid_ratio
+from exchange_sim.liquidation.adl_ratios import (
+    RatioFn,
+    binance_ratio,
+    bitmex_ratio,
+    hyperliquid_ratio,
+)
 
 
 def exact_shift(max_den: int) -> int:
@@ -79,6 +84,7 @@ def queue_head(
     ranking = ranker.config.ranking
     if ranking in ("pro_rata", "capped_pro_rata"):
         return ranker.queue(candidates, liquidated_side)
+    ratio: RatioFn
     if ranking == "bitmex":
         ratio, arg = bitmex_ratio, ranker.money_per_tick_lot
     elif ranking == "binance":
@@ -86,7 +92,7 @@ def queue_head(
     else:
         ratio, arg = hyperliquid_ratio, ranker.money_per_tick_lot
     profitable_only = PROFITABLE_ONLY[ranking]
-    items = []
+    items: list[tuple] = []
     append = items.append
     max_den = 1
     for c in candidates:

@@ -30,8 +30,13 @@ from exchange_sim.core.units import RATE_SCALE
 
 
 class QueueEntry(Protocol):
-    account_id: int
-    closable_lots: int
+    """What an allocation reads of a queue entry (read-only, so frozen entries qualify)."""
+
+    @property
+    def account_id(self) -> int: ...
+
+    @property
+    def closable_lots(self) -> int: ...
 
 
 def allocate_ranked(queue: Sequence[QueueEntry], size_lots: int) -> list[tuple[int, int]]:

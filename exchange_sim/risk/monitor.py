@@ -27,6 +27,7 @@ sweep: a policy some venues run, and the correctness oracle of index mode;
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.kernel.environment import Phase
@@ -36,6 +37,12 @@ from exchange_sim.risk.trigger_index import LIQUIDATION, MARGIN_CALL, TIER_STEP,
 MarginCallDelivery = Callable[[int, int, int, int, int, int, int], None]
 """``deliver(account_id, margin_call_seq, mark, equity, maintenance_margin, position_lots,
 delay_ns)``: hands a margin call to whoever carries it to the trader (the venue's gateway)."""
+
+
+class LiquidationIntake(Protocol):
+    """What the monitor hands a liquidatable account to (the liquidation engine, a layer up)."""
+
+    def handoff(self, now: int, account_id: int, cause: int, /) -> None: ...
 
 
 class RiskMonitor:
@@ -80,7 +87,7 @@ class RiskMonitor:
         """Every account ever found past maintenance with forced closures off."""
         self.called_until: dict[int, int] = {}
         self.deliver_margin_call: MarginCallDelivery | None = None
-        self.liquidation_engine = None
+        self.liquidation_engine: LiquidationIntake | None = None
         self.venue_accounts: set[int] | frozenset[int] = frozenset()
         self.handoffs: list[tuple[int, int, int]] = []
         self.checks = 0
@@ -102,10 +109,10 @@ class RiskMonitor:
         crossed = set(index.pop_crossed(mark, LIQUIDATION))
         crossed.update(index.pop_crossed(mark, MARGIN_CALL))
         crossed.update(index.pop_crossed(mark, TIER_STEP))
-        crossed = sorted(crossed)
+        in_order = sorted(crossed)
         if self._config.verify_with_sweep:
-            self._verify(mark, crossed)
-        for account_id in crossed:
+            self._verify(mark, in_order)
+        for account_id in in_order:
             self._schedule_check(now, account_id, mark, seq)
 
     def _verify(self, mark: int, crossed: list[int]) -> None:
@@ -123,7 +130,7 @@ class RiskMonitor:
                 f"index {sorted(found)}, scan {sorted(scanned)}"
             )
 
-    def on_account_change(self, now: int, account, seq: int) -> None:
+    def on_account_change(self, now: int, account, seq: int | None) -> None:
         account_id = account.account_id
         if (
             account_id in self.pending
@@ -134,7 +141,7 @@ class RiskMonitor:
         self.left_alone.discard(account_id)
         self._reindex(now, account, seq)
 
-    def _reindex(self, now: int, account, cause: int, after_check: bool = False) -> None:
+    def _reindex(self, now: int, account, cause: int | None, after_check: bool = False) -> None:
         index = self.index
         account_id = account.account_id
         index.remove_account(account_id)
@@ -179,7 +186,9 @@ class RiskMonitor:
         self._reindex(self._env.now, self.ledger.accounts[account_id], self.mark_seq)
 
     # -- checks --------------------------------------------------------------------------------
-    def _schedule_check(self, now: int, account_id: int, trigger_mark: int, cause: int) -> None:
+    def _schedule_check(
+        self, now: int, account_id: int, trigger_mark: int, cause: int | None
+    ) -> None:
         self.index.remove_account(account_id)
         self.pending.add(account_id)
         self._env.call_at(
