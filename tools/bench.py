@@ -33,8 +33,10 @@ Rows:
     (tools/bench_gateway.py).
 ``scenarios``: whole runs of shipped scenarios in-process (every subsystem), events per second of
     simulated activity, the event log rendered to a null sink (tools/bench_runs.py).
-``cascade_scaling``: the cascade scenario with 10x and 100x more leveraged accounts: events per
-    second should fall far less than the account count grows (tools/bench_runs.py).
+``scale``: the million-account flash crash (configs/scale/million_accounts.toml) at 100,000
+    accounts, every one holding a position (2,000 with ``--quick``): events per second, bytes per
+    account holding a position, peak RSS, ADL fills (tools/bench_scale.py; the 1,000,000-account
+    run is ``python tools/bench_scale.py``).
 ``replay_redrive``: ``exchange-sim replay`` and ``redrive`` of a run directory written first (the
     ADL scenario), lines per second by wall and CPU time (tools/bench_runs.py).
 ``adl_step``: one ADL step (rank the opposite side, allocate 200 lots) at 10k and 100k ranked
@@ -59,7 +61,8 @@ from bench_book import bench_book
 from bench_engine import bench_engine
 from bench_gateway import bench_gateway_heapq, bench_gateway_simpy, make_stream
 from bench_order_path import bench_order_path
-from bench_runs import bench_cascade_scaling, bench_replay, bench_scenario, bench_sweep_speedup
+from bench_runs import bench_replay, bench_scenario, bench_sweep_speedup
+from bench_scale import bench_scale
 
 Figures = dict
 Headline = tuple[str, tuple[str, ...], str]
@@ -87,8 +90,8 @@ def _scenarios(quick: bool, seed: int) -> Figures:
     return {name: bench_scenario(name, duration) for name in ("quickstart", "index_shock")}
 
 
-def _cascade_scaling(quick: bool, seed: int) -> Figures:
-    return bench_cascade_scaling((150, 1_500) if quick else (150, 1_500, 15_000))
+def _scale(quick: bool, seed: int) -> Figures:
+    return bench_scale(accounts=2_000 if quick else 100_000)
 
 
 def _replay(quick: bool, seed: int) -> Figures:
@@ -165,12 +168,15 @@ ROWS: dict[str, tuple[Callable[[bool, int], Figures], list[Headline], bool]] = {
         ],
         True,
     ),
-    "cascade_scaling": (
-        _cascade_scaling,
+    "scale": (
+        _scale,
         [
-            ("150 accounts", ("150_leveraged_accounts", "events_per_s"), "events/s"),
-            ("1,500 accounts", ("1500_leveraged_accounts", "events_per_s"), "events/s"),
-            ("15,000 accounts", ("15000_leveraged_accounts", "events_per_s"), "events/s"),
+            ("events per second", ("events_per_s",), "events/s"),
+            ("accounts holding a position", ("positions_at_measure",), "accounts"),
+            ("bytes per position (venue)", ("traced_per_position_venue_only_b",), "B"),
+            ("bytes per position (with observers)", ("traced_per_position_b",), "B"),
+            ("peak RSS", ("peak_rss_mb",), "MB"),
+            ("ADL fills", ("adl_fills",), "fills"),
         ],
         True,
     ),

@@ -30,38 +30,6 @@ def bench_scenario(name: str, duration: str) -> dict:
     }
 
 
-def bench_cascade_scaling(counts: tuple[int, ...]) -> dict:
-    import tomllib
-    from decimal import Decimal
-
-    from exchange_sim.runner.config import load_data
-    from exchange_sim.runner.simulate import build_venue
-
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs", "scenarios")
-    with open(os.path.join(root, "cascade.toml"), "rb") as handle:
-        base = tomllib.load(handle, parse_float=Decimal)
-    figures = {}
-    for count in counts:
-        data = dict(base)
-        data["participants"] = [
-            {**p, "count": count} if p.get("kind") == "leveraged" else p
-            for p in base["participants"]
-        ]
-        log = EventLog(NullSink())
-        simulation = build_venue(load_data(data, root), log)
-        start = time.perf_counter()
-        simulation.run("bench")
-        wall = time.perf_counter() - start
-        figures[f"{count}_leveraged_accounts"] = {
-            "events": log.seq,
-            "wall_s": round(wall, 3),
-            "events_per_s": round(log.seq / wall),
-            "liquidations": len(simulation.risk.handoffs),
-            "margin_checks": simulation.risk.checks,
-        }
-    return figures
-
-
 SWEEP_TOML = """[sweep]
 name = "bench"
 base = "{base}"
