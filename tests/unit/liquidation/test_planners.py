@@ -227,3 +227,11 @@ def test_share_lots_rounds_up_and_stays_within_the_position():
     assert planners.share_lots(80, 250_000_000) == 20
     assert planners.share_lots(9, 250_000_000) == 3
     assert planners.share_lots(1, 1) == 1
+
+
+def test_hyperliquid_position_at_exactly_the_threshold_is_sent_whole():
+    """Hyperliquid §4.6 step 2: "for positions > 100k USDC ... only 20 % is sent"; a position of
+    exactly the threshold is not above it, so the whole position goes in one order (boundary of
+    ``planners.hyperliquid_lots``). One unit more and only a 20 % slice is sent."""
+    assert planners.hyperliquid_lots(100, 100_000, 100_000, 200_000_000, False) == (100, False)
+    assert planners.hyperliquid_lots(100, 100_001, 100_000, 200_000_000, False) == (20, True)
