@@ -148,3 +148,53 @@ def test_report_and_export_commands_write_beside_the_run(cli, tmp_path, repo_roo
     assert status == 0 and (out / "parquet" / "trade.parquet").exists()
     status, _, err = cli("report", str(tmp_path / "missing"))
     assert status == 2 and err.count("\n") == 1
+
+
+def _leaky_ledger(monkeypatch, extra: int) -> None:
+    """A broken ledger: it counts ``extra`` minor units more than its accounts hold (money made
+    from nothing), so the run's money identity cannot hold."""
+    from exchange_sim.accounts.ledger import Ledger
+
+    honest = Ledger.money_in_accounts
+
+    def leaky(self):
+        return honest(self) + extra
+
+    monkeypatch.setattr(Ledger, "money_in_accounts", leaky)
+
+
+def test_run_whose_money_is_not_conserved_fails_naming_the_amounts(monkeypatch):
+    """With the invariant checker off the run still refuses to finish when money is not
+    conserved: SimulationError "money not conserved at <t> ns: held H, put in P" with H = P + 7
+    (the leak)."""
+    import re
+
+    import pytest
+
+    import exchange_sim as es
+
+    _leaky_ledger(monkeypatch, 7)
+    with pytest.raises(es.SimulationError, match="money not conserved at") as caught:
+        es.run({}, overrides=["run.duration=1s", "run.check=off"])
+    held, put_in = map(int, re.search(r"held (-?\d+), put in (-?\d+)", str(caught.value)).groups())
+    assert held == put_in + 7
+
+
+def test_cli_run_whose_money_is_not_conserved_exits_1_and_leaves_a_failed_directory(
+    cli, tmp_path, monkeypatch
+):
+    """The same leak through the CLI: status 1, one line on stderr naming the amounts and no
+    traceback; the run directory becomes <dir>.failed with error.txt, never <dir>."""
+    _leaky_ledger(monkeypatch, 7)
+    out = tmp_path / "run"
+    status, _, err = cli(
+        "run", "--out", str(out), "--set", "run.duration=1s", "--set", "run.check=off"
+    )
+    assert status == 1
+    assert err.strip().count("\n") == 0
+    assert "internal error" in err and "money not conserved" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    error = (tmp_path / "run.failed" / "error.txt").read_text()
+    assert "SimulationError" in error and "money not conserved" in error
+    assert "put in" in error

@@ -302,3 +302,25 @@ def test_market_policy_does_nothing_else_with_an_unfilled_rest():
     # again at once (the engine restarts it a retry interval later: see test_engine_queue).
     assert [account for _, account, _ in venue.risk.handoffs] == [10, 10]
     assert venue.state(MAKER)[0] == 30
+
+
+def test_tiered_no_fok_when_only_the_whole_position_leaves_the_tier():
+    """BitMEX §4.2 (c) / Bybit §4.3 (c): the FillOrKill is a *partial* liquidation, "the size
+    needed to bring the position value below a lower risk limit"; when that size is the whole
+    position there is nothing partial to do and step (d) applies: the whole position is taken
+    over with a limit at the bankruptcy price (boundary of ``policies.py``'s FOK check, FOK size
+    equal to the position).
+
+    Long 1 lot at 60,000, wallet 2,000, mark 59,000: notional 59,000 is in tier 1 (MM 2 % =
+    1,180), equity 1,000 < 1,180. Only closing the one lot leaves tier 1, so no FOK is sent: the
+    first (and only) order is the GTC takeover limit for 1 at 60,000 - 2,000 = 58,000."""
+    venue = Venue(TIERED, tiers=STEPS)
+    _long(venue, 1, 60_000, 2_000)
+    venue.index_at(0, 59_000)
+    venue.run(S // 2)
+    orders = [
+        (e["purpose"], e["tif"], e["size_lots"], e["price_ticks"])
+        for e in venue.events("liquidation_order")
+        if e["account_id"] == 10
+    ]
+    assert orders == [("takeover_limit", "GTC", 1, 58_000)]

@@ -227,3 +227,21 @@ def test_share_lots_rounds_up_and_stays_within_the_position():
     assert planners.share_lots(80, 250_000_000) == 20
     assert planners.share_lots(9, 250_000_000) == 3
     assert planners.share_lots(1, 1) == 1
+
+
+def test_hyperliquid_position_at_exactly_the_threshold_is_sent_whole():
+    """Hyperliquid §4.6 step 2: "for positions > 100k USDC ... only 20 % is sent"; a position of
+    exactly the threshold is not above it, so the whole position goes in one order (boundary of
+    ``planners.hyperliquid_lots``). One unit more and only a 20 % slice is sent."""
+    assert planners.hyperliquid_lots(100, 100_000, 100_000, 200_000_000, False) == (100, False)
+    assert planners.hyperliquid_lots(100, 100_001, 100_000, 200_000_000, False) == (20, True)
+
+
+def test_bankruptcy_limit_of_one_tick_is_a_valid_limit():
+    """BitMEX §4.2 / Bybit §4.3: the takeover is "a limit order at the bankruptcy price". A
+    bankruptcy price of exactly one tick is a real price and is the limit (boundary of
+    ``planners.bankruptcy_limit``); only a price below one tick (none, §3.1: Binance shows "--"
+    for a liquidation price below 0) leaves the order without a limit."""
+    assert planners.bankruptcy_limit(1, 1) == 1
+    assert planners.bankruptcy_limit(1, 0) is None
+    assert planners.bankruptcy_limit(-1, None) is None

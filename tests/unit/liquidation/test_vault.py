@@ -63,3 +63,15 @@ def test_receive_adds_cash():
     _, vault, _ = _vault()
     vault.receive(25)
     assert (vault.cash, vault.realised_pnl) == (10_025, 25)
+
+
+def test_accepts_a_takeover_that_reaches_exactly_its_leverage_cap():
+    """The vault's collateral cap (§4.6, after JELLYJELLY; modelled as ``max_leverage``,
+    docs/mechanics.md: it "accepts while its notional is within 5 x its equity"): a notional
+    equal to equity x cap is within it (boundary of ``BackstopVault.accepts``).
+
+    Capital 10,000, cap 5x, taken at the mark 1,000: equity stays 10,000, so 50 lots (50,000 of
+    notional, exactly 5 x 10,000) are accepted and 51 (51,000) are not."""
+    ledger, vault, _ = _vault()
+    assert vault.accepts(ledger, 50, 1_000, 1_000, 1)
+    assert not vault.accepts(ledger, 51, 1_000, 1_000, 1)
