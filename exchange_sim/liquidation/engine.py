@@ -23,6 +23,7 @@ checks it there when ``run.verify_money`` is on, and always once at its end.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from exchange_sim.accounts.pretrade import NO_CHECK_TAGS
 from exchange_sim.core.errors import SimulationError
@@ -44,6 +45,9 @@ from exchange_sim.liquidation.policies import (
 from exchange_sim.liquidation.vault import BackstopVault
 from exchange_sim.liquidation.waterfall import Waterfall
 from exchange_sim.matching.orders import Order
+
+if TYPE_CHECKING:
+    from exchange_sim.risk.monitor import RiskMonitor
 
 MAX_ACTIONS_PER_STEP = 1_000
 """A policy that sends this many orders in one instant without waiting is a bug."""
@@ -73,7 +77,7 @@ class LiquidationEngine:
         self.accounting = waterfall.accounting
         self.money_per_tick_lot = waterfall.money_per_tick_lot
         self.policy = build_policy(config)
-        self.risk_monitor = None
+        self.risk_monitor: RiskMonitor | None = None
         self.after_step: list = []
         self.jobs: dict[int, Job] = {}
         self._queue: deque[Job] = deque()

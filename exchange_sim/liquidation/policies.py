@@ -19,6 +19,9 @@ liquidated to the fund), ``bankrupt`` (every fill settles against the bankruptcy
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import attrs
 
 from exchange_sim.liquidation import planners
@@ -31,6 +34,9 @@ from exchange_sim.liquidation.config import (
     TieredPolicyConfig,
 )
 from exchange_sim.matching.orders import FOK, GTC, IOC
+
+if TYPE_CHECKING:
+    from exchange_sim.accounts.ledger import Ledger
 
 SUBMIT = "submit"
 WAIT = "wait"
@@ -95,7 +101,7 @@ class Context:
 
     now: int
     mark: int
-    ledger: object
+    ledger: Ledger
     money_per_tick_lot: int
     last_partial_ns: dict
     fund_balance: int = 0
@@ -264,7 +270,7 @@ class HyperliquidPolicy:
             equity, mm, config.backstop_numerator, config.backstop_denominator
         ):
             return Action.escalate()
-        if in_cooldown and config.cooldown_action == "wait":
+        if last is not None and in_cooldown and config.cooldown_action == "wait":
             return Action.wait(last + config.cooldown - ctx.now)
         held = abs(account.size_lots)
         lots, partial = planners.hyperliquid_lots(
@@ -302,7 +308,7 @@ class MarketPolicy:
         return Action.escalate()
 
 
-POLICIES = {
+POLICIES: dict[str, Callable[[Any, LiquidationConfig], Any]] = {
     cls.name: cls
     for cls in (BinancePolicy, TieredPolicy, DydxPolicy, HyperliquidPolicy, MarketPolicy)
 }
