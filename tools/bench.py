@@ -34,7 +34,8 @@ Rows:
 ``scenarios``: whole runs of shipped scenarios in-process (every subsystem), events per second of
     simulated activity, the event log rendered to a null sink (tools/bench_runs.py).
 ``scale``: the million-account flash crash (configs/scale/million_accounts.toml) at 100,000
-    accounts, every one holding a position (2,000 with ``--quick``): events per second, bytes per
+    accounts, every one opening a position in the first 40 s (2,000 with ``--quick``; the table
+    shows how many still hold one at 42 s, before the news): events per second, bytes per
     account holding a position, peak RSS, ADL fills (tools/bench_scale.py; the 1,000,000-account
     run is ``python tools/bench_scale.py``).
 ``replay_redrive``: ``exchange-sim replay`` and ``redrive`` of a run directory written first (the
