@@ -37,6 +37,12 @@ def _is_clock(name: str, meta) -> bool:
     return name in _PERIOD_NAMES or name.endswith("_interval")
 
 
+def _members(item) -> int:
+    """The accounts a participant group stands for (``count``), 1 for anything else."""
+    count = getattr(item, "count", 1)
+    return count if isinstance(count, int) else 1
+
+
 def _walk(obj, path: str, duration_ns: int, count: int, out: list) -> None:
     for field in attrs.fields(type(obj)):
         value = getattr(obj, field.name)
@@ -45,9 +51,7 @@ def _walk(obj, path: str, duration_ns: int, count: int, out: list) -> None:
             _walk(value, key, duration_ns, count, out)
         elif isinstance(value, tuple) and value and attrs.has(type(value[0])):
             for index, item in enumerate(value):
-                members = getattr(item, "count", 1)
-                members = members if isinstance(members, int) else 1
-                _walk(item, f"{key}[{index}]", duration_ns, count * members, out)
+                _walk(item, f"{key}[{index}]", duration_ns, count * _members(item), out)
         elif isinstance(value, int) and _is_clock(field.name, field.metadata) and value > 0:
             out.append((key, format_duration(value), count * (duration_ns // value)))
         elif field.name == "rate_per_second" and isinstance(value, Decimal):
@@ -57,21 +61,10 @@ def _walk(obj, path: str, duration_ns: int, count: int, out: list) -> None:
 
 def estimate_steps(config) -> tuple[int, list[tuple[str, str, int]]]:
     """``(total, [(key, value, steps), ...])``: the steps the config's clocks and rates schedule
-    over ``run.duration`` (a lower bound), largest contributor first."""
+    over ``run.duration`` (a lower bound), largest contributor first. (``run`` itself holds no
+    clock: its duration is the span, not a period.)"""
     found: list[tuple[str, str, int]] = []
-    duration = config.run.duration
-    for field in attrs.fields(type(config)):
-        if field.name == "run":
-            continue
-        value = getattr(config, field.name)
-        if attrs.has(type(value)):
-            _walk(value, field.name, duration, 1, found)
-        elif isinstance(value, tuple):
-            for index, item in enumerate(value):
-                if attrs.has(type(item)):
-                    members = getattr(item, "count", 1)
-                    members = members if isinstance(members, int) else 1
-                    _walk(item, f"{field.name}[{index}]", duration, members, found)
+    _walk(config, "", config.run.duration, 1, found)
     found.sort(key=lambda row: -row[2])
     return sum(row[2] for row in found), found
 

@@ -163,38 +163,8 @@ class Gateway:
         return arrival
 
     def _arrive(self, payload) -> None:
-        """A link's delivery: :meth:`arrive`, with its two hot cases (a new order, a cancel)
-        inline."""
-        account_id, command, cause, ts_sent = payload
-        kind = type(command)
-        if kind is SubmitOrder:
-            self.commands_handled += 1
-            self._handling_account = account_id
-            self._handling_command = command
-            now = self._env._now
-            self.engine.submit(
-                now,
-                Order(
-                    command.order_id,
-                    account_id,
-                    command.side,
-                    command.price_ticks,
-                    command.size_lots,
-                    tif=command.tif,
-                    post_only=command.post_only,
-                    reduce_only=command.reduce_only,
-                    tag=command.tag,
-                    ts_sent=ts_sent,
-                ),
-                cause,
-            )
-        elif kind is CancelOrder:
-            self.commands_handled += 1
-            self._handling_account = account_id
-            self._handling_command = command
-            self.engine.cancel(self._env._now, account_id, command.order_id, cause)
-        else:
-            self.arrive(account_id, command, cause, ts_sent)
+        """A link's delivery: :meth:`arrive` with the payload :meth:`send` scheduled."""
+        self.arrive(*payload)
 
     def arrive(self, account_id: int, command, cause: int | None, ts_sent: int) -> None:
         """Handle a command reaching the venue now (MATCH phase), sent at ``ts_sent``: what a
