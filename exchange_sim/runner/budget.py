@@ -13,9 +13,10 @@ It is a **lower bound** on the simulation's scheduled steps: responses, trades, 
 the events a step emits come on top, and a clock that a disabled feature would own is counted
 anyway (so a switched-off feature with an absurd clock is still refused, never silently kept).
 :func:`check_step_budget` refuses a run above ``run.step_budget`` (default 100 million), naming the
-largest contributor. The shipped scenarios count 540 to 49,200 steps each (their logs hold 20 to
-50 times more events), so the default leaves room for studies thousands of times larger and still
-refuses the absurd: a 1 ns index cadence over a minute is 6 x 10^10 steps.
+largest contributor. The shipped scenarios count 540 to 49,200 steps each (their logs hold 2.4
+to 49 times more events: makers' requotes, trades and liquidations are not counted), so the
+default leaves room for studies thousands of times larger and still refuses the absurd: a 1 ns
+index cadence over a minute is 6 x 10^10 steps.
 """
 
 from __future__ import annotations

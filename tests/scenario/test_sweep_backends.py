@@ -147,6 +147,38 @@ def test_resume_after_killing_the_sweep_process(tmp_path):
     assert without_wall(load_results(out)).equals(without_wall(load_results(whole.directory)))
 
 
+def test_sigterm_stops_a_sweep_in_one_line_and_it_resumes(tmp_path):
+    """SIGTERM to a sweep (its process group: the sweep and its workers) exits 143 with one line
+    saying the finished runs are kept, no traceback; the same command then resumes them."""
+    path = write_sweep(tmp_path, FUND, seeds=4, name="stopped")
+    command = [sys.executable, "-m", "exchange_sim.cli", "sweep", path, "--workers", "1", "--quiet"]
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*command, "--out", str(out)],
+        env=env_with_package(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        runs = out / "runs"
+        if runs.exists() and len([n for n in os.listdir(runs) if not n.startswith(".")]) >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    err = err.decode()
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == [
+        "exchange-sim: interrupted by SIGTERM; finished runs are kept: run the same command "
+        "to resume"
+    ]
+    done_before = [n for n in os.listdir(out / "runs") if not n.startswith(".")]
+    resumed = run_sweep(path, out=out, workers=1)
+    assert resumed.skipped == len([n for n in done_before if not n.endswith(".failed")])
+
+
 def test_failed_run_is_recorded_and_the_others_complete(cli, tmp_path):
     """A run that cannot write its directory (a user's directory is in its place) is a failed
     row with its error; the other runs complete, the sweep exits 1, and the user's directory
