@@ -48,8 +48,54 @@ EVENTS = (
             ("amount", "money asked for, minor units."),
             (
                 "reason",
-                "why: `non_positive_amount`, or `asset_not_accepted` (base into a perpetual).",
+                "why: `non_positive_amount`, `asset_not_accepted` (base, or an asset the venue "
+                "does not accept as collateral, into a perpetual), "
+                "`collateral_needs_cross_margin` (a collateral asset into an isolated account) "
+                "or `one_collateral_asset_per_account` (a second, different collateral asset).",
             ),
+        ),
+    ),
+    EventType(
+        "collateral_deposit",
+        "Units of a collateral asset (`collateral[]`) came into a cross account: they back its "
+        "margin at their haircut value (docs/mechanics.md, collateral).",
+        (
+            ("account_id", "the account."),
+            ("asset", "the collateral asset (`collateral[].asset`)."),
+            ("units", "units credited, the asset's minor units (the settlement decimals)."),
+            ("purpose", "`deposit` or `top_up`, as for `deposit`."),
+            ("ts_sent", "when the owner sent it, ns (the event's ts is its arrival)."),
+            ("collateral_units", "the account's units of the asset after."),
+            (
+                "value",
+                "their haircut value at the asset's current price, minor units: "
+                "floor(units x price x (1 - haircut)).",
+            ),
+        ),
+    ),
+    EventType(
+        "collateral_converted",
+        "A liquidated account's collateral asset was taken over by the venue at its haircut "
+        "value, paid into the wallet (caused by the `liquidation_triggered`); the venue's payment "
+        "counts as money put in.",
+        (
+            ("account_id", "the account."),
+            ("asset", "the collateral asset."),
+            ("units", "units taken over, the asset's minor units."),
+            ("price_ppb", "the asset's price used, settlement units per unit x 10^9."),
+            ("value", "money paid into the wallet, minor units (the haircut value)."),
+            ("wallet", "wallet balance after, minor units."),
+        ),
+    ),
+    EventType(
+        "collateral_price",
+        "A collateral asset's price source published a new price, which the venue now values "
+        "that asset's margin at. `cause`: the trade of the asset's own book that set it "
+        "(`book`), or null for the redemption rate (once, at t = 0) and for an oracle point.",
+        (
+            ("asset", "the collateral asset."),
+            ("price_ppb", "settlement units per unit x 10^9 (1.0 = 1,000,000,000)."),
+            ("source", "`book`, `oracle` or `redemption` (`collateral[].price_source`)."),
         ),
     ),
     EventType(

@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from exchange_sim.accounts.account import Account, FeeSchedule
+from exchange_sim.accounts.collateral import CollateralAssets
+from exchange_sim.accounts.collateral_ledger import CollateralHoldings
 from exchange_sim.accounts.liquidation_price import bankruptcy_price
 from exchange_sim.accounts.pretrade import PreTradeChecks
 from exchange_sim.accounts.triggers import TriggerLevel, step_up_price
@@ -38,7 +40,7 @@ from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
 
-class Ledger(PreTradeChecks):
+class Ledger(PreTradeChecks, CollateralHoldings):
     """All accounts of the instrument, with the hooks the engine and risk monitor call."""
 
     __slots__ = (
@@ -48,6 +50,7 @@ class Ledger(PreTradeChecks):
         "_mptl",
         "accounts",
         "change_listeners",
+        "collateral",
         "fallback_price",
         "fees",
         "fees_collected",
@@ -87,6 +90,8 @@ class Ledger(PreTradeChecks):
         self.fallback_price: Callable[[], int | None] = lambda: None
         self.open_orders: Callable[[int], list] = lambda account_id: []
         self.change_listeners: list[Callable[[int, Account, int | None], None]] = []
+        self.collateral = CollateralAssets({}, {})
+        """Accepted collateral assets (:mod:`exchange_sim.accounts.collateral`); none by default."""
 
     # -- accounts and money in/out -----------------------------------------------------------
     def open_account(
@@ -149,6 +154,8 @@ class Ledger(PreTradeChecks):
         (a margin top-up). Logged as ``deposit`` (``ts_sent``: when the owner sent it, default
         now). Returns ``(seq, None)``, or ``(seq, reason)`` of a ``deposit_rejected``."""
         account = self.accounts[account_id]
+        if asset and amount > 0 and self.collateral.accepts(asset):
+            return self._deposit_collateral(now, account, asset, amount, cause, ts_sent, purpose)
         if amount <= 0 or asset:
             reason = "non_positive_amount" if amount <= 0 else "asset_not_accepted"
             seq = self._emit(
@@ -183,6 +190,8 @@ class Ledger(PreTradeChecks):
         Returns ``(seq, None)`` or ``(seq, reason)``."""
         account = self.accounts[account_id]
         available = self.available_balance(account)
+        if account.collateral_units and available > account.wallet:
+            available = account.wallet  # collateral backs margin; only the wallet is paid out
         if amount <= 0 or amount > available:
             reason = "non_positive_amount" if amount <= 0 else "insufficient_available"
             seq = self._emit(
@@ -231,8 +240,12 @@ class Ledger(PreTradeChecks):
         return account.size_lots * price * self._mptl - account.signed_entry_notional
 
     def equity(self, account: Account, price: int) -> int:
-        """Margin balance at ``price``: collateral plus the position's uPnL."""
-        return account.collateral + self.unrealised_pnl(account, price)
+        """Margin balance at ``price``: collateral plus the position's uPnL, plus the haircut
+        value of any collateral asset at its current price."""
+        equity = account.collateral + self.unrealised_pnl(account, price)
+        if account.collateral_units:
+            equity += self.collateral.value(account.collateral_asset, account.collateral_units)
+        return equity
 
     def maintenance_margin(self, account: Account, price: int) -> int:
         """MM of the position on its notional at ``price``, or on its entry value (Bybit)."""
@@ -368,6 +381,8 @@ class Ledger(PreTradeChecks):
         if size == 0:
             account.liquidation_price = account.margin_call_price = account.bankruptcy_price = None
             account.tier_step_price = None
+            if account.collateral_units:
+                self.collateral.triggers.pop(account.account_id, None)
             return
         side = 1 if size > 0 else -1
         lots = size if size > 0 else -size
@@ -381,17 +396,25 @@ class Ledger(PreTradeChecks):
             self._mptl,
             max(current, 1),
         )
+        call_collateral = collateral
+        if account.collateral_units:
+            collateral, call_collateral = self._split_collateral(account, current)
         account.liquidation_price = self._liquidation_level.price(
             side, lots, entry, collateral, mptl, at
         )
-        account.margin_call_price = self._call_level.price(side, lots, entry, collateral, mptl, at)
+        account.margin_call_price = self._call_level.price(
+            side, lots, entry, call_collateral, mptl, at
+        )
         account.tier_step_price = (
             step_up_price(self.tiers, lots * self._mptl, current)
             if side > 0 and not self.maintenance_on_entry
             else None
         )
+        held = account.collateral
+        if account.collateral_units:
+            held += self.collateral.value(account.collateral_asset, account.collateral_units)
         account.bankruptcy_price = bankruptcy_price(
-            side, lots, account.entry_notional, account.collateral, self._mptl
+            side, lots, account.entry_notional, held, self._mptl
         )
 
     def refresh(self, now: int, account: Account, cause: int | None) -> None:

@@ -34,6 +34,7 @@ class PreTradeChecks:
         mark_price: Callable[[], int | None]
         fallback_price: Callable[[], int | None]
         open_orders: Callable[[int], list]
+        collateral: Any
 
         def unrealised_pnl(self, account: Account, price: int) -> int: ...
 
@@ -44,10 +45,22 @@ class PreTradeChecks:
         (cross), or the free wallet (isolated). Unrealised profit is not withdrawable."""
         price = self.mark_price()
         if account.isolated or not account.size_lots or price is None:
-            return account.wallet - (self._order_margin(account, price) if price else 0)
+            held = (
+                account.wallet
+                if account.isolated
+                else account.wallet + self._collateral_value(account)
+            )
+            return held - (self._order_margin(account, price) if price else 0)
         upnl = self.unrealised_pnl(account, price)
         in_use = self.tiers.initial_margin(self.notional(account, price), account.leverage)
-        return account.wallet + min(upnl, 0) - in_use - self._order_margin(account, price)
+        held = account.wallet + self._collateral_value(account)
+        return held + min(upnl, 0) - in_use - self._order_margin(account, price)
+
+    def _collateral_value(self, account: Account) -> int:
+        """The haircut value of the account's collateral asset (0 without one)."""
+        if not account.collateral_units:
+            return 0
+        return self.collateral.value(account.collateral_asset, account.collateral_units)
 
     def _open_lots(self, account_id: int) -> tuple[int, int]:
         """Resting (buy, sell) lots of an account, read from the book (``open_orders`` hook)."""
@@ -139,6 +152,8 @@ class PreTradeChecks:
         else:
             upnl = self.unrealised_pnl(account, price)
             have = account.wallet + (upnl if upnl < 0 else 0)
+            if account.collateral_units:
+                have += self._collateral_value(account)
             if size:
                 have -= tiers.initial_margin(self.notional(account, price), leverage)
         return "insufficient_margin" if need > have else None

@@ -220,6 +220,21 @@ class LeveragedTraderConfig:
             "user_default": "1000",
         },
     )
+    collateral_asset: str = attrs.field(
+        default="",
+        metadata={
+            "help": "a collateral asset (one of collateral[].asset) each trader also deposits; "
+            "cross margin only"
+        },
+    )
+    collateral_deposit: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "money",
+            "min": 0,
+            "help": "units of collateral_asset each trader deposits (sized as if at par)",
+        },
+    )
     leverages: tuple[int, ...] = attrs.field(
         default=(10, 20, 50), metadata={"min": 1, "help": "leverage drawn uniformly from this list"}
     )

@@ -152,6 +152,11 @@ class LeveragedTraderGroup:
         if amount:
             for account_id in self.members:
                 self._gateway.send(account_id, Deposit(amount), None)
+        units = self._cfg.collateral_deposit
+        if units:
+            asset = self._cfg.collateral_asset
+            for account_id in self.members:
+                self._gateway.send(account_id, Deposit(units, "deposit", asset), None)
         for at, account_id in self._entries:
             env.call_at(at, Phase.AGENT, self._enter, account_id)
         self._entries = []  # scheduled: the kernel holds them until they are due
@@ -165,9 +170,14 @@ class LeveragedTraderGroup:
             life.holdings.observe(price, seq, price, seq)
 
     def entry_lots(self, account_id: int, price: int) -> int:
-        """Lots of an entry at ``price``: ``deposit x leverage x position_fraction`` of notional."""
+        """Lots of an entry at ``price``: ``(deposit + collateral_deposit) x leverage x
+        position_fraction`` of notional (collateral counted at par)."""
         cfg = self._cfg
-        notional = int(cfg.deposit * self.leverage[account_id] * cfg.position_fraction)
+        notional = int(
+            (cfg.deposit + cfg.collateral_deposit)
+            * self.leverage[account_id]
+            * cfg.position_fraction
+        )
         return div_round(notional, price * self._money_per_tick_lot, DOWN)
 
     def _enter(self, account_id: int) -> None:

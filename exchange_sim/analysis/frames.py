@@ -71,6 +71,11 @@ amend_rejected: market str, order_id int, account_id int, price_ticks ticks, siz
 account_opened: account_id int, participant str, role str, isolated bool, leverage int
 deposit: account_id int, amount money, purpose str, ts_sent ns, wallet money, isolated_margin money
 deposit_rejected: account_id int, amount money, reason str
+collateral_deposit: account_id int, asset str, units money, purpose str, ts_sent ns,
+    collateral_units money, value money
+collateral_converted: account_id int, asset str, units money, price_ppb ppb, value money, wallet
+    money
+collateral_price: asset str, price_ppb ppb, source str
 withdrawal: account_id int, amount money, ts_sent ns, wallet money
 withdrawal_rejected: account_id int, amount money, available money, reason str
 position: account_id int, side int, price_ticks ticks, size_lots lots, fee money, realised_pnl

@@ -63,6 +63,7 @@ def money_identity(
         + fund.initial_balance
         + fund.injected
         + (vault.capital if vault is not None else 0)
+        + ledger.collateral.desk_paid
     )
     return left, right
 

@@ -55,6 +55,7 @@ class RiskMonitor:
         "_mark",
         "called_until",
         "checks",
+        "collateral_indexes",
         "deliver_margin_call",
         "handoffs",
         "in_liquidation",
@@ -79,6 +80,9 @@ class RiskMonitor:
         self._call_latency = call_latency
         self.ledger = ledger
         self.index = TriggerIndex()
+        self.collateral_indexes: dict[str, TriggerIndex] = {}
+        """Per collateral asset: accounts by the collateral price below which they are checked
+        (:mod:`exchange_sim.accounts.collateral`); empty without collateral."""
         self.pending: set[int] = set()
         self.in_liquidation: set[int] = set()
         self.left_alone: set[int] = set()
@@ -144,7 +148,7 @@ class RiskMonitor:
     def _reindex(self, now: int, account, cause: int | None, after_check: bool = False) -> None:
         index = self.index
         account_id = account.account_id
-        index.remove_account(account_id)
+        self._unindex(account_id)
         if self._config.mode != "index" or not account.size_lots:
             return
         side = 1 if account.size_lots > 0 else -1
@@ -162,11 +166,56 @@ class RiskMonitor:
         ):
             self._schedule_check(now, account_id, mark, cause)
             return
+        if account.collateral_units and self._index_collateral(now, account, cause, after_check):
+            return
         index.set(account_id, LIQUIDATION, side, account.liquidation_price)
         if not self._cooling(account_id, now):
             index.set(account_id, MARGIN_CALL, side, account.margin_call_price)
         if account.tier_step_price is not None:
             index.set(account_id, TIER_STEP, -1, account.tier_step_price - 1)
+
+    def _unindex(self, account_id: int) -> None:
+        self.index.remove_account(account_id)
+        for collateral_index in self.collateral_indexes.values():
+            collateral_index.remove_account(account_id)
+
+    def _index_collateral(self, now: int, account, cause: int | None, after_check: bool) -> bool:
+        """Index the account by its collateral-price triggers; if the collateral price is already
+        past one (and this is not the re-arm after a check), schedule its check at once and
+        return True."""
+        account_id = account.account_id
+        asset = account.collateral_asset
+        collateral = self.ledger.collateral
+        liquidation, call = collateral.triggers[account_id]
+        price = collateral.price_ppb[asset]
+        cooling = self._cooling(account_id, now)
+        mark = self._mark.price
+        if (
+            mark is not None
+            and not after_check
+            and (price < liquidation or (not cooling and price < call))
+        ):
+            self._schedule_check(now, account_id, mark, cause)
+            return True
+        collateral_index = self.collateral_indexes.get(asset)
+        if collateral_index is None:
+            collateral_index = self.collateral_indexes[asset] = TriggerIndex()
+        collateral_index.set(account_id, LIQUIDATION, 1, liquidation)
+        if not cooling:
+            collateral_index.set(account_id, MARGIN_CALL, 1, call)
+        return False
+
+    def on_collateral_price(self, now: int, asset: str, price_ppb: int, seq: int) -> None:
+        """A collateral asset's new price (the ledger already values it): schedule a check of
+        every account whose collateral-price trigger it crossed, caused by the price event."""
+        collateral_index = self.collateral_indexes.get(asset)
+        mark = self._mark.price
+        if collateral_index is None or mark is None or self._config.mode != "index":
+            return
+        crossed = set(collateral_index.pop_crossed(price_ppb, LIQUIDATION))
+        crossed.update(collateral_index.pop_crossed(price_ppb, MARGIN_CALL))
+        for account_id in sorted(crossed):
+            self._schedule_check(now, account_id, mark, seq)
 
     def _cooling(self, account_id: int, now: int) -> bool:
         """Whether a margin call to the account is still within its cooldown."""
@@ -189,7 +238,7 @@ class RiskMonitor:
     def _schedule_check(
         self, now: int, account_id: int, trigger_mark: int, cause: int | None
     ) -> None:
-        self.index.remove_account(account_id)
+        self._unindex(account_id)
         self.pending.add(account_id)
         self._env.call_at(
             self._check_latency.draw(),
@@ -241,7 +290,7 @@ class RiskMonitor:
             self._trigger_liquidation(now, account, mark, equity, mm, seq)
             return
         if outcome == "past_maintenance":
-            self.index.remove_account(account_id)
+            self._unindex(account_id)
             self.left_alone.add(account_id)
             self.past_maintenance_accounts.add(account_id)
             return
@@ -272,7 +321,9 @@ class RiskMonitor:
             bankruptcy_price_ticks=account.bankruptcy_price,
         )
         self.in_liquidation.add(account_id)
-        self.index.remove_account(account_id)
+        self._unindex(account_id)
+        if account.collateral_units:
+            self.ledger.convert_collateral(now, account, seq)
         self.handoffs.append((now, account_id, seq))
         if self.liquidation_engine is not None:
             self.liquidation_engine.handoff(now, account_id, seq)

@@ -39,6 +39,7 @@ from exchange_sim.presets.venue_presets import PRESET_NAMES, apply_preset
 from exchange_sim.pricing.index import CsvIndex, IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
+from exchange_sim.venue.collateral_config import CollateralConfig
 from exchange_sim.venue.intervention_config import InterventionConfig
 
 ParticipantConfig = (
@@ -176,6 +177,13 @@ class SimConfig:
         default=(),
         metadata={"help": "spot markets simulated beside the perpetual (list of tables)"},
     )
+    collateral: tuple[CollateralConfig, ...] = attrs.field(
+        default=(),
+        metadata={
+            "help": "assets accepted as margin besides the settlement asset, each with its "
+            "haircut, price source and own book (list of tables)"
+        },
+    )
     interventions: tuple[InterventionConfig, ...] = attrs.field(
         default=(),
         metadata={"help": "interventions on a timeline: a list of tables, each with at and kind"},
@@ -222,10 +230,53 @@ class SimConfig:
                     raise FieldProblem(f"participants[{i}].kind", participant.KIND, needs)
                 if getattr(participant, "reference", "index") == "fundamental":
                     raise FieldProblem(f"participants[{i}].reference", "fundamental", needs)
+        self._check_collateral(markets)
         names = [p.name for p in self.participants]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"participant names must be unique; repeated: {', '.join(duplicates)}")
+
+    def _check_collateral(self, markets: list[str]) -> None:
+        assets = [c.asset for c in self.collateral]
+        if len(set(assets)) != len(assets):
+            raise FieldProblem("collateral", assets, "collateral assets must be unique")
+        for i, config in enumerate(self.collateral):
+            book = f"{config.asset}{self.instrument.settlement_asset}"
+            if config.asset == self.instrument.settlement_asset:
+                raise FieldProblem(
+                    f"collateral[{i}].asset", config.asset, "is the settlement asset itself"
+                )
+            if book in markets or book == self.instrument.symbol:
+                raise FieldProblem(
+                    f"collateral[{i}].asset", config.asset, f"its book's name {book} is taken"
+                )
+            if (config.book.tick_ppb * config.book.lot_units) % 1_000_000_000:
+                raise FieldProblem(
+                    f"collateral[{i}].book.lot_units",
+                    config.book.lot_units,
+                    "tick x lot must be a whole number of money minor units",
+                )
+        for i, participant in enumerate(self.participants):
+            asset = getattr(participant, "collateral_asset", "")
+            if asset and asset not in assets:
+                raise FieldProblem(
+                    f"participants[{i}].collateral_asset",
+                    asset,
+                    f"not an accepted collateral asset (collateral: {', '.join(assets) or 'none'})",
+                )
+            units = getattr(participant, "collateral_deposit", 0)
+            if bool(asset) != bool(units):
+                raise FieldProblem(
+                    f"participants[{i}].collateral_deposit",
+                    units,
+                    "collateral_asset and collateral_deposit go together",
+                )
+            if asset and getattr(participant, "margin_mode", "cross") != "cross":
+                raise FieldProblem(
+                    f"participants[{i}].margin_mode",
+                    getattr(participant, "margin_mode", ""),
+                    "collateral assets back cross margin only",
+                )
 
 
 @attrs.frozen

@@ -11,8 +11,8 @@
 The invariants, each named in a violation:
 
 ``money``            every minor unit held equals what was put in (the perpetual's identity of
-                     :mod:`exchange_sim.liquidation.accounting`, and quote and base of each spot
-                     market);
+                     :mod:`exchange_sim.liquidation.accounting`, quote and base of each spot
+                     market, and each collateral asset's units);
 ``open_interest``    long open interest equals short, in lots;
 ``book_uncrossed``   on every book the best bid is below the best ask;
 ``order_lots``       every resting order has ``0 < remaining <= size`` lots, each price level's
@@ -20,7 +20,8 @@ The invariants, each named in a violation:
                      exactly the orders on its levels;
 ``negative_balance`` no flat account outside the liquidation pipeline has negative collateral
                      (a bankrupt account's deficit is credited back when its bad debt is
-                     recorded, so a negative balance is bad debt nobody recorded);
+                     recorded, so a negative balance is bad debt nobody recorded); a wallet
+                     below zero that a collateral asset's haircut value covers is not negative;
 ``cause``            every ``cause`` is ``null`` or the ``seq`` of an earlier event;
 ``risk_limit``       no position's entry notional is above the margin tiers' largest bracket.
 
@@ -84,6 +85,11 @@ class InvariantChecker:
                     raise InvariantViolation(
                         "money", seq, f"{asset} on {name}: held {spot_held}, put in {spot_in}"
                     )
+        for asset, (units_held, units_in) in venue.collateral_identity().items():
+            if units_held != units_in:
+                raise InvariantViolation(
+                    "money", seq, f"collateral {asset}: held {units_held}, deposited {units_in}"
+                )
         longs, shorts = venue.ledger.open_interest_lots()
         if longs != shorts:
             raise InvariantViolation(
@@ -103,6 +109,8 @@ class InvariantChecker:
         for account in venue.ledger.accounts.values():
             if account.size_lots == 0:
                 negative = account.wallet < 0 or account.isolated_margin < 0
+                if negative and account.collateral_units:  # a wallet the collateral backs
+                    negative = venue.ledger.equity(account, 1) < 0 or (account.isolated_margin < 0)
                 if negative and account.account_id not in busy:
                     raise InvariantViolation(
                         "negative_balance",

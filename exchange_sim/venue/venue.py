@@ -53,6 +53,7 @@ from exchange_sim.matching.engine import MatchingEngine
 from exchange_sim.pricing.index import SpotIndex, build_path
 from exchange_sim.pricing.index_process import IndexPublisher
 from exchange_sim.risk.monitor import RiskMonitor
+from exchange_sim.venue.collateral import build_collateral
 from exchange_sim.venue.feed import MarketDataFeed
 from exchange_sim.venue.gateway import Gateway
 from exchange_sim.venue.interventions import Interventions
@@ -181,6 +182,11 @@ class Venue:
             env, log, config.liquidation, ledger, engine, mark, scale, self.ids
         )
         self._wire_liquidation()
+        # Last: the collateral books' accounts after every other account; each book is also a
+        # spot market of the venue (money checks, results, the log's ``market`` field).
+        self.collateral_markets = build_collateral(self)
+        for collateral_market in self.collateral_markets.values():
+            self.spot_markets[collateral_market.book_market.name] = collateral_market.book_market
         self.interventions = Interventions(self, config.interventions)
         if config.run.verify_money:
             self.liquidation.after_step.append(self.verify_money)
@@ -287,6 +293,8 @@ class Venue:
         for spot in self.spot_markets.values():
             spot.ledger.announce_accounts(self.env.now)
         self.interventions.start()
+        for collateral_market in self.collateral_markets.values():
+            collateral_market.start()
         if self.fundamental is not None:
             self.fundamental.start()
         for component in self._starts:
@@ -358,6 +366,21 @@ class Venue:
                         f"{asset} not conserved on {name} at {now} ns: held {spot_held}, "
                         f"put in {spot_in}"
                     )
+        for asset, (units_held, units_in) in self.collateral_identity().items():
+            if units_held != units_in:
+                raise SimulationError(
+                    f"collateral {asset} not conserved at {now} ns: held {units_held}, "
+                    f"deposited {units_in}"
+                )
+
+    def collateral_identity(self) -> dict[str, tuple[int, int]]:
+        """Per collateral asset ``(units held by accounts and the venue, units deposited)``."""
+        collateral = self.ledger.collateral
+        held = dict(collateral.desk_units)
+        for account in self.ledger.accounts.values():
+            if account.collateral_units:
+                held[account.collateral_asset] += account.collateral_units
+        return {asset: (held[asset], collateral.deposited[asset]) for asset in held}
 
     def _funding_residue(self) -> int:
         return self.funding.residue_balance if self.funding is not None else 0
@@ -390,6 +413,17 @@ class Venue:
             "bad_debt_outstanding_minor": liquidation.accounting.bad_debt_outstanding,
             "vault_cash_minor": liquidation.vault.cash if liquidation.vault else None,
             "spot_markets": {name: _spot_results(spot) for name, spot in self.spot_markets.items()},
+            **self._collateral_results(),
+        }
+
+    def _collateral_results(self) -> dict:
+        """``collateral`` (per asset) and what the venue paid for liquidated accounts' collateral,
+        only when the venue accepts collateral (so other runs' summaries are unchanged)."""
+        if not self.collateral_markets:
+            return {}
+        return {
+            "collateral": {a: c.results() for a, c in self.collateral_markets.items()},
+            "collateral_paid_by_venue_minor": self.ledger.collateral.desk_paid,
         }
 
 

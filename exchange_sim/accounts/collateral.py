@@ -1,0 +1,92 @@
+"""Collateral in other assets (pure): haircut valuation, and triggers on two prices at once.
+
+An account in cross margin may hold one **collateral asset** besides its settlement wallet (a
+stablecoin like USDe, or BTC): ``units`` in the asset's minor units (the settlement asset's
+decimals). Its margin value counts toward equity (Binance multi-assets mode; Bybit unified
+account's collateral value ratio):
+
+``value = floor(units x price x (1 - haircut))``
+
+with ``price`` in parts per billion of a settlement unit per collateral unit (``1.0`` USDT per
+USDe is ``1_000_000_000``) and the haircut a rate; rounded down, the exchange's side (the value
+backs the trader's margin). Where ``price`` comes from is the asset's *price source*
+(:mod:`exchange_sim.venue.collateral`): its own order book, a scripted oracle, or a fixed
+redemption rate.
+
+**Two prices, one equity.** With collateral, an account's equity moves with the mark *and* with
+the collateral price, so no single liquidation price exists. The ledger splits the account's
+slack ``S = equity - MM`` (both at current prices) between the two: the collateral keeps
+``s_c = floor(S x value / (value + notional))`` (its share of the exposure), the position the
+rest. The account is then indexed twice: by the **mark** at which the position alone uses up its
+share (the usual trigger price, solved with the collateral valued at ``value - s_c``), and by the
+**collateral price** at which the collateral alone loses ``s_c``. While neither price has crossed
+its trigger, ``equity >= MM`` holds exactly (equity minus MM moves monotonically in each price),
+so no liquidation is missed; when either crosses, the risk monitor checks the account exactly and
+re-splits. An account without collateral keeps ``s_c = 0``: its trigger is unchanged.
+The margin-call trigger is split the same way on ``equity - factor x MM``.
+"""
+
+from __future__ import annotations
+
+from exchange_sim.core.rounding import DOWN, UP, div_round
+from exchange_sim.core.units import RATE_SCALE
+
+PRICE_SCALE = RATE_SCALE
+"""Collateral prices are settlement units per collateral unit in parts per billion."""
+_SCALE2 = PRICE_SCALE * RATE_SCALE
+
+
+def haircut_value(units: int, price_ppb: int, haircut_ppb: int) -> int:
+    """``floor(units x price x (1 - haircut))`` in settlement minor units (rounded down: the
+    exchange's side)."""
+    if units <= 0 or price_ppb <= 0:
+        return 0
+    return div_round(units * price_ppb * (RATE_SCALE - haircut_ppb), _SCALE2, DOWN)
+
+
+def collateral_share(slack: int, value: int, notional: int) -> int:
+    """The part of ``slack`` the collateral keeps: ``floor(slack x value / (value + notional))``
+    (0 when there is no slack or no collateral)."""
+    if slack <= 0 or value <= 0:
+        return 0
+    return div_round(slack * value, value + notional, DOWN)
+
+
+def collateral_trigger_price(units: int, target_value: int, haircut_ppb: int) -> int:
+    """The lowest collateral price (ppb) at which ``haircut_value`` is still ``>= target_value``:
+    the account is watched for a price *below* it. ``ceil(target x 10^18 / (units x (1 - h)))``;
+    0 for a target of 0 or less (never crossed)."""
+    if target_value <= 0 or units <= 0:
+        return 0
+    return div_round(target_value * _SCALE2, units * (RATE_SCALE - haircut_ppb), UP)
+
+
+class CollateralAssets:
+    """The venue's accepted collateral assets: their haircuts, current prices, the trigger prices
+    of the accounts holding them, and what the venue's conversion desk took in (mutable; the
+    ledger owns it).
+
+    ``triggers[account_id] = (liquidation, margin_call)`` collateral prices (ppb); an account is
+    checked when its asset's price falls *below* either."""
+
+    __slots__ = ("deposited", "desk_paid", "desk_units", "haircut_ppb", "price_ppb", "triggers")
+
+    def __init__(self, haircuts_ppb: dict[str, int], prices_ppb: dict[str, int]) -> None:
+        self.haircut_ppb = dict(haircuts_ppb)
+        self.price_ppb = dict(prices_ppb)
+        self.triggers: dict[int, tuple[int, int]] = {}
+        self.deposited = dict.fromkeys(haircuts_ppb, 0)
+        """Units deposited per asset (the right side of the per-asset identity)."""
+        self.desk_units = dict.fromkeys(haircuts_ppb, 0)
+        """Units the venue took over from liquidated accounts."""
+        self.desk_paid = 0
+        """Settlement money the venue paid for them (money the venue put in)."""
+
+    def accepts(self, asset: str) -> bool:
+        return asset in self.haircut_ppb
+
+    def value(self, asset: str, units: int) -> int:
+        return haircut_value(units, self.price_ppb[asset], self.haircut_ppb[asset])
+
+    def trigger(self, asset: str, units: int, target_value: int) -> int:
+        return collateral_trigger_price(units, target_value, self.haircut_ppb[asset])
