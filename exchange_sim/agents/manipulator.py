@@ -10,9 +10,9 @@ book's depth (``depth_levels`` a side) after ``observation_latency``.
   (``0`` = never) it closes what it holds with a reduce-only market order.
 * **Pushes**: ``pushes`` of them, the first at ``push_start`` and then every ``push_every``, each
   lasting ``push_window``. At a push's start it takes as *anchor* the spot touch it last saw (the
-  best bid to push down, the best ask to push up; the last trade when that side is empty) and
-  sets its limit ``push_depth`` beyond it: ``anchor x (1 - push_depth)`` rounded down (up:
-  ``anchor x (1 + push_depth)`` rounded up).
+  best bid to push down, the best ask to push up) and sets its limit ``push_depth`` beyond it:
+  ``anchor x (1 - push_depth)`` rounded down (up: ``anchor x (1 + push_depth)`` rounded up). A
+  push that starts when it sees no touch on that side does not happen.
 * **Sweeps**: at the push's start and every ``sweep_every`` within the window, unless its
   previous sweep is still open, it sends one IOC order through the spot book to the limit, for
   the visible lots between the touch and the limit, at most what its push budget has left and
@@ -121,8 +121,8 @@ class OracleManipulator:
         self._limit = 0
         self._committed = 0
         """Budget used by the current push: its sweeps' filled (or still open) lots x touch."""
-        self._in_flight: tuple[int, int, int] | None = None
-        """The open sweep: (order id, lots, touch it was counted at)."""
+        self._in_flight: tuple[int, int, int, int] | None = None
+        """The open sweep: (order id, lots, touch it was counted at, push number)."""
         self.perp_position = 0
         self.spot_position = 0
         """Base lots bought (+) or sold (-) on the spot market."""
@@ -166,12 +166,10 @@ class OracleManipulator:
         if number + 1 < cfg.pushes:
             env.call_at(cfg.push_every, Phase.AGENT, self._begin_push, number + 1)
         view = self._view
-        if view is None:
+        levels = () if view is None else (view.bids if self._side == SELL else view.asks)
+        if not levels:
             return
-        levels = view.bids if self._side == SELL else view.asks
-        anchor = levels[0][0] if levels else view.last_trade_price
-        if anchor is None:
-            return
+        anchor = levels[0][0]
         self._push = number
         self._push_ends = env.now + cfg.push_window
         self._committed = 0
@@ -226,7 +224,7 @@ class OracleManipulator:
             budget_left_minor=cfg.budget - self._committed,
         )
         order = SubmitOrder(self._next_order_id(), side, limit, lots, tif=IOC)
-        self._in_flight = (order.order_id, lots, touch)
+        self._in_flight = (order.order_id, lots, touch, number)
         self._spot.send(self.spot_leg.account_id, order, seq)
 
     # -- venue reports ---------------------------------------------------------------------------
@@ -235,7 +233,9 @@ class OracleManipulator:
         if sweep is None or update.order_id != sweep[0] or update.status not in CLOSED:
             return
         self._in_flight = None
-        _order, lots, touch = sweep
+        _order, lots, touch, number = sweep
+        if number != self._push:
+            return  # counted against a push that is over
         if update.status == "filled":
             unfilled = 0
         elif update.status == "rejected":

@@ -317,3 +317,45 @@ def test_a_sale_never_exceeds_the_base_it_holds():
         if e.get("market") == "spot-thin" and e["account_id"] == spot
     ]
     assert rejected == []
+
+
+def test_a_sweep_still_open_when_the_next_push_starts_counts_for_its_own_push():
+    """Back-to-back pushes (1 s each) on a 300 ms link, seeing the book 700 ms late: some sweeps
+    sent late in one push close in the next, partly unfilled; their lots go back to no push's
+    budget, so each push's budget left is its own budget less its own sweeps (as in the test
+    above, per push)."""
+    result = es.run(
+        SCENARIO,
+        overrides=(
+            "run.duration=40s",
+            "participants.manipulator.pushes=8",
+            "participants.manipulator.push_window=1s",
+            "participants.manipulator.push_every=1s",
+            'participants.manipulator.spot_latency={request="300ms",response="300ms"}',
+            'participants.manipulator.observation_latency={kind="constant",value="700ms"}',
+        ),
+        keep_events=True,
+    )
+    sweeps = _sweep_fills(result)
+    next_push = [(30 + s["push"] + 1) * 10**9 for s, _ in sweeps]
+    assert any(
+        s["ts"] + 600 * 10**6 > start and filled < s["lots"]
+        for (s, filled), start in zip(sweeps, next_push, strict=True)
+    )
+    spent: dict[int, int] = {}
+    for sweep, filled in sweeps:
+        before = spent.get(sweep["push"], 0)
+        committed = before + sweep["lots"] * sweep["touch_price_ticks"] * 100
+        assert sweep["budget_left_minor"] == 200_000 * 10**6 - committed
+        spent[sweep["push"]] = before + filled * sweep["touch_price_ticks"] * 100
+
+
+def test_a_push_that_starts_before_any_book_is_seen_does_not_happen():
+    """A push at 0 s, before any bid on the thin market has reached it, sends nothing: no sweep
+    in the whole push."""
+    result = es.run(
+        SCENARIO,
+        overrides=("run.duration=12s", "participants.manipulator.push_start=0s"),
+        keep_events=True,
+    )
+    assert _of_type(result, "manipulator_sweep") == []
