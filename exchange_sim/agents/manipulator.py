@@ -18,7 +18,8 @@ book's depth (``depth_levels`` a side) after ``observation_latency``.
   the visible lots between the touch and the limit, at most what its push budget has left and
   (pushing down) its base inventory. The budget is spot notional per push, counted at the touch
   it saw when it sized the sweep (a sale sweeps down from the bid, so it sells for at most that;
-  lots the IOC leaves unfilled are given back to the budget when the order closes). Each sweep is
+  a purchase sweeps up from the ask and may pay up to ``push_depth`` more; lots the IOC leaves
+  unfilled are given back to the budget when the order closes). Each sweep is
   logged as ``manipulator_sweep`` (cause: the depth view it sized from) and its order names that
   event as cause. Nothing to sweep (no visible lots up to the limit, budget or inventory spent)
   logs nothing.
