@@ -80,14 +80,15 @@ def max_leverage_margin_rates_ppb(tiers) -> tuple[int, int]:
     The cap inputs of §6.2 (Binance: ``k x MMR`` at max leverage) and §6.6 (dYdX: ``IMF - MMF``)
     and the IMN divisor (``margin / IMR at max leverage``). The initial rate is the model's own
     (``initial_rate_ppb``, BitMEX steps) or ``1 / max leverage`` rounded UP (a rate the trader
-    owes; exact for 20x = 5 %).
+    owes; exact for 20x = 5 %). The maintenance rate is the tier's own: a rate added for the
+    liquidation trigger (``margin.trigger_rate_added``, OKX §2.4, BitMEX §2.2) is not part of it.
     """
     initial_rate = getattr(tiers, "initial_rate_ppb", None)
     if initial_rate is not None:
         initial = initial_rate(0)
     else:
         initial = div_round(RATE_SCALE, tiers.max_leverage(0), UP)
-    return initial, tiers.maintenance_rate_ppb(0)
+    return initial, tiers.maintenance_rate_ppb(0) - tiers.maintenance_rate_added_ppb
 
 
 class FundingScheduler:
