@@ -25,7 +25,9 @@ Rounding, always in the exchange's favour (:func:`~exchange_sim.core.rounding.di
   one: at most one minor unit less MM; *assumption*, traded for an exact trigger).
 * **Cost basis**: the position keeps ``entry_value``, the exact sum of its opening fills' values
   (the harmonic mean is the average entry price). A reduction removes the proportional share,
-  rounded so that realised PnL rounds down (DOWN for a long, UP for a short).
+  rounded so that realised PnL rounds down (DOWN for a long, UP for a short). A fill is valued
+  once: when it flips the position, the opening part gets the fill's value less the closing
+  part's, so each trade's residue is exactly :func:`trade_residue`.
 * **Margins** round UP; **prices**: a long's liquidation and bankruptcy prices UP, a short's DOWN.
 
 ``None`` from a price function means no positive price solves it, and its meaning is the mirror
@@ -79,6 +81,15 @@ def fill_value(side: int, size_lots: int, price_ticks: int, k: int) -> int:
     return div_round(abs(size_lots) * k, price_ticks, DOWN if side > 0 else UP)
 
 
+def trade_residue(size_lots: int, price_ticks: int, k: int) -> int:
+    """What one trade leaves the exchange: the seller's value less the buyer's, 0 or 1 minor
+    unit (``ceil - floor`` of ``Q k / P``). A ledger books it (as the linear ledger's funding
+    residue) so that money is conserved exactly."""
+    return fill_value(SHORT, size_lots, price_ticks, k) - fill_value(
+        LONG, size_lots, price_ticks, k
+    )
+
+
 def position_value(side: int, size_lots: int, price_ticks: int, k: int) -> int:
     """The position's value at a price: the value of the fill that would close it (a long's
     rounded UP, a short's DOWN). Margin is taken on it."""
@@ -99,6 +110,15 @@ class InversePosition:
     size_lots: int = 0
     entry_value: int = 0
 
+    @property
+    def signed_entry_value(self) -> int:
+        """``side x entry_value``: the position's part of its account's value at any common
+        price. A long is worth ``entry_value - V(P)`` and a short ``V(P) - entry_value``; with
+        equal long and short open interest the exact ``V(P)`` terms cancel, so ``Σ (collateral
+        + signed_entry_value)`` plus the trade residues is conserved (the inverse twin of the
+        linear ledger's ``Σ (wallet + isolated_margin - signed_entry_notional)``)."""
+        return self.entry_value if self.size_lots >= 0 else -self.entry_value
+
     def average_entry_price(self, k: int) -> int | None:
         """``|Q| k / entry_value`` in ticks (a long's rounded UP, a short's DOWN: the worse
         side for the holder); ``None`` when flat."""
@@ -110,23 +130,30 @@ class InversePosition:
 
     def apply_fill(self, signed_lots: int, price_ticks: int, k: int) -> tuple[InversePosition, int]:
         """The position after a fill of ``signed_lots`` (buy > 0) at ``price_ticks``, and the
-        realised PnL of the part that closed (0 if none). A flip closes all, then opens the rest."""
+        realised PnL of the part that closed (0 if none).
+
+        The fill is valued once (:func:`fill_value`); a flip's closing part is valued as its own
+        fill and the opening part gets the rest, so the account's ``collateral +
+        signed_entry_value`` moves by exactly the fill's value however the fill splits."""
         size, basis = self.size_lots, self.entry_value
         if signed_lots == 0:
             return self, 0
-        side = 1 if size > 0 else -1
-        if size == 0 or (signed_lots > 0) == (size > 0):
-            opened = fill_value(1 if signed_lots > 0 else -1, signed_lots, price_ticks, k)
-            return InversePosition(size + signed_lots, basis + opened), 0
-        closed = min(abs(signed_lots), abs(size))
-        removed = div_round(basis * closed, abs(size), DOWN if side > 0 else UP)
-        exit_value = fill_value(-side, closed, price_ticks, k)
-        pnl = side * (removed - exit_value)
-        rest = size + (signed_lots if abs(signed_lots) <= abs(size) else -size)
-        position = InversePosition(rest, basis - removed)
-        if abs(signed_lots) > closed:
-            position, _ = position.apply_fill(signed_lots + size, price_ticks, k)
-        return position, pnl
+        fill_side = 1 if signed_lots > 0 else -1
+        total = fill_value(fill_side, signed_lots, price_ticks, k)
+        if size == 0 or (size > 0) == (fill_side > 0):
+            return InversePosition(size + signed_lots, basis + total), 0
+        held = abs(size)
+        closed = min(abs(signed_lots), held)
+        if closed == held:
+            removed = basis
+        else:
+            removed = div_round(basis * closed, held, DOWN if size > 0 else UP)
+        exit_value = (
+            total if closed == abs(signed_lots) else fill_value(fill_side, closed, price_ticks, k)
+        )
+        pnl = -fill_side * (removed - exit_value)
+        opened = total - exit_value
+        return InversePosition(size + signed_lots, basis - removed + opened), pnl
 
 
 def funding_payment(side: int, size_lots: int, price_ticks: int, k: int, rate_ppb: int) -> int:

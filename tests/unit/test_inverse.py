@@ -24,6 +24,7 @@ from exchange_sim.accounts.inverse import (
     money_ticks_per_lot,
     position_value,
     short_step_up_price,
+    trade_residue,
     unrealized_pnl,
 )
 from exchange_sim.accounts.liquidation_price import bybit_inverse_bankruptcy_price
@@ -427,3 +428,50 @@ def test_long_liquidated_where_its_value_enters_a_step():
         )
         < 0
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(1, 5000), st.integers(1, 999)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_money_is_conserved_with_the_trade_residue(trades):
+    """Any sequence of trades between three accounts (buyer, seller, size, price), each fill's
+    realised PnL paid to the wallet: ``Σ (wallet + signed_entry_value) + Σ trade residues`` stays
+    at its start, exactly, and the residue is 0 or 1 minor unit a trade."""
+    positions = [InversePosition()] * 3
+    wallets = [0, 0, 0]
+    residue = 0
+    for buyer, seller, lots, price in trades:
+        assume(buyer != seller)
+        for account, signed in ((buyer, lots), (seller, -lots)):
+            positions[account], pnl = positions[account].apply_fill(signed, price, K_HALF)
+            wallets[account] += pnl
+        step = trade_residue(lots, price, K_HALF)
+        assert step in (0, 1)
+        residue += step
+        held = sum(w + p.signed_entry_value for w, p in zip(wallets, positions, strict=True))
+        assert held + residue == 0
+
+
+def test_short_crossing_skipped_by_a_tick_is_not_its_liquidation_price():
+    """XBTUSD steps: short 2,040,060 at 10,000 (204.006 XBT, first step) with 5.601 XBT margin
+    (deficit 198.405 XBT). At 0.80 % it needs 200.00504 XBT, but no tick prices it between 200
+    and 200.00504 XBT: 10,200.00 values it at 200.00588 (safe) and 10,200.50 at 199.99608, in
+    the base step, where 0.40 % needs only 198.405 / 0.996 = 199.2018 XBT. The first unsafe tick
+    is 10,241.50 (2,040,060 / 199.2018 = 10,241.17): LP = 10,241.00, not 10,200.00."""
+    maintenance = InverseMaintenance(step=XBTUSD_STEPS)
+    args = dict(side=SHORT, size_lots=2_040_060, entry_value=20_400_600_000, k=K_HALF)
+    lp = liquidation_price(
+        **args,
+        margin_balance=5_601 * XBT // 1000,
+        maintenance=maintenance,
+        reference_price_ticks=half("10000"),
+    )
+    assert lp == half("10241")
+    gap = (SHORT, 2_040_060, 20_400_600_000, 5_601 * XBT // 1000, maintenance)
+    assert _gap(*gap, half("10200.5")) > 0
+    assert _gap(*gap, half("10241.5")) < 0
