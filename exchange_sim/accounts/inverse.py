@@ -1,11 +1,9 @@
 """Inverse (coin-margined) perpetuals (pure): value, PnL, cost basis, margin, liquidation and
-bankruptcy prices in the ``1/P`` form.
-
-An inverse contract (BitMEX XBTUSD, Bybit BTCUSD, Binance COIN-M; exchange_mechanics.md §3.1-§3.3)
-is sized in contracts of a fixed *quote* value (1 USD for XBTUSD) and is margined and settled in the
-*base* asset (XBT, minor unit the satoshi). A contract's base-asset value falls as the price rises:
-``value = contracts x contract_value / price`` and ``PnL = contracts x contract_value x (1/entry -
-1/exit)`` for a long (§3.2).
+bankruptcy prices in the ``1/P`` form. An inverse contract (BitMEX XBTUSD, Bybit BTCUSD, Binance
+COIN-M; exchange_mechanics.md §3.1-§3.3) is sized in contracts of a fixed *quote* value (1 USD for
+XBTUSD) and is margined and settled in the *base* asset (XBT, minor unit the satoshi). Its value
+falls as the price rises: ``value = contracts x contract_value / price``, and a long's ``PnL =
+contracts x contract_value x (1/entry - 1/exit)`` (§3.2).
 
 Units: price in ticks, size in lots (contracts), money in minor units of the base asset, rates in
 ppb. ``money_ticks_per_lot`` (``k``) is the value of one lot at a price of one tick: at ``P``
@@ -72,9 +70,6 @@ def money_ticks_per_lot(
     return k
 
 
-# --- value and PnL --------------------------------------------------------------------------------
-
-
 def fill_value(side: int, size_lots: int, price_ticks: int, k: int) -> int:
     """Base-asset value of a fill of ``size_lots`` at ``price_ticks``: ``Q k / P``, a buy's
     rounded DOWN and a sell's UP (module docstring)."""
@@ -85,9 +80,8 @@ def trade_residue(size_lots: int, price_ticks: int, k: int) -> int:
     """What one trade leaves the exchange: the seller's value less the buyer's, 0 or 1 minor
     unit (``ceil - floor`` of ``Q k / P``). A ledger books it (as the linear ledger's funding
     residue) so that money is conserved exactly."""
-    return fill_value(SHORT, size_lots, price_ticks, k) - fill_value(
-        LONG, size_lots, price_ticks, k
-    )
+    qk = abs(size_lots) * k
+    return div_round(qk, price_ticks, UP) - div_round(qk, price_ticks, DOWN)
 
 
 def position_value(side: int, size_lots: int, price_ticks: int, k: int) -> int:
@@ -104,8 +98,8 @@ def unrealized_pnl(side: int, size_lots: int, entry_value: int, price_ticks: int
 
 @attrs.frozen
 class InversePosition:
-    """A signed size and the exact cost basis ``entry_value`` (base-asset minor units, the sum
-    of the opening fills' values); the average entry price is their harmonic mean."""
+    """A signed size and its cost basis ``entry_value`` (base-asset minor units, the sum of the
+    opening fills' values); the average entry price is their harmonic mean."""
 
     size_lots: int = 0
     entry_value: int = 0

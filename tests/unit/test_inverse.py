@@ -132,6 +132,33 @@ def test_average_entry_price_is_the_harmonic_mean():
     assert position.average_entry_price(K_CENT) == cent("1111.12")
 
 
+def test_short_average_entry_price_rounds_down():
+    """A short of 3 contracts with basis 2 XBT: 3 x 2 x 10^8 / 2 x 10^8 = 3 ticks exactly; with
+    basis 2 XBT + 1 sat, 2.99999999 rounds DOWN to 2 (UP, the worse side, for a long: 3)."""
+    assert InversePosition(-3, 2 * XBT + 1).average_entry_price(K_HALF) == 2
+    assert InversePosition(3, 2 * XBT + 1).average_entry_price(K_HALF) == 3
+
+
+def test_maintenance_at_or_above_one_hundred_percent_is_refused():
+    """A flat MM rate plus extra of 100 % or more is refused when built."""
+    with pytest.raises(ValueError, match="below 100"):
+        InverseMaintenance(900_000_000, 100_000_000)
+
+
+def test_short_under_steps_needs_its_reference_price():
+    """A short's crossing under a step risk limit depends on where it starts: no reference is an
+    error, not a guess."""
+    with pytest.raises(ValueError, match="reference"):
+        liquidation_price(
+            side=SHORT,
+            size_lots=1000,
+            entry_value=XBT,
+            margin_balance=XBT // 10,
+            k=K_HALF,
+            maintenance=InverseMaintenance(step=XBTUSD_STEPS),
+        )
+
+
 def test_partial_close_of_a_long_removes_basis_rounded_down():
     """A long of 3 with basis 10 closing 1: the removed share 10/3 rounds DOWN to 3 (its PnL
     rounds down); 7 stays in the basis."""
@@ -281,9 +308,39 @@ def test_short_liquidation_drops_to_the_lower_step_as_price_rises():
 
 
 def test_short_step_up_price():
-    """Short 1,900,000 (190 XBT at 10,000): its value reaches 200 XBT at 9,500 on a fall."""
+    """Short 1,900,000 (190 XBT at 10,000): its value reaches 200 XBT at 9,500 on a fall; a short
+    of 1,900,001 reaches it at 9,500.00 (200.00001 XBT), not yet at 9,500.50."""
     maintenance = InverseMaintenance(step=XBTUSD_STEPS)
     assert short_step_up_price(1_900_000, K_HALF, maintenance, half("10000")) == half("9500")
+    price = short_step_up_price(1_900_001, K_HALF, maintenance, half("10000"))
+    assert price == half("9500")
+    assert maintenance.tier_index(position_value(SHORT, 1_900_001, price, K_HALF)) == 1
+    assert maintenance.tier_index(position_value(SHORT, 1_900_001, price + 1, K_HALF)) == 0
+
+
+@pytest.mark.parametrize(
+    "maintenance",
+    [
+        InverseMaintenance(5_000_000),
+        InverseMaintenance(step=StepRiskLimit.build(XBT, XBT, 5_000_000, 10_000_000)),
+    ],
+    ids=["flat", "steps"],
+)
+def test_one_contract_short_liquidation_to_the_satoshi(maintenance):
+    """Flat 0.5 %: short 1 contract at 10,000.00 (10,000 sat) with 1,000 sat margin, deficit
+    9,000 sat: it needs V >= 9,000 / 0.995 = 9,045.23, so 9,046 sat, at or below
+    1 / 0.00009046 = 11,054.6098 -> 11,054.60 (equity 46 = MM 46); at 11,054.61 V = 9,045 sat,
+    equity 45 < MM 46. The same under a step risk limit whose base limit it never reaches."""
+    lp = liquidation_price(
+        side=SHORT,
+        size_lots=1,
+        entry_value=10_000,
+        margin_balance=1_000,
+        k=K_CENT,
+        maintenance=maintenance,
+        reference_price_ticks=cent("10000"),
+    )
+    assert lp == cent("11054.60")
 
 
 def test_none_means_already_for_a_long_and_never_for_a_short():
