@@ -40,6 +40,7 @@ from exchange_sim.pricing.index import CsvIndex, IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
 from exchange_sim.venue.intervention_config import InterventionConfig
+from exchange_sim.venue.stress_config import StressConfig
 
 ParticipantConfig = (
     MarketMakerConfig
@@ -179,6 +180,10 @@ class SimConfig:
     interventions: tuple[InterventionConfig, ...] = attrs.field(
         default=(),
         metadata={"help": "interventions on a timeline: a list of tables, each with at and kind"},
+    )
+    stress: StressConfig = attrs.field(
+        factory=StressConfig,
+        metadata={"help": "reactive stress-mitigation policies (each off by default)"},
     )
     participants: tuple[ParticipantConfig, ...] = attrs.field(
         factory=lambda: (MarketMakerConfig(), NoiseTraderConfig(), LeveragedTraderConfig()),

@@ -59,6 +59,7 @@ from exchange_sim.venue.interventions import Interventions
 from exchange_sim.venue.invariants import InvariantChecker
 from exchange_sim.venue.mark_service import MarkPriceService
 from exchange_sim.venue.spot_market import SpotMarket
+from exchange_sim.venue.stress import build_stress
 
 if TYPE_CHECKING:
     from exchange_sim.runner.config import LoadedConfig
@@ -182,6 +183,7 @@ class Venue:
         )
         self._wire_liquidation()
         self.interventions = Interventions(self, config.interventions)
+        self.stress = build_stress(self, config.stress)
         if config.run.verify_money:
             self.liquidation.after_step.append(self.verify_money)
         self.invariants = InvariantChecker(self, config.run.check)
@@ -287,6 +289,8 @@ class Venue:
         for spot in self.spot_markets.values():
             spot.ledger.announce_accounts(self.env.now)
         self.interventions.start()
+        if self.stress is not None:
+            self.stress.start()
         if self.fundamental is not None:
             self.fundamental.start()
         for component in self._starts:
