@@ -1,8 +1,9 @@
 """Smoothing over a venue's mark rule (pure, integer): a median or an EMA of the rule's values.
 
 The venue rules of :mod:`.mark` already smooth some of their inputs: Binance and OKX average the
-basis over ``basis_window`` (exchange_mechanics.md §1.4), Hyperliquid keeps EMAs of the basis and
-of ``median(bid, ask, last)``; BitMEX, dYdX, ``index`` and ``last_trade`` do not smooth at all.
+basis over ``basis_window`` (exchange_mechanics.md §1.1, §1.4), Hyperliquid keeps EMAs of the
+basis and of ``median(bid, ask, last)`` (§1.6); BitMEX, dYdX, ``index`` and ``last_trade`` do not
+smooth at all.
 :class:`SmoothedMark` wraps any of them and smooths the value it publishes:
 
 * ``median``: the median of the rule's values of the last ``window`` (every update whose time is
