@@ -8,6 +8,7 @@ docs/mechanics.md, "Stress-mitigation policies".
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
 import attrs
 
@@ -67,6 +68,9 @@ class CircuitBreakerConfig:
 class DynamicMarginConfig:
     """Every ``cadence``, scale every maintenance rate by ``factor = max(vol term, concentration
     term)``, capped at ``max_factor``; applied only when it moved by at least ``min_change``."""
+
+    CLOCK_WHEN_ENABLED: ClassVar[bool] = True
+    """The step budget counts ``cadence`` only while the policy is on."""
 
     enabled: bool = _enabled("scale maintenance rates with volatility / OI concentration")
     cadence: int = _duration(10 * NS_PER_S, "time between recomputations")

@@ -23,10 +23,11 @@ MARKET = LiquidationConfig(policy=MarketPolicyConfig(), max_retries=0)
 class StressVenue(harness.Venue):
     """The harness venue with a ``[stress]`` table, checked after every event."""
 
-    def __init__(self, stress: dict, config=MARKET, fund: int = 10_000) -> None:
+    def __init__(self, stress: dict, config=MARKET, fund: int = 10_000, interventions=()) -> None:
         risk = {"margin_call_ratio": 1, "verify_with_sweep": True}
         data = harness.config_data(config, fund=fund, risk=risk)
         data["stress"] = stress
+        data["interventions"] = list(interventions)
         data["run"] = {"check": "every-event"}
         self.loaded = load_config(data)
         self.log = MemoryLog()
@@ -66,10 +67,10 @@ def _closed(venue: StressVenue) -> list[int]:
 # --- circuit breaker --------------------------------------------------------------------------
 
 
-def _wick(stress: dict) -> StressVenue:
+def _wick(stress: dict, interventions=()) -> StressVenue:
     """Long 10 (10 lots at 1,000, wallet 650) is liquidatable at 940 (equity 50 < MM 94); the
     index falls to 940 at 1 s and is back at 1,000 from 3 s. Bids: 100 lots at 938."""
-    venue = StressVenue(stress)
+    venue = StressVenue(stress, interventions=interventions)
     venue.account(10, 650)
     venue.account(11, 10**6)
     venue.pair(10, 11, 10, 1_000)
@@ -109,6 +110,28 @@ def test_breaker_trip_is_caused_by_the_mark_and_causes_the_halt():
     assert (resume["action"], resume["cause"], resume["ts"]) == ("resume", halt["seq"], 6 * S)
 
 
+def test_breaker_halt_nests_inside_a_timeline_halt():
+    """A timeline halt from 0.5 s to 8 s around the breaker's 1 s to 6 s halt: trading resumes
+    only at the last end (8 s); an order at 7 s is rejected ``trading_halted``."""
+    timeline = [{"kind": "halt", "at": "0.5s", "duration": "8s"}]
+    stress = {"circuit_breaker": {"enabled": True, **BREAKER}}
+    venue = StressVenue(stress, interventions=timeline)
+    venue.account(10, 650)
+    venue.account(11, 10**6)
+    venue.pair(10, 11, 10, 1_000)
+    venue.index_at(0, 1_000)
+    venue.index_at(S, 940)
+    venue.index_at(3 * S, 1_000)
+    venue.quote_at(7 * S, 1, 938, 1)
+    venue.run(7 * S + 1)
+    assert venue.engine.halted
+    assert [e["reason"] for e in venue.events("order_rejected")] == ["trading_halted"]
+    venue.run(10 * S)
+    assert not venue.engine.halted
+    actions = [(e["action"], e["ts"]) for e in venue.events("intervention")]
+    assert actions == [("halt", S // 2), ("halt", S), ("resume", 6 * S), ("resume", 17 * S // 2)]
+
+
 def test_breaker_does_not_trip_on_a_move_equal_to_its_threshold():
     """A 6 % fall against a 6 % threshold is not *more than* it: no trip at 1 s, the account is
     liquidated as without the breaker (the 6.4 % rebound from 940 at 3 s trips it)."""
@@ -117,11 +140,34 @@ def test_breaker_does_not_trip_on_a_move_equal_to_its_threshold():
     assert _closed(venue) == [10]
 
 
+def test_breaker_ignores_marks_during_its_trip():
+    """Halted from 1 s to 6 s at 940, the mark falls on to 880 at 2 s; the window restarts after
+    the trip, so the recovery to 930 at 7 s (5.7 % above 880) does not trip it again."""
+    venue = StressVenue({"circuit_breaker": {"enabled": True, **BREAKER}})
+    venue.account(11, 10**6)
+    venue.index_at(0, 1_000)
+    venue.index_at(S, 940)
+    venue.index_at(2 * S, 880)
+    venue.index_at(7 * S, 930)
+    venue.run(8 * S)
+    assert [e["ts"] for e in venue.events("stress_policy")] == [S]
+
+
 def test_breaker_band_narrows_then_restores_the_band():
     """Action ``band``: the trip sets the price band to 1 % and 5 s later restores the band in
     force before (0: none), with a ``band_restore`` caused by the trip; trading is not halted."""
     stress = {"circuit_breaker": {"enabled": True, **BREAKER, "action": "band", "band": "0.01"}}
-    venue = _wick(stress)
+    venue = StressVenue(stress)
+    venue.account(10, 650)
+    venue.account(11, 10**6)
+    venue.pair(10, 11, 10, 1_000)
+    venue.quote(1, 938, 100)
+    venue.index_at(0, 1_000)
+    venue.index_at(S, 940)
+    venue.index_at(3 * S, 1_000)
+    venue.run(2 * S)
+    assert venue.engine.price_band_ppb == 10_000_000
+    venue.run(10 * S)
     trip, restore = venue.events("stress_policy")
     assert (trip["action"], trip["band_ppb"]) == ("trip", 10_000_000)
     assert (restore["action"], restore["band_ppb"], restore["cause"]) == (
@@ -189,6 +235,32 @@ def test_dynamic_margin_change_is_logged_with_its_factor_and_cause():
     assert venue.ledger.tiers.maintenance_margin(10_000) == 3 * configured
 
 
+def test_dynamic_margin_rises_with_open_interest_concentration():
+    """One account holds 30 of the 40 long lots (75 %; the shorts hold 20 each); with a
+    threshold of 50 % and slope 2 the factor is 1 + 2 x 25 % = 1.5 at the first recomputation,
+    in a flat market (no volatility)."""
+    venue = StressVenue(
+        {
+            "dynamic_margin": {
+                "enabled": True,
+                "cadence": "1s",
+                "concentration_threshold": "0.5",
+                "concentration_slope": 2,
+            }
+        }
+    )
+    for account_id in (10, 11, 12, 13):
+        venue.account(account_id, 10**5)
+    venue.pair(10, 12, 20, 1_000)
+    venue.pair(10, 13, 10, 1_000)
+    venue.pair(11, 13, 10, 1_000)
+    venue.index_at(0, 1_000)
+    venue.run(3 * S // 2)
+    (change,) = venue.events("stress_policy")
+    assert (change["share_ppb"], change["value_ppb"]) == (750_000_000, 0)
+    assert (change["ts"], change["factor_ppb"]) == (S, 1_500_000_000)
+
+
 # --- liquidation throttle -----------------------------------------------------------------------
 
 
@@ -239,12 +311,13 @@ def test_throttle_spreads_close_outs_and_cuts_impact_per_second():
     assert all(b - a >= S for a, b in pairwise(starts))
 
 
-def test_throttle_logs_its_pace_caused_by_the_trigger():
-    """The first start logs a ``pace`` of one second (50 lots within 5 % of 990), caused by
-    the started account's ``liquidation_triggered``."""
-    venue = _ladder({"liquidation_throttle": THROTTLE})
+def test_throttle_logs_its_pace_from_the_bid_depth_caused_by_the_trigger():
+    """Against a reference depth of 100 lots, the 50 bid lots within 5 % of 990 (990 down to 950)
+    allow 5 starts per second: the first start logs a ``pace`` of 0.2 s, caused by the started
+    account's ``liquidation_triggered``."""
+    venue = _ladder({"liquidation_throttle": {**THROTTLE, "reference_depth": 100}})
     pace = venue.events("stress_policy")[0]
-    assert (pace["action"], pace["gap_ns"], pace["depth_lots"]) == ("pace", S, 50)
+    assert (pace["action"], pace["gap_ns"], pace["depth_lots"]) == ("pace", S // 5, 50)
     assert venue.by_seq(pace["cause"])["type"] == "liquidation_triggered"
 
 

@@ -85,8 +85,9 @@ def test_margin_factor_applied_only_on_a_large_enough_change_or_back_to_one():
 
 
 def test_largest_share_of_open_interest():
-    """The largest |position| over one side's open interest (30 of 60 lots: 50 %)."""
-    assert largest_share_ppb([10, -30, 20, 30, -30], 60) == 500_000_000
+    """The largest |position|, long or short, over one side's open interest (a 40-lot short of
+    60 lots: 2/3, rounded down)."""
+    assert largest_share_ppb([10, -40, 20, 30, -20], 60) == 666_666_666
     assert largest_share_ppb([], 0) == 0
 
 
@@ -166,3 +167,13 @@ def test_bad_stress_config_is_refused_naming_the_key(stress, key):
     """Each bad value is a ConfigError naming its key."""
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_config({"stress": stress})
+
+
+def test_dynamic_margin_cadence_counts_in_the_step_budget_only_when_on():
+    """Off, the policy's cadence adds no step to the estimate; on, 60 s / 10 s = 6."""
+    from exchange_sim.runner.budget import estimate_steps
+
+    off, _ = estimate_steps(load_config({}).config)
+    on, rows = estimate_steps(load_config({"stress": {"dynamic_margin": {"enabled": True}}}).config)
+    assert on - off == 6
+    assert ("stress.dynamic_margin.cadence", "10s", 6) in rows
