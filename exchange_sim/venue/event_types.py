@@ -26,9 +26,9 @@ EVENTS = (
     EventType(
         "stress_policy",
         "A reactive stress-mitigation policy acted (`[stress]`); `cause` is the input it read: "
-        "the `mark_price` that tripped the circuit breaker or the latest one a margin "
-        "recomputation read, the trip for a band's restore, the `liquidation_triggered` of the "
-        "account whose start a new liquidation pace follows.",
+        "the `mark_price` (or `trade`) that tripped the circuit breaker, the latest "
+        "`mark_price` a margin recomputation read, the trip for a band's restore, the "
+        "`liquidation_triggered` of the account whose start a new liquidation pace follows.",
         (
             (
                 "policy",
@@ -41,7 +41,7 @@ EVENTS = (
                 "configured ones times `factor_ppb` from now) or `pace` (a new gap between "
                 "liquidation starts).",
             ),
-            ("value_ppb", "`trip`: the mark's move; `margin_scale`: realised volatility, ppb."),
+            ("value_ppb", "`trip`: the price's move; `margin_scale`: realised volatility, ppb."),
             ("threshold_ppb", "the configured move or volatility threshold, ppb; else null."),
             ("share_ppb", "`margin_scale`: largest account's share of open interest, ppb."),
             ("factor_ppb", "`margin_scale`: the maintenance-rate factor, ppb; else null."),

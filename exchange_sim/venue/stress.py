@@ -7,14 +7,16 @@ to the market. Each is off by default (:mod:`.stress_config`); the decisions are
 they are asked. Every change is one ``stress_policy`` event (or, for a halt, an ``intervention``
 caused by one):
 
-* **circuit breaker** (a mark listener, after the risk monitor): each ``mark_price`` joins a
-  rolling window; a mark more than ``move`` from the window's high or low trips it (event
-  ``stress_policy`` action ``trip``, caused by that ``mark_price``). Action ``halt``: a halt of
-  the perpetual for ``duration`` through :meth:`Interventions.halt` (nests with timeline halts;
-  the liquidation engine starts no account meanwhile); action ``band``: the price band becomes
+* **circuit breaker** (a mark listener, after the risk monitor; with ``source = "last_trade"`` a
+  trade listener, after the liquidation desk): each ``mark_price`` (``trade``) joins a rolling
+  window; a price more than ``move`` from the window's high or low trips it (event
+  ``stress_policy`` action ``trip``, caused by that ``mark_price`` or ``trade``). Action
+  ``halt``: a halt of the perpetual for ``duration`` through :meth:`Interventions.halt` (nests
+  with timeline halts; the liquidation engine starts no account meanwhile; a trip during a
+  sweep stops new orders, the sweeping order completes); action ``band``: the price band becomes
   ``band`` and, ``duration`` later, goes back to the band in force before the trip (action
-  ``band_restore``, caused by the trip). While tripped it ignores marks; the window restarts at
-  the end.
+  ``band_restore``, caused by the trip). While tripped it ignores prices; the window restarts
+  at the end.
 * **dynamic maintenance margin** (every ``cadence``, ``RULES`` phase, from the first mark on):
   the realised volatility of the marks of the last ``window`` and the largest account's share of
   open interest give a factor (:func:`~.stress_rules.margin_factor_ppb`); when it moved by at
@@ -62,6 +64,7 @@ class StressPolicies:
         self._moves = MoveWindow(breaker.window) if breaker.enabled else None
         self._returns = ReturnWindow(margin.window) if margin.enabled else None
         self._tripped_until: int | None = None
+        self._breaker_on_trades = breaker.enabled and breaker.source == "last_trade"
         self._mark_seq: int | None = None
         self.margin_factor_ppb = RATE_SCALE
         self._gap_ns: int | None = None
@@ -74,8 +77,10 @@ class StressPolicies:
         venue, config = self._venue, self.config
         if config.mark_smoothing.kind != "none":
             venue.mark.rule = SmoothedMark(venue.mark.rule, config.mark_smoothing)
-        if self._moves is not None or self._returns is not None:
+        if (self._moves is not None and not self._breaker_on_trades) or self._returns is not None:
             venue.mark.listeners.append(self.on_mark)
+        if self._breaker_on_trades:
+            venue.engine.trade_listeners.append(self.on_trade)
         if config.liquidation_throttle.enabled:
             venue.liquidation.start_gap = self.start_gap
         if config.adl_cap.enabled:
@@ -105,12 +110,22 @@ class StressPolicies:
             depth_lots=values.get("depth_lots"),
         )
 
-    # -- marks: circuit breaker and the volatility window -----------------------------------------
+    # -- prices: circuit breaker and the volatility window ----------------------------------------
     def on_mark(self, now: int, mark: int, seq: int) -> None:
         """Mark listener (after the risk monitor)."""
         self._mark_seq = seq
         if self._returns is not None:
             self._returns.add(now, mark)
+        if not self._breaker_on_trades:
+            self._watch(now, mark, seq)
+
+    def on_trade(self, now, seq, maker, taker, price, size) -> None:
+        """Trade listener (last, after the liquidation desk): the breaker's ``last_trade``
+        source. A trip mid-sweep halts new orders; the sweeping order itself completes."""
+        self._watch(now, price, seq)
+
+    def _watch(self, now: int, price: int, seq: int) -> None:
+        """A price for the breaker, from event ``seq`` (a mark or a trade)."""
         moves = self._moves
         if moves is None:
             return
@@ -119,13 +134,13 @@ class StressPolicies:
                 return
             self._tripped_until = None
             moves.clear()
-        moves.add(now, mark)
+        moves.add(now, price)
         breaker = self.config.circuit_breaker
-        move = moves.move_ppb(mark)
+        move = moves.move_ppb(price)
         if tripped(move, breaker.move):
             self._trip(now, move, seq)
 
-    def _trip(self, now: int, move_ppb: int, mark_seq: int) -> None:
+    def _trip(self, now: int, move_ppb: int, price_seq: int) -> None:
         breaker = self.config.circuit_breaker
         venue = self._venue
         until = now + breaker.duration
@@ -135,7 +150,7 @@ class StressPolicies:
         seq = self._emit(
             "circuit_breaker",
             "trip",
-            mark_seq,
+            price_seq,
             value_ppb=move_ppb,
             threshold_ppb=breaker.move,
             band_ppb=band,

@@ -18,6 +18,7 @@ from exchange_sim.liquidation.adl_cap import AdlCapConfig
 from exchange_sim.pricing.mark_smoothing import MarkSmoothingConfig
 
 BREAKER_ACTIONS = ("halt", "band")
+BREAKER_SOURCES = ("mark", "last_trade")
 
 
 def _enabled(help_text: str):
@@ -39,12 +40,20 @@ def _rate(default: int, help_text: str, maximum: int | None = RATE_SCALE):
 
 @attrs.frozen(kw_only=True)
 class CircuitBreakerConfig:
-    """Trip when the mark moved more than ``move`` within ``window``: halt the perpetual for
+    """Trip when the mark (or the last trade price) moved more than ``move`` within ``window``:
+    halt the perpetual for
     ``duration`` (action ``halt``), or set its price band to ``band`` for ``duration``."""
 
-    enabled: bool = _enabled("trip on a fast mark move")
+    enabled: bool = _enabled("trip on a fast price move")
+    source: str = attrs.field(
+        default="mark",
+        metadata={
+            "choices": BREAKER_SOURCES,
+            "help": "price watched: each mark_price, or each trade's price on the perpetual",
+        },
+    )
     move: int = _rate(
-        50_000_000, "move of the mark from the window's high (or low) that trips it (0.05 = 5 %)"
+        50_000_000, "move of the price from the window's high (or low) that trips it (0.05 = 5 %)"
     )
     window: int = _duration(60 * NS_PER_S, "rolling window the move is measured over")
     action: str = attrs.field(
@@ -62,6 +71,8 @@ class CircuitBreakerConfig:
     def __attrs_post_init__(self) -> None:
         if self.action not in BREAKER_ACTIONS:
             raise FieldProblem("action", self.action, "must be halt or band")
+        if self.source not in BREAKER_SOURCES:
+            raise FieldProblem("source", self.source, "must be mark or last_trade")
 
 
 @attrs.frozen(kw_only=True)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from itertools import pairwise
 
 from exchange_sim.events.log import MemoryLog
+from exchange_sim.kernel.environment import Phase
 from exchange_sim.liquidation.adl import AdlConfig
 from exchange_sim.liquidation.config import LiquidationConfig, MarketPolicyConfig
+from exchange_sim.matching.orders import Order
 from exchange_sim.runner.api import load_config
 from exchange_sim.venue.venue import Venue as RealVenue
 from tests.scenario import liquidation_harness as harness
@@ -130,6 +132,41 @@ def test_breaker_halt_nests_inside_a_timeline_halt():
     assert not venue.engine.halted
     actions = [(e["action"], e["ts"]) for e in venue.events("intervention")]
     assert actions == [("halt", S // 2), ("halt", S), ("resume", 6 * S), ("resume", 17 * S // 2)]
+
+
+def _two_sells(stress: dict) -> StressVenue:
+    """Bids of 1 lot at each of 990, 980, ..., 900; trader 20 sells 5 lots at market at 1 s and
+    5 more at 2 s. The index (and so the mark) stays at 1,000."""
+    venue = StressVenue(stress)
+    venue.account(20, 10**5)
+    for level in range(10):
+        venue.quote(1, 990 - 10 * level, 1)
+    venue.index_at(0, 1_000)
+    for at in (S, 2 * S):
+        venue.env.call_at(
+            at,
+            Phase.MATCH,
+            lambda _e: venue.engine.submit(
+                venue.env.now, Order(venue.venue.ids.next("order"), 20, -1, None, 5), None
+            ),
+        )
+    venue.run(3 * S)
+    return venue
+
+
+def test_breaker_on_last_trade_halts_a_sweep_and_limits_the_drawdown():
+    """Watching trades, a 3 % breaker trips at the trade at 960 (3.03 % below 990): the first
+    sweep completes (to 950), the second sell is rejected ``trading_halted``, and the last price
+    ends at 950 instead of 900."""
+    off = _two_sells({})
+    assert off.venue.feed.last_trade_price == 900
+    breaker = {"enabled": True, "source": "last_trade", "move": "0.03", "window": "10s"}
+    on = _two_sells({"circuit_breaker": breaker})
+    assert on.venue.feed.last_trade_price == 950
+    (trip,) = on.events("stress_policy")
+    trade = on.by_seq(trip["cause"])
+    assert (trade["type"], trade["price_ticks"]) == ("trade", 960)
+    assert [e["reason"] for e in on.events("order_rejected")] == ["trading_halted"]
 
 
 def test_breaker_does_not_trip_on_a_move_equal_to_its_threshold():
