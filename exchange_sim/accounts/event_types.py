@@ -18,7 +18,8 @@ EVENTS = (
                 "role",
                 "the owner's kind: its participant table's `kind` (`market_maker`, `noise`, "
                 "`leveraged`, `arbitrageur`, `adaptive_maker`, `execution`, `trend`, "
-                "`dip_buyer`, `carry`, `hunter`, `informed`, `spot_arbitrageur`), or "
+                "`dip_buyer`, `carry`, `hunter`, `informed`, `spot_arbitrageur`, "
+                "`oracle_manipulator`), or "
                 "`insurance_fund` or `vault`.",
             ),
             ("isolated", "true for isolated margin, false for cross."),

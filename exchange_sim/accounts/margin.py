@@ -16,6 +16,7 @@ The protocol every model implements (called by the accounts ledger and the liqui
     initial_margin(notional, leverage) -> int # IM, rounded UP; leverage capped at the tier's max
     max_leverage(notional) -> int
     tier_index(notional) -> int               # 0-based
+    maintenance_rate_added_ppb: int           # a rate in every MM rate above (0: none)
 
 Tier selection: a tier applies from its lower bound (inclusive) to the next tier's lower bound
 (exclusive); a notional beyond the last bracket's cap stays in the last bracket. Because the
@@ -47,6 +48,8 @@ class MarginTiers(Protocol):
     def max_leverage(self, notional: int) -> int: ...
     def tier_index(self, notional: int) -> int: ...
 
+    maintenance_rate_added_ppb: int
+
 
 @attrs.frozen
 class _LinearTiers:
@@ -62,6 +65,8 @@ class _LinearTiers:
     rate_nums: tuple[int, ...]
     deduction_nums: tuple[int, ...]
     denominator: int
+    maintenance_rate_added_ppb: int = attrs.field(default=0, kw_only=True)
+    """The rate :meth:`with_maintenance_rate_added` put into every line (0: none), ppb."""
 
     def tier_index(self, notional: int) -> int:
         index = bisect_right(self.floors, notional) - 1
@@ -109,6 +114,35 @@ class _LinearTiers:
             rate_nums=tuple(r * factor_ppb for r in self.rate_nums),
             deduction_nums=tuple(d * factor_ppb for d in self.deduction_nums),
             denominator=self.denominator * RATE_SCALE,
+            maintenance_rate_added_ppb=div_round(
+                self.maintenance_rate_added_ppb * factor_ppb, RATE_SCALE, UP
+            ),
+        )
+
+    def with_maintenance_rate_added(self, added_ppb: int):
+        """The same tiers with ``added`` (a rate of notional) added to every maintenance rate,
+        the deductions unchanged, so MM stays continuous and convex: ``MM' = MM + added x
+        notional``. Exact (the rates become numerators over ``denominator x RATE_SCALE``);
+        initial margin and leverage caps unchanged. OKX's trigger at ``MMR + liquidation fee
+        rate`` (exchange_mechanics.md §2.4, §3.4), BitMEX's exit taker fee in MM (§2.2, §3.2).
+        Raises ``ValueError`` when a tier's maintenance rate would reach its initial rate."""
+        if added_ppb < 0:
+            raise ValueError(f"the added maintenance rate must be >= 0 (got {added_ppb} ppb)")
+        if added_ppb == 0:
+            return self
+        denominator = self.denominator
+        for n, (rate, lev) in enumerate(zip(self.rate_nums, self.max_leverages, strict=True)):
+            if (rate * RATE_SCALE + added_ppb * denominator) * lev >= denominator * RATE_SCALE:
+                raise ValueError(
+                    f"tier {n + 1}: maintenance rate plus the added {added_ppb} ppb reaches the "
+                    f"initial rate 1/{lev}"
+                )
+        return attrs.evolve(
+            self,
+            rate_nums=tuple(r * RATE_SCALE + added_ppb * denominator for r in self.rate_nums),
+            deduction_nums=tuple(d * RATE_SCALE for d in self.deduction_nums),
+            denominator=denominator * RATE_SCALE,
+            maintenance_rate_added_ppb=self.maintenance_rate_added_ppb + added_ppb,
         )
 
 
@@ -220,6 +254,8 @@ class StepRiskLimit:
     step: int
     base_mm_ppb: int
     base_im_ppb: int
+    maintenance_rate_added_ppb: int = 0
+    """Added to every step's maintenance rate (:meth:`with_maintenance_rate_added`), ppb."""
 
     @classmethod
     def build(
@@ -237,7 +273,11 @@ class StepRiskLimit:
         return div_round(notional - self.base_risk_limit, self.step, DOWN) + 1
 
     def maintenance_rate_ppb(self, notional: int) -> int:
-        return self.base_mm_ppb * (1 + self.tier_index(notional))
+        return self.base_mm_ppb * (1 + self.tier_index(notional)) + self.maintenance_rate_added_ppb
+
+    def step_maintenance_rate_ppb(self, tier: int) -> int:
+        """MM rate of step ``tier``: ``base_mm x (1 + tier)`` plus any added rate."""
+        return self.base_mm_ppb * (1 + tier) + self.maintenance_rate_added_ppb
 
     def initial_rate_ppb(self, notional: int) -> int:
         return self.base_im_ppb + self.tier_index(notional) * self.base_mm_ppb
@@ -254,9 +294,28 @@ class StepRiskLimit:
         return 0
 
     def with_maintenance_scaled(self, factor_ppb: int) -> StepRiskLimit:
-        """The base maintenance rate times ``factor`` (rounded UP: a rate the trader owes)."""
+        """The base maintenance rate (and any added rate) times ``factor`` (rounded UP: a rate
+        the trader owes)."""
         rate = div_round(self.base_mm_ppb * factor_ppb, RATE_SCALE, UP)
-        return attrs.evolve(self, base_mm_ppb=max(rate, 1))
+        added = div_round(self.maintenance_rate_added_ppb * factor_ppb, RATE_SCALE, UP)
+        return attrs.evolve(self, base_mm_ppb=max(rate, 1), maintenance_rate_added_ppb=added)
+
+    def with_maintenance_rate_added(self, added_ppb: int) -> StepRiskLimit:
+        """``added`` (a rate of notional) added to every step's maintenance rate; the IM rates
+        unchanged (BitMEX §2.2, §3.2: MM includes the exit taker fee). Raises ``ValueError`` when
+        the base maintenance rate plus ``added`` reaches the base initial rate (then every step
+        would: both rise by ``base_mm`` per step)."""
+        if added_ppb < 0:
+            raise ValueError(f"the added maintenance rate must be >= 0 (got {added_ppb} ppb)")
+        if added_ppb == 0:
+            return self
+        added = self.maintenance_rate_added_ppb + added_ppb
+        if self.base_mm_ppb + added >= self.base_im_ppb:
+            raise ValueError(
+                f"base maintenance rate {self.base_mm_ppb} ppb plus the added {added} ppb reaches "
+                f"the base initial rate {self.base_im_ppb} ppb"
+            )
+        return attrs.evolve(self, maintenance_rate_added_ppb=added)
 
     def max_leverage(self, notional: int) -> int:
         return max(1, div_round(RATE_SCALE, self.initial_rate_ppb(notional), DOWN))

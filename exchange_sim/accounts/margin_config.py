@@ -39,6 +39,20 @@ def _maintenance_basis_field():
     )
 
 
+def _trigger_rate_added_field():
+    """A rate added to every tier's maintenance rate (one field, shared by the three kinds)."""
+    return attrs.field(
+        default=0,
+        metadata={
+            "unit": "rate",
+            "min": 0,
+            "help": "rate of notional added to every tier's maintenance rate for the liquidation "
+            "trigger, liquidation price and margin-call level (OKX §2.4: MMR + liquidation fee "
+            "rate; BitMEX §2.2: the exit taker fee); initial margin unchanged",
+        },
+    )
+
+
 @attrs.frozen(kw_only=True)
 class BracketRow:
     """One Binance bracket as a user writes it."""
@@ -81,6 +95,7 @@ class BracketTiersConfig:
         default=(), metadata={"help": "explicit brackets, lowest first (replaces the preset)"}
     )
     maintenance_basis: str = _maintenance_basis_field()
+    trigger_rate_added: int = _trigger_rate_added_field()
 
     def __attrs_post_init__(self) -> None:
         if self.brackets:
@@ -110,6 +125,7 @@ class DeductionTiersConfig:
         default=(), metadata={"help": "explicit tiers, lowest first (replaces the preset)"}
     )
     maintenance_basis: str = _maintenance_basis_field()
+    trigger_rate_added: int = _trigger_rate_added_field()
 
     def __attrs_post_init__(self) -> None:
         if self.tiers:
@@ -138,6 +154,7 @@ class StepRiskLimitConfig:
         default=None, metadata={"unit": "rate", "min": 1, "help": "IM rate of the base tier"}
     )
     maintenance_basis: str = _maintenance_basis_field()
+    trigger_rate_added: int = _trigger_rate_added_field()
 
     def __attrs_post_init__(self) -> None:
         """Check the rates at load (the preset's for fields left out): ``0 < MM < IM <= 1``.
@@ -175,11 +192,22 @@ MarginTiersConfig = BracketTiersConfig | DeductionTiersConfig | StepRiskLimitCon
 def build_tiers(
     config: MarginTiersConfig, scale: Scale
 ) -> BracketTiers | DeductionTiers | StepRiskLimit:
-    """The tier model of ``config``; presets (decimal, settlement asset) converted with ``scale``.
+    """The tier model of ``config``; presets (decimal, settlement asset) converted with ``scale``,
+    with ``trigger_rate_added`` in every maintenance rate (none when it is 0: the same model).
 
     Explicit tables are validated when the config is built (the loader reports a ``ValueError``
-    with the key path); a step config is validated here, raising ``ValueError``.
+    with the key path); a step config, and an added rate that would lift a tier's maintenance
+    rate to its initial rate, are validated here, raising ``ValueError``.
     """
+    tiers = _base_tiers(config, scale)
+    if config.trigger_rate_added:
+        return tiers.with_maintenance_rate_added(config.trigger_rate_added)
+    return tiers
+
+
+def _base_tiers(
+    config: MarginTiersConfig, scale: Scale
+) -> BracketTiers | DeductionTiers | StepRiskLimit:
     key = f"margin.preset[{config.preset}]"
 
     def money(value: str) -> int:

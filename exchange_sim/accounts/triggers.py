@@ -100,7 +100,7 @@ class TriggerLevel:
         qm = abs(size_lots) * money_per_tick_lot
         tier = tiers.tier_index(current_price * qm)
         for _ in range(64):
-            rate = tiers.base_mm_ppb * (1 + tier)
+            rate = tiers.step_maintenance_rate_ppb(tier)
             price = tiered_liquidation_price(
                 side=side,
                 size_lots=size_lots,

@@ -224,3 +224,114 @@ class LiquidationHunterConfig:
     def __attrs_post_init__(self) -> None:
         if not self.assumed_leverages:
             raise ValueError("assumed_leverages must not be empty")
+
+
+@attrs.frozen(kw_only=True)
+class OracleManipulatorConfig:
+    """An adversary that holds a perpetual position and pushes one spot source of the index
+    (see :mod:`.manipulator`)."""
+
+    KIND: ClassVar[str] = "oracle_manipulator"
+    name: str = attrs.field(default="manipulator", metadata={"help": "participant name"})
+    spot_market: str = attrs.field(
+        default="spot", metadata={"help": "the spot market (index source) it pushes"}
+    )
+    direction: str = attrs.field(
+        default="down",
+        metadata={
+            "choices": ("down", "up"),
+            "help": "down: it sells the spot source and is short the perpetual; up: the mirror",
+        },
+    )
+    deposit: int = attrs.field(
+        default=1_000_000_000_000,
+        metadata={
+            "unit": "money",
+            "min": 0,
+            "help": "margin deposited on the perpetual",
+            "user_default": "1000000",
+        },
+    )
+    leverage: int = attrs.field(
+        default=10, metadata={"min": 1, "max": 1_000, "help": "perpetual account leverage"}
+    )
+    perp_lots: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "size",
+            "min": 0,
+            "help": "perpetual position it opens (short when pushing down); 0 = none",
+        },
+    )
+    open_at: int = attrs.field(
+        default=NS_PER_S,
+        metadata={"unit": "duration", "min": 0, "help": "when it opens that position (market)"},
+    )
+    close_at: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "duration",
+            "min": 0,
+            "help": "when it closes what it holds (reduce-only market); 0 = never",
+        },
+    )
+    spot_deposit: int = attrs.field(
+        default=0,
+        metadata={"unit": "money", "min": 0, "help": "quote money on the spot market (to buy)"},
+    )
+    base_deposit: int = attrs.field(
+        default=0,
+        metadata={"unit": "size", "min": 0, "help": "base inventory on the spot market (to sell)"},
+    )
+    push_start: int = attrs.field(
+        default=30 * NS_PER_S,
+        metadata={"unit": "duration", "min": 0, "help": "when the first push starts"},
+    )
+    push_window: int = attrs.field(
+        default=10 * NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "how long each push lasts"},
+    )
+    pushes: int = attrs.field(
+        default=1, metadata={"min": 1, "max": 1_000, "help": "number of pushes"}
+    )
+    push_every: int = attrs.field(
+        default=60 * NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "from one push's start to the next's"},
+    )
+    sweep_every: int = attrs.field(
+        default=NS_PER_S // 2,
+        metadata={
+            "unit": "duration",
+            "min": 1_000_000,
+            "help": "time between its sweeps within a push",
+        },
+    )
+    push_depth: int = _rate(
+        100_000_000, "its sweeps' limit: this far beyond the touch it saw when the push began", 1
+    )
+    budget: int = attrs.field(
+        default=100_000_000_000,
+        metadata={
+            "unit": "money",
+            "min": 1,
+            "help": "spot notional it trades per push, counted at the touch it saw",
+            "user_default": "100000",
+        },
+    )
+    depth_levels: int = attrs.field(
+        default=50, metadata={"min": 1, "max": 10_000, "help": "spot book levels per side it sees"}
+    )
+    observation_latency: LatencyModel = attrs.field(
+        factory=lambda: ConstantLatency(value=5_000_000),
+        metadata={"help": "delay before it sees the spot book"},
+    )
+    latency: LinkLatency = attrs.field(
+        factory=constant_link(5_000_000), metadata={"help": "order link to the perpetual"}
+    )
+    spot_latency: LinkLatency = attrs.field(
+        factory=constant_link(5_000_000), metadata={"help": "order link to the spot market"}
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.pushes > 1 and self.push_every < self.push_window:
+            raise ValueError("push_every must be >= push_window when pushes > 1")

@@ -1,5 +1,5 @@
 """Event types of traders' own decisions: entries and exits of the trader groups, the hunter's
-estimates and pushes.
+estimates and pushes, the oracle manipulator's sweeps.
 
 A decision's ``cause`` is what it reacted to (the index update, the trade or market-data view, the
 fill, the margin-call response, the liquidation notice); a decision on the trader's own timer or
@@ -89,6 +89,22 @@ EVENTS = (
             ("position_lots", "signed position it knew when it exited, lots."),
             ("liquidations_seen", "liquidation notices received since the push."),
             ("liquidated_lots", "lots of those notices."),
+        ),
+    ),
+    EventType(
+        "manipulator_sweep",
+        "The oracle manipulator sent one IOC order through the spot book it pushes, to move that "
+        "index source (cause: the depth view it sized the order from).",
+        (
+            ("account_id", "the manipulator's spot account."),
+            ("market", "the spot market it pushes."),
+            ("push", "number of the push, from 0."),
+            ("side", "side of its IOC order: -1 sells (pushes down), 1 buys."),
+            ("lots", "size of the IOC order, lots: the visible lots up to its limit, capped."),
+            ("limit_price_ticks", "limit of the IOC order, ticks."),
+            ("anchor_price_ticks", "the touch it saw when the push began, ticks."),
+            ("touch_price_ticks", "the touch it saw when it sized this order, ticks."),
+            ("budget_left_minor", "the push's budget left once this order is counted, money."),
         ),
     ),
 )

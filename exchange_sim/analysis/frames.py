@@ -136,6 +136,9 @@ hunter_push: account_id int, side int, lots lots, limit_price_ticks ticks,
     cluster_price_ticks ticks, cluster_lots lots
 hunter_exit: account_id int, reason str, position_lots lots, liquidations_seen int,
     liquidated_lots lots
+manipulator_sweep: account_id int, market str, push int, side int, lots lots,
+    limit_price_ticks ticks, anchor_price_ticks ticks, touch_price_ticks ticks,
+    budget_left_minor money
 """
 
 UNITS = ("ns", "ticks", "pair", "lots", "money", "ppb", "int", "str", "bool")

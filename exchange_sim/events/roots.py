@@ -42,6 +42,7 @@ TRADER_DECISION_TYPES = (
     "hunter_estimate",
     "hunter_push",
     "hunter_exit",
+    "manipulator_sweep",
 )
 """Traders' logged decisions (``agents/trader_event_types.py``): uncaused, they are its own
 timer's (a holding time that ran out)."""

@@ -206,6 +206,29 @@ class FundingRule:
         },
     )
 
+    rate_fixed_before: int = attrs.field(
+        default=0,
+        metadata={
+            "unit": "duration",
+            "min": 0,
+            "help": "the rate paid at each funding timestamp is fixed this long before it, from "
+            "the samples up to then (later samples count toward the next rate); OKX §6.5: the "
+            "rate of 07:59 is paid at 08:00. 0: fixed at the timestamp",
+        },
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.rate_fixed_before >= self.interval:
+            raise ValueError(
+                f"rate_fixed_before ({self.rate_fixed_before} ns) must be shorter than the "
+                f"interval ({self.interval} ns)"
+            )
+        if self.rate_fixed_before and self.settlement_delay:
+            raise ValueError(
+                "rate_fixed_before and settlement_delay cannot both be set (a rate fixed ahead "
+                "is paid at the timestamp)"
+            )
+
     @property
     def min_samples(self) -> int:
         """median_mean pads samples with zeros to ``interval // sampling`` (dYdX: 3,600/60 = 60)."""
@@ -280,11 +303,14 @@ OKX = FundingRule(
     interval=8 * NS_PER_HOUR,
     sampling=NS_PER_MIN,
     settlement_price="mark",
+    rate_fixed_before=NS_PER_MIN,
 )
 """OKX (2024 text), §6.5: ``F = Clamp[MA(Premium - Interest), floor, cap]``, Interest = 0,
 ``Premium = (mid - Index)/Index`` every minute, MA over the last interval; cap ±0.375 % (BTC; ETH
-and others ±0.75 %, ±1.5 % or ±3 %: set ``cap``). [assumption] paid on mark-price notional. The
-older rule of fixing the rate one minute before the timestamp is not modelled."""
+and others ±0.75 %, ±1.5 % or ±3 %: set ``cap``). The rate paid at 00:00, 08:00 and 16:00 is the
+one fixed a minute earlier (the older page's "rate of 07:59, 15:59 and 23:59", §6.5), so the MA
+runs over the interval's samples up to the fix. [assumption] that the 2024 MA rule keeps the
+older page's one-minute fix; paid on mark-price notional."""
 
 DYDX = FundingRule(
     premium_formula="impact",

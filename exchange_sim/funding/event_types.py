@@ -25,10 +25,15 @@ EVENTS = (
     ),
     EventType(
         "funding_rate",
-        "The funding rate of one interval, computed at its end from the interval's samples.",
+        "The funding rate of one interval, computed at its end from the interval's samples, or "
+        "`rate_fixed_before` ahead of the funding timestamp (OKX §6.5), which then pays it.",
         (
-            ("interval_start_ts", "start of the interval whose samples were averaged, ns."),
-            ("interval_end_ts", "end of the interval (the funding timestamp), ns."),
+            ("interval_start_ts", "start of the window whose samples were averaged, ns."),
+            (
+                "interval_end_ts",
+                "end of that window: the funding timestamp, or the fix `rate_fixed_before` "
+                "ahead of it, ns.",
+            ),
             ("sample_count", "number of premium samples averaged (before any zero padding)."),
             ("average_premium_ppb", "the averaged premium, ppb."),
             ("interest_ppb", "interest rate I per rate period (8 h), ppb."),

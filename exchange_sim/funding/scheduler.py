@@ -23,6 +23,11 @@ Timeline (``rule`` is a :class:`~exchange_sim.funding.config.FundingRule`; times
   :func:`~exchange_sim.funding.rate.funding_rate` with the cap inputs of the margin tiers at max
   leverage; one ``funding_rate`` event. The mark rule is told the new rate for the next interval
   (``set_funding(rate, T + interval, interval)``: Binance Price 1 §1.1, BitMEX Fair Basis §1.2).
+  With ``rule.rate_fixed_before = lead > 0`` (OKX §6.5: the rate of 07:59 is paid at 08:00) the
+  rate is computed and logged at ``T - lead`` from the samples of ``(T - interval - lead,
+  T - lead]`` (the first window starts at 0; the ``funding_rate`` event's window is that one);
+  samples after the fix count toward the next rate; at ``T`` the fixed rate is paid and told to
+  the mark rule.
   [assumption] An interval with no sample at all (e.g. no index published yet) is averaged as a
   single zero premium (so the rate is the interest term, like dYdX's zero padding); its event has
   ``sample_count = 0``.
@@ -80,14 +85,15 @@ def max_leverage_margin_rates_ppb(tiers) -> tuple[int, int]:
     The cap inputs of §6.2 (Binance: ``k x MMR`` at max leverage) and §6.6 (dYdX: ``IMF - MMF``)
     and the IMN divisor (``margin / IMR at max leverage``). The initial rate is the model's own
     (``initial_rate_ppb``, BitMEX steps) or ``1 / max leverage`` rounded UP (a rate the trader
-    owes; exact for 20x = 5 %).
+    owes; exact for 20x = 5 %). The maintenance rate is the tier's own: a rate added for the
+    liquidation trigger (``margin.trigger_rate_added``, OKX §2.4, BitMEX §2.2) is not part of it.
     """
     initial_rate = getattr(tiers, "initial_rate_ppb", None)
     if initial_rate is not None:
         initial = initial_rate(0)
     else:
         initial = div_round(RATE_SCALE, tiers.max_leverage(0), UP)
-    return initial, tiers.maintenance_rate_ppb(0)
+    return initial, tiers.maintenance_rate_ppb(0) - tiers.maintenance_rate_added_ppb
 
 
 class FundingScheduler:
@@ -97,6 +103,7 @@ class FundingScheduler:
         "_book",
         "_emit",
         "_env",
+        "_fixed",
         "_index",
         "_index_seq",
         "_initial_rate_ppb",
@@ -106,6 +113,7 @@ class FundingScheduler:
         "_mark",
         "_mptl",
         "_next_boundary",
+        "_next_fix",
         "_next_sample",
         "_next_vote",
         "_samples",
@@ -153,6 +161,9 @@ class FundingScheduler:
         self._next_vote: int | None = rule.vote_interval if voting else None
         self._next_sample = rule.sampling
         self._next_boundary = rule.interval
+        self._next_fix = rule.interval - rule.rate_fixed_before
+        self._fixed: tuple[FundingRate, int] | None = None
+        """The rate fixed ahead of the next funding timestamp and its ``funding_rate`` seq."""
         self.residue_balance = 0
         """Money minor units held by the exchange's ``funding_residue`` ledger (>= 0)."""
         self.shortfall_listener: Callable[[int, Any, int, int], None] | None = None
@@ -173,7 +184,7 @@ class FundingScheduler:
         self._index_seq = seq
 
     def _schedule_next(self) -> None:
-        wake = min(self._next_sample, self._next_boundary)
+        wake = min(self._next_sample, self._next_boundary, self._next_fix)
         if self._next_vote is not None and self._next_vote < wake:
             wake = self._next_vote
         self._env.call_at(wake - self._env.now, Phase.FUNDING, self._wake)
@@ -197,8 +208,13 @@ class FundingScheduler:
                 if premium is not None:
                     self._samples.append(premium)
             self._next_sample += rule.sampling
+        if now == self._next_fix and rule.rate_fixed_before:
+            self._fixed = self._fix_rate(now)
+            self._next_fix += rule.interval
         if now == self._next_boundary:
             self._fund(now)
+            if not rule.rate_fixed_before:
+                self._next_fix += rule.interval
             self._next_boundary += rule.interval
         self._schedule_next()
 
@@ -240,8 +256,9 @@ class FundingScheduler:
         return premium
 
     # -- rate and settlement ---------------------------------------------------------------------
-    def _fund(self, now: int) -> None:
-        """At funding timestamp ``now``: rate, mark feed, position snapshot, settlement."""
+    def _fix_rate(self, now: int) -> tuple[FundingRate, int]:
+        """The rate from the samples since the last fix; one ``funding_rate`` event. Returns the
+        rate and that event's seq."""
         rule = self.rule
         samples = self._samples
         self._samples = []
@@ -252,16 +269,29 @@ class FundingScheduler:
             initial_margin_rate_ppb=self._initial_rate_ppb,
         )
         self.last_rate = result
+        start = now - rule.interval
         rate_seq = record_funding_rate(
             self._log,
             now,
             self._last_sample_seq,
-            interval_start_ts=now - rule.interval,
+            interval_start_ts=start if start > 0 else 0,
             interval_end_ts=now,
             sample_count=len(samples),
             result=result,
         )
         self._last_sample_seq = None
+        return result, rate_seq
+
+    def _fund(self, now: int) -> None:
+        """At funding timestamp ``now``: rate (or the one fixed ahead), mark feed, position
+        snapshot, settlement."""
+        rule = self.rule
+        fixed = self._fixed
+        if fixed is None:
+            result, rate_seq = self._fix_rate(now)
+        else:
+            result, rate_seq = fixed
+            self._fixed = None
         if self._mark is not None:
             self._mark.rule.set_funding(result.rate_ppb, now + rule.interval, rule.interval)
         price = self._settlement_price()

@@ -107,7 +107,8 @@ EVENTS = (
             ("equity", "margin balance at the mark, money."),
             (
                 "maintenance_margin",
-                "maintenance margin at the mark (entry value: maintenance_basis), money.",
+                "maintenance margin at the mark (entry value: maintenance_basis), "
+                "with margin.trigger_rate_added, money.",
             ),
         ),
     ),

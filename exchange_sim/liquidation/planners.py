@@ -157,18 +157,34 @@ def _last_in_tier(
     return lo
 
 
-def tier_reduction_lots(account, mark_ticks: int, tiers, money_per_tick_lot: int) -> int | None:
+def tier_reduction_lots(
+    account, mark_ticks: int, tiers, money_per_tick_lot: int, on_entry: bool = False
+) -> int | None:
     """BitMEX §4.2 (c) / Bybit §4.3 (c): the lots a FillOrKill must close so the position value
-    falls into the next lower risk tier; ``None`` in the lowest tier (straight to takeover)."""
-    held = abs(account.size_lots)
-    tier = tiers.tier_index(held * mark_ticks * money_per_tick_lot)
+    falls into the next lower risk tier; ``None`` in the lowest tier (straight to takeover).
+
+    The position value is the one the tier is taken on: the notional at the mark, or with
+    ``on_entry`` (Bybit USDT §2.3, ``PositionValue = size x EntryPrice``) the entry value, whose
+    remainder after closing ``x`` lots is rounded as :meth:`Ledger.apply_fill` removes it.
+    """
+    size = account.size_lots
+    held = abs(size)
+    entry = account.entry_notional
+    if on_entry:
+
+        def value(x: int) -> int:
+            if x >= held:
+                return 0
+            return entry - div_round(entry * x, held, UP if size > 0 else DOWN)
+    else:
+
+        def value(x: int) -> int:
+            return (held - x) * mark_ticks * money_per_tick_lot
+
+    tier = tiers.tier_index(value(0))
     if tier == 0:
         return None
-
-    def lower(x: int) -> bool:
-        return tiers.tier_index((held - x) * mark_ticks * money_per_tick_lot) < tier
-
-    return _first_true(1, held, lower)
+    return _first_true(1, held, lambda x: tiers.tier_index(value(x)) < tier)
 
 
 def bankruptcy_limit(side: int, bankruptcy_price_ticks: int | None) -> int | None:

@@ -160,8 +160,9 @@ class TieredPolicy:
     def next_action(self, ctx: Context, job: Job, account) -> Action:
         side = 1 if account.size_lots > 0 else -1
         if job.stage == "start":
+            ledger = ctx.ledger
             lots = planners.tier_reduction_lots(
-                account, ctx.mark, ctx.ledger.tiers, ctx.money_per_tick_lot
+                account, ctx.mark, ledger.tiers, ctx.money_per_tick_lot, ledger.maintenance_on_entry
             )
             job.stage = "takeover"
             if lots is not None and lots < abs(account.size_lots):

@@ -15,7 +15,12 @@ EVENTS = (
             _MARKET,
             _ACCOUNT,
             ("participant", "the participant or group holding it."),
-            ("role", "the owner's kind (a participant kind)."),
+            (
+                "role",
+                "the owner's kind (a participant kind), or `collateral_book` for the two scripted "
+                "accounts of a collateral asset's own book (`collateral_liquidity`, "
+                "`collateral_seller`).",
+            ),
         ),
     ),
     EventType(

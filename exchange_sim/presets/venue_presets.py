@@ -52,6 +52,9 @@ def _bitmex() -> dict:
             "preset": "bitmex_xbtusd_2020",
             "base_risk_limit": "2000000",
             "step": "1000000",
+            # §2.2, §3.2: MM includes the commission to close ("exit taker fee", [3p]/[uncertain]):
+            # the default taker fee, 5 bp (assumption: the reference gives no BitMEX fee).
+            "trigger_rate_added": "0.0005",
         },
         "liquidation": {
             # §4.2: FOK down a risk tier, then takeover with a limit at bankruptcy; no fee: the
@@ -91,16 +94,28 @@ def _bybit() -> dict:
     }
 
 
+OKX_LIQUIDATION_FEE = "0.0005"
+"""OKX's liquidation (clearance) fee rate: the fee the fund takes (§4.4) and the rate the trigger
+adds to MMR (§2.4). The value is an assumption: the reference names the fee but gives no rate."""
+
+
 def _okx() -> dict:
     return {
         "mark": {
             "rule": {"kind": "okx", "basis_window": "60s", "basis_cadence": "1s"},
             "cadence": "1s",
         },  # §1.4 (window: assumption)
-        "margin": {"kind": "brackets", "preset": "binance_btcusdt_illustrative"},  # assumption
+        # The reference gives no OKX tier table (§2.4: "tiered MMR by number of contracts"):
+        # the illustrative brackets stand in (assumption). §2.4: liquidation when the margin
+        # ratio < MMR + liquidation fee rate: the fee rate is added to the trigger.
+        "margin": {
+            "kind": "brackets",
+            "preset": "binance_btcusdt_illustrative",
+            "trigger_rate_added": OKX_LIQUIDATION_FEE,
+        },
         "liquidation": {
             "policy": {"kind": "tiered"},  # §4.4: partial down to tier 1, then full at bankruptcy
-            "liquidation_fee": "0.0005",  # assumption: a clearance fee to the fund (§4.4)
+            "liquidation_fee": OKX_LIQUIDATION_FEE,  # assumption: a clearance fee to the fund
             "waterfall": ["book", "fund", "adl"],
             # §5.5: leverage PnL% ranking, closed at the mark; §5.1: 30 % drawdown in 8 h.
             "adl": {

@@ -224,17 +224,32 @@ def on_funding_rate(st: ReplayState, ev: dict) -> None:
     )
     compare(ev, {field: getattr(result, field) for field in _RATE_FIELDS}, _RATE_FIELDS)
     expect(ev, "capped", int(result.capped))
+    if rule.rate_fixed_before:
+        # Fixed ahead of the timestamp (OKX §6.5): positions and price are snapshotted at the
+        # timestamp, where the settlement (no delay with a lead) logs its first event.
+        st.funding_jobs[ev["seq"]] = [None, 0, None, result.rate_ppb, 0]
+        return
+    _snapshot(st, ev["seq"], result.rate_ppb)
+
+
+def _snapshot(st: ReplayState, rate_seq: int, rate_ppb: int) -> None:
+    """The positions and settlement price as they stand now, settled at ``rate_ppb``."""
+    rule = st.config.funding.rule
     price = st.mark if rule.settlement_price == "mark" else st.index
     if price is None:
+        st.funding_jobs.pop(rate_seq, None)
         return
     positions = [(a.account_id, a.size_lots) for a in st.ledger.accounts.values() if a.size_lots]
-    rows, residue = settle_rows(positions, price, result.rate_ppb, st.mptl)
+    rows, residue = settle_rows(positions, price, rate_ppb, st.mptl)
     # Paid at once, or after the rule's settlement delay (maybe after the run's end).
-    st.funding_jobs[ev["seq"]] = [list(reversed(rows)), residue, price, result.rate_ppb, len(rows)]
+    st.funding_jobs[rate_seq] = [list(reversed(rows)), residue, price, rate_ppb, len(rows)]
 
 
 def _job(st: ReplayState, ev: dict) -> list:
     job = st.funding_jobs.get(ev["cause"])
+    if job is not None and job[0] is None:  # a rate fixed ahead: its timestamp is now
+        _snapshot(st, ev["cause"], job[3])
+        job = st.funding_jobs.get(ev["cause"])
     if job is None:
         raise Divergence(ev["seq"], "cause", ev["cause"], "no funding settlement pending")
     return job

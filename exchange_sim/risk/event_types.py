@@ -17,7 +17,8 @@ EVENTS = (
             ("equity", "margin balance at mark_price, minor units."),
             (
                 "maintenance_margin",
-                "maintenance margin at mark_price (entry value: maintenance_basis), minor units.",
+                "maintenance margin at mark_price (entry value: maintenance_basis), "
+                "with margin.trigger_rate_added, minor units.",
             ),
             (
                 "outcome",
@@ -47,7 +48,8 @@ EVENTS = (
             ("equity", "margin balance at the mark, minor units."),
             (
                 "maintenance_margin",
-                "maintenance margin at the mark (entry value: maintenance_basis), minor units.",
+                "maintenance margin at the mark (entry value: maintenance_basis), "
+                "with margin.trigger_rate_added, minor units.",
             ),
             ("shortfall", "maintenance_margin - equity: how far past the line it was caught."),
             ("bankruptcy_price_ticks", "price where equity = 0; null if none."),

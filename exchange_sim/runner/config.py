@@ -26,6 +26,7 @@ from exchange_sim.agents.trader_config import (
     CarryTraderConfig,
     DipBuyerConfig,
     LiquidationHunterConfig,
+    OracleManipulatorConfig,
     TrendFollowerConfig,
 )
 from exchange_sim.config.loader import FieldProblem, dump_section, load_section
@@ -56,6 +57,7 @@ ParticipantConfig = (
     | DipBuyerConfig
     | CarryTraderConfig
     | LiquidationHunterConfig
+    | OracleManipulatorConfig
 )
 
 

@@ -1,6 +1,6 @@
 """Building the strategy traders (trend followers, dip buyers, carry traders, the liquidation
-hunter) and connecting them to the venue; called by :func:`~exchange_sim.runner.population.
-add_participant` for their kinds.
+hunter, the oracle manipulator) and connecting them to the venue; called by
+:func:`~exchange_sim.runner.population.add_participant` for their kinds.
 
 As for every participant, accounts are opened here (owner: the config's name, role: its kind),
 each account is connected to the gateway with the participant's link latency, and the groups
@@ -14,15 +14,23 @@ from __future__ import annotations
 from exchange_sim.agents.carry import CarryTraderGroup
 from exchange_sim.agents.dip_buyer import DipBuyerGroup
 from exchange_sim.agents.hunter import LiquidationHunter
+from exchange_sim.agents.manipulator import OracleManipulator
 from exchange_sim.agents.trader_config import (
     CarryTraderConfig,
     DipBuyerConfig,
     LiquidationHunterConfig,
+    OracleManipulatorConfig,
     TrendFollowerConfig,
 )
 from exchange_sim.agents.trend import TrendFollowerGroup
 
-TRADER_CONFIGS = (TrendFollowerConfig, DipBuyerConfig, CarryTraderConfig, LiquidationHunterConfig)
+TRADER_CONFIGS = (
+    TrendFollowerConfig,
+    DipBuyerConfig,
+    CarryTraderConfig,
+    LiquidationHunterConfig,
+    OracleManipulatorConfig,
+)
 _GROUPS: dict[type, type[TrendFollowerGroup] | type[DipBuyerGroup] | type[CarryTraderGroup]] = {
     TrendFollowerConfig: TrendFollowerGroup,
     DipBuyerConfig: DipBuyerGroup,
@@ -48,6 +56,8 @@ def add_trader(venue, cfg, member_class, next_order_id, request, response) -> li
         )
         feed.subscribe_liquidations(hunter.on_liquidation, observed("liquidations"))
         return [hunter]
+    if isinstance(cfg, OracleManipulatorConfig):
+        return [_add_manipulator(venue, cfg, next_order_id, request, response, prefix)]
     accounts = [ids.next("account") for _ in range(cfg.count)]
     for account in accounts:
         ledger.open_account(account, False, cfg.leverage, cfg.name, cfg.KIND)
@@ -71,3 +81,35 @@ def add_trader(venue, cfg, member_class, next_order_id, request, response) -> li
     for account in accounts:
         gateway.connect(member_class(group, account), request, response)
     return [group]
+
+
+def _add_manipulator(venue, cfg, next_order_id, request, response, prefix: str):
+    """The manipulator's perpetual and spot accounts, links and its view of the spot book it
+    pushes (the config check has made sure ``cfg.spot_market`` exists)."""
+    ids, spot = venue.ids, venue.spot_markets[cfg.spot_market]
+    perp_account, spot_account = ids.next("account"), ids.next("account")
+    venue.ledger.open_account(perp_account, False, cfg.leverage, cfg.name, cfg.KIND)
+    spot.ledger.open_account(spot_account, cfg.name, cfg.KIND)
+    manipulator = OracleManipulator(
+        venue.env,
+        venue.log,
+        cfg,
+        venue.gateway,
+        spot.gateway,
+        perp_account,
+        spot_account,
+        next_order_id,
+        venue.scale.money_per_tick_lot,
+    )
+    venue.gateway.connect(manipulator.perp_leg, request, response)
+    spot.gateway.connect(
+        manipulator.spot_leg,
+        venue.sampler(cfg.spot_latency.request, f"{prefix}/spot_request"),
+        venue.sampler(cfg.spot_latency.response, f"{prefix}/spot_response"),
+    )
+    spot.feed.subscribe(
+        manipulator.on_spot_view,
+        venue.sampler(cfg.observation_latency, f"{prefix}/spot_feed"),
+        depth_levels=cfg.depth_levels,
+    )
+    return manipulator

@@ -60,8 +60,9 @@ MARGINS = {
             }
         ]
     },
-    # §3.2 example: MM 0.5 %, IM 1 % (100x) in the base tier.
-    "bitmex_example": {"base_maintenance_rate": "0.005"},
+    # §3.2 example: MM 0.5 %, IM 1 % (100x) in the base tier; the example's MM has no exit
+    # taker fee (its 99.50 is EP x (1 - (1 % - 0.5 %))), so the preset's fee term is left out.
+    "bitmex_example": {"base_maintenance_rate": "0.005", "trigger_rate_added": "0"},
 }
 
 

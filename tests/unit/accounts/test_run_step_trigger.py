@@ -13,7 +13,8 @@ between the mark and the trigger.
 OKX: §3.4 defines the liquidation price only in words ("the price that ... makes the margin ratio
 equal to the required MMR + liquidation fee rate") and §9 has no OKX example; with no formula to
 compare, its run is checked like every continuous preset: at its trigger the run's exact check
-passes, one tick beyond it fails. (The run leaves §3.4's liquidation-fee term out of the check.)
+passes, one tick beyond it fails. The run's check includes §2.4's liquidation-fee term (the
+preset's ``margin.trigger_rate_added``).
 """
 
 from __future__ import annotations
@@ -29,17 +30,20 @@ from tests.unit.accounts.run_positions import holdings, lots, position, px, run,
 # a few thousand lots reach dozens of the preset's 1,000,000 steps above its 2,000,000 base.
 COARSE = (("tick_size", "1"), ("lot_size", "1"), ("money_decimals", 0))
 BASE, STEP, BASE_MM = 2_000_000, 1_000_000, 4_000_000  # the bitmex preset (§2.2), m = 1
+EXIT_TAKER_FEE = 500_000  # the preset's fee term in MM (§2.2, §3.2: [3p]), 5 bp
 
 
 def bitmex_mm(notional: int) -> int:
-    """§2.2 written out: MM% = base MM x (1 + steps), a partial step counts, rounded up."""
+    """§2.2 written out: MM% = base MM x (1 + steps) + the exit taker fee, a partial step
+    counts, rounded up."""
     steps = 0 if notional < BASE else (notional - BASE) // STEP + 1
-    return -(-notional * BASE_MM * (1 + steps) // RATE_SCALE)
+    return -(-notional * (BASE_MM * (1 + steps) + EXIT_TAKER_FEE) // RATE_SCALE)
 
 
 def test_bitmex_example_in_a_run():
-    """§3.2 in a bitmex run with base MM 0.5 % (IM 1 %, 100x): isolated long 1 at 100.00 holds
-    margin 1.00; its liquidation price is 99.50 and its bankruptcy price 99.00."""
+    """§3.2 in a bitmex run with base MM 0.5 % (IM 1 %, 100x) and no fee term (the example
+    has none): isolated long 1 at 100.00 holds margin 1.00; its liquidation price is 99.50 and
+    its bankruptcy price 99.00."""
     sim = run("bitmex", "bitmex_example")
     account = position(
         sim, LONG, [(px("100"), lots("1"))], deposit=usd("1"), isolated=True, leverage=100

@@ -62,6 +62,13 @@ POLICIES = {
         "funding.rule.rate_period=15s",
     ),
     "okx-tiered": ("venue.preset=okx",),
+    "okx-rate-fixed-ahead": (
+        "venue.preset=okx",
+        "funding.rule.interval=15s",
+        "funding.rule.rate_period=15s",
+        "funding.rule.sampling=1s",
+        "funding.rule.rate_fixed_before=5s",
+    ),
     "isolated-bitmex": ("participants.longs.margin_mode=isolated", "venue.preset=bitmex"),
     "socialise": ('liquidation.waterfall=["book","fund","socialise"]',),
     "pro-rata-adl": ("liquidation.adl.ranking=pro_rata",),
