@@ -67,6 +67,7 @@ class LinkedAccount(Account):
     realised PnL in this ledger all move the home account's wallet."""
 
     __slots__ = ("home",)
+    home: Account
 
     def __init__(self, home: Account, isolated: bool, leverage: int, owner: str, role: str):
         object.__setattr__(self, "home", home)
@@ -79,7 +80,7 @@ class LinkedAccount(Account):
             wallet=home.wallet,
         )
 
-    @property  # type: ignore[override]
+    @property
     def wallet(self) -> int:
         return self.home.wallet
 

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from exchange_sim.accounts.account import Account, FeeSchedule
+from exchange_sim.accounts.account import Account, FeeSchedule, LinkedAccount
 from exchange_sim.accounts.collateral import CollateralAssets
 from exchange_sim.accounts.collateral_ledger import CollateralHoldings
+from exchange_sim.accounts.cross_margin import CrossMargin
 from exchange_sim.accounts.liquidation_price import bankruptcy_price
 from exchange_sim.accounts.pretrade import PreTradeChecks
 from exchange_sim.accounts.triggers import TriggerLevel, step_up_price
@@ -51,6 +52,7 @@ class Ledger(PreTradeChecks, CollateralHoldings):
         "accounts",
         "change_listeners",
         "collateral",
+        "cross",
         "fallback_price",
         "fees",
         "fees_collected",
@@ -91,6 +93,9 @@ class Ledger(PreTradeChecks, CollateralHoldings):
         self.open_orders: Callable[[int], list] = lambda account_id: []
         self.change_listeners: list[Callable[[int, Account, int | None], None]] = []
         self.collateral = CollateralAssets({}, {})
+        self.cross: CrossMargin | None = None
+        """Cross margin over several perpetuals (:mod:`exchange_sim.accounts.cross_margin`);
+        None in a venue of one perpetual."""
         """Accepted collateral assets (:mod:`exchange_sim.accounts.collateral`); none by default."""
 
     # -- accounts and money in/out -----------------------------------------------------------
@@ -109,6 +114,17 @@ class Ledger(PreTradeChecks, CollateralHoldings):
             raise ValueError("leverage must be >= 1")
         account = Account(account_id, isolated=isolated, leverage=leverage, owner=owner, role=role)
         self.accounts[account_id] = account
+        return account
+
+    def open_linked_account(
+        self, home: Account, isolated: bool, leverage: int, owner: str, role: str
+    ) -> LinkedAccount:
+        """Register ``home``'s account in this ledger: its own position here, ``home``'s wallet
+        (:class:`LinkedAccount`); logged by :meth:`announce_accounts` like any other."""
+        if home.account_id in self.accounts:
+            raise ValueError(f"account {home.account_id} exists")
+        account = LinkedAccount(home, isolated, leverage, owner, role)
+        self.accounts[home.account_id] = account
         return account
 
     def set_tiers(self, now: int, tiers, cause: int | None) -> None:
@@ -245,10 +261,46 @@ class Ledger(PreTradeChecks, CollateralHoldings):
         equity = account.collateral + self.unrealised_pnl(account, price)
         if account.collateral_units:
             equity += self.collateral.value(account.collateral_asset, account.collateral_units)
+        cross = self.cross
+        if cross is not None and cross.is_member(account):
+            equity += cross.other_equity(account, self)
         return equity
 
     def maintenance_margin(self, account: Account, price: int) -> int:
-        """MM of the position on its notional at ``price``, or on its entry value (Bybit)."""
+        """MM of the position on its notional at ``price`` (or on its entry value, Bybit); for
+        a cross account over several perpetuals, plus its other positions' MM (at their marks)."""
+        if not account.size_lots:
+            return 0
+        own = self.position_maintenance(account, price)
+        cross = self.cross
+        if cross is not None and cross.is_member(account):
+            own += cross.other_maintenance(account, self)
+        return own
+
+    def margin_call_level(self, account: Account, price: int) -> int:
+        """:meth:`position_call_level`, plus the other cross positions' (several perpetuals)."""
+        if not account.size_lots:
+            return 0
+        own = self.position_call_level(account, price)
+        cross = self.cross
+        if cross is not None and cross.is_member(account):
+            own += cross.other_call_level(account, self)
+        return own
+
+    def current_price(self, account: Account) -> int:
+        """The price an account's position is valued at now: the mark, else the index, else its
+        average entry price (before any price exists), at least 1."""
+        mark = self.mark_price()
+        if mark is None:
+            mark = self.fallback_price()
+        if mark is None:
+            lots = account.size_lots if account.size_lots > 0 else -account.size_lots
+            mark = div_round(account.entry_notional, lots * self._mptl, DOWN) if lots else 1
+        return max(mark, 1)
+
+    def position_maintenance(self, account: Account, price: int) -> int:
+        """MM of this position alone on its notional at ``price``, or on its entry value
+        (Bybit)."""
         if not account.size_lots:
             return 0
         if self.maintenance_on_entry:
@@ -260,11 +312,12 @@ class Ledger(PreTradeChecks, CollateralHoldings):
             account, price
         )
 
-    def margin_call_level(self, account: Account, price: int) -> int:
-        """Equity below this gets a margin call: ``margin_call_factor x MM`` with the exact MM,
-        rounded UP once: for an integer equity, ``equity < level`` is ``equity < factor x MM``,
-        the condition the margin-call trigger price solves (the rounded MM times the factor could
-        be a unit higher, and the check would then fire a tick before its trigger)."""
+    def position_call_level(self, account: Account, price: int) -> int:
+        """This position's margin-call level (equity below it gets a margin call):
+        ``margin_call_factor x MM`` with the exact MM, rounded UP once: for an integer equity,
+        ``equity < level`` is ``equity < factor x MM``, the condition the margin-call trigger
+        price solves (the rounded MM times the factor could be a unit higher, and the check
+        would then fire a tick before its trigger)."""
         if not account.size_lots:
             return 0
         notional = (
@@ -276,7 +329,10 @@ class Ledger(PreTradeChecks, CollateralHoldings):
         """``Σ (wallet + isolated_margin - signed_entry_notional)``: account value at any common
         price (see the module docstring)."""
         return sum(
-            a.wallet + a.isolated_margin - a.signed_entry_notional for a in self.accounts.values()
+            (0 if type(a) is LinkedAccount else a.wallet)
+            + a.isolated_margin
+            - a.signed_entry_notional
+            for a in self.accounts.values()
         )
 
     def open_interest_lots(self) -> tuple[int, int]:
@@ -397,8 +453,8 @@ class Ledger(PreTradeChecks, CollateralHoldings):
             max(current, 1),
         )
         call_collateral = collateral
-        if account.collateral_units:
-            collateral, call_collateral = self._split_collateral(account, current)
+        if account.collateral_units or (self.cross is not None and self.cross.is_member(account)):
+            collateral, call_collateral = self._split_slack(account, current)
         account.liquidation_price = self._liquidation_level.price(
             side, lots, entry, collateral, mptl, at
         )
@@ -413,9 +469,15 @@ class Ledger(PreTradeChecks, CollateralHoldings):
         held = account.collateral
         if account.collateral_units:
             held += self.collateral.value(account.collateral_asset, account.collateral_units)
+        if self.cross is not None and self.cross.is_member(account):
+            held += self.cross.other_equity(account, self)
         account.bankruptcy_price = bankruptcy_price(
             side, lots, account.entry_notional, held, self._mptl
         )
+
+    def refresh_prices(self, account: Account) -> None:
+        """Recompute an account's trigger and bankruptcy prices (no listener is told)."""
+        self._refresh_prices(account)
 
     def refresh(self, now: int, account: Account, cause: int | None) -> None:
         """Recompute an account's trigger prices after an outside change (a funding payment)."""

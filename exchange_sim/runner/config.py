@@ -291,7 +291,24 @@ class SimConfig:
                         f"participants[{i}].accounts_of", shared, "no leveraged group of that name"
                     )
                 owner = owners[0]
-                if owner.count != participant.count or getattr(owner, "market", "") == market:
+                assert isinstance(participant, LeveragedTraderConfig)
+                if getattr(owner, "accounts_of", ""):
+                    raise FieldProblem(
+                        f"participants[{i}].accounts_of",
+                        shared,
+                        "that group shares accounts itself",
+                    )
+                if owners[0] is participant or self.participants.index(owner) > i:
+                    raise FieldProblem(
+                        f"participants[{i}].accounts_of", shared, "must name an earlier group"
+                    )
+                if participant.collateral_asset or owner.collateral_asset:
+                    raise FieldProblem(
+                        f"participants[{i}].accounts_of",
+                        shared,
+                        "accounts with a collateral asset trade one perpetual (not yet several)",
+                    )
+                if owner.count != participant.count or owner.market == market:
                     raise FieldProblem(
                         f"participants[{i}].accounts_of",
                         shared,

@@ -51,6 +51,7 @@ from exchange_sim.venue.collateral import build_collateral
 from exchange_sim.venue.instrument import Instrument
 from exchange_sim.venue.interventions import Interventions
 from exchange_sim.venue.invariants import InvariantChecker
+from exchange_sim.venue.perpetuals import Perpetuals
 from exchange_sim.venue.mark_service import MarkPriceService
 from exchange_sim.venue.spot_market import SpotMarket
 
@@ -105,11 +106,15 @@ class Venue:
             instrument.feed,
             instrument.risk,
         )
+        self.perpetuals = Perpetuals(self, instrument)
+        self.group_accounts: dict[str, tuple] = {}
+        """Leveraged groups' accounts by group name: ``(ledger, accounts)`` (``accounts_of``)."""
         self._starts: list = populate(self) if populate is not None else []
         # After the participants, so their account ids do not depend on the liquidation setup.
         instrument.build_liquidation(self)
         assert instrument.liquidation is not None
         self.liquidation = instrument.liquidation
+        self.perpetuals.build_liquidation()
         # Last: the collateral books' accounts after every other account; each book is also a
         # spot market of the venue (money checks, results, the log's ``market`` field).
         self.collateral_markets = build_collateral(self)
@@ -156,6 +161,7 @@ class Venue:
         """Log the accounts, start participants, then the index, mark, funding and risk processes
         (at t = 0)."""
         self.ledger.announce_accounts(self.env.now)
+        self.perpetuals.announce()
         for spot in self.spot_markets.values():
             spot.ledger.announce_accounts(self.env.now)
         self.interventions.start()
@@ -166,6 +172,7 @@ class Venue:
         for component in self._starts:
             component.start()
         self.instrument.start()
+        self.perpetuals.start()
 
     def run(self, package_version: str, progress: Callable[[int], None] | None = None) -> str:
         """Write ``run_start``, run to ``run.duration``, write ``run_end``; return the digest.
@@ -211,7 +218,11 @@ class Venue:
         insurance fund, the vault's cash, the funding residue, less recorded bad debt) against
         deposits minus withdrawals plus the fund's seed and the vault's capital; equal after
         every event (see :mod:`exchange_sim.liquidation.accounting`)."""
-        return self.liquidation.money_identity(self._funding_residue())
+        held, put_in = self.liquidation.money_identity(self._funding_residue())
+        if self.perpetuals.extra:
+            more_held, more_in = self.perpetuals.money_identity()
+            held, put_in = held + more_held, put_in + more_in
+        return held, put_in
 
     def verify_money(self, now: int) -> None:
         """Raise :class:`SimulationError` unless the money identity holds, on the perpetual and
@@ -276,6 +287,7 @@ class Venue:
             "vault_cash_minor": liquidation.vault.cash if liquidation.vault else None,
             "spot_markets": {name: _spot_results(spot) for name, spot in self.spot_markets.items()},
             **self._collateral_results(),
+            **self.perpetuals.results(),
         }
 
     def _collateral_results(self) -> dict:
