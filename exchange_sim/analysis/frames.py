@@ -126,6 +126,8 @@ spot_fill: market str, account_id int, side int, price_ticks ticks, size_lots lo
 fundamental_price: price ticks
 news: headline str, jump_ppb ppb, price ticks
 intervention: action str, market str, until_ns ns, factor_ppb ppb, band_ppb ppb, amount money
+stress_policy: policy str, action str, value_ppb ppb, threshold_ppb ppb, share_ppb ppb,
+    factor_ppb ppb, band_ppb ppb, until_ns ns, gap_ns ns, depth_lots lots
 trader_entry: account_id int, participant str, reason str, side int, lots lots, price_ticks ticks,
     signal_ppb ppb
 trader_exit: account_id int, participant str, reason str, position_lots lots, lots lots,

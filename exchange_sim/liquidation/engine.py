@@ -23,6 +23,7 @@ checks it there when ``run.verify_money`` is on, and always once at its end.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from exchange_sim.accounts.pretrade import NO_CHECK_TAGS
@@ -84,6 +85,9 @@ class LiquidationEngine:
         self._latency = config.processing_latency
         self._service_ns = div_round(NS_PER_S, config.throughput, UP) if config.throughput else 0
         self._next_free = 0
+        self.start_gap: Callable[[int, Job], int] | None = None
+        """``start_gap(now, job)``: ns until the next account may start after ``job`` (an
+        adaptive throughput policy); ``None``: the fixed ``1 / throughput``."""
         self._start_pending = False
         self._pauses = 0
         self._last_partial: dict[int, int] = {}
@@ -179,7 +183,8 @@ class LiquidationEngine:
         queue = self._queue
         while queue and queue[0].ready_at <= now and self._next_free <= now and not self._pauses:
             job = queue.popleft()
-            self._next_free = now + self._service_ns
+            gap = self._service_ns if self.start_gap is None else self.start_gap(now, job)
+            self._next_free = now + gap
             self._start(now, job)
         self._schedule_start(now)
         self._stepped(now)

@@ -27,6 +27,7 @@ from exchange_sim.liquidation import planners
 from exchange_sim.liquidation.accounting import LiquidationAccounting, money_identity
 from exchange_sim.liquidation.adl import AdlRanker, emit_adl
 from exchange_sim.liquidation.adl_book import AdlBook
+from exchange_sim.liquidation.adl_cap import AdlCapConfig, allocate_capped_ranked
 
 __all__ = ["POSITION_STAGES", "Waterfall", "money_identity"]
 
@@ -57,6 +58,8 @@ class Waterfall:
         self.position_moved: Callable[[int, int, str, int, int, int], None] | None = None
         """``position_moved(account_id, seq, reason, side, price, lots)``: tells an account's
         owner that its position was moved without a trade of its own (``adl``, ``takeover``)."""
+        self.adl_cap: AdlCapConfig | None = None
+        """A per-account cap on one ADL event (:mod:`.adl_cap`); ``None``: no cap."""
 
     def escalate(self, now: int, cause: int, account, mark: int) -> tuple[str, int]:
         """Hand the account's remaining position to the position stages in order. Returns the
@@ -181,9 +184,19 @@ class Waterfall:
         size = account.size_lots
         side = 1 if size > 0 else -1
         price = self.ranker.close_price_ticks(self._takeover_price(account, mark), mark)
-        queue, ranked = self.adl_book.queue_head(side, abs(size), account.account_id, mark)
+        cap = self.adl_cap
+        if cap is None:
+            queue, ranked = self.adl_book.queue_head(side, abs(size), account.account_id, mark)
+            allocations = self.ranker.allocate(queue, abs(size))
+        else:  # the capped walk may reach past the uncapped head: the whole queue (O(n))
+            every = self.adl_book.candidates(side, account.account_id, mark)
+            queue = self.ranker.queue(every, side)
+            ranked = {c.account_id: c for c in every}
+            allocations = allocate_capped_ranked(
+                cap, queue, abs(size), price, self.money_per_tick_lot
+            )
         last = None
-        for account_id, lots in self.ranker.allocate(queue, abs(size)):
+        for account_id, lots in allocations:
             (seq,) = emit_adl(
                 self.log, now, cause, account.account_id, queue, [(account_id, lots)], price, ranked
             )

@@ -271,6 +271,11 @@ class MatchingEngine(AmendCommands):
         finally:
             self._busy = False
 
+    @property
+    def price_band_ppb(self) -> int:
+        """The price band in force (0: none)."""
+        return self._band_ppb
+
     def set_price_band(self, band_ppb: int) -> None:
         """A new price band from now on (0 turns it off)."""
         self._band_ppb = band_ppb

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import deque
 
 from exchange_sim.liquidation import planners
+from exchange_sim.liquidation.adl_cap import allocate_capped_ranked
 from exchange_sim.liquidation.adl_ratios import candidate_of
 from exchange_sim.liquidation.insurance_fund import liquidation_fill_delta
 from exchange_sim.liquidation.policies import FEE_BANKRUPT, FEE_DYDX, FEE_LIQUIDATION, FEE_NONE
@@ -231,7 +232,14 @@ def _plan_adl(st: ReplayState, ev: dict) -> None:
     entries = {entry.account_id: entry for entry in queue}
     ranked = {c.account_id: c for c in candidates}
     plan: deque[tuple] = deque()
-    for account_id, lots in st.ranker.allocate(queue, abs(size)):
+    cap = st.config.stress.adl_cap
+    if cap.enabled:
+        allocations = allocate_capped_ranked(
+            cap, queue, abs(size), price, st.ledger.money_per_tick_lot
+        )
+    else:
+        allocations = st.ranker.allocate(queue, abs(size))
+    for account_id, lots in allocations:
         plan.append((account_id, lots, price, entries[account_id], ranked[account_id]))
     st.adl_plan = plan
     st.adl_group = (ev["cause"], liquidated.account_id, -1 if size > 0 else 1)

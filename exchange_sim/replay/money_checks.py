@@ -158,6 +158,13 @@ def on_intervention(st: ReplayState, ev: dict) -> None:
         st.pending_top_up = (ev["seq"], ev["amount"])
 
 
+def on_stress_policy(st: ReplayState, ev: dict) -> None:
+    """A dynamic-margin change installs the configured tiers times its factor."""
+    if ev["action"] == "margin_scale":
+        tiers = st.initial_tiers.with_maintenance_scaled(ev["factor_ppb"])
+        st.ledger.set_tiers(ev["ts"], tiers, ev["seq"])
+
+
 def on_premium_sample(st: ReplayState, ev: dict) -> None:
     """A sample, or with dYdX votes (``vote_interval``) a vote: each sample epoch's sample is then
     the zero-padded median of the votes since the last one (a vote at an epoch counts in it)."""
@@ -291,6 +298,7 @@ HANDLERS = {
     "liquidation_started": on_liquidation_started,
     "liquidation_finished": on_liquidation_finished,
     "intervention": on_intervention,
+    "stress_policy": on_stress_policy,
     "premium_sample": on_premium_sample,
     "funding_rate": on_funding_rate,
     "funding_payment": on_funding_payment,

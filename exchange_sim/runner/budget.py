@@ -49,6 +49,8 @@ def _walk(obj, path: str, duration_ns: int, count: int, out: list) -> None:
         value = getattr(obj, field.name)
         key = f"{path}.{field.name}" if path else field.name
         if attrs.has(type(value)):
+            if getattr(value, "CLOCK_WHEN_ENABLED", False) and not value.enabled:
+                continue  # a policy that is off schedules nothing
             _walk(value, key, duration_ns, count, out)
         elif isinstance(value, tuple) and value and attrs.has(type(value[0])):
             for index, item in enumerate(value):

@@ -43,6 +43,7 @@ from exchange_sim.risk.config import RiskConfig
 from exchange_sim.runner.perpetual_config import PerpetualConfig
 from exchange_sim.venue.collateral_config import CollateralConfig
 from exchange_sim.venue.intervention_config import InterventionConfig
+from exchange_sim.venue.stress_config import StressConfig
 
 ParticipantConfig = (
     MarketMakerConfig
@@ -198,6 +199,10 @@ class SimConfig:
     interventions: tuple[InterventionConfig, ...] = attrs.field(
         default=(),
         metadata={"help": "interventions on a timeline: a list of tables, each with at and kind"},
+    )
+    stress: StressConfig = attrs.field(
+        factory=StressConfig,
+        metadata={"help": "reactive stress-mitigation policies (each off by default)"},
     )
     participants: tuple[ParticipantConfig, ...] = attrs.field(
         factory=lambda: (MarketMakerConfig(), NoiseTraderConfig(), LeveragedTraderConfig()),

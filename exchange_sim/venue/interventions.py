@@ -19,7 +19,8 @@ instant and not its end instant, whoever scheduled work at those instants first:
 Overlapping halts of one market, and overlapping oracle outages, nest: the market trades again
 (the index is published again) when the last of them has ended, and one for good (``duration``
 0) is never lifted; each timed one still logs its own end. Liquidation outages and perpetual
-halts nest the same way in the liquidation engine (:meth:`LiquidationEngine.pause`).
+halts nest the same way in the liquidation engine (:meth:`LiquidationEngine.pause`). A circuit
+breaker's halt (:mod:`exchange_sim.venue.stress`) is the same halt, caused by its trip.
 """
 
 from __future__ import annotations
@@ -77,12 +78,7 @@ class Interventions:
         now = venue.env.now
         until = now + config.duration if getattr(config, "duration", 0) else None
         if isinstance(config, HaltTrading):
-            engine = self._engine(config.market)
-            seq = self._emit("halt", None, engine.market, until)
-            self._count_halt(engine, 1)
-            if not config.market:
-                venue.liquidation.pause()
-            self._end(config.duration, lambda cause, c=config: self._resume(c, cause), seq)
+            self.halt(config.market, config.duration, None)
         elif isinstance(config, LiquidationOutage):
             seq = self._emit("liquidation_outage", None, until=until)
             venue.liquidation.pause()
@@ -103,6 +99,20 @@ class Interventions:
             seq = self._emit("fund_top_up", None, amount=config.amount)
             venue.liquidation.fund.inject(now, config.amount, seq)
 
+    def halt(self, market: str, duration: int, cause: int | None) -> int:
+        """Halt ``market`` (empty: the perpetual) now for ``duration`` (0: for good), nesting
+        with every other halt; log it as an ``intervention`` caused by ``cause`` (``None`` for
+        one on the timeline; a circuit breaker's trip, :mod:`exchange_sim.venue.stress`)."""
+        venue = self._venue
+        engine = self._engine(market)
+        until = venue.env.now + duration if duration else None
+        seq = self._emit("halt", cause, engine.market, until)
+        self._count_halt(engine, 1)
+        if not market:
+            venue.liquidation.pause()
+        self._end(duration, lambda end_cause, m=market: self._resume(m, end_cause), seq)
+        return seq
+
     def _engine(self, market: str):
         venue = self._venue
         return venue.engine if not market else venue.spot_markets[market].engine
@@ -112,11 +122,11 @@ class Interventions:
         self._halts[engine.market] = count
         engine.halted = count > 0
 
-    def _resume(self, config: HaltTrading, cause: int) -> None:
-        engine = self._engine(config.market)
+    def _resume(self, market: str, cause: int) -> None:
+        engine = self._engine(market)
         self._emit("resume", cause, engine.market)
         self._count_halt(engine, -1)
-        if not config.market:
+        if not market:
             self._venue.liquidation.resume(self._venue.env.now)
 
     def _liquidation_restore(self, cause: int) -> None:

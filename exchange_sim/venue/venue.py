@@ -54,6 +54,7 @@ from exchange_sim.venue.invariants import InvariantChecker
 from exchange_sim.venue.perpetuals import Perpetuals
 from exchange_sim.venue.mark_service import MarkPriceService
 from exchange_sim.venue.spot_market import SpotMarket
+from exchange_sim.venue.stress import build_stress
 
 if TYPE_CHECKING:
     from exchange_sim.runner.config import LoadedConfig
@@ -121,6 +122,7 @@ class Venue:
         for collateral_market in self.collateral_markets.values():
             self.spot_markets[collateral_market.book_market.name] = collateral_market.book_market
         self.interventions = Interventions(self, config.interventions)
+        self.stress = build_stress(self, config.stress)
         if config.run.verify_money:
             self.liquidation.after_step.append(self.verify_money)
         self.invariants = InvariantChecker(self, config.run.check)
@@ -167,6 +169,9 @@ class Venue:
         self.interventions.start()
         for collateral_market in self.collateral_markets.values():
             collateral_market.start()
+
+        if self.stress is not None:
+            self.stress.start()
         if self.fundamental is not None:
             self.fundamental.start()
         for component in self._starts:

@@ -17,11 +17,12 @@ STUDIES = {
     "venue_presets.toml",
     "fund_size.toml",
     "close_out_policies.toml",
+    "stress_policies.toml",
 }
 
 
-def test_the_five_studies_are_there():
-    """configs/sweeps/ holds the five example studies."""
+def test_the_example_studies_are_there():
+    """configs/sweeps/ holds the example studies."""
     assert set(FILES) >= STUDIES
 
 
