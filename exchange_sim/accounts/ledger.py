@@ -475,6 +475,29 @@ class Ledger(PreTradeChecks, CollateralHoldings):
             side, lots, account.entry_notional, held, self._mptl
         )
 
+    def reference_liquidation_price(self, account: Account) -> int | None:
+        """The liquidation price a cross venue displays: the price of this position at which
+        equity reaches MM with every other position held at its current mark, i.e. Binance's
+        ``WB - TMM1 + UPNL1`` (exchange_mechanics.md §3.1, W1-W2; dYdX's cross ``e - MMR_o``,
+        §3.5, W14). The risk monitor watches a tighter trigger for accounts over several markets
+        (:mod:`exchange_sim.accounts.cross_margin`); for one position both are the same."""
+        size = account.size_lots
+        if not size:
+            return None
+        balance = account.collateral
+        cross = self.cross
+        if cross is not None and cross.is_member(account):
+            balance += cross.other_equity(account, self) - cross.other_maintenance(account, self)
+        lots = size if size > 0 else -size
+        return self._liquidation_level.price(
+            1 if size > 0 else -1,
+            lots,
+            account.entry_notional,
+            balance,
+            self._mptl,
+            self.current_price(account),
+        )
+
     def refresh_prices(self, account: Account) -> None:
         """Recompute an account's trigger and bankruptcy prices (no listener is told)."""
         self._refresh_prices(account)

@@ -27,7 +27,7 @@ sweep: a policy some venues run, and the correctness oracle of index mode;
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.kernel.environment import Phase
@@ -97,13 +97,15 @@ class RiskMonitor:
         self.venue_accounts: set[int] | frozenset[int] = frozenset()
         self.handoffs: list[tuple[int, int, int]] = []
         self.checks = 0
-        self.cross = None
+        self.cross: Any = None
         """The venue's :class:`~exchange_sim.accounts.cross_margin.CrossMargin` when it has
         several perpetuals: a safe check or a finished liquidation of a cross account re-splits
         its slack in every ledger."""
-        self.engine_for: Callable[[int, int], LiquidationIntake | None] | None = None
-        """``engine_for(account_id, mark)``: which perpetual's liquidation engine takes a cross
-        account (the venue's close-first policy); None: this monitor's own engine."""
+        self.engine_for: Callable[[int, int], RiskMonitor | None] | None = None
+        """``engine_for(account_id, check_seq)``: the monitor of the perpetual whose position a
+        liquidatable cross account loses first (the venue's close-first policy); it logs the
+        ``liquidation_triggered`` (caused by this monitor's check) and hands the account to its
+        liquidation engine. None: this monitor's own."""
         self.mark_seq: int | None = None
         """The latest ``mark_price`` (what a sweep or a re-armed check reads)."""
 
@@ -310,7 +312,17 @@ class RiskMonitor:
             outcome=outcome,
         )
         if outcome == "liquidate":
-            self._trigger_liquidation(now, account, mark, equity, mm, seq)
+            target = self
+            if (
+                self.cross is not None
+                and self.engine_for is not None
+                and self.cross.is_member(account)
+            ):  # several perpetuals: the market whose position the venue closes first
+                target = self.engine_for(account_id, seq) or self
+            if target is not self:
+                account = target.ledger.accounts[account_id]
+                mark = target._mark.price or mark
+            target._trigger_liquidation(now, account, mark, equity, mm, seq)
             return
         if outcome == "past_maintenance":
             self._unindex(account_id)
@@ -353,11 +365,8 @@ class RiskMonitor:
         if account.collateral_units:
             self.ledger.convert_collateral(now, account, seq)
         self.handoffs.append((now, account_id, seq))
-        engine = self.liquidation_engine
-        if self.engine_for is not None and self.cross is not None and self.cross.is_member(account):
-            engine = self.engine_for(account_id, seq) or engine
-        if engine is not None:
-            engine.handoff(now, account_id, seq)
+        if self.liquidation_engine is not None:
+            self.liquidation_engine.handoff(now, account_id, seq)
 
     def _margin_call(self, now, account_id, mark, equity, mm, check_seq) -> None:
         delay = self._call_latency.draw()

@@ -232,6 +232,7 @@ class SimConfig:
             market = getattr(intervention, "market", "")
             if market and market not in markets:
                 raise FieldProblem(f"interventions[{i}].market", market, "no such spot market")
+        self._check_perpetuals(markets)
         known = f"no such spot market (spot_markets: {', '.join(markets) or 'none'})"
         perpetuals = [p.symbol for p in self.perpetuals]
         for i, participant in enumerate(self.participants):
@@ -244,11 +245,12 @@ class SimConfig:
                     and market not in markets
                     and (field, market) not in (("market", symbol) for symbol in perpetuals)
                 ):
-                    where = f"{known}; perpetuals: {', '.join(perpetuals) or 'none'}"
+                    where = (
+                        f"no such market (perpetuals: {', '.join(perpetuals)}; spot_markets: "
+                        f"{', '.join(markets) or 'none'})"
+                    )
                     raise FieldProblem(
-                        f"participants[{i}].{field}",
-                        market,
-                        f"no such market ({where})" if perpetuals else known,
+                        f"participants[{i}].{field}", market, where if perpetuals else known
                     )
             if not self.fundamental.enabled:
                 needs = "needs fundamental.enabled = true"
@@ -257,7 +259,6 @@ class SimConfig:
                 if getattr(participant, "reference", "index") == "fundamental":
                     raise FieldProblem(f"participants[{i}].reference", "fundamental", needs)
         self._check_collateral(markets)
-        self._check_perpetuals(markets)
         names = [p.name for p in self.participants]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

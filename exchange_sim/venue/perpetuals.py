@@ -1,7 +1,8 @@
 """A venue's perpetuals beyond the first, and the cross margin that makes one account of a
 trader's positions in all of them (:mod:`exchange_sim.accounts.cross_margin`).
 
-Each additional perpetual (``perpetuals[]``) is an :class:`~exchange_sim.venue.instrument.Instrument`
+Each additional perpetual (``perpetuals[]``) is an
+:class:`~exchange_sim.venue.instrument.Instrument`
 of its own (book, index, mark, ledger, risk monitor, funding, liquidation engine, fund, ADL).
 A leveraged group with ``accounts_of = "<group>"`` trades another perpetual with that group's
 accounts: in its ledger they are :class:`~exchange_sim.accounts.account.LinkedAccount` views
@@ -44,7 +45,8 @@ class Perpetuals:
         self.cross: CrossMargin | None = None
         if not self.extra:
             return
-        self.cross = cross = CrossMargin()
+        cross = CrossMargin()
+        self.cross = cross
         cross.changed = self._refreshed
         for instrument in self.all.values():
             cross.add_ledger(instrument.ledger)
@@ -92,7 +94,8 @@ class Perpetuals:
                 instrument.risk.on_account_change(now, account, cause)
 
     def _engine_for(self, account_id: int, cause: int):
-        """The liquidation engine of the position the venue closes first (``risk.close_first``)."""
+        """The risk monitor of the position the venue closes first (``risk.close_first``); None
+        for ``triggered`` (the monitor whose check found it)."""
         rule = self.venue.config.risk.close_first
         best = None
         best_key = None
@@ -110,7 +113,7 @@ class Perpetuals:
                 best, best_key = instrument, key
         if rule == "triggered" or best is None:
             return None
-        return best.liquidation
+        return best.risk
 
     # -- running and results -----------------------------------------------------------------
     def announce(self) -> None:

@@ -51,8 +51,8 @@ from exchange_sim.venue.collateral import build_collateral
 from exchange_sim.venue.instrument import Instrument
 from exchange_sim.venue.interventions import Interventions
 from exchange_sim.venue.invariants import InvariantChecker
-from exchange_sim.venue.perpetuals import Perpetuals
 from exchange_sim.venue.mark_service import MarkPriceService
+from exchange_sim.venue.perpetuals import Perpetuals
 from exchange_sim.venue.spot_market import SpotMarket
 from exchange_sim.venue.stress import build_stress
 
