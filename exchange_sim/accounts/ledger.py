@@ -1,8 +1,8 @@
 """The accounts ledger (pure): wallets, positions, fees, margin, and exact money conservation.
 
-One linear (quote-settled) perpetual's accounts; a venue with several perpetuals has one ledger each,
-joined by cross margin (:mod:`exchange_sim.accounts.cross_margin`). Units: money in minor units,
-prices in ticks, sizes in lots.
+One linear (quote-settled) perpetual's accounts; a venue with several perpetuals has one
+ledger each, joined by cross margin (:mod:`exchange_sim.accounts.cross_margin`). Units: money
+in minor units, prices in ticks, sizes in lots.
 
 **Positions** are a signed ``size_lots`` and an exact ``entry_notional`` (money; the average entry
 price is ``entry_notional / (|size| x money_per_tick_lot)``, never rounded). A fill that reduces a
