@@ -58,3 +58,32 @@ class FeeSchedule:
     taker_fee_ppb: int = attrs.field(
         default=500_000, metadata={"unit": "rate", "help": "taker fee"}
     )
+
+
+class LinkedAccount(Account):
+    """The same trader's account in another perpetual's ledger: its own position (and isolated
+    bucket), but the wallet of its ``home`` account (one wallet backs every position of a cross
+    account; :mod:`exchange_sim.venue.cross_margin`). Money into or out of the wallet, fees and
+    realised PnL in this ledger all move the home account's wallet."""
+
+    __slots__ = ("home",)
+    home: Account
+
+    def __init__(self, home: Account, isolated: bool, leverage: int, owner: str, role: str):
+        object.__setattr__(self, "home", home)
+        super().__init__(
+            home.account_id,
+            isolated=isolated,
+            leverage=leverage,
+            owner=owner,
+            role=role,
+            wallet=home.wallet,
+        )
+
+    @property
+    def wallet(self) -> int:
+        return self.home.wallet
+
+    @wallet.setter
+    def wallet(self, value: int) -> None:
+        self.home.wallet = value

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from exchange_sim.accounts.account import Account
-from exchange_sim.accounts.collateral import collateral_share
+from exchange_sim.accounts.cross_margin import split_slack
 
 
 class CollateralHoldings:
@@ -29,9 +29,13 @@ class CollateralHoldings:
 
         def unrealised_pnl(self, account: Account, price: int) -> int: ...
 
-        def maintenance_margin(self, account: Account, price: int) -> int: ...
+        def position_maintenance(self, account: Account, price: int) -> int: ...
 
-        def margin_call_level(self, account: Account, price: int) -> int: ...
+        def position_call_level(self, account: Account, price: int) -> int: ...
+
+        def collateral_value(self, account: Account) -> int: ...
+
+        cross: Any
 
     def _deposit_collateral(
         self,
@@ -109,25 +113,53 @@ class CollateralHoldings:
         self._refresh_prices(account)
         return seq
 
-    def _split_collateral(self, account: Account, price: int) -> tuple[int, int]:
-        """Split the slack of an account holding a collateral asset between the mark and the
-        collateral price (:mod:`exchange_sim.accounts.collateral`): record the collateral-price
-        triggers and return the collateral (wallet plus the collateral's *reserved* value) to
-        solve the liquidation and margin-call trigger prices with."""
-        collateral = self.collateral
-        asset, units = account.collateral_asset, account.collateral_units
-        value = collateral.value(asset, units)
-        notional = self.notional(account, price)
-        equity = account.wallet + value + self.unrealised_pnl(account, price)
-        liquidation_keep = collateral_share(
-            equity - self.maintenance_margin(account, price), value, notional
-        )
-        call_keep = collateral_share(
-            equity - self.margin_call_level(account, price), value, notional
-        )
-        collateral.triggers[account.account_id] = (
-            collateral.trigger(asset, units, value - liquidation_keep),
-            collateral.trigger(asset, units, value - call_keep),
-        )
+    def _split_slack(self, account: Account, price: int) -> tuple[int, int]:
+        """Split the account's slack over its dimensions (:mod:`exchange_sim.accounts.cross_margin`
+        and :mod:`exchange_sim.accounts.collateral`): each cross position's mark and each
+        collateral asset's price, in the ledgers' order. Records this ledger's collateral-price
+        triggers and returns the collateral to solve this position's liquidation and margin-call
+        trigger prices with: the wallet plus every *other* dimension's current term less what it
+        keeps (``equity - MM`` terms for positions, the haircut value for collateral)."""
+        cross = self.cross
+        if cross is not None and cross.is_member(account):
+            entries = [
+                (ledger, other, price if ledger is self else ledger.current_price(other))
+                for ledger, other in cross.members[account.account_id]
+                if not other.isolated
+            ]
+        else:
+            entries = [(self, account, price)]
+        exposures: list[int] = []
+        liquidation_terms: list[int] = []
+        call_terms: list[int] = []
+        dimensions: list[tuple[Any, Account, bool]] = []
+        for ledger, other, at in entries:
+            if other.size_lots:
+                pnl = ledger.unrealised_pnl(other, at)
+                exposures.append(ledger.notional(other, at))
+                liquidation_terms.append(pnl - ledger.position_maintenance(other, at))
+                call_terms.append(pnl - ledger.position_call_level(other, at))
+                dimensions.append((ledger, other, True))
+            if other.collateral_units:
+                value = ledger.collateral_value(other)
+                exposures.append(value)
+                liquidation_terms.append(value)
+                call_terms.append(value)
+                dimensions.append((ledger, other, False))
         wallet = account.wallet
-        return wallet + value - liquidation_keep, wallet + value - call_keep
+        keep_liquidation = split_slack(wallet + sum(liquidation_terms), exposures)
+        keep_call = split_slack(wallet + sum(call_terms), exposures)
+        liquidation_collateral = call_collateral = wallet
+        for i, (ledger, other, is_position) in enumerate(dimensions):
+            if is_position and ledger is self:
+                continue  # this position's own mark: the trigger price solves for it
+            liquidation_collateral += liquidation_terms[i] - keep_liquidation[i]
+            call_collateral += call_terms[i] - keep_call[i]
+            if not is_position and ledger is self:
+                assets = self.collateral
+                asset, units = other.collateral_asset, other.collateral_units
+                assets.triggers[other.account_id] = (
+                    assets.trigger(asset, units, liquidation_terms[i] - keep_liquidation[i]),
+                    assets.trigger(asset, units, call_terms[i] - keep_call[i]),
+                )
+        return liquidation_collateral, call_collateral

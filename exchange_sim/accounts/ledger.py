@@ -1,6 +1,8 @@
 """The accounts ledger (pure): wallets, positions, fees, margin, and exact money conservation.
 
-One linear (quote-settled) perpetual. Units: money in minor units, prices in ticks, sizes in lots.
+One linear (quote-settled) perpetual's accounts; a venue with several perpetuals has one
+ledger each, joined by cross margin (:mod:`exchange_sim.accounts.cross_margin`). Units: money
+in minor units, prices in ticks, sizes in lots.
 
 **Positions** are a signed ``size_lots`` and an exact ``entry_notional`` (money; the average entry
 price is ``entry_notional / (|size| x money_per_tick_lot)``, never rounded). A fill that reduces a
@@ -30,17 +32,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from exchange_sim.accounts.account import Account, FeeSchedule
+from exchange_sim.accounts.account import Account, FeeSchedule, LinkedAccount
 from exchange_sim.accounts.collateral import CollateralAssets
 from exchange_sim.accounts.collateral_ledger import CollateralHoldings
+from exchange_sim.accounts.cross_margin import CrossMargin
 from exchange_sim.accounts.liquidation_price import bankruptcy_price
 from exchange_sim.accounts.pretrade import PreTradeChecks
 from exchange_sim.accounts.triggers import TriggerLevel, step_up_price
+from exchange_sim.accounts.valuation import Valuation
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
 
-class Ledger(PreTradeChecks, CollateralHoldings):
+class Ledger(Valuation, PreTradeChecks, CollateralHoldings):
     """All accounts of the instrument, with the hooks the engine and risk monitor call."""
 
     __slots__ = (
@@ -51,6 +55,7 @@ class Ledger(PreTradeChecks, CollateralHoldings):
         "accounts",
         "change_listeners",
         "collateral",
+        "cross",
         "fallback_price",
         "fees",
         "fees_collected",
@@ -91,6 +96,9 @@ class Ledger(PreTradeChecks, CollateralHoldings):
         self.open_orders: Callable[[int], list] = lambda account_id: []
         self.change_listeners: list[Callable[[int, Account, int | None], None]] = []
         self.collateral = CollateralAssets({}, {})
+        self.cross: CrossMargin | None = None
+        """Cross margin over several perpetuals (:mod:`exchange_sim.accounts.cross_margin`);
+        None in a venue of one perpetual."""
         """Accepted collateral assets (:mod:`exchange_sim.accounts.collateral`); none by default."""
 
     # -- accounts and money in/out -----------------------------------------------------------
@@ -109,6 +117,17 @@ class Ledger(PreTradeChecks, CollateralHoldings):
             raise ValueError("leverage must be >= 1")
         account = Account(account_id, isolated=isolated, leverage=leverage, owner=owner, role=role)
         self.accounts[account_id] = account
+        return account
+
+    def open_linked_account(
+        self, home: Account, isolated: bool, leverage: int, owner: str, role: str
+    ) -> LinkedAccount:
+        """Register ``home``'s account in this ledger: its own position here, ``home``'s wallet
+        (:class:`LinkedAccount`); logged by :meth:`announce_accounts` like any other."""
+        if home.account_id in self.accounts:
+            raise ValueError(f"account {home.account_id} exists")
+        account = LinkedAccount(home, isolated, leverage, owner, role)
+        self.accounts[home.account_id] = account
         return account
 
     def set_tiers(self, now: int, tiers, cause: int | None) -> None:
@@ -231,59 +250,6 @@ class Ledger(PreTradeChecks, CollateralHoldings):
             account.wallet += amount
         self.refresh(now, account, cause)
 
-    # -- valuation ---------------------------------------------------------------------------
-    def notional(self, account: Account, price: int) -> int:
-        size = account.size_lots
-        return price * (size if size >= 0 else -size) * self._mptl
-
-    def unrealised_pnl(self, account: Account, price: int) -> int:
-        return account.size_lots * price * self._mptl - account.signed_entry_notional
-
-    def equity(self, account: Account, price: int) -> int:
-        """Margin balance at ``price``: collateral plus the position's uPnL, plus the haircut
-        value of any collateral asset at its current price."""
-        equity = account.collateral + self.unrealised_pnl(account, price)
-        if account.collateral_units:
-            equity += self.collateral.value(account.collateral_asset, account.collateral_units)
-        return equity
-
-    def maintenance_margin(self, account: Account, price: int) -> int:
-        """MM of the position on its notional at ``price``, or on its entry value (Bybit)."""
-        if not account.size_lots:
-            return 0
-        if self.maintenance_on_entry:
-            return self.tiers.maintenance_margin(account.entry_notional)
-        return self.tiers.maintenance_margin(self.notional(account, price))
-
-    def is_liquidatable(self, account: Account, price: int) -> bool:
-        return account.size_lots != 0 and self.equity(account, price) < self.maintenance_margin(
-            account, price
-        )
-
-    def margin_call_level(self, account: Account, price: int) -> int:
-        """Equity below this gets a margin call: ``margin_call_factor x MM`` with the exact MM,
-        rounded UP once: for an integer equity, ``equity < level`` is ``equity < factor x MM``,
-        the condition the margin-call trigger price solves (the rounded MM times the factor could
-        be a unit higher, and the check would then fire a tick before its trigger)."""
-        if not account.size_lots:
-            return 0
-        notional = (
-            account.entry_notional if self.maintenance_on_entry else self.notional(account, price)
-        )
-        return self.tiers.scaled_maintenance_margin(notional, self.margin_call_factor_ppb)
-
-    def money_in_accounts(self) -> int:
-        """``Σ (wallet + isolated_margin - signed_entry_notional)``: account value at any common
-        price (see the module docstring)."""
-        return sum(
-            a.wallet + a.isolated_margin - a.signed_entry_notional for a in self.accounts.values()
-        )
-
-    def open_interest_lots(self) -> tuple[int, int]:
-        longs = sum(a.size_lots for a in self.accounts.values() if a.size_lots > 0)
-        shorts = -sum(a.size_lots for a in self.accounts.values() if a.size_lots < 0)
-        return longs, shorts
-
     def on_trade(self, now: int, seq: int, maker, taker, price: int, size: int) -> None:
         """Engine hook: apply both sides of a trade (maker first)."""
         fees = self.fees
@@ -397,8 +363,8 @@ class Ledger(PreTradeChecks, CollateralHoldings):
             max(current, 1),
         )
         call_collateral = collateral
-        if account.collateral_units:
-            collateral, call_collateral = self._split_collateral(account, current)
+        if account.collateral_units or (self.cross is not None and self.cross.is_member(account)):
+            collateral, call_collateral = self._split_slack(account, current)
         account.liquidation_price = self._liquidation_level.price(
             side, lots, entry, collateral, mptl, at
         )
@@ -413,9 +379,15 @@ class Ledger(PreTradeChecks, CollateralHoldings):
         held = account.collateral
         if account.collateral_units:
             held += self.collateral.value(account.collateral_asset, account.collateral_units)
+        if self.cross is not None and self.cross.is_member(account):
+            held += self.cross.other_equity(account, self)
         account.bankruptcy_price = bankruptcy_price(
             side, lots, account.entry_notional, held, self._mptl
         )
+
+    def refresh_prices(self, account: Account) -> None:
+        """Recompute an account's trigger and bankruptcy prices (no listener is told)."""
+        self._refresh_prices(account)
 
     def refresh(self, now: int, account: Account, cause: int | None) -> None:
         """Recompute an account's trigger prices after an outside change (a funding payment)."""

@@ -56,6 +56,10 @@ class PreTradeChecks:
         held = account.wallet + self._collateral_value(account)
         return held + min(upnl, 0) - in_use - self._order_margin(account, price)
 
+    def collateral_value(self, account: Account) -> int:
+        """The haircut value of the account's collateral asset (0 without one)."""
+        return self._collateral_value(account)
+
     def _collateral_value(self, account: Account) -> int:
         """The haircut value of the account's collateral asset (0 without one)."""
         if not account.collateral_units:

@@ -220,6 +220,18 @@ class LeveragedTraderConfig:
             "user_default": "1000",
         },
     )
+    market: str = attrs.field(
+        default="",
+        metadata={"help": "perpetual traded: empty for the instrument, or a perpetuals[] symbol"},
+    )
+    accounts_of: str = attrs.field(
+        default="",
+        metadata={
+            "help": "another leveraged group (same count, another perpetual) whose accounts this "
+            "group trades with: one account, one wallet, a position in each market (cross "
+            "margin: a loss in one can liquidate the other)"
+        },
+    )
     collateral_asset: str = attrs.field(
         default="",
         metadata={

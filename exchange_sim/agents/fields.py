@@ -6,9 +6,14 @@ import attrs
 
 
 def market_field():
-    """Where a participant trades: ``""`` for the perpetual, else a spot market's name."""
+    """Where a participant trades: ``""`` for the instrument, else another perpetual's symbol
+    (``perpetuals[]``) or a spot market's name."""
     return attrs.field(
-        default="", metadata={"help": "market traded: empty for the perpetual, or a spot market"}
+        default="",
+        metadata={
+            "help": "market traded: empty for the instrument, or another perpetual's symbol, or "
+            "a spot market"
+        },
     )
 
 

@@ -213,4 +213,13 @@ def apply_preset(data: dict) -> dict:
     name = venue.get("preset", "custom") if isinstance(venue, dict) else "custom"
     if name not in PRESETS:
         return data
-    return merge_under(PRESETS[name](), data)
+    preset = PRESETS[name]()
+    merged = merge_under(preset, data)
+    perpetuals = data.get("perpetuals")
+    if isinstance(perpetuals, list):  # each additional perpetual gets the venue's rules too
+        sections = ("index", "mark", "margin", "matching", "funding", "liquidation")
+        own = {key: preset[key] for key in sections if key in preset}
+        merged["perpetuals"] = [
+            merge_under(own, table) if isinstance(table, dict) else table for table in perpetuals
+        ]
+    return merged

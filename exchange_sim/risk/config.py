@@ -43,6 +43,15 @@ class RiskConfig:
         factory=lambda: ConstantLatency(value=100_000_000),
         metadata={"help": "from a margin call to the trader receiving it"},
     )
+    close_first: str = attrs.field(
+        default="largest_margin",
+        metadata={
+            "choices": ("largest_margin", "largest_loss", "triggered"),
+            "help": "a cross account with positions in several perpetuals (perpetuals[]): which "
+            "position its liquidation closes first: the one with the largest maintenance "
+            "margin, the largest unrealised loss, or the one whose market triggered the check",
+        },
+    )
     margin_call_cooldown: int = attrs.field(
         default=60 * NS_PER_S,
         metadata={"unit": "duration", "min": 0, "help": "no repeat call to an account within this"},

@@ -27,7 +27,7 @@ sweep: a policy some venues run, and the correctness oracle of index mode;
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.kernel.environment import Phase
@@ -56,7 +56,9 @@ class RiskMonitor:
         "called_until",
         "checks",
         "collateral_indexes",
+        "cross",
         "deliver_margin_call",
+        "engine_for",
         "handoffs",
         "in_liquidation",
         "index",
@@ -95,8 +97,28 @@ class RiskMonitor:
         self.venue_accounts: set[int] | frozenset[int] = frozenset()
         self.handoffs: list[tuple[int, int, int]] = []
         self.checks = 0
+        self.cross: Any = None
+        """The venue's :class:`~exchange_sim.accounts.cross_margin.CrossMargin` when it has
+        several perpetuals: a safe check or a finished liquidation of a cross account re-splits
+        its slack in every ledger."""
+        self.engine_for: Callable[[int, int], RiskMonitor | None] | None = None
+        """``engine_for(account_id, check_seq)``: the monitor of the perpetual whose position a
+        liquidatable cross account loses first (the venue's close-first policy); it logs the
+        ``liquidation_triggered`` (caused by this monitor's check) and hands the account to its
+        liquidation engine. None: this monitor's own."""
         self.mark_seq: int | None = None
         """The latest ``mark_price`` (what a sweep or a re-armed check reads)."""
+
+    def share_state(self, first: RiskMonitor) -> None:
+        """Watch accounts as one with ``first`` (another perpetual's monitor of the same venue):
+        an account pending a check, in liquidation, left alone or in a margin-call cooldown is so
+        in every market."""
+        self.pending = first.pending
+        self.in_liquidation = first.in_liquidation
+        self.left_alone = first.left_alone
+        self.past_maintenance_accounts = first.past_maintenance_accounts
+        self.called_until = first.called_until
+        self.handoffs = first.handoffs
 
     def start(self) -> None:
         if self._config.mode == "sweep":
@@ -116,7 +138,10 @@ class RiskMonitor:
         in_order = sorted(crossed)
         if self._config.verify_with_sweep:
             self._verify(mark, in_order)
+        pending, in_liquidation = self.pending, self.in_liquidation
         for account_id in in_order:
+            if account_id in pending or account_id in in_liquidation:
+                continue  # watched by another perpetual's monitor (several perpetuals) already
             self._schedule_check(now, account_id, mark, seq)
 
     def _verify(self, mark: int, crossed: list[int]) -> None:
@@ -287,7 +312,17 @@ class RiskMonitor:
             outcome=outcome,
         )
         if outcome == "liquidate":
-            self._trigger_liquidation(now, account, mark, equity, mm, seq)
+            target = self
+            if (
+                self.cross is not None
+                and self.engine_for is not None
+                and self.cross.is_member(account)
+            ):  # several perpetuals: the market whose position the venue closes first
+                target = self.engine_for(account_id, seq) or self
+            if target is not self:
+                account = target.ledger.accounts[account_id]
+                mark = target._mark.price or mark
+            target._trigger_liquidation(now, account, mark, equity, mm, seq)
             return
         if outcome == "past_maintenance":
             self._unindex(account_id)
@@ -296,6 +331,11 @@ class RiskMonitor:
             return
         if outcome == "margin_call":
             self._margin_call(now, account_id, mark, equity, mm, seq)
+        if self.cross is not None and self.cross.is_member(account):
+            # Safe at this check: split its slack again at the current prices in every market
+            # (its triggers there came from one split, which this check has outlived).
+            self.cross.refresh(now, account_id, seq)
+            return
         current = self._mark.price
         if current is not None and current != mark and ledger.is_liquidatable(account, current):
             # Checked at the trigger-time mark, but the mark has moved on past the line since:
@@ -351,7 +391,11 @@ class RiskMonitor:
     def liquidation_finished(self, now: int, account_id: int, cause: int) -> None:
         """Called by the liquidation engine when it is done with an account."""
         self.in_liquidation.discard(account_id)
-        self._reindex(now, self.ledger.accounts[account_id], cause)
+        account = self.ledger.accounts[account_id]
+        if self.cross is not None and self.cross.is_member(account):
+            self.cross.refresh(now, account_id, cause)
+            return
+        self._reindex(now, account, cause)
 
     # -- sweep mode ----------------------------------------------------------------------------
     def _sweep(self, _event) -> None:

@@ -40,6 +40,7 @@ from exchange_sim.presets.venue_presets import PRESET_NAMES, apply_preset
 from exchange_sim.pricing.index import CsvIndex, IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
+from exchange_sim.runner.perpetual_config import PerpetualConfig
 from exchange_sim.venue.collateral_config import CollateralConfig
 from exchange_sim.venue.intervention_config import InterventionConfig
 from exchange_sim.venue.stress_config import StressConfig
@@ -180,6 +181,14 @@ class SimConfig:
         default=(),
         metadata={"help": "spot markets simulated beside the perpetual (list of tables)"},
     )
+    perpetuals: tuple[PerpetualConfig, ...] = attrs.field(
+        default=(),
+        metadata={
+            "help": "more perpetual contracts beside the instrument, on its grid and settled in "
+            "its asset, each with its own index, mark, margin, matching, funding and "
+            "liquidation sections (list of tables; the venue preset applies to each)"
+        },
+    )
     collateral: tuple[CollateralConfig, ...] = attrs.field(
         default=(),
         metadata={
@@ -223,14 +232,26 @@ class SimConfig:
             market = getattr(intervention, "market", "")
             if market and market not in markets:
                 raise FieldProblem(f"interventions[{i}].market", market, "no such spot market")
+        self._check_perpetuals(markets)
         known = f"no such spot market (spot_markets: {', '.join(markets) or 'none'})"
+        perpetuals = [p.symbol for p in self.perpetuals]
         for i, participant in enumerate(self.participants):
             # Where each participant trades and what it watches: checked here, not only when the
             # venue is built, so that validating a config refuses what a run would.
             for field in ("market", "spot_market"):
                 market = getattr(participant, field, "")
-                if market and market not in markets:
-                    raise FieldProblem(f"participants[{i}].{field}", market, known)
+                if (
+                    market
+                    and market not in markets
+                    and (field, market) not in (("market", symbol) for symbol in perpetuals)
+                ):
+                    where = (
+                        f"no such market (perpetuals: {', '.join(perpetuals)}; spot_markets: "
+                        f"{', '.join(markets) or 'none'})"
+                    )
+                    raise FieldProblem(
+                        f"participants[{i}].{field}", market, where if perpetuals else known
+                    )
             if not self.fundamental.enabled:
                 needs = "needs fundamental.enabled = true"
                 if isinstance(participant, InformedTraderConfig):
@@ -242,6 +263,69 @@ class SimConfig:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"participant names must be unique; repeated: {', '.join(duplicates)}")
+
+    def _check_perpetuals(self, markets: list[str]) -> None:
+        symbols = [self.instrument.symbol] + [p.symbol for p in self.perpetuals]
+        for i, perpetual in enumerate(self.perpetuals):
+            if symbols.count(perpetual.symbol) > 1 or perpetual.symbol in markets:
+                raise FieldProblem(
+                    f"perpetuals[{i}].symbol",
+                    perpetual.symbol,
+                    "must differ from the instrument's, the other perpetuals' and the spot "
+                    "markets' names",
+                )
+            process = perpetual.index.process
+            if isinstance(process, SpotIndex):
+                for j, source in enumerate(process.sources):
+                    if source.market not in markets:
+                        raise FieldProblem(
+                            f"perpetuals[{i}].index.process.sources[{j}].market",
+                            source.market,
+                            f"no such spot market (spot_markets: {', '.join(markets) or 'none'})",
+                        )
+        for i, participant in enumerate(self.participants):
+            market = getattr(participant, "market", "")
+            if market in symbols[1:] and isinstance(participant, SpotArbitrageurConfig):
+                raise FieldProblem(
+                    f"participants[{i}].market", market, "a spot arbitrageur trades the instrument"
+                )
+            shared = getattr(participant, "accounts_of", "")
+            if shared:
+                owners = [p for p in self.participants if p.name == shared]
+                if not owners or not isinstance(owners[0], LeveragedTraderConfig):
+                    raise FieldProblem(
+                        f"participants[{i}].accounts_of", shared, "no leveraged group of that name"
+                    )
+                owner = owners[0]
+                assert isinstance(participant, LeveragedTraderConfig)
+                if getattr(owner, "accounts_of", ""):
+                    raise FieldProblem(
+                        f"participants[{i}].accounts_of",
+                        shared,
+                        "that group shares accounts itself",
+                    )
+                if owners[0] is participant or self.participants.index(owner) > i:
+                    raise FieldProblem(
+                        f"participants[{i}].accounts_of", shared, "must name an earlier group"
+                    )
+                if participant.collateral_asset or owner.collateral_asset:
+                    raise FieldProblem(
+                        f"participants[{i}].accounts_of",
+                        shared,
+                        "accounts with a collateral asset trade one perpetual (not yet several)",
+                    )
+                if owner.count != participant.count or owner.market == market:
+                    raise FieldProblem(
+                        f"participants[{i}].accounts_of",
+                        shared,
+                        "the group must have the same count and trade another perpetual",
+                    )
+                if owner.margin_mode != participant.margin_mode:
+                    raise FieldProblem(
+                        f"participants[{i}].margin_mode",
+                        participant.margin_mode,
+                        f"must equal {shared}'s ({owner.margin_mode}): one account, one mode",
+                    )
 
     def _check_collateral(self, markets: list[str]) -> None:
         assets = [c.asset for c in self.collateral]

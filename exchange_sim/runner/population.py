@@ -77,15 +77,20 @@ class Member:
 
 
 class Place:
-    """Where a participant trades: the perpetual or one spot market (its gateway, feed and how
-    accounts are opened there)."""
+    """Where a participant trades: a perpetual (the instrument, or one of ``perpetuals[]`` by
+    symbol) or one spot market (its gateway, feed and how accounts are opened there)."""
 
     __slots__ = ("feed", "gateway", "ledger", "spot")
 
     def __init__(self, venue, market: str, key: str) -> None:
-        if not market:
+        perpetual = venue.perpetuals.extra.get(market) if market else venue.instrument
+        if perpetual is not None:
             self.spot = False
-            self.gateway, self.feed, self.ledger = venue.gateway, venue.feed, venue.ledger
+            self.gateway, self.feed, self.ledger = (
+                perpetual.gateway,
+                perpetual.feed,
+                perpetual.ledger,
+            )
             return
         spot = venue.spot_markets.get(market)
         if spot is None:
@@ -102,12 +107,14 @@ class Place:
 
 
 def _reference_feed(venue, cfg, key: str):
-    """What a maker centres on: the index subscription, or the fundamental value's."""
+    """What a maker centres on: the index subscription (of the perpetual it trades, or the
+    instrument's for a spot market), or the fundamental value's."""
     if getattr(cfg, "reference", "index") == "fundamental":
         if venue.fundamental is None:
             raise ConfigError(key, "fundamental", "needs fundamental.enabled = true")
         return venue.fundamental.subscribe
-    return venue.feed.subscribe_index
+    perpetual = venue.perpetuals.extra.get(getattr(cfg, "market", ""))
+    return (perpetual.feed if perpetual is not None else venue.feed).subscribe_index
 
 
 def add_participant(venue, cfg, key: str = "participants") -> list:
@@ -178,7 +185,11 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
         feed.subscribe(arb.on_perp_snapshot, venue.sampler(observe, f"{prefix}/perp_feed"))
         spot.feed.subscribe(arb.on_spot_snapshot, venue.sampler(observe, f"{prefix}/spot_feed"))
         return [arb]
-    accounts = [ids.next("account") for _ in range(cfg.count)]
+    shared = getattr(cfg, "accounts_of", "")
+    if shared:
+        home_ledger, accounts = venue.group_accounts[shared]
+    else:
+        accounts = [ids.next("account") for _ in range(cfg.count)]
     rng = venue.rng.stream(f"{prefix}/flow")
     group: LeveragedTraderGroup | NoiseTraderGroup
     if isinstance(cfg, LeveragedTraderConfig):
@@ -195,8 +206,21 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
             venue.rng.stream(f"{prefix}/life") if cfg.life_cycle else None,
         )
         isolated = cfg.margin_mode == "isolated"
+        ledger = place.ledger
         for account in accounts:
-            ledger.open_account(account, isolated, group.leverage[account], cfg.name, cfg.KIND)
+            if shared:
+                venue.perpetuals.link(
+                    home_ledger,
+                    home_ledger.accounts[account],
+                    ledger,
+                    isolated,
+                    group.leverage[account],
+                    cfg.name,
+                    cfg.KIND,
+                )
+            else:
+                ledger.open_account(account, isolated, group.leverage[account], cfg.name, cfg.KIND)
+        venue.group_accounts[cfg.name] = (ledger, accounts)
         feed.subscribe_index(
             group.on_index, venue.sampler(cfg.observation_latency, f"{prefix}/index_latency")
         )

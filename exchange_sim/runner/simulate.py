@@ -44,6 +44,15 @@ def simulate(
     )
     tree = CascadeTree()
     log.observers[:] = [metrics.add, tree.add]
+    more: dict[str, MetricsCollector] = {}
+    if config.perpetuals:  # each perpetual's metrics from its own events; the tree spans them
+        more = {
+            p.symbol: MetricsCollector(
+                scale, p.liquidation.insurance_fund.initial_balance, p.symbol
+            )
+            for p in config.perpetuals
+        }
+        log.observers[:] = [_by_instrument(metrics, more), tree.add]
     wall_start = time.perf_counter()
     venue = (build or build_venue)(loaded, log)
     bar = RunProgress(config.run.duration, log) if progress else None
@@ -78,4 +87,18 @@ def simulate(
     summary["invariant_checks"] = venue.invariants.summary()
     summary["metrics"] = metrics.result()
     summary["metrics"]["cascade"] = tree.summary()
+    for symbol, collector in more.items():
+        summary["perpetuals"][symbol]["metrics"] = collector.result()
     return summary, digest
+
+
+def _by_instrument(first: MetricsCollector, more: dict[str, MetricsCollector]):
+    """One observer feeding each perpetual's metrics the events of that perpetual: those with
+    an ``instrument`` field to its collector, the others (the first perpetual's, the spot
+    markets', the run's) to the first's."""
+
+    def add(event: dict) -> None:
+        symbol = event.get("instrument")
+        (first if symbol is None else more[symbol]).add(event)
+
+    return add

@@ -15,6 +15,10 @@ def _pct(fraction: float | None) -> str:
     return "n/a" if fraction is None else f"{100 * fraction:.2f} %"
 
 
+def _decimals(metrics: dict) -> int:
+    return int((metrics.get("scale") or {}).get("money_decimals", 0))
+
+
 def summary_lines(directory: str | None, summary: dict) -> list[str]:
     """The lines of the closing summary (no trailing newlines)."""
     asset = summary.get("settlement_asset", "")
@@ -47,6 +51,13 @@ def summary_lines(directory: str | None, summary: dict) -> list[str]:
             f"{cascade['fed_by_liquidations']} fed by earlier liquidations "
             f"({cascade['fed_through_mark']} through the mark); "
             f"deepest generation {cascade['deepest_generation']}"
+        )
+    for symbol, perpetual in (summary.get("perpetuals") or {}).items():
+        more = (perpetual.get("metrics") or {}).get("liquidations") or {}
+        lines.append(
+            f"{symbol}: liquidations {more.get('count', 0)} on {more.get('accounts', 0)} accounts, "
+            f"{_money(more.get('notional', 0), asset)} at trigger; insurance fund "
+            f"{_money(perpetual['insurance_fund_minor'] / 10 ** _decimals(metrics), asset)}"
         )
     fund = metrics.get("insurance_fund")
     if fund:

@@ -90,27 +90,36 @@ class InvariantChecker:
                 raise InvariantViolation(
                     "money", seq, f"collateral {asset}: held {units_held}, deposited {units_in}"
                 )
-        longs, shorts = venue.ledger.open_interest_lots()
-        if longs != shorts:
-            raise InvariantViolation(
-                "open_interest", seq, f"long {longs} lots, short {shorts} lots"
-            )
-        _check_book(venue.book, seq, venue.config.instrument.symbol)
+        for symbol, instrument in venue.perpetuals.all.items():
+            longs, shorts = instrument.ledger.open_interest_lots()
+            if longs != shorts:
+                where = "" if instrument is venue.instrument else f" on {symbol}"
+                raise InvariantViolation(
+                    "open_interest", seq, f"long {longs} lots, short {shorts} lots{where}"
+                )
+            _check_book(instrument.book, seq, symbol)
         for name, spot in venue.spot_markets.items():
             _check_book(spot.engine.book, seq, name)
-        self._check_accounts(seq)
+        for instrument in venue.perpetuals.all.values():
+            self._check_accounts(seq, instrument)
         self.checks += 1
         self.seconds += time.perf_counter() - start
 
-    def _check_accounts(self, seq: int) -> None:
-        venue = self.venue
-        busy = venue.liquidation.accounting.busy
-        cap = getattr(venue.ledger.tiers, "max_notional", None)
-        for account in venue.ledger.accounts.values():
+    def _check_accounts(self, seq: int, instrument) -> None:
+        ledger = instrument.ledger
+        cross = ledger.cross
+        busy = set(instrument.liquidation.accounting.busy)
+        if cross is not None:  # an account in liquidation in any market is in the pipeline
+            for other in self.venue.perpetuals.all.values():
+                busy.update(other.liquidation.accounting.busy)
+        cap = getattr(ledger.tiers, "max_notional", None)
+        for account in ledger.accounts.values():
             if account.size_lots == 0:
                 negative = account.wallet < 0 or account.isolated_margin < 0
                 if negative and account.collateral_units:  # a wallet the collateral backs
-                    negative = venue.ledger.equity(account, 1) < 0 or (account.isolated_margin < 0)
+                    negative = ledger.equity(account, 1) < 0 or (account.isolated_margin < 0)
+                if negative and cross is not None and cross.holds_any(account.account_id):
+                    negative = account.isolated_margin < 0  # its wallet backs a position elsewhere
                 if negative and account.account_id not in busy:
                     raise InvariantViolation(
                         "negative_balance",

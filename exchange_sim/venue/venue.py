@@ -37,8 +37,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from exchange_sim.accounts.ledger import Ledger
-from exchange_sim.accounts.margin_config import build_tiers
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.ids import IdSource
 from exchange_sim.core.rng import RngStreams
@@ -46,19 +44,15 @@ from exchange_sim.events.log import EventLog
 from exchange_sim.funding.scheduler import FundingScheduler
 from exchange_sim.kernel.environment import PhasedEnvironment
 from exchange_sim.kernel.latency import LatencySampler
-from exchange_sim.liquidation.engine import build_liquidation
 from exchange_sim.markets.fundamental import FundamentalValue
-from exchange_sim.markets.spot_index import SpotIndexPath
 from exchange_sim.matching.engine import MatchingEngine
-from exchange_sim.pricing.index import SpotIndex, build_path
 from exchange_sim.pricing.index_process import IndexPublisher
-from exchange_sim.risk.monitor import RiskMonitor
 from exchange_sim.venue.collateral import build_collateral
-from exchange_sim.venue.feed import MarketDataFeed
-from exchange_sim.venue.gateway import Gateway
+from exchange_sim.venue.instrument import Instrument
 from exchange_sim.venue.interventions import Interventions
 from exchange_sim.venue.invariants import InvariantChecker
 from exchange_sim.venue.mark_service import MarkPriceService
+from exchange_sim.venue.perpetuals import Perpetuals
 from exchange_sim.venue.spot_market import SpotMarket
 from exchange_sim.venue.stress import build_stress
 
@@ -71,27 +65,6 @@ PROGRESS_SLICES = 400
 Populate = Callable[["Venue"], list]
 """Called once during assembly to open participants' accounts and connect them; returns the
 objects to ``start()`` when the run starts."""
-
-
-class Instrument:
-    """One perpetual contract of the venue: its grid, margin tiers, book and matching engine,
-    index, mark price and funding. Several instruments per venue are a later extension; today a
-    venue has exactly one (:attr:`Venue.instrument`)."""
-
-    __slots__ = ("engine", "funding", "index", "mark", "scale", "symbol", "tiers")
-
-    def __init__(self, symbol, scale, tiers, engine, index, mark, funding) -> None:
-        self.symbol = symbol
-        self.scale = scale
-        self.tiers = tiers
-        self.engine: MatchingEngine = engine
-        self.index: IndexPublisher = index
-        self.mark: MarkPriceService = mark
-        self.funding: FundingScheduler | None = funding
-
-    @property
-    def book(self):
-        return self.engine.book
 
 
 class Venue:
@@ -127,62 +100,22 @@ class Venue:
             spot.name: SpotMarket(env, log, spot, scale.money_per_tick_lot, self.ids)
             for spot in config.spot_markets
         }
-        index_cfg = config.index
-        if isinstance(index_cfg.process, SpotIndex):
-            states = {name: market.state for name, market in self.spot_markets.items()}
-            path = SpotIndexPath(index_cfg.process, states)
-        else:
-            path = build_path(
-                index_cfg.process, scale, self.rng.stream("index/path"), loaded.base_dir
-            )
-        index = IndexPublisher(
-            env,
-            path,
-            index_cfg.cadence,
-            self.sampler(index_cfg.oracle_latency, "index/oracle_latency"),
-            log,
+        self.instrument = instrument = Instrument(self, config.instrument.symbol, config, True)
+        self.ledger, self.gateway, self.feed, self.risk = (
+            instrument.ledger,
+            instrument.gateway,
+            instrument.feed,
+            instrument.risk,
         )
-        engine = MatchingEngine(
-            log, config.matching, self.ids.counter("trade"), market=config.instrument.symbol
-        )
-        tiers = build_tiers(config.margin, scale)
-        self.ledger = ledger = Ledger(
-            log,
-            scale.money_per_tick_lot,
-            tiers,
-            config.fees,
-            config.risk.margin_call_ratio,
-            maintenance_on_entry=config.margin.maintenance_basis == "entry",
-        )
-        self.gateway = Gateway(env, engine, ledger)
-        self.feed = MarketDataFeed(env, engine)
-        mark = MarkPriceService(env, log, config.mark, index, engine, self.feed)
-        self.risk = RiskMonitor(
-            env,
-            log,
-            config.risk,
-            ledger,
-            mark,
-            self.sampler(config.risk.margin_check_latency, "risk/check_latency"),
-            self.sampler(config.risk.notify_latency, "risk/notify_latency"),
-        )
-        funding = (
-            FundingScheduler(
-                env, log, config.funding.rule, ledger, engine.book, index, mark, scale, tiers
-            )
-            if config.funding.enabled
-            else None
-        )
-        self.instrument = Instrument(
-            config.instrument.symbol, scale, tiers, engine, index, mark, funding
-        )
-        self._wire_core()
+        self.perpetuals = Perpetuals(self, instrument)
+        self.group_accounts: dict[str, tuple] = {}
+        """Leveraged groups' accounts by group name: ``(ledger, accounts)`` (``accounts_of``)."""
         self._starts: list = populate(self) if populate is not None else []
         # After the participants, so their account ids do not depend on the liquidation setup.
-        self.liquidation = build_liquidation(
-            env, log, config.liquidation, ledger, engine, mark, scale, self.ids
-        )
-        self._wire_liquidation()
+        instrument.build_liquidation(self)
+        assert instrument.liquidation is not None
+        self.liquidation = instrument.liquidation
+        self.perpetuals.build_liquidation()
         # Last: the collateral books' accounts after every other account; each book is also a
         # spot market of the venue (money checks, results, the log's ``market`` field).
         self.collateral_markets = build_collateral(self)
@@ -195,68 +128,6 @@ class Venue:
         self.invariants = InvariantChecker(self, config.run.check)
         if config.run.check == "every-event":
             log.observers.append(self.invariants.check_cause)
-
-    # -- assembly --------------------------------------------------------------------------------
-    def _wire_core(self) -> None:
-        """Hooks and listeners of the core (the module docstring's table, in its order)."""
-        instrument, ledger = self.instrument, self.ledger
-        engine, index, mark, funding = (
-            instrument.engine,
-            instrument.index,
-            instrument.mark,
-            instrument.funding,
-        )
-        gateway, feed, risk = self.gateway, self.feed, self.risk
-        engine.pre_trade_check = ledger.pre_trade_check
-        engine.reduce_only_capacity = ledger.reduce_only_capacity
-        engine.reference_price = mark.current
-        ledger.open_orders = engine.book.open_orders
-        ledger.mark_price = mark.current
-        ledger.fallback_price = index.current
-        engine.trade_listeners[:] = [
-            ledger.on_trade,
-            gateway.on_trade,
-            feed.on_trade,
-            mark.on_trade,
-        ]
-        engine.order_listeners[:] = [
-            gateway.on_order_event,
-            feed.on_order_event,
-            mark.on_order_event,
-        ]
-        index.listeners[:] = [
-            mark.on_index,
-            *([funding.on_index] if funding else []),
-            feed.on_index,
-        ]
-        mark.listeners[:] = [risk.on_mark]
-        ledger.change_listeners[:] = [risk.on_account_change]
-        risk.deliver_margin_call = gateway.deliver_margin_call
-
-    def _wire_liquidation(self) -> None:
-        """The liquidation engine's hooks: its desk hears trades last; it guards order entry."""
-        liquidation, engine, risk = self.liquidation, self.instrument.engine, self.risk
-        engine.trade_listeners.append(liquidation.desk.on_trade)
-        liquidation.install_order_guard()
-        liquidation.risk_monitor = risk
-        risk.liquidation_engine = liquidation
-        risk.venue_accounts = liquidation.venue_accounts
-        liquidation.waterfall.position_moved = self.gateway.deliver_position_transfer
-        liquidation.accounting.fill_listeners[:] = [self.feed.on_liquidation_fill]
-        if self.funding is not None:
-            self.funding.shortfall_listener = self._funding_shortfall
-
-    def _funding_shortfall(self, now: int, account, payment_seq: int, price: int) -> None:
-        """A delayed funding payment left a flat account below zero: unless the account is
-        still in the liquidation pipeline (whose settlement covers its deficit), record the
-        deficit as bad debt, caused by the payment (docs/mechanics.md, funding). A socialised
-        loss is shared at the mark (the settlement price if there is no mark yet)."""
-        accounting = self.liquidation.accounting
-        if account.account_id in accounting.busy:
-            return
-        deficit = max(0, -account.wallet) + max(0, -account.isolated_margin)
-        mark = self.mark.price
-        accounting.write_off(now, payment_seq, account, deficit, price if mark is None else mark)
 
     def sampler(self, model, name: str) -> LatencySampler:
         """A latency sampler drawing from the run's RNG stream ``name``."""
@@ -292,6 +163,7 @@ class Venue:
         """Log the accounts, start participants, then the index, mark, funding and risk processes
         (at t = 0)."""
         self.ledger.announce_accounts(self.env.now)
+        self.perpetuals.announce()
         for spot in self.spot_markets.values():
             spot.ledger.announce_accounts(self.env.now)
         self.interventions.start()
@@ -304,11 +176,8 @@ class Venue:
             self.fundamental.start()
         for component in self._starts:
             component.start()
-        self.index.start()
-        self.mark.start()
-        if self.funding is not None:
-            self.funding.start()
-        self.risk.start()
+        self.instrument.start()
+        self.perpetuals.start()
 
     def run(self, package_version: str, progress: Callable[[int], None] | None = None) -> str:
         """Write ``run_start``, run to ``run.duration``, write ``run_end``; return the digest.
@@ -354,7 +223,11 @@ class Venue:
         insurance fund, the vault's cash, the funding residue, less recorded bad debt) against
         deposits minus withdrawals plus the fund's seed and the vault's capital; equal after
         every event (see :mod:`exchange_sim.liquidation.accounting`)."""
-        return self.liquidation.money_identity(self._funding_residue())
+        held, put_in = self.liquidation.money_identity(self._funding_residue())
+        if self.perpetuals.extra:
+            more_held, more_in = self.perpetuals.money_identity()
+            held, put_in = held + more_held, put_in + more_in
+        return held, put_in
 
     def verify_money(self, now: int) -> None:
         """Raise :class:`SimulationError` unless the money identity holds, on the perpetual and
@@ -419,6 +292,7 @@ class Venue:
             "vault_cash_minor": liquidation.vault.cash if liquidation.vault else None,
             "spot_markets": {name: _spot_results(spot) for name, spot in self.spot_markets.items()},
             **self._collateral_results(),
+            **self.perpetuals.results(),
         }
 
     def _collateral_results(self) -> dict:

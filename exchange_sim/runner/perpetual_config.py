@@ -1,0 +1,43 @@
+"""An additional perpetual of the venue (``[[perpetuals]]``): its own index, mark, margin tiers,
+matching rules, funding and liquidation engine, on the instrument's grid
+(:mod:`exchange_sim.venue.instrument`)."""
+
+from __future__ import annotations
+
+import attrs
+
+from exchange_sim.accounts.margin_config import BracketTiersConfig, MarginTiersConfig
+from exchange_sim.funding.config import FundingConfig
+from exchange_sim.liquidation.config import LiquidationConfig
+from exchange_sim.matching.config import MatchingConfig
+from exchange_sim.pricing.index import IndexConfig
+from exchange_sim.pricing.mark_config import MarkConfig
+
+PERPETUAL_SECTIONS = ("index", "mark", "margin", "matching", "funding", "liquidation")
+"""The sections an additional perpetual has of its own (the venue preset lays its tables under
+each of them as under the root's)."""
+
+
+@attrs.frozen(kw_only=True)
+class PerpetualConfig:
+    """One more perpetual contract, settled in the instrument's settlement asset on its grid
+    (tick, lot, money unit): a contract of another underlying, priced on the same grid."""
+
+    symbol: str = attrs.field(
+        default="ETHUSDT",
+        metadata={"plain_name": True, "help": "the contract's name (its events' `instrument`)"},
+    )
+    index: IndexConfig = attrs.field(factory=IndexConfig, metadata={"help": "index price"})
+    mark: MarkConfig = attrs.field(factory=MarkConfig, metadata={"help": "mark price"})
+    margin: MarginTiersConfig = attrs.field(
+        factory=BracketTiersConfig, metadata={"help": "margin tiers"}
+    )
+    matching: MatchingConfig = attrs.field(
+        factory=MatchingConfig, metadata={"help": "order validation, self-trade prevention, band"}
+    )
+    funding: FundingConfig = attrs.field(
+        factory=FundingConfig, metadata={"help": "funding rate and payments"}
+    )
+    liquidation: LiquidationConfig = attrs.field(
+        factory=LiquidationConfig, metadata={"help": "its liquidation engine, fund, vault, ADL"}
+    )
