@@ -33,6 +33,10 @@ from exchange_sim.core.units import RATE_SCALE
 
 LONG = 1
 SHORT = -1
+ALWAYS_CROSSED = 2**62
+"""A long's trigger price when its maintenance rate is 100 % or more (a step risk limit far past
+its base, BitMEX §2.2): the position cannot hold its maintenance margin at any price at or above
+where it is, so every mark is below this price and the account is checked at once."""
 
 
 def _solve(
@@ -53,6 +57,8 @@ def _solve(
     qm = abs(size_lots) * money_per_tick_lot
     if side > 0:
         num = denominator * (ref_notional - balance) - deduction_num
+        if rate_num >= denominator:  # MM of 100 % or more: more MM than value at every price
+            return ALWAYS_CROSSED if num > 0 else None
         return div_round(num, qm * (denominator - rate_num), UP) if num > 0 else None
     num = denominator * (ref_notional + balance) + deduction_num
     return div_round(num, qm * (denominator + rate_num), DOWN) if num > 0 else None

@@ -349,3 +349,15 @@ def test_bankruptcy_price_leaves_no_negative_balance(side, size, entry_px, balan
     assert equity_at(side, size, entry_notional, balance, bp) >= 0
     if bp - side >= 0:
         assert equity_at(side, size, entry_notional, balance, bp - side) < 0
+
+
+def test_a_long_whose_maintenance_rate_reaches_100_percent_is_always_past_its_trigger():
+    """At a maintenance rate of 100 % or more (a step risk limit far past its base) a long holds
+    less than its MM at any price where it is: its trigger is above every mark (checked at once),
+    not a negative or undefined price."""
+    from exchange_sim.accounts.liquidation_price import ALWAYS_CROSSED, _solve
+
+    for rate in (10**9, 2 * 10**9):
+        price = _solve(1, 10, 1_000, 100, rate, 0, 10**9, 1)
+        assert price == ALWAYS_CROSSED
+    assert _solve(1, 10, 1_000, 100, 10**9 - 1, 0, 10**9, 1) < ALWAYS_CROSSED
