@@ -132,22 +132,20 @@ def _positions(venue) -> int:
 
 def _venue(accounts: int, duration: str | None = None, start: bool = True, observe: bool = True):
     import exchange_sim as es
-    from exchange_sim.analysis.cascade import CascadeTree
-    from exchange_sim.analysis.metrics import MetricsCollector
     from exchange_sim.events.log import EventLog
     from exchange_sim.runner.api import _HashingNullSink
-    from exchange_sim.runner.simulate import build_venue
+    from exchange_sim.runner.simulate import build_venue, observe_run
 
     extra = [f"run.duration={duration}"] if duration else []
     loaded = es.load_config(CONFIG, overrides=overrides(accounts) + extra)
     config = loaded.config
     log = EventLog(_HashingNullSink(), buffer_lines=config.log.buffer_lines)
-    metrics = MetricsCollector(
-        loaded.scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
-    )
-    tree = CascadeTree()
-    log.observers[:] = [metrics.add, tree.add] if observe else []
+    metrics = tree = None
+    if observe:
+        metrics, tree = observe_run(loaded, log)
     venue = build_venue(loaded, log)
+    if metrics is not None:
+        metrics.read_book(venue.instrument.engine.book)
     log.start(es.__version__, config.run.seed, loaded.sha256(), scenario=config.run.name,
               duration_ns=config.run.duration)  # fmt: skip
     if start:

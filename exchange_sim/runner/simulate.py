@@ -27,6 +27,20 @@ def build_venue(loaded: LoadedConfig, log: EventLog) -> Venue:
     return Venue(loaded, log, populate(loaded.config.participants))
 
 
+def observe_run(loaded: LoadedConfig, log: EventLog) -> tuple[MetricsCollector, CascadeTree]:
+    """The run's in-run analysis on ``log``: the metrics (each of its handlers reached only by
+    its own event types) and the cascade tree (every event). After the venue is built, give the
+    metrics its book: ``metrics.read_book(venue.instrument.engine.book)``."""
+    config = loaded.config
+    metrics = MetricsCollector(
+        loaded.scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
+    )
+    tree = CascadeTree()
+    metrics.attach(log)
+    log.observe(tree.add)
+    return metrics, tree
+
+
 def simulate(
     loaded: LoadedConfig, sink: ByteSink, progress: bool = False, build=None
 ) -> tuple[dict, str]:
@@ -36,16 +50,12 @@ def simulate(
     no files: callers (:func:`run`, the run directory) do those. ``build(loaded, log)`` makes
     the venue instead of :func:`build_venue` (a re-drive: the venue without participants)."""
     config = loaded.config
-    scale = loaded.scale
     # EventLog only calls sink.write(); its BinaryIO annotation is narrower than it needs.
     log = EventLog(sink, buffer_lines=config.log.buffer_lines)
-    metrics = MetricsCollector(
-        scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
-    )
-    tree = CascadeTree()
-    log.observers[:] = [metrics.add, tree.add]
+    metrics, tree = observe_run(loaded, log)
     wall_start = time.perf_counter()
     venue = (build or build_venue)(loaded, log)
+    metrics.read_book(venue.instrument.engine.book)
     bar = RunProgress(config.run.duration, log) if progress else None
     try:
         digest = venue.run(__version__, bar)

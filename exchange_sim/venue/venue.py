@@ -192,7 +192,7 @@ class Venue:
             self.liquidation.after_step.append(self.verify_money)
         self.invariants = InvariantChecker(self, config.run.check)
         if config.run.check == "every-event":
-            log.observers.append(self.invariants.check_cause)
+            log.observe(self.invariants.check_cause)
 
     # -- assembly --------------------------------------------------------------------------------
     def _wire_core(self) -> None:
