@@ -11,7 +11,7 @@ import pytest
 
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.runner.api import load_config
-from tests.unit.agents.trader_harness import MAKER, START, S, Market
+from tests.unit.agents.trader_harness import MAKER, START, Market, S
 
 THIN = MAKER | {"levels": 2, "level_size": 3}
 """6 lots on the ask side: a 9-lot entry fills 6 and its remainder expires."""
