@@ -174,6 +174,11 @@ ROWS: dict[str, tuple[Callable[[bool, int], Figures], list[Headline], bool]] = {
         [
             ("events per second", ("events_per_s",), "events/s"),
             ("accounts holding a position", ("positions_at_measure",), "accounts"),
+            (
+                "accounts without a position (0: all hold)",
+                ("without_position_at_measure",),
+                "accounts",
+            ),
             ("bytes per position (venue)", ("traced_per_position_venue_only_b",), "B"),
             ("bytes per position (with observers)", ("traced_per_position_b",), "B"),
             ("peak RSS", ("peak_rss_mb",), "MB"),

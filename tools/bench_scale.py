@@ -3,6 +3,7 @@
     python tools/bench_scale.py                    # 1,000,000 accounts (up to ~15 min, ~3 GB)
     python tools/bench_scale.py --quick            # 10,000 accounts, seconds
     python tools/bench_scale.py --accounts 100000  # any size
+    python tools/bench_scale.py --accounts 100000 --set participants.longs.entry_retries=40
 
 Runs ``configs/scale/million_accounts.toml`` (flash_crash's market with its leveraged crowd split
 over ``accounts`` accounts: four in five long at 20-75x, one in five short at 2-4x, all opening a
@@ -14,6 +15,9 @@ be measured at ``MEASURE_AT`` (every entry done, before the news).
 * ``wall_s``, ``events``, ``events_per_s``: the whole run (build included); ``cpu_s`` the
   process's CPU seconds over it (on a shared machine wall time includes waiting for a core).
 * ``peak_rss_mb``: the process's peak resident set (``getrusage``).
+* ``positions_at_measure``: the leveraged accounts holding a position at ``MEASURE_AT``;
+  ``without_position_at_measure`` those holding none, ``all_hold_positions`` whether that is 0
+  (the scaling row's condition: every account in it holds a position).
 * ``rss_per_position_b``: resident memory at ``MEASURE_AT`` less before the build, over the
   accounts holding a position then (an upper bound: the venue's fixed parts are in it).
 * ``traced_per_position_b``: what one more leveraged account holding a position costs
@@ -126,28 +130,38 @@ def _rss_bytes() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _positions(venue) -> int:
-    return sum(1 for a in venue.ledger.accounts.values() if a.size_lots and a.role == "leveraged")
+def _positions(venue) -> tuple[int, int]:
+    """``(holding, leveraged)``: the leveraged accounts holding a position, and all of them."""
+    holding = leveraged = 0
+    for account in venue.ledger.accounts.values():
+        if account.role == "leveraged":
+            leveraged += 1
+            holding += bool(account.size_lots)
+    return holding, leveraged
 
 
-def _venue(accounts: int, duration: str | None = None, start: bool = True, observe: bool = True):
+def _venue(
+    accounts: int,
+    duration: str | None = None,
+    start: bool = True,
+    observe: bool = True,
+    extra: tuple[str, ...] = (),
+):
     import exchange_sim as es
-    from exchange_sim.analysis.cascade import CascadeTree
-    from exchange_sim.analysis.metrics import MetricsCollector
     from exchange_sim.events.log import EventLog
     from exchange_sim.runner.api import _HashingNullSink
-    from exchange_sim.runner.simulate import build_venue
+    from exchange_sim.runner.simulate import build_venue, observe_run
 
-    extra = [f"run.duration={duration}"] if duration else []
-    loaded = es.load_config(CONFIG, overrides=overrides(accounts) + extra)
+    more = [f"run.duration={duration}"] if duration else []
+    loaded = es.load_config(CONFIG, overrides=overrides(accounts) + more + list(extra))
     config = loaded.config
     log = EventLog(_HashingNullSink(), buffer_lines=config.log.buffer_lines)
-    metrics = MetricsCollector(
-        loaded.scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
-    )
-    tree = CascadeTree()
-    log.observers[:] = [metrics.add, tree.add] if observe else []
+    metrics = tree = None
+    if observe:
+        metrics, tree, _more = observe_run(loaded, log)
     venue = build_venue(loaded, log)
+    if metrics is not None:
+        metrics.read_book(venue.instrument.engine.book)
     log.start(es.__version__, config.run.seed, loaded.sha256(), scenario=config.run.name,
               duration_ns=config.run.duration)  # fmt: skip
     if start:
@@ -205,10 +219,13 @@ def traced_per_position(accounts: int, observe: bool = True) -> dict:
     return round((high_b - low_b) / (high_p - low_p))
 
 
-def bench_scale(quick: bool = False, accounts: int | None = None) -> dict:
-    """Run the million-account flash crash (``accounts`` of them; 10,000 with ``quick``)."""
+def bench_scale(
+    quick: bool = False, accounts: int | None = None, extra: tuple[str, ...] = ()
+) -> dict:
+    """Run the million-account flash crash (``accounts`` of them; 10,000 with ``quick``);
+    ``extra``: more ``--set`` overrides for the crash run (not the memory tracing)."""
     n = accounts or (QUICK if quick else FULL)
-    out: dict = {"accounts": n}
+    out: dict = {"accounts": n, "overrides": list(extra)}
     traced = min(n, 100_000)
     out["traced_accounts"] = traced
     out["traced_per_position_b"] = traced_per_position(traced)
@@ -219,11 +236,11 @@ def bench_scale(quick: bool = False, accounts: int | None = None) -> dict:
     cpu_before = before.ru_utime + before.ru_stime
     start = time.perf_counter()
     with _Sampler() as sampler:
-        venue, log, _metrics, _tree = _venue(n)
+        venue, log, _metrics, _tree = _venue(n, extra=extra)
         built = time.perf_counter()
         venue.env.run_until(MEASURE_AT)
         rss_at = _rss_bytes()
-        positions = _positions(venue)
+        positions, leveraged = _positions(venue)
         venue.env.run_until(venue.config.run.duration)
         log.close(venue.config.run.duration)
     wall = time.perf_counter() - start
@@ -241,6 +258,8 @@ def bench_scale(quick: bool = False, accounts: int | None = None) -> dict:
             "cpu_s": round(usage.ru_utime + usage.ru_stime - cpu_before, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "positions_at_measure": positions,
+            "without_position_at_measure": leveraged - positions,
+            "all_hold_positions": positions == leveraged,
             "rss_per_position_b": round((rss_at - rss_before) / max(positions, 1)),
             "liquidations": by_type.get("liquidation_triggered", 0),
             "liquidation_fills": by_type.get("liquidation_fill", 0),
@@ -263,5 +282,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 accounts")
     parser.add_argument("--accounts", type=int)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config override for the crash run, e.g. participants.longs.entry_retries=40",
+    )
     args = parser.parse_args()
-    print(json.dumps(bench_scale(args.quick, args.accounts), indent=1))
+    print(json.dumps(bench_scale(args.quick, args.accounts, tuple(args.set)), indent=1))

@@ -267,6 +267,19 @@ class LeveragedTraderConfig:
     entry_end: int = attrs.field(
         default=10_000_000_000, metadata={"unit": "duration", "min": 1, "help": "entries until"}
     )
+    entry_retries: int = attrs.field(
+        default=0,
+        metadata={
+            "min": 0,
+            "max": 1_000,
+            "help": "times an entry that ends with lots unfilled (expired, cut, refused) is sent "
+            "again for the rest; 0 = never (without the life-cycle keys only)",
+        },
+    )
+    entry_retry_delay: int = attrs.field(
+        default=NS_PER_S,
+        metadata={"unit": "duration", "min": 1, "help": "wait before an entry is sent again"},
+    )
     observation_latency: LatencyModel = attrs.field(
         factory=lambda: ConstantLatency(value=20_000_000),
         metadata={"help": "delay before a trader sees a new index price"},
@@ -345,6 +358,8 @@ class LeveragedTraderConfig:
             raise ValueError("leverages must not be empty")
         if self.entry_end <= self.entry_start:
             raise ValueError("entry_end must be after entry_start")
+        if self.entry_retries and self.life_cycle:
+            raise ValueError("entry_retries applies without the life-cycle keys")
 
     @property
     def life_cycle(self) -> bool:

@@ -13,6 +13,12 @@ not enter). On a margin call (which reaches it after the venue's notify latency)
 ``margin_call_response`` with the margin call as its cause. It knows its position only from the
 venue's reports (fills, position transfers, the margin call itself).
 
+With ``entry_retries`` (default 0: never), an entry that ends with lots unfilled (its IOC
+remainder expired, a price band cut it, the venue refused it) is sent again after
+``entry_retry_delay`` for the rest, sized at the index the trader sees then (its full entry less
+the position it holds), at most ``entry_retries`` times; the retry's cause is the expiry or
+refusal it answers.
+
 The life-cycle keys (poisson arrivals, holding times, stop-loss and take-profit, re-entry) are
 handled by :class:`~exchange_sim.agents.lifecycle.LifeCycle`; left at their defaults, the group
 draws, acts and logs exactly as described above.
@@ -30,6 +36,9 @@ from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, SELL
 from exchange_sim.venue.messages import Deposit, SubmitOrder
+
+_UNFILLED = frozenset(("expired", "rejected", "cancelled"))
+"""Order outcomes that end an entry with lots unfilled (an IOC remainder, a band cut, a refusal)."""
 
 
 class MemberValues:
@@ -79,6 +88,7 @@ class LeveragedTraderGroup:
     __slots__ = (
         "_cfg",
         "_entries",
+        "_entry_orders",
         "_env",
         "_gateway",
         "_life",
@@ -86,6 +96,7 @@ class LeveragedTraderGroup:
         "_money_per_tick_lot",
         "_next_order_id",
         "_reaction",
+        "_retries_left",
         "_uniform",
         "index_price",
         "index_seq",
@@ -140,6 +151,12 @@ class LeveragedTraderGroup:
         )
         if self._life is not None and config.arrival == "poisson":
             self._entries = self._life.arrivals(account_ids)
+        self._entry_orders: MemberValues | None = None
+        """Each member's last entry order id (only with ``entry_retries``)."""
+        self._retries_left: MemberValues | None = None
+        if config.entry_retries:
+            self._entry_orders = MemberValues(account_ids, [0] * count)
+            self._retries_left = MemberValues(account_ids, [config.entry_retries] * count)
 
     @property
     def life(self) -> LifeCycle | None:
@@ -184,14 +201,31 @@ class LeveragedTraderGroup:
         price = self.index_price
         if price is None:
             return
-        lots = self.entry_lots(account_id, price)
+        lots = self.entry_lots(account_id, price) - abs(self.positions[account_id])
         if lots <= 0:
             return
         if self._life is not None:
             self._life.holdings.open(account_id, self.sides[account_id], lots, self.index_seq)
             return
+        self._send_entry(account_id, lots, self.index_seq)
+
+    def _send_entry(self, account_id: int, lots: int, cause: int | None) -> None:
         order = SubmitOrder(self._next_order_id(), self.sides[account_id], None, lots)
-        self._gateway.send(account_id, order, self.index_seq)
+        if self._entry_orders is not None:
+            self._entry_orders[account_id] = order.order_id
+        self._gateway.send(account_id, order, cause)
+
+    def _retry_entry(self, payload) -> None:
+        """``entry_retries``: the entry's unfilled part, sized again at the index the trader sees
+        now (its full entry there less the position it holds), as a new market order whose cause
+        is the expiry or rejection it answers. Nothing left to open: the entry is done."""
+        account_id, cause = payload
+        price = self.index_price
+        if price is None:
+            return
+        lots = self.entry_lots(account_id, price) - abs(self.positions[account_id])
+        if lots > 0:
+            self._send_entry(account_id, lots, cause)
 
     # -- reports -------------------------------------------------------------------------------
     def on_fill(self, now: int, account_id: int, seq: int, fill) -> None:
@@ -207,6 +241,17 @@ class LeveragedTraderGroup:
     def on_order_update(self, now: int, account_id: int, seq: int, update) -> None:
         if self._life is not None:
             self._life.holdings.on_order_update(now, account_id, seq, update)
+        retries = self._retries_left
+        if (
+            retries is not None
+            and update.status in _UNFILLED
+            and update.order_id == self._entry_orders[account_id]  # type: ignore[index]
+            and retries[account_id] > 0
+        ):
+            retries[account_id] -= 1
+            self._env.call_at(
+                self._cfg.entry_retry_delay, Phase.AGENT, self._retry_entry, (account_id, seq)
+            )
 
     # -- margin calls --------------------------------------------------------------------------
     def on_margin_call(self, now: int, account_id: int, seq: int, notice) -> None:

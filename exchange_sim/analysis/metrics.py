@@ -19,8 +19,10 @@ import os
 import tomllib
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from exchange_sim.analysis.metrics_accounts import GROUP_FIELDS, Accounts
+from exchange_sim.analysis.metrics_book import BOOK_EVENTS
 from exchange_sim.analysis.metrics_liquidation import Liquidations
 from exchange_sim.analysis.metrics_market import Market
 from exchange_sim.analysis.metrics_stats import Out
@@ -45,7 +47,9 @@ class MetricsCollector:
         "_dispatch",
         "_last_ts",
         "_liquidations",
+        "_log",
         "_market",
+        "_observers",
         "market",
         "scale",
     )
@@ -72,6 +76,46 @@ class MetricsCollector:
         self._dispatch = {kind: tuple(handlers) for kind, handlers in table.items()}
         self._count = 0
         self._last_ts: int | None = None
+        self._log: Any = None
+        """The event log :meth:`attach` observes (``None``: fed by :meth:`add`)."""
+        self._observers: dict[str, object] = {}
+
+    def attach(self, log) -> None:
+        """Observe ``log`` as a run writes it, each handler reached only by its own event types
+        (:meth:`EventLog.observe`), instead of :meth:`add` with every event. Given the
+        perpetual's own :class:`~exchange_sim.matching.book.Book` (:meth:`read_book`), the
+        book-depth snapshots read that book once the first trade is logged, and the order events
+        stop reaching the collector; until then they are mirrored as :meth:`add` does (the
+        recovery check reads the mid only while nothing has traded). Snapshots are taken at
+        ``mark_price`` events, which the mark service logs from its own timer, between two engine
+        calls: the engine's book then is the mirror's (``tests/unit/analysis/
+        test_metrics_run.py`` holds the in-run metrics equal to :func:`metrics_from_run_dir`'s).
+        The event count and the end time come from the ``run_end`` line: :meth:`result` is for
+        after the log is closed."""
+        self._log = log
+        market = self.market
+        for kind, handlers in self._dispatch.items():
+            observer = self._observers[kind] = _dispatcher(handlers, market)
+            log.observe(observer, (kind,))
+        log.observe(self._on_run_end, ("run_end",))
+
+    def read_book(self, book) -> None:
+        """Take the depth snapshots from ``book`` (the perpetual engine's) after the first trade
+        (see :meth:`attach`; only with a ``market`` set, and before that trade)."""
+        if self._log is None or self.market is None:
+            raise RuntimeError("read_book needs an attached collector with its market set")
+        self._market.live_book = book
+        self._market.release_mirror = self._release_mirror
+
+    def _release_mirror(self) -> None:
+        """The first trade: the order events no longer reach the collector."""
+        for kind in BOOK_EVENTS:
+            if kind != "trade":
+                self._log.unobserve(self._observers.pop(kind), (kind,))
+
+    def _on_run_end(self, event: dict) -> None:
+        self._count = event["seq"] + 1
+        self._last_ts = event["ts"]
 
     def add(self, event: dict) -> None:
         self._count += 1
@@ -86,6 +130,8 @@ class MetricsCollector:
             handler(event)
 
     def result(self) -> dict:
+        if self._log is not None and self._last_ts is None:
+            raise RuntimeError("the metrics of an attached log are complete after its run_end")
         return _assemble(
             self.scale,
             self._count,
@@ -94,6 +140,19 @@ class MetricsCollector:
             self._market,
             self._liquidations,
         )
+
+
+def _dispatcher(handlers: tuple, market: str | None):
+    """One event type's handlers behind the collector's market filter (an event naming another
+    market, a spot book's, reaches none of them)."""
+
+    def dispatch(event: dict) -> None:
+        if market is not None and event.get("market", market) != market:
+            return
+        for handler in handlers:
+            handler(event)
+
+    return dispatch
 
 
 def compute_metrics(

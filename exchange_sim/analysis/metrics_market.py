@@ -12,10 +12,13 @@ cost per mark update is O(levels in the band). Definitions: ``docs/metrics.md``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from exchange_sim.analysis.metrics_accounts import Accounts
 from exchange_sim.analysis.metrics_book import BOOK_EVENTS, DEPTH_BAND_PPB, StreamingBook
 from exchange_sim.analysis.metrics_stats import Drawdown, Out, ratio
 from exchange_sim.core.units import RATE_SCALE
+from exchange_sim.matching.book import Book
 
 RECOVERY_BAND_PPB = 10_000_000
 """The traded price has recovered when within 1 % (10^7 ppb) of the index."""
@@ -28,6 +31,13 @@ class Market:
         self.m = m
         self.accounts = accounts
         self.book = StreamingBook()
+        """The mirror of the perpetual's book from its order events, or (once ``live_book`` is
+        taken, at the first trade) a view of the engine's own book."""
+        self.live_book: Book | None = None
+        """The engine's book to read after the first trade (set by ``MetricsCollector.attach``)."""
+        self.release_mirror: Callable[[], None] | None = None
+        """Called when the mirror is dropped: the order events are no longer needed."""
+        self.mirroring = True
         self.index = Drawdown()
         self.mark = Drawdown()
         self.last = Drawdown()
@@ -74,13 +84,25 @@ class Market:
             self._check_recovery(e["ts"])
 
     def on_book(self, e: dict) -> None:
-        self.book.apply(e)
+        if self.mirroring:
+            self.book.apply(e)
         if e["type"] == "trade":
             price = e["price_ticks"]
             self.last_trade = price
             self.last.update(price, e["ts"])
+            if self.live_book is not None:
+                self._take_live_book()
         if self.recovering and (self.last_trade is None or e["type"] == "trade"):
             self._check_recovery(e["ts"])
+
+    def _take_live_book(self) -> None:
+        """From the first trade on the mid is never read again (``_gap`` prefers the last
+        trade), only the depth at the next ``mark_price``: the engine's book gives it."""
+        self.book.book = self.live_book  # type: ignore[assignment]  # set: on_book checked
+        self.live_book = None
+        self.mirroring = False
+        if self.release_mirror is not None:
+            self.release_mirror()
 
     def on_position(self, e: dict) -> None:
         if self.accounts.long_lots > self.oi_max:

@@ -21,7 +21,7 @@ processor by processor, as structlog does.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 import orjson
@@ -29,6 +29,7 @@ import structlog
 
 SCHEMA_VERSION = 1
 Processor = Callable[[Any, str, dict], Any]
+Observer = Callable[[dict], Any]
 
 
 def _reject_unserialisable(value: object) -> None:
@@ -71,12 +72,14 @@ class EventLog:
         "_chain",
         "_closed",
         "_digest",
+        "_every",
         "_fast",
         "_flush_at",
+        "_observed",
+        "_observers_of",
         "_render",
         "_sink",
         "counts",
-        "observers",
         "seq",
     )
 
@@ -97,17 +100,48 @@ class EventLog:
         self._closed = False
         self.seq = 0
         self.counts: dict[str, int] = {}
-        self.observers: list[Callable[[dict], None]] = []
-        """Called with each event's dict as it is written (in-run analysis: metrics, the cascade
-        tree); they must not change it."""
+        self._observed: list[tuple[Observer, frozenset[str] | None]] = []
+        """Every :meth:`observe` call still in force, in order."""
+        self._every: tuple[Observer, ...] = ()
+        """The observers of every event type (those of a type without its own entry)."""
+        self._observers_of: dict[str, tuple[Observer, ...]] = {}
+        """Per event type named by some observer: the observers it reaches, in registration
+        order. Rebuilt by :meth:`observe` / :meth:`unobserve`, never per event."""
+
+    def observe(self, observer: Observer, types: Iterable[str] | None = None) -> None:
+        """Call ``observer`` with each event's dict as it is written, before the line is rendered
+        (in-run analysis: metrics, the cascade tree); it must not change it. ``types``: only
+        events of these types reach it (``None``: every event)."""
+        self._observed.append((observer, None if types is None else frozenset(types)))
+        self._build_observer_table()
+
+    def unobserve(self, observer: Observer, types: Iterable[str] | None = None) -> None:
+        """Undo the :meth:`observe` call made with this observer and these ``types``."""
+        key = (observer, None if types is None else frozenset(types))
+        self._observed.remove(key)
+        self._build_observer_table()
+
+    def _build_observer_table(self) -> None:
+        observed = self._observed
+        self._every = tuple(fn for fn, types in observed if types is None)
+        named = {kind for _, types in observed if types is not None for kind in types}
+        self._observers_of = {
+            kind: tuple(fn for fn, types in observed if types is None or kind in types)
+            for kind in named
+        }
+
+    def observers_of(self, type: str) -> tuple[Observer, ...]:
+        """The observers an event of ``type`` reaches, in the order they are called."""
+        return self._observers_of.get(type, self._every)
 
     def emit(self, ts: int, type: str, cause: int | None, **payload: Any) -> int:
         """Record one event at simulated time ``ts`` (ns) and return its ``seq``."""
         seq = self.seq
         self.seq = seq + 1
         record = {"seq": seq, "ts": ts, "type": type, "cause": cause, **payload}
-        if self.observers:
-            for observer in self.observers:
+        observers = self._observers_of.get(type, self._every)
+        if observers:
+            for observer in observers:
                 observer(record)
         buffer = self._buffer
         if self._fast:

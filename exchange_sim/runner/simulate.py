@@ -27,6 +27,34 @@ def build_venue(loaded: LoadedConfig, log: EventLog) -> Venue:
     return Venue(loaded, log, populate(loaded.config.participants))
 
 
+def observe_run(
+    loaded: LoadedConfig, log: EventLog
+) -> tuple[MetricsCollector, CascadeTree, dict[str, MetricsCollector]]:
+    """The run's in-run analysis on ``log``: the metrics (each of its handlers reached only by
+    its own event types), the cascade tree (every event), and with several perpetuals one more
+    metrics collector per additional perpetual (then every collector is fed by one observer that
+    routes each event by its ``instrument``). After the venue is built, give the first metrics
+    its book: ``metrics.read_book(venue.instrument.engine.book)`` (single perpetual only)."""
+    config = loaded.config
+    metrics = MetricsCollector(
+        loaded.scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
+    )
+    tree = CascadeTree()
+    if config.perpetuals:  # each perpetual's metrics from its own events; the tree spans them
+        more = {
+            p.symbol: MetricsCollector(
+                loaded.scale, p.liquidation.insurance_fund.initial_balance, p.symbol
+            )
+            for p in config.perpetuals
+        }
+        log.observe(_by_instrument(metrics, more))
+        log.observe(tree.add)
+        return metrics, tree, more
+    metrics.attach(log)
+    log.observe(tree.add)
+    return metrics, tree, {}
+
+
 def simulate(
     loaded: LoadedConfig, sink: ByteSink, progress: bool = False, build=None
 ) -> tuple[dict, str]:
@@ -36,25 +64,13 @@ def simulate(
     no files: callers (:func:`run`, the run directory) do those. ``build(loaded, log)`` makes
     the venue instead of :func:`build_venue` (a re-drive: the venue without participants)."""
     config = loaded.config
-    scale = loaded.scale
     # EventLog only calls sink.write(); its BinaryIO annotation is narrower than it needs.
     log = EventLog(sink, buffer_lines=config.log.buffer_lines)
-    metrics = MetricsCollector(
-        scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
-    )
-    tree = CascadeTree()
-    log.observers[:] = [metrics.add, tree.add]
-    more: dict[str, MetricsCollector] = {}
-    if config.perpetuals:  # each perpetual's metrics from its own events; the tree spans them
-        more = {
-            p.symbol: MetricsCollector(
-                scale, p.liquidation.insurance_fund.initial_balance, p.symbol
-            )
-            for p in config.perpetuals
-        }
-        log.observers[:] = [_by_instrument(metrics, more), tree.add]
+    metrics, tree, more = observe_run(loaded, log)
     wall_start = time.perf_counter()
     venue = (build or build_venue)(loaded, log)
+    if not more:
+        metrics.read_book(venue.instrument.engine.book)
     bar = RunProgress(config.run.duration, log) if progress else None
     try:
         digest = venue.run(__version__, bar)

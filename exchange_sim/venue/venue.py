@@ -127,7 +127,7 @@ class Venue:
             self.liquidation.after_step.append(self.verify_money)
         self.invariants = InvariantChecker(self, config.run.check)
         if config.run.check == "every-event":
-            log.observers.append(self.invariants.check_cause)
+            log.observe(self.invariants.check_cause)
 
     def sampler(self, model, name: str) -> LatencySampler:
         """A latency sampler drawing from the run's RNG stream ``name``."""

@@ -29,3 +29,12 @@ def test_a_leveraged_account_with_a_position_costs_under_1_kb():
     """Everything one more leveraged account holding a position adds to a venue (account,
     ledger, trigger index, ADL sets, risk monitor, gateway link, group state) is under 1 KB."""
     assert bench_scale.traced_per_position(3_000, observe=False) < 1024
+
+
+def test_the_row_counts_the_leveraged_accounts_holding_a_position():
+    """_positions counts the leveraged accounts and those of them holding a position: none
+    before the entries, every one once each has opened its position (no other role counted)."""
+    venue, *_ = bench_scale._venue(200, start=False)
+    assert bench_scale._positions(venue) == (0, 200)
+    assert bench_scale._open_positions(venue) == 200
+    assert bench_scale._positions(venue) == (200, 200)

@@ -195,7 +195,7 @@ def test_interruption_flushes_every_emitted_line(tmp_path):
             if event["seq"] == 1500:  # observers run before the line is rendered
                 raise RunInterrupted("SIGTERM")
 
-        log.observers.append(stop_at_1500)
+        log.observe(stop_at_1500)
         return build_venue(loaded, log)
 
     loaded = es.load_config({}, ("run.duration=60s",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -176,3 +177,39 @@ def test_every_field_is_documented(run, repo_root_module):
         quoted.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", span))
     missing = sorted(name for name in _field_names(metrics, set()) if name not in quoted)
     assert missing == []
+
+
+def test_the_in_run_metrics_are_the_offline_ones(run):
+    """The metrics a run computes as it writes its log (each handler reached only by its own
+    event types, depth read from the engine's book after the first trade) are exactly those
+    metrics_from_run_dir replays from the log (depth from a mirror of the book)."""
+    _, summary, metrics = run
+    in_run, offline = dict(summary["metrics"]), dict(metrics)
+    assert in_run.pop("cascade") is not None
+    assert offline.pop("cascade") is None
+    assert offline["book"]["before"] is not None
+    assert in_run == offline
+
+
+def test_in_a_run_the_metrics_are_reached_only_by_the_types_they_read(repo_root_module):
+    """observe_run: the cascade tree gets every event; the metrics collector gets the types it
+    has handlers for (a position, a mark price, trades), never one it does not read, and no
+    order event once the book has traded (it then reads the engine's book)."""
+    import exchange_sim as es
+    from exchange_sim.events.log import EventLog
+    from exchange_sim.runner.simulate import build_venue, observe_run
+
+    config = os.path.join(repo_root_module, "configs", "scenarios", "cascade.toml")
+    loaded = es.load_config(config, ["run.duration=20s"])
+    log = EventLog(io.BytesIO())
+    metrics, tree, _more = observe_run(loaded, log)
+    venue = build_venue(loaded, log)
+    metrics.read_book(venue.instrument.engine.book)
+    assert len(log.observers_of("order_accepted")) == 2  # mirroring until the first trade
+    venue.run(es.__version__)
+    assert log.counts["trade"] > 0
+    for kind in ("order_accepted", "order_cancelled", "order_expired", "margin_call_response"):
+        assert log.observers_of(kind) == (tree.add,)
+    for kind in ("position", "mark_price", "trade", "run_end"):
+        assert len(log.observers_of(kind)) == 2
+    assert metrics.result()["events"] == log.seq

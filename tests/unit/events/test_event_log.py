@@ -77,3 +77,38 @@ def test_schema_check_flags_undeclared_fields():
     assert validate_record(good, registry) is None
     assert "undeclared fields" in validate_record({**good, "colour": 1}, registry)
     assert "undeclared event type" in validate_record({**good, "type": "nope"}, registry)
+
+
+def _observed_log():
+    log = EventLog(io.BytesIO())
+    seen: list[tuple[str, str]] = []
+    log.observe(lambda e: seen.append(("trades", e["type"])), ("trade",))
+    log.observe(lambda e: seen.append(("every", e["type"])))
+    log.observe(lambda e: seen.append(("orders", e["type"])), ("order_accepted", "trade"))
+    return log, seen
+
+
+def test_observers_are_reached_by_their_own_types_and_every_event_by_the_rest():
+    """An observer named for types gets exactly the events of those types, one without types gets
+    every event; each event reaches its observers in the order they were registered."""
+    log, seen = _observed_log()
+    for kind in ("trade", "position", "order_accepted", "run_end"):
+        log.emit(0, kind, None)
+    assert seen == [
+        ("trades", "trade"),
+        ("every", "trade"),
+        ("orders", "trade"),
+        ("every", "position"),
+        ("every", "order_accepted"),
+        ("orders", "order_accepted"),
+        ("every", "run_end"),
+    ]
+
+
+def test_an_unobserved_observer_is_reached_no_more():
+    """unobserve with the types it was registered with removes exactly that registration."""
+    log, seen = _observed_log()
+    log.unobserve(log.observers_of("position")[0])  # the one of every event
+    log.emit(0, "trade", None)
+    log.emit(0, "position", None)
+    assert seen == [("trades", "trade"), ("orders", "trade")]
