@@ -16,6 +16,7 @@ from exchange_sim.replay.audit import replay
 from exchange_sim.replay.collateral_checks import check_collateral_end
 from exchange_sim.replay.redrive import redrive
 from exchange_sim.replay.state import Divergence
+from exchange_sim.replay.view import state_lines
 from exchange_sim.runner.api import run
 
 from .replay.conftest import first_seq, forge, read_lines
@@ -215,3 +216,11 @@ def test_units_not_conserved_are_divergent(book_run):
     with pytest.raises(Divergence) as caught:
         check_collateral_end(st, {"seq": 7})
     assert caught.value.field == "collateral.USDE.units_held"
+
+
+def test_until_shows_the_collateral_price(book_run):
+    """``replay --until`` at a collateral_price prints the asset at that price."""
+    seq = first_seq(book_run, "collateral_price")
+    price = _events(book_run)[seq]["price_ppb"]
+    lines = state_lines(replay(book_run, until=seq).state)
+    assert any(line.startswith(f"collateral USDE: price {price} ppb") for line in lines)
