@@ -14,10 +14,12 @@ from exchange_sim.analysis.frames import load_run
 from exchange_sim.analysis.report import write_report
 from exchange_sim.replay.audit import replay
 from exchange_sim.replay.collateral_checks import check_collateral_end
+from exchange_sim.replay.inputs import RecordedInputs, RedriveError
 from exchange_sim.replay.redrive import redrive
 from exchange_sim.replay.state import Divergence
 from exchange_sim.replay.view import state_lines
 from exchange_sim.runner.api import run
+from exchange_sim.venue.messages import Deposit
 
 from .replay.conftest import first_seq, forge, read_lines
 
@@ -224,3 +226,37 @@ def test_until_shows_the_collateral_price(book_run):
     price = _events(book_run)[seq]["price_ppb"]
     lines = state_lines(replay(book_run, until=seq).state)
     assert any(line.startswith(f"collateral USDE: price {price} ppb") for line in lines)
+
+
+def _rejected_collateral_log(tmp_path) -> str:
+    lines = [
+        {"seq": 0, "ts": 0, "type": "run_start", "cause": None},
+        {
+            "seq": 1,
+            "ts": 0,
+            "type": "deposit_rejected",
+            "cause": None,
+            "account_id": 1,
+            "amount": 5,
+            "reason": "collateral_needs_cross_margin",
+        },
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    return str(path)
+
+
+def test_rejected_collateral_deposit_is_fed_in_the_one_asset(tmp_path):
+    """A deposit_rejected for a collateral reason is fed again as a deposit of the one accepted
+    asset (the event does not name it)."""
+    inputs = RecordedInputs(_rejected_collateral_log(tmp_path), "BTCUSDT", False, ("USDE",))
+    inputs.header()
+    assert inputs.next().command == Deposit(5, "deposit", "USDE")
+
+
+def test_rejected_collateral_deposit_with_two_assets_cannot_be_redriven(tmp_path):
+    """With two accepted assets the rejected deposit's asset is unknown: a RedriveError."""
+    inputs = RecordedInputs(_rejected_collateral_log(tmp_path), "BTCUSDT", False, ("A", "B"))
+    inputs.header()
+    with pytest.raises(RedriveError, match="collateral asset"):
+        inputs.next()
