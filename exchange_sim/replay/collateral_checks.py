@@ -139,9 +139,11 @@ def on_trade(st: ReplayState, ev: dict) -> None:
 
 
 def on_liquidation_triggered(st: ReplayState, ev: dict) -> None:
-    """A hand-off; an account holding collateral has it converted next."""
+    """A hand-off (its bankruptcy price at the collateral's current value); an account holding
+    collateral has it converted next."""
+    account = st.account(ev)
+    st.ledger.revalue_collateral(account)
     money_checks.on_liquidation_triggered(st, ev)
-    account = st.ledger.accounts[ev["account_id"]]
     if account.collateral_units:
         _state(st).conversion_due = (ev["seq"], account.account_id)
 

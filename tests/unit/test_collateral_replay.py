@@ -260,3 +260,19 @@ def test_rejected_collateral_deposit_with_two_assets_cannot_be_redriven(tmp_path
     inputs.header()
     with pytest.raises(RedriveError, match="collateral asset"):
         inputs.next()
+
+
+def test_trigger_logs_the_bankruptcy_price_at_the_collateral_price_now(book_run):
+    """A liquidation_triggered of an account holding collateral logs the bankruptcy price with
+    the collateral valued at its current price: the one its first liquidation order carries
+    (the conversion pays the same value into the wallet), not the one of the account's last
+    change, before the depeg."""
+    pending: dict[int, int] = {}
+    compared = 0
+    for event in _events(book_run):
+        if event["type"] == "liquidation_triggered":
+            pending[event["account_id"]] = event["bankruptcy_price_ticks"]
+        elif event["type"] == "liquidation_order" and event["account_id"] in pending:
+            assert pending.pop(event["account_id"]) == event["bankruptcy_price_ticks"]
+            compared += 1
+    assert compared > 0
