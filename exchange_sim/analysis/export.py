@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from exchange_sim.analysis.frames import (
     BATCH_ROWS,
     load_scale,
+    market_grids,
     read_meta,
     run_paths,
     scan,
@@ -85,7 +86,7 @@ def export_run(
         writer.add(batch)
 
     try:
-        scan(log, scale, write, batch_rows=min(batch_rows, BATCH_ROWS))
+        scan(log, scale, write, batch_rows=min(batch_rows, BATCH_ROWS), grids=market_grids(config))
     except BaseException:
         for writer in writers.values():
             writer.close(keep=False)

@@ -12,6 +12,9 @@ right after each field that carries a unit, the same value as a float in user un
   asset);
 * ``ppb``: ``rate_ppb`` -> ``rate_frac`` (a fraction: 1.0 = 100 %).
 
+A collateral book's market (``[[collateral]]``, e.g. ``USDEUSDT``) is on its own grid: its rows'
+ticks and lots are converted with that grid (:func:`market_grids`).
+
 Integer columns stay int64; one that holds nulls (``cause``, a market order's ``price_ticks``)
 becomes pandas ``Int64`` rather than a lossy float. A user-unit float is the exact value correctly
 rounded (for integers below 2**53, i.e. every realistic value).
@@ -36,6 +39,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 import attrs
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
@@ -227,14 +231,22 @@ def _column(values: tuple, arrow_type: pa.DataType) -> pa.Array | int:
         raise
 
 
-def to_batch(kind: str, rows: list[tuple], scale: Scale, path: str = "") -> pa.RecordBatch:
+def to_batch(
+    kind: str, rows: list[tuple], scale: Scale, path: str = "", grids: Grids | None = None
+) -> pa.RecordBatch:
     """Row tuples (values of one type in log order, ``type`` included) -> a typed record batch.
-    A value of the wrong type for its field raises DataError naming ``path:line``."""
+    A value of the wrong type for its field raises DataError naming ``path:line``. Rows of a
+    market in ``grids`` (a collateral book) get its own ticks and lots in user units."""
     schema = schema_of(kind)
     factors = _factors(scale)
     arrays: list = []
     spec = (*COMMON, *FIELD_UNITS[kind])
     columns = list(zip(*rows, strict=True))
+    own_grids = []
+    if grids and ("market", "str") in FIELD_UNITS[kind]:
+        markets = np.asarray(columns[[f for f, _ in spec].index("market")], dtype=object)
+        own_grids = [(markets == name, grid) for name, grid in grids.items()]
+        own_grids = [(mask, grid) for mask, grid in own_grids if mask.any()]
     for (field, unit), values in zip(spec, columns, strict=True):
         if field == "type":
             continue
@@ -244,14 +256,43 @@ def to_batch(kind: str, rows: list[tuple], scale: Scale, path: str = "") -> pa.R
             problem = f"{kind}.{field} must be {schema.field(field).type} (see the unit table)"
             raise DataError(where, values[exact], problem)
         arrays.append(exact)
-        if unit == "pair":
-            num = pc.list_element(exact, 0).to_numpy(zero_copy_only=False).astype("float64")
-            den = pc.list_element(exact, 1).to_numpy(zero_copy_only=False).astype("float64")
-            tick_num, tick_den = factors["ticks"]
-            arrays.append(pa.array(num / den * tick_num / tick_den))
-        elif unit in factors:
-            arrays.append(pa.array(_float(exact, *factors[unit])))
+        if unit in factors or unit == "pair":
+            floats = _user_floats(exact, unit, factors)
+            for mask, grid in own_grids:
+                if unit in grid or unit == "pair":
+                    floats = np.where(mask, _user_floats(exact, unit, factors | grid), floats)
+            arrays.append(pa.array(floats))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _user_floats(exact: pa.Array, unit: str, factors: dict[str, tuple[int, int]]):
+    if unit == "pair":
+        num = pc.list_element(exact, 0).to_numpy(zero_copy_only=False).astype("float64")
+        den = pc.list_element(exact, 1).to_numpy(zero_copy_only=False).astype("float64")
+        tick_num, tick_den = factors["ticks"]
+        return num / den * tick_num / tick_den
+    return _float(exact, *factors[unit])
+
+
+Grids = dict[str, dict[str, tuple[int, int]]]
+"""Market -> its own ``ticks`` and ``lots`` factors, for a market not on the instrument's grid."""
+
+
+def market_grids(config: dict) -> Grids:
+    """The collateral books' own grids (``config.toml``'s ``[[collateral]]``): a tick is
+    ``tick_ppb`` settlement units per collateral unit, a lot ``lot_units`` collateral units
+    (:mod:`exchange_sim.venue.collateral`). Other markets use the instrument's scale."""
+    settle = config.get("instrument", {}).get("settlement_asset", "")
+    grids: Grids = {}
+    for asset in config.get("collateral", ()):
+        book = asset.get("book", {})
+        tick, lot = Decimal(book.get("tick_ppb", 0)), Decimal(book.get("lot_units", 0))
+        if tick > 0 and lot > 0:
+            grids[f"{asset['asset']}{settle}"] = {
+                "ticks": tick.as_integer_ratio(),
+                "lots": lot.as_integer_ratio(),
+            }
+    return grids
 
 
 BATCH_ROWS = 16_384
@@ -266,6 +307,7 @@ def scan(
     types: Iterable[str] | None = None,
     batch_rows: int = BATCH_ROWS,
     skeleton: tuple[array, array] | None = None,
+    grids: Grids | None = None,
 ) -> dict[str, int]:
     """Stream and verify the log at ``path`` (:func:`exchange_sim.analysis.log_scan.scan`),
     handing each full batch of ``batch_rows`` rows of a selected type to ``on_batch`` as an Arrow
@@ -274,7 +316,7 @@ def scan(
     return log_scan.scan(
         path,
         keys,
-        lambda kind, rows: on_batch(kind, to_batch(kind, rows, scale, path)),
+        lambda kind, rows: on_batch(kind, to_batch(kind, rows, scale, path, grids)),
         None if types is None else set(types),
         batch_rows,
         skeleton,
@@ -374,6 +416,7 @@ def load_run(path: str, types: Iterable[str] | None = None, *, with_skeleton: bo
         lambda kind, batch: batches.setdefault(kind, []).append(batch),
         types=types,
         skeleton=skeleton,
+        grids=market_grids(config),
     )
     frames = {}
     for kind in list(batches):

@@ -46,6 +46,7 @@ REPORT_TYPES = (
     "vault",
     "bad_debt",
     "funding_rate",
+    "collateral_price",
 )
 """The event types the report reads (the rest of the log is only counted and verified)."""
 

@@ -161,6 +161,7 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
         )
         alert = (perp["ratio"] or 0) > 1.1
         cards.append(("Amplification (perp)", ratio(perp), note, alert))
+    cards += collateral_cards(data)
     checks = []
     if "open_interest_balanced" in s:
         checks.append(("open interest balanced", bool(s["open_interest_balanced"])))
@@ -170,6 +171,33 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
         ok = all(flag for _, flag in checks)
         note = " · ".join(f"{name} {'yes' if flag else 'NO'}" for name, flag in checks)
         cards.append(("End-of-run checks", "pass" if ok else "FAIL", note, not ok))
+    return cards
+
+
+def collateral_cards(data) -> list[tuple[str, str, str, bool]]:
+    """One card per collateral asset (``summary.json``'s ``collateral``): its price path
+    (reference, low, final), the liquidations its price set off (their margin check was caused by a
+    ``collateral_price``) and the units the venue took over."""
+    section = data.summary.get("collateral") or {}
+    prices, checks = data["collateral_price"], data["margin_check"]
+    cards = []
+    for asset, result in sorted(section.items()):
+        path = prices[prices.asset == asset].price_frac if len(prices) else prices.price_frac
+        by_price = set(checks.seq[checks.cause.isin(set(prices.seq[prices.asset == asset]))])
+        liq = data["liquidation_triggered"]
+        count = int(liq.cause.isin(by_price).sum())
+        final = result["final_price_ppb"] / 1e9
+        low = f"{path.min():.4f}" if len(path) else "n/a"
+        configs = {c.get("asset"): c for c in data.run.config.get("collateral", ())}
+        reference = configs.get(asset, {}).get("reference_price_ppb")
+        first = "n/a" if reference is None else f"{reference:.4f}"
+        taken = result["units_taken_by_venue"] / 10**data.scale.money_decimals
+        note = (
+            f"reference {first} · low {low} · {count} liquidations set off by its price · "
+            f"{_num(taken)} units taken by the venue"
+        )
+        label = f"Collateral {asset} ({result['price_source']})"
+        cards.append((text(label), f"{final:.4f} {data.settle}", text(note), count > 0))
     return cards
 
 

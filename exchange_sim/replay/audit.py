@@ -17,12 +17,14 @@ from operator import itemgetter
 import orjson
 
 from exchange_sim.core.errors import DataError, InputError
-from exchange_sim.replay import liquidation_checks, market_checks, money_checks
+from exchange_sim.replay import collateral_checks, liquidation_checks, market_checks, money_checks
 from exchange_sim.replay.state import Divergence, ReplayState
 from exchange_sim.replay.stream import DigestMismatch, LogDamage, LogReader, damage
 from exchange_sim.replay.summary import check_summary
 
 HANDLERS = {**market_checks.HANDLERS, **money_checks.HANDLERS, **liquidation_checks.HANDLERS}
+COLLATERAL_HANDLERS = {**HANDLERS, **collateral_checks.HANDLERS}
+"""A run with collateral assets: its events, and the trade and hand-off checks wrapped."""
 
 
 class ReplayResult:
@@ -63,8 +65,9 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
     if not os.path.isfile(path):
         raise InputError(path, path, "missing: a run directory holds events.jsonl")
     st = ReplayState(loaded)
+    collateral_checks.setup_collateral(st)
     counts = st.counts
-    handlers = HANDLERS
+    handlers = HANDLERS if st.collateral is None else COLLATERAL_HANDLERS
     reader = LogReader(path)
     number = 0  # lines read so far: the next line's seq
     ended = False
@@ -95,6 +98,8 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
                     _check_start(st, event)
                 elif kind == "run_end":
                     _check_pending(st, event)
+                    if st.collateral is not None:
+                        collateral_checks.check_collateral_end(st, event)
                     reader.check_end(event, number - reader.lines_before)
                     if check_summary_file:
                         check_summary(st, event, _read_summary(run_dir))

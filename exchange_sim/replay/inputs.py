@@ -7,14 +7,18 @@ one, and what the engine needs to handle it again) and participants' own **decis
 events (``maker_state``, ``metaorder``, trader and hunter decisions, margin-call responses),
 which a re-drive writes again as they were. The venue's own orders (liquidation orders and
 holders' unwinds: each follows a ``liquidation_order``) are outputs, never inputs; their ids are
-queued so a faithful re-drive issues the same ones. Exogenous prices (the index path, news, the
-fundamental value) are not read here: they come from the config and its seed.
+queued so a faithful re-drive issues the same ones. So are the scripted orders and transfers of
+the collateral books' accounts (role ``collateral_book``): the venue issues them again from its
+config; :func:`collateral_order_ids` reads their recorded ids. Exogenous prices (the index
+path, news, the fundamental value) are not read here: they come from the config and its seed.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+
+import orjson
 
 from exchange_sim.events.roots import PARTICIPANT_STATE_TYPES, TRADER_DECISION_TYPES
 from exchange_sim.replay.stream import LogReader
@@ -31,6 +35,9 @@ DECISION_TYPES = frozenset(
     (*PARTICIPANT_STATE_TYPES, *TRADER_DECISION_TYPES, "margin_call_response")
 )
 HEADER_TYPES = ("run_start", "account_opened", "spot_account_opened")
+COLLATERAL_BOOK = "collateral_book"
+"""The role of a collateral book's scripted accounts (:mod:`exchange_sim.venue.collateral`)."""
+COLLATERAL_REJECTIONS = ("collateral_needs_cross_margin", "one_collateral_asset_per_account")
 MATCH, AGENT = "match", "agent"
 
 
@@ -61,7 +68,13 @@ class RecordedInputs:
     """Streams ``path``: :meth:`header` first (the run's accounts), then :meth:`next` input by
     input. ``desk_order_ids`` fills with the venue's own order ids as they are passed."""
 
-    def __init__(self, path: str, symbol: str, spot_markets: bool = False) -> None:
+    def __init__(
+        self,
+        path: str,
+        symbol: str,
+        spot_markets: bool = False,
+        collateral_assets: tuple[str, ...] = (),
+    ) -> None:
         self.path = path
         self._events = self._iterate(LogReader(path))
         self.symbol = symbol
@@ -72,6 +85,10 @@ class RecordedInputs:
         """Ids of the venue's own orders (one per liquidation order: a few per liquidation)."""
         self._ahead: dict | None = None
         self.max_order_id = 0
+        self.collateral_assets = collateral_assets
+        """The accepted collateral assets (a rejected collateral deposit does not name its own)."""
+        self.venue_spot_accounts: set[tuple[str, int]] = set()
+        """``(market, account)`` of the collateral books' scripted accounts (from the header)."""
 
     @staticmethod
     def _iterate(reader: LogReader) -> Iterator[dict]:
@@ -98,6 +115,9 @@ class RecordedInputs:
         while (event := self._read()) is not None and event["type"] in HEADER_TYPES[1:]:
             (accounts if event["type"] == "account_opened" else spot_accounts).append(event)
         self._ahead = event
+        self.venue_spot_accounts = {
+            (e["market"], e["account_id"]) for e in spot_accounts if e["role"] == COLLATERAL_BOOK
+        }
         return start, accounts, spot_accounts
 
     def next(self) -> Input | None:
@@ -126,6 +146,8 @@ class RecordedInputs:
         if command is None:
             return None
         market = ev.get("market", "")
+        if market and (market, ev["account_id"]) in self.venue_spot_accounts:
+            return None  # the venue's collateral book issues it again
         return Input(
             ev["ts"],
             MATCH,
@@ -172,6 +194,8 @@ class RecordedInputs:
             return Deposit(ev["amount"], ev["purpose"]), ev["ts_sent"]
         if kind == "withdrawal":
             return Withdraw(ev["amount"]), ev["ts_sent"]
+        if kind == "collateral_deposit":
+            return Deposit(ev["units"], ev["purpose"], ev["asset"]), ev["ts_sent"]
         if kind == "spot_deposit":
             asset = "base" if ev["asset"] == "base" else ""
             return Deposit(ev["amount"], "deposit", asset), ev["ts_sent"]
@@ -184,9 +208,21 @@ class RecordedInputs:
                 )
             if kind == "withdrawal_rejected":
                 return Withdraw(ev["amount"]), None
+            if ev["reason"] in COLLATERAL_REJECTIONS:
+                return Deposit(ev["amount"], "deposit", self._rejected_asset(ev)), None
             asset = "base" if ev["reason"] == "asset_not_accepted" else ""
             return Deposit(ev["amount"], "deposit", asset), None
         return None, None
+
+    def _rejected_asset(self, ev: dict) -> str:
+        """The asset of a rejected collateral deposit: the one accepted asset (with several, the
+        log does not say which)."""
+        if len(self.collateral_assets) != 1:
+            raise RedriveError(
+                f"seq {ev['seq']}: a deposit_rejected ({ev['reason']}) does not say which "
+                "collateral asset was sent"
+            )
+        return self.collateral_assets[0]
 
     def _skip_rest_of_cancel_all(self, first: dict) -> None:
         """One cancel-all command logs one ``order_cancelled`` per order, back to back."""
@@ -199,3 +235,31 @@ class RecordedInputs:
             ):
                 self._ahead = event
                 return
+
+
+def collateral_order_ids(path: str, markets: tuple[str, ...]) -> dict[str, deque[int]]:
+    """Per collateral book, the ids of its scripted accounts' orders in log order (one pass over
+    the log, parsing only the lines that name a book: a few per run). A faithful re-drive issues
+    them again: the book's orders draw from the venue's order counter, which participants' orders
+    also advanced in the run."""
+    wanted = {market: deque() for market in markets}  # type: dict[str, deque[int]]
+    if not markets:
+        return wanted
+    names = [b'"market":"' + market.encode() + b'"' for market in markets]
+    scripted: set[tuple[str, int]] = set()
+    with open(path, "rb") as handle:
+        for line in handle:
+            if not any(name in line for name in names):
+                continue
+            try:
+                ev = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                break  # a damaged log: the re-drive reports it when it reaches the line
+            kind = ev["type"]
+            if kind == "spot_account_opened" and ev["role"] == COLLATERAL_BOOK:
+                scripted.add((ev["market"], ev["account_id"]))
+            elif kind in ("order_accepted", "order_rejected") and (
+                (ev["market"], ev["account_id"]) in scripted
+            ):
+                wanted[ev["market"]].append(ev["order_id"])
+    return wanted

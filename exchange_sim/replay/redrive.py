@@ -26,7 +26,13 @@ import orjson
 from exchange_sim.core.errors import DataError, InputError
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.replay.audit import load_run_config
-from exchange_sim.replay.inputs import AGENT, RecordedInputs, RedriveError
+from exchange_sim.replay.inputs import (
+    AGENT,
+    COLLATERAL_BOOK,
+    RecordedInputs,
+    RedriveError,
+    collateral_order_ids,
+)
 from exchange_sim.replay.stream import LogDamage
 from exchange_sim.venue.venue import Venue
 
@@ -83,6 +89,8 @@ class InputFeeder:
             venue.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]  # never responds, never draws
             highest = max(highest, account_id)
         for event in spot_accounts:
+            if event["role"] == COLLATERAL_BOOK:
+                continue  # opened by the venue's collateral book itself, after every account
             market = venue.spot_markets[event["market"]]
             account_id = event["account_id"]
             market.ledger.open_account(account_id, event["participant"], event["role"])
@@ -105,6 +113,20 @@ class InputFeeder:
         """The venue being re-driven (set by :meth:`populate`, which runs before any event)."""
         assert self._venue is not None
         return self._venue
+
+    def attach_collateral_books(self, venue: Venue, recorded: dict) -> None:
+        """Each collateral book's scripted orders get their recorded ids (faithful: ``recorded``,
+        per book market), else fresh ones: the venue issues them itself, they are not fed."""
+        for collateral_market in venue.collateral_markets.values():
+            queue = recorded.get(collateral_market.book_market.name)
+
+            def next_id(queue=queue) -> int:
+                if self.faithful and queue:
+                    return queue.popleft()
+                self._fresh += 1
+                return self._fresh
+
+            collateral_market._next_order_id = next_id
 
     def start(self) -> None:
         self.venue.liquidation.desk.next_order_id = self.next_order_id
@@ -224,11 +246,20 @@ def redrive(run_dir: str, out: str, overrides: tuple[str, ...] = ()) -> RedriveR
     if not os.path.isfile(path):
         raise InputError(path, path, "missing: a run directory holds events.jsonl")
     faithful = not overrides
-    inputs = RecordedInputs(path, loaded.config.instrument.symbol, bool(loaded.config.spot_markets))
+    config = loaded.config
+    assets = tuple(c.asset for c in config.collateral)
+    inputs = RecordedInputs(
+        path, config.instrument.symbol, bool(config.spot_markets), collateral_assets=assets
+    )
     feeder = InputFeeder(inputs, faithful, 0 if faithful else _max_order_id(path))
+    settlement = config.instrument.settlement_asset
+    books = tuple(f"{asset}{settlement}" for asset in assets)
+    recorded_ids = collateral_order_ids(path, books) if faithful else {}
 
     def build(loaded_config, log) -> Venue:
-        return Venue(loaded_config, log, feeder.populate)
+        venue = Venue(loaded_config, log, feeder.populate)
+        feeder.attach_collateral_books(venue, recorded_ids)
+        return venue
 
     source = os.path.abspath(run_dir)
     header = (

@@ -4,7 +4,8 @@ The state is built with the venue's own pure components, fed only from the log: 
 :class:`~exchange_sim.replay.book.ReplayBook` per market (the venue's queue rules), the accounts
 :class:`Ledger` (its ``apply_fill``, ``deposit``, ``withdraw`` and ``adjust_collateral`` are the
 rules the run used), one :class:`SpotLedger` per spot market, the insurance fund's balance, the
-vault's cash, recorded bad debt, the funding residue and the ADL ranker. Their ``log`` is a
+vault's cash, recorded bad debt, the funding residue and the ADL ranker (and, for a run with
+collateral assets, their books and prices: :mod:`.collateral_checks`). Their ``log`` is a
 :class:`Capture`: what they would have written is kept and compared with what the run wrote.
 Rules and parameters (fees, margin tiers, the liquidation policy, the vault's capital) come from
 the run's ``config.toml``; every state change comes from the log.
@@ -13,6 +14,7 @@ the run's ``config.toml``; every state change comes from the log.
 from __future__ import annotations
 
 from collections import Counter, deque
+from typing import Any
 
 from exchange_sim.accounts.ledger import Ledger
 from exchange_sim.accounts.margin_config import build_tiers
@@ -75,6 +77,7 @@ class ReplayState:
         "busy",
         "capture",
         "clawback",
+        "collateral",
         "config",
         "counts",
         "fills",
@@ -138,6 +141,8 @@ class ReplayState:
         ledger.open_orders = perp_book.open_orders
         ledger.mark_price = lambda: self.mark
         ledger.fallback_price = lambda: self.index
+        self.collateral: Any = None
+        """The collateral assets' replay (:mod:`.collateral_checks`), or ``None`` without any."""
         self.spot: dict[str, SpotLedger] = {}
         for spot in config.spot_markets:
             book = self.books[spot.name] = ReplayBook()
@@ -239,5 +244,6 @@ class ReplayState:
             + self.fund_initial
             + self.fund_injected
             + (self.vault_capital or 0)
+            + ledger.collateral.desk_paid
         )
         return held, put_in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from exchange_sim.replay.collateral_checks import collateral_figures
 from exchange_sim.replay.state import Divergence, ReplayState
 
 
@@ -47,6 +48,11 @@ def recomputed_summary(st: ReplayState, run_end: dict) -> dict:
             "base_deposited_lots": base_in,
             "fees_collected_minor": spot.fees_collected,
         }
+    if st.collateral is not None:
+        section, paid = collateral_figures(st)
+        for asset, figure in section.items():
+            figures[f"collateral.{asset}"] = figure
+        figures["collateral_paid_by_venue_minor"] = paid
     return figures
 
 
@@ -60,9 +66,9 @@ def check_summary(st: ReplayState, run_end: dict, summary: dict | None) -> None:
     if summary is None:
         return
     for key, value in recomputed_summary(st, run_end).items():
-        if key.startswith("spot_markets."):
-            name = key.split(".", 1)[1]
-            recorded_market = summary.get("spot_markets", {}).get(name, {})
+        if "." in key:  # a spot market's or a collateral asset's figures
+            section, name = key.split(".", 1)
+            recorded_market = summary.get(section, {}).get(name, {})
             for field, figure in value.items():
                 if recorded_market.get(field) != figure:
                     raise Divergence(

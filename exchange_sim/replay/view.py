@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from exchange_sim.replay.collateral_checks import units_identity
 from exchange_sim.replay.state import ReplayState
 
 DEPTH_LEVELS = 5
@@ -28,7 +29,8 @@ def at_risk(st: ReplayState, count: int = AT_RISK) -> list[tuple]:
 
 def state_lines(st: ReplayState) -> list[str]:
     """The state after the last replayed event: touch and depth of every book, mark and index,
-    open interest, fund, vault, bad debt and the accounts at risk."""
+    open interest, fund, vault, bad debt, each collateral asset's price and units, and the
+    accounts at risk."""
     lines = [f"state after seq {st.seq} (ts {st.ts} ns)"]
     for name, book in st.books.items():
         bid, ask = book.best_bid(), book.best_ask()
@@ -46,6 +48,13 @@ def state_lines(st: ReplayState) -> list[str]:
     if st.vault_account is not None:
         vault = st.ledger.accounts[st.vault_account]
         lines.append(f"vault: cash {st.vault_cash} minor units, position {vault.size_lots} lots")
+    if st.collateral is not None:
+        prices = st.ledger.collateral.price_ppb
+        for asset, (units_held, units_in) in units_identity(st).items():
+            lines.append(
+                f"collateral {asset}: price {prices[asset]} ppb, {units_held} units held "
+                f"(accounts and venue) of {units_in} deposited"
+            )
     held, put_in = st.money_identity()
     lines.append(f"money: held {held}, put in {put_in} minor units")
     risky = at_risk(st)

@@ -348,6 +348,8 @@ class RiskMonitor:
 
     def _trigger_liquidation(self, now, account, mark, equity, mm, check_seq) -> None:
         account_id = account.account_id
+        if account.collateral_units:  # log the bankruptcy price at the collateral's value now
+            self.ledger.revalue_collateral(account)
         seq = self._log.emit(
             now,
             "liquidation_triggered",
