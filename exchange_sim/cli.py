@@ -316,7 +316,6 @@ def _replay(args: argparse.Namespace) -> int:
 
     if args.until is not None and args.until < 0:
         raise InputError("--until", args.until, "must be a seq >= 0")
-    _refuse_several_perpetuals(args.run_dir, "replay")
     result = replay(args.run_dir, args.until)
     if result.status == "stopped":
         print("\n".join(state_lines(result.state)))

@@ -1,0 +1,197 @@
+"""Replay of runs with several perpetuals: events routed by ``instrument``, linked accounts over
+one wallet, cross equity and MM, the venue-wide money identity and summary.json's
+``perpetuals`` section."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import orjson
+import pytest
+
+from exchange_sim.replay import perpetuals as replay_perpetuals
+from exchange_sim.replay.audit import replay
+
+from .conftest import first_seq, forge, read_lines, write_lines, write_run
+
+SMALL = (
+    "participants.btc_longs.count=20",
+    "participants.eth_longs.count=20",
+    "run.duration=70s",
+)
+
+
+@pytest.fixture(scope="module")
+def contagion_run(tmp_path_factory) -> str:
+    """The contagion scenario, 20 + 20 linked accounts, 70 s: liquidations in both markets."""
+    return write_run(tmp_path_factory, "contagion_two_markets", *SMALL)
+
+
+def _divergence(run_dir: str):
+    result = replay(run_dir)
+    assert result.status == "divergent", result.status
+    return result.divergence
+
+
+def test_contagion_run_replays_consistent(contagion_run):
+    """Both perpetuals' books, accounts, funds and the summary recompute from the log."""
+    result = replay(contagion_run)
+    assert result.status == "consistent", result.divergence or result.damage
+    extra = result.state.perpetuals.extra["ETHUSDT"]
+    assert extra.trades and extra.liquidations_triggered and result.state.liquidations_triggered
+
+
+def test_eth_events_rebuild_the_eth_state(contagion_run):
+    """ETHUSDT's events are applied to its own state: its book and positions, not the first's."""
+    st = replay(contagion_run).state
+    eth = st.perpetuals.extra["ETHUSDT"]
+    assert eth.book.best_bid() is not None and eth.book.best_bid() < 40_000
+    assert st.book.best_bid() > 400_000
+    assert eth.ledger.open_interest_lots()[0] > 0
+
+
+def test_linked_accounts_share_the_home_wallet(contagion_run):
+    """An ETH account of the btc_longs group is a view of its BTC account's wallet."""
+    st = replay(contagion_run).state
+    eth = st.perpetuals.extra["ETHUSDT"]
+    linked = [a for a in eth.ledger.accounts.values() if a.owner == "eth_longs"]
+    assert linked
+    for account in linked:
+        assert account.home is st.ledger.accounts[account.account_id]
+
+
+def test_a_tampered_eth_position_is_divergent(contagion_run, copy_of):
+    """A forged ETHUSDT ``position`` line (its wallet) is reported at its seq."""
+    run = copy_of(contagion_run)
+    seq = first_seq(run, "position", lambda e: e.get("instrument") == "ETHUSDT")
+    forge(run, seq, "position_lots", lambda lots: lots + 1)
+    found = _divergence(run)
+    assert found.seq == seq and found.field == "position_lots"
+
+
+def test_a_tampered_linked_wallet_is_divergent(contagion_run, copy_of):
+    """An ETH fill of a linked account logs the home account's wallet: a forged one diverges."""
+    run = copy_of(contagion_run)
+
+    def linked_fill(event):
+        return (
+            event.get("instrument") == "ETHUSDT"
+            and event["account_id"] < 100
+            and (event["wallet"] != 0)
+        )
+
+    seq = first_seq(run, "position", linked_fill)
+    forge(run, seq, "wallet", lambda wallet: wallet + 1)
+    found = _divergence(run)
+    assert found.seq == seq and found.field == "wallet"
+
+
+def test_cross_equity_is_checked_at_a_margin_check(contagion_run, copy_of):
+    """A margin check's equity is the account's over both markets: one unit off diverges."""
+    run = copy_of(contagion_run)
+    seq = first_seq(run, "margin_check")
+    forge(run, seq, "equity", lambda equity: equity - 1)
+    found = _divergence(run)
+    assert found.seq == seq and found.field == "equity"
+
+
+def test_a_trigger_in_the_wrong_market_is_divergent(contagion_run, copy_of):
+    """The liquidation starts in the market of the position closed first: a trigger moved to
+    the other perpetual is found."""
+    run = copy_of(contagion_run)
+    index = first_seq(run, "liquidation_triggered", lambda e: e.get("instrument") == "ETHUSDT")
+    lines = read_lines(run)
+    event = orjson.loads(lines[index])
+    del event["instrument"]
+    lines[index] = orjson.dumps(event) + b"\n"
+    write_lines(run, lines)
+    found = _divergence(run)
+    assert found.seq == index and found.field == "instrument"
+
+
+def test_eth_summary_figures_are_compared(contagion_run, copy_of):
+    """summary.json's ``perpetuals.ETHUSDT`` figures are recomputed: a changed fee total is
+    reported."""
+    run = copy_of(contagion_run)
+    path = os.path.join(run, "summary.json")
+    with open(path) as handle:
+        summary = json.load(handle)
+    summary["perpetuals"]["ETHUSDT"]["fees_collected_minor"] += 1
+    with open(path, "w") as handle:
+        json.dump(summary, handle)
+    found = _divergence(run)
+    assert found.field == "summary.perpetuals.ETHUSDT.fees_collected_minor"
+
+
+def test_money_identity_is_venue_wide(contagion_run):
+    """The identity holds over both perpetuals (a linked wallet counted once), not per ledger."""
+    st = replay(contagion_run).state
+    held, put_in = st.perpetuals.money_identity()
+    assert held == put_in
+    first_held, first_in = st.money_identity()
+    assert (first_held, first_in) != (held, put_in)
+
+
+def test_an_unknown_instrument_is_divergent(contagion_run, copy_of):
+    """An event naming a perpetual the config does not have is reported."""
+    run = copy_of(contagion_run)
+    seq = first_seq(run, "trade", lambda e: e.get("instrument") == "ETHUSDT")
+    forge(run, seq, "instrument", lambda _: "DOGEUSDT")
+    found = _divergence(run)
+    assert found.seq == seq and found.field == "instrument"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("risk.close_first=largest_loss",),
+        ("risk.close_first=triggered",),
+        (
+            "participants.btc_longs.margin_mode=isolated",
+            "participants.eth_longs.margin_mode=isolated",
+        ),
+        ("venue.preset=hyperliquid",),
+        ("funding.rule.interval=15s", "funding.rule.rate_period=15s"),
+    ],
+)
+def test_variants_replay_consistent(overrides, tmp_path_factory):
+    """Other close-first rules, isolated linked accounts, a vault and funding settlements."""
+    run = write_run(tmp_path_factory, "contagion_two_markets", *SMALL, *overrides)
+    result = replay(run)
+    assert result.status == "consistent", result.divergence or result.damage
+
+
+def test_a_safe_check_resplits_the_account_everywhere(contagion_run, monkeypatch):
+    """Without re-splitting a cross account in every ledger after a safe check or the end of
+    its liquidation, a later logged trigger or bankruptcy price is not reproduced."""
+    monkeypatch.setattr(replay_perpetuals.Perpetuals, "_refresh", lambda *a: None)
+    assert replay(contagion_run).status == "divergent"
+
+
+def test_a_change_in_one_market_resplits_the_other(contagion_run):
+    """Money into a cross account in the first perpetual moves its ETHUSDT liquidation price
+    at once (the venue re-splits the account in every other ledger)."""
+    seq = first_seq(contagion_run, "liquidation_triggered")
+    st = replay(contagion_run, until=seq - 1).state
+    eth = st.perpetuals.extra["ETHUSDT"]
+    account = next(
+        a
+        for a in eth.ledger.accounts.values()
+        if a.owner == "eth_longs" and a.size_lots and st.ledger.accounts[a.account_id].size_lots
+    )
+    before = account.liquidation_price
+    st.ledger.deposit(st.ts, account.account_id, 10**9, None, st.ts, "top_up")
+    assert account.liquidation_price < before
+
+
+def test_until_prints_every_perpetual(contagion_run):
+    """``replay --until`` prints the other perpetuals' touch, mark and fund too, and the
+    venue's money."""
+    from exchange_sim.replay.view import state_lines
+
+    seq = first_seq(contagion_run, "liquidation_triggered")
+    lines = state_lines(replay(contagion_run, until=seq).state)
+    assert any(line.startswith("perpetual ETHUSDT: best bid") for line in lines)
+    held = next(line for line in lines if line.startswith("money: held"))
+    assert held.split()[2].rstrip(",") == held.split()[5]
