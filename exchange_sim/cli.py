@@ -348,7 +348,6 @@ def _redrive(args: argparse.Namespace) -> int:
     the first line that differs. Overrides: the counterfactual run directory and its summary."""
     from exchange_sim.replay.redrive import redrive
 
-    _refuse_several_perpetuals(args.run_dir, "re-drive")
     result = redrive(args.run_dir, args.out, tuple(args.set))
     if args.set:
         print(f"counterfactual (participants frozen, {result.fed} recorded inputs fed):")

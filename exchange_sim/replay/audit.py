@@ -104,6 +104,8 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
                 elif kind == "run_end":
                     for one in (st,) if perpetuals is None else perpetuals.all.values():
                         _check_pending(one, event)
+                    if perpetuals is not None:
+                        perpetuals.check_end(event)
                     if st.collateral is not None:
                         collateral_checks.check_collateral_end(st, event)
                     reader.check_end(event, number - reader.lines_before)

@@ -24,16 +24,65 @@ venue shares across perpetuals is shared here the same way:
 
 from __future__ import annotations
 
+from exchange_sim.accounts.account import Account
 from exchange_sim.accounts.cross_margin import CrossMargin
 from exchange_sim.replay.state import Divergence, ReplayState
 
 SAFE_OUTCOMES = ("ok", "margin_call")
 
 
+class Linking:
+    """Opens a group's accounts in another perpetual's ledger as the venue did
+    (:meth:`~exchange_sim.venue.perpetuals.Perpetuals.link`), in log order. The log announces
+    the ledgers one after the other, so a linked account may be announced before its home
+    account (a home group trading a later perpetual): it is then opened at once, in its place
+    in its ledger, on a stand-in home (nothing moves money before every account is announced)
+    and joined to the home account when that is announced."""
+
+    __slots__ = ("cross", "waiting")
+
+    def __init__(self, cross: CrossMargin) -> None:
+        self.cross = cross
+        self.waiting: dict[int, list] = {}
+
+    def open(self, home_ledger, ledger, account_id: int, isolated, leverage, owner, role):
+        home = home_ledger.accounts.get(account_id)
+        stand_in = home is None
+        linked = ledger.open_linked_account(
+            Account(account_id) if stand_in else home, isolated, leverage, owner, role
+        )
+        if stand_in:
+            self.waiting.setdefault(account_id, []).append((ledger, linked))
+        else:
+            self._join(home_ledger, home, ledger, linked)
+        return linked
+
+    def opened(self, ledger, account) -> None:
+        """``account`` was opened in ``ledger``: join the linked accounts that wait for it."""
+        for other_ledger, linked in self.waiting.pop(account.account_id, ()):
+            object.__setattr__(linked, "home", account)
+            self._join(ledger, account, other_ledger, linked)
+
+    def _join(self, home_ledger, home, ledger, linked) -> None:
+        if home.account_id not in self.cross.members:
+            self.cross.link(home_ledger, home)
+        self.cross.link(ledger, linked)
+
+
 class Perpetuals:
     """The replay's states by symbol (the first included) and their cross margin."""
 
-    __slots__ = ("all", "checked", "close_first", "cross", "extra", "first", "home_of", "trades")
+    __slots__ = (
+        "all",
+        "checked",
+        "close_first",
+        "cross",
+        "extra",
+        "first",
+        "home_of",
+        "linking",
+        "trades",
+    )
 
     def __init__(self, first: ReplayState) -> None:
         config = first.loaded.config
@@ -43,6 +92,7 @@ class Perpetuals:
         }
         self.all: dict[str, ReplayState] = {first.symbol: first, **self.extra}
         self.cross = cross = CrossMargin()
+        self.linking = Linking(cross)
         self.close_first = config.risk.close_first
         self.trades = 0
         self.checked = first.symbol
@@ -76,8 +126,8 @@ class Perpetuals:
             st.trades = self.trades
             handler(st, event)
             self.trades = st.trades
-        elif kind == "account_opened" and event["participant"] in self.home_of:
-            self._open_linked(st, event)
+        elif kind == "account_opened":
+            self._open(st, handler, event)
         elif kind == "liquidation_triggered":
             self._check_close_first(st, event)
             handler(st, event)
@@ -92,19 +142,27 @@ class Perpetuals:
         elif kind == "liquidation_finished":
             self._refresh(st, event)
 
-    def _open_linked(self, st: ReplayState, ev: dict) -> None:
-        """As :meth:`~exchange_sim.venue.perpetuals.Perpetuals.link`: the account of the home
-        group's ledger, seen from this one (its own position, the home account's wallet)."""
-        home_state = self.all[self.home_of[ev["participant"]]]
-        home = home_state.ledger.accounts.get(ev["account_id"])
-        if home is None or home_state is st:
-            raise Divergence(ev["seq"], "account_id", ev["account_id"], "a home account opened")
-        linked = st.ledger.open_linked_account(
-            home, ev["isolated"], ev["leverage"], ev["participant"], ev["role"]
+    def _open(self, st: ReplayState, handler, ev: dict) -> None:
+        """An account of a group trading another group's accounts is that account seen from
+        this ledger (its own position, the home account's wallet); any other is opened as in
+        a single-perpetual log."""
+        home = self.home_of.get(ev["participant"])
+        if home is None:
+            handler(st, ev)
+            self.linking.opened(st.ledger, st.ledger.accounts[ev["account_id"]])
+            return
+        home_state = self.all[home]
+        if home_state is st or ev["account_id"] in st.ledger.accounts:
+            raise Divergence(ev["seq"], "account_id", ev["account_id"], "a new linked account")
+        self.linking.open(
+            home_state.ledger,
+            st.ledger,
+            ev["account_id"],
+            ev["isolated"],
+            ev["leverage"],
+            ev["participant"],
+            ev["role"],
         )
-        if home.account_id not in self.cross.members:
-            self.cross.link(home_state.ledger, home)
-        self.cross.link(st.ledger, linked)
 
     def _account_changed(self, now: int, account, seq: int | None) -> None:
         """Ledger listener: re-split a cross account in the other ledgers."""
@@ -149,6 +207,11 @@ class Perpetuals:
             raise Divergence(ev["seq"], "instrument", ev.get("instrument"), expected)
 
     # -- at the end ----------------------------------------------------------------------------
+    def check_end(self, ev: dict) -> None:
+        """Every linked account was joined to its home account."""
+        for account_id in self.linking.waiting:
+            raise Divergence(ev["seq"], "account_opened", "missing", f"home of {account_id}")
+
     def money_identity(self) -> tuple[int, int]:
         """``(held, put_in)`` over the venue: the sum over perpetuals."""
         held = put_in = 0

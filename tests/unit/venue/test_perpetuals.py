@@ -336,10 +336,10 @@ def test_an_account_pending_a_check_in_one_market_is_pending_in_all(entered, mon
     assert home.account_id not in scheduled
 
 
-@pytest.mark.parametrize("command", ["report", "redrive"])
+@pytest.mark.parametrize("command", ["report"])
 def test_log_tools_refuse_a_run_with_several_perpetuals_in_one_line(command, tmp_path):
-    """The report and re-drive read one perpetual's log: a run with several is refused with
-    exit 2 and one line naming perpetuals, not misread (replay reads them:
+    """The report reads one perpetual's log: a run with several is refused with exit 2 and one
+    line naming perpetuals, not misread (replay and re-drive read them:
     tests/unit/replay/test_replay_perpetuals.py)."""
     import subprocess
     import sys
