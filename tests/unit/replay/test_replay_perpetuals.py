@@ -254,3 +254,101 @@ def test_a_counterfactual_of_several_perpetuals_replays(contagion_run, tmp_path)
     result = redrive(contagion_run, str(tmp_path / "cf"), ("risk.close_first=triggered",))
     assert result.summary["money_held_minor"] == result.summary["money_deposited_net_minor"]
     assert replay(result.directory).status == "consistent"
+
+
+# -- frames and the report -------------------------------------------------------------------
+
+
+def test_frames_carry_the_instrument(contagion_run):
+    """With several perpetuals every frame ends with ``instrument``: null for the first
+    perpetual, the symbol for another; every line is loaded."""
+    from exchange_sim.analysis.frames import load_run
+
+    run = load_run(contagion_run)
+    trades = run["trade"]
+    assert trades.columns[-1] == "instrument"
+    assert set(trades.instrument.dropna()) == {"ETHUSDT"}
+    assert trades.instrument.isna().any()
+    assert len(run["position"]) == run.counts["position"]
+    assert run["adl"].columns[-1] == "instrument"  # an empty frame too
+
+
+def test_single_perpetual_frames_have_no_instrument(cascade_run):
+    """A run with one perpetual keeps its columns: no ``instrument``."""
+    from exchange_sim.analysis.frames import load_run
+
+    assert "instrument" not in load_run(cascade_run, ("trade",))["trade"].columns
+
+
+def test_an_instrument_in_a_single_perpetual_log_is_refused(cascade_run, copy_of):
+    """``instrument`` is read only where the config has several perpetuals: elsewhere a line
+    carrying it differs from the unit table."""
+    from exchange_sim.analysis.frames import load_run
+    from exchange_sim.core.errors import DataError
+
+    run = copy_of(cascade_run)
+    lines = read_lines(run)
+    seq = first_seq(run, "trade")
+    event = orjson.loads(lines[seq])
+    event["instrument"] = "ETHUSDT"
+    lines[seq] = orjson.dumps(event) + b"\n"
+    write_lines(run, lines)
+    with pytest.raises(DataError, match="unit table"):
+        load_run(run, ("trade",))
+
+
+def test_a_perpetual_line_lacking_a_field_is_refused(contagion_run, copy_of):
+    """An ETHUSDT line is checked against its type's fields like any other."""
+    from exchange_sim.analysis.frames import load_run
+    from exchange_sim.core.errors import DataError
+
+    run = copy_of(contagion_run)
+    seq = first_seq(run, "trade", lambda e: e.get("instrument") == "ETHUSDT")
+    lines = read_lines(run)
+    event = orjson.loads(lines[seq])
+    del event["maker_tag"]
+    lines[seq] = orjson.dumps(event) + b"\n"
+    write_lines(run, lines)
+    with pytest.raises(DataError):
+        load_run(run, ("trade",))
+
+
+def test_report_figures_are_the_first_perpetuals(contagion_run):
+    """The report's frames hold only the first perpetual's events (null ``instrument``)."""
+    from exchange_sim.analysis.frames import load_run
+    from exchange_sim.analysis.report import ReportData
+
+    data = ReportData(load_run(contagion_run, with_skeleton=True))
+    assert len(data["trade"]) == len(data.run["trade"].query("instrument.isna()"))
+    assert len(data["liquidation_triggered"]) < data.summary["liquidations_triggered"]
+
+
+def test_report_has_a_line_per_perpetual(contagion_run, tmp_path):
+    """The report is written, with a table of each perpetual's key figures: ETHUSDT's from
+    summary.json's ``perpetuals`` section, its metrics' liquidations included."""
+    import shutil
+
+    from exchange_sim.analysis.report import write_report
+
+    run = shutil.copytree(contagion_run, str(tmp_path / "run"))
+    with open(write_report(run), encoding="utf-8") as handle:
+        html = handle.read()
+    with open(os.path.join(run, "summary.json")) as handle:
+        eth = json.load(handle)["perpetuals"]["ETHUSDT"]
+    assert "<th>BTCUSDT</th><th>ETHUSDT</th>" in html.replace("\n", "")
+    row = html[html.index("<td>liquidations</td>") :].split("</tr>")[0]
+    cells = row.split('<td class="num">')
+    assert cells[2].startswith(f"{eth['metrics']['liquidations']['count']:,}<")
+    fund = html[html.index("<td>insurance fund (end)</td>") :].split("</tr>")[0]
+    assert f"{eth['insurance_fund_minor'] / 10**6:,.0f} USDT" in fund
+
+
+def test_export_carries_the_instrument(contagion_run, tmp_path):
+    """The Parquet export of a run with several perpetuals has the ``instrument`` column."""
+    import pyarrow.parquet as pq
+
+    from exchange_sim.analysis.export import export_run
+
+    paths = export_run(contagion_run, str(tmp_path / "pq"))
+    trade = next(p for p in paths if p.endswith("trade.parquet"))
+    assert pq.read_schema(trade).names[-1] == "instrument"
