@@ -8,7 +8,7 @@ with nothing to draw is replaced by one line saying so); then the event counts. 
 directory always gives the same bytes: no clock or path is written, PNGs carry no software or
 date metadata, and every ordering is fixed. A run with several perpetuals is reported for the
 first (the instrument) and has a table of every perpetual's key figures
-(:func:`~exchange_sim.analysis.report_html.perpetual_table`).
+(:func:`~exchange_sim.analysis.report_perpetuals.perpetual_table`).
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ class ReportData:
     def __getitem__(self, kind: str) -> pd.DataFrame:
         """The frame of ``kind``; events only of the first perpetual (spot markets' events are
         in the run too, under their own ``market``; other perpetuals' under their
-        ``instrument``: the report's figures are the first's, :func:`perpetual_table` has a
+        ``instrument``: the report's figures are the first's, :mod:`.report_perpetuals` has a
         line for each)."""
         frame = self.run[kind]
         if self.run.instruments and len(frame):
