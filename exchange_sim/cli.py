@@ -192,26 +192,6 @@ def _sweep(args: argparse.Namespace) -> int:
     return EXIT_INTERNAL if outcome.failed else EXIT_OK
 
 
-def _refuse_several_perpetuals(run_dir: str, what: str) -> None:
-    """Replay, re-drive and the report read one perpetual's log today: a run with several
-    (``perpetuals[]``) is refused in one line rather than misread."""
-    import tomllib
-
-    path = os.path.join(run_dir, "config.toml")
-    try:
-        with open(path, "rb") as handle:
-            symbols = [p.get("symbol") for p in tomllib.load(handle).get("perpetuals", [])]
-    except (OSError, tomllib.TOMLDecodeError, AttributeError):
-        return  # the command itself reports a missing or damaged run directory
-    if symbols:
-        raise InputError(
-            f"{path}: perpetuals",
-            symbols,
-            f"{what} of a run with several perpetuals is not supported yet (the cascade command "
-            "and summary.json cover it)",
-        )
-
-
 def _report(args: argparse.Namespace) -> int:
     from exchange_sim.analysis.sweep_data import is_sweep_dir
 
@@ -222,7 +202,6 @@ def _report(args: argparse.Namespace) -> int:
     else:
         from exchange_sim.analysis.report import write_report
 
-        _refuse_several_perpetuals(args.run_dir, "the report")
         path = write_report(args.run_dir)
     print(f"report: {path}")
     return EXIT_OK
@@ -316,7 +295,6 @@ def _replay(args: argparse.Namespace) -> int:
 
     if args.until is not None and args.until < 0:
         raise InputError("--until", args.until, "must be a seq >= 0")
-    _refuse_several_perpetuals(args.run_dir, "replay")
     result = replay(args.run_dir, args.until)
     if result.status == "stopped":
         print("\n".join(state_lines(result.state)))
@@ -349,7 +327,6 @@ def _redrive(args: argparse.Namespace) -> int:
     the first line that differs. Overrides: the counterfactual run directory and its summary."""
     from exchange_sim.replay.redrive import redrive
 
-    _refuse_several_perpetuals(args.run_dir, "re-drive")
     result = redrive(args.run_dir, args.out, tuple(args.set))
     if args.set:
         print(f"counterfactual (participants frozen, {result.fed} recorded inputs fed):")

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from exchange_sim.analysis.frames import (
     BATCH_ROWS,
+    has_perpetuals,
     load_scale,
     market_grids,
     read_meta,
@@ -36,9 +37,9 @@ _PARTIAL = ".partial"
 class _GroupWriter:
     """One type's Parquet file: Arrow batches are gathered into row groups of ``group_rows``."""
 
-    def __init__(self, path: str, kind: str, group_rows: int) -> None:
+    def __init__(self, path: str, kind: str, group_rows: int, instruments: bool) -> None:
         self.path, self.group_rows = path, group_rows
-        self.writer = pq.ParquetWriter(path, schema_of(kind))
+        self.writer = pq.ParquetWriter(path, schema_of(kind, instruments))
         self.pending: list[pa.RecordBatch] = []
         self.rows = 0
 
@@ -71,6 +72,7 @@ def export_run(
     run_dir, log = run_paths(run_dir)
     _, config = read_meta(run_dir)
     scale = load_scale(config, os.path.join(run_dir, "config.toml"))
+    instruments = has_perpetuals(config)
     out_dir = out_dir or os.path.join(run_dir, "parquet")
     try:
         os.makedirs(out_dir, exist_ok=True)
@@ -82,11 +84,18 @@ def export_run(
         writer = writers.get(kind)
         if writer is None:
             path = os.path.join(out_dir, f"{kind}.parquet{_PARTIAL}")
-            writer = writers[kind] = _GroupWriter(path, kind, batch_rows)
+            writer = writers[kind] = _GroupWriter(path, kind, batch_rows, instruments)
         writer.add(batch)
 
     try:
-        scan(log, scale, write, batch_rows=min(batch_rows, BATCH_ROWS), grids=market_grids(config))
+        scan(
+            log,
+            scale,
+            write,
+            batch_rows=min(batch_rows, BATCH_ROWS),
+            grids=market_grids(config),
+            instruments=instruments,
+        )
     except BaseException:
         for writer in writers.values():
             writer.close(keep=False)

@@ -185,10 +185,22 @@ def user_column(field: str, unit: str) -> str | None:
     return field + _SUFFIX[unit]
 
 
-def schema_of(kind: str) -> pa.Schema:
-    """The Arrow schema of one event type's frame (exact fields, each followed by its user unit)."""
+INSTRUMENT = ("instrument", "str")
+"""The field every event of an additional perpetual carries (its symbol; ``docs/events.md``): a
+run with several perpetuals has it as every frame's last column (null: the first perpetual)."""
+
+
+def spec_of(kind: str, instruments: bool = False) -> tuple[tuple[str, str], ...]:
+    """``((field, unit), ...)`` of a type's rows: the common fields, the type's, and with
+    several perpetuals ``instrument``."""
+    return (*COMMON, *FIELD_UNITS[kind], *((INSTRUMENT,) if instruments else ()))
+
+
+def schema_of(kind: str, instruments: bool = False) -> pa.Schema:
+    """The Arrow schema of one event type's frame (exact fields, each followed by its user unit;
+    ``instruments``: a run with several perpetuals, whose frames end with ``instrument``)."""
     columns = []
-    for field, unit in (*COMMON, *FIELD_UNITS[kind]):
+    for field, unit in spec_of(kind, instruments):
         if field == "type":
             continue
         columns.append(pa.field(field, _ARROW.get(unit, pa.int64())))
@@ -232,15 +244,21 @@ def _column(values: tuple, arrow_type: pa.DataType) -> pa.Array | int:
 
 
 def to_batch(
-    kind: str, rows: list[tuple], scale: Scale, path: str = "", grids: Grids | None = None
+    kind: str,
+    rows: list[tuple],
+    scale: Scale,
+    path: str = "",
+    grids: Grids | None = None,
+    instruments: bool = False,
 ) -> pa.RecordBatch:
     """Row tuples (values of one type in log order, ``type`` included) -> a typed record batch.
     A value of the wrong type for its field raises DataError naming ``path:line``. Rows of a
-    market in ``grids`` (a collateral book) get its own ticks and lots in user units."""
-    schema = schema_of(kind)
+    market in ``grids`` (a collateral book) get its own ticks and lots in user units. With
+    ``instruments`` each row ends with its perpetual's symbol (``None``: the first)."""
+    schema = schema_of(kind, instruments)
     factors = _factors(scale)
     arrays: list = []
-    spec = (*COMMON, *FIELD_UNITS[kind])
+    spec = spec_of(kind, instruments)
     columns = list(zip(*rows, strict=True))
     own_grids = []
     if grids and ("market", "str") in FIELD_UNITS[kind]:
@@ -308,19 +326,27 @@ def scan(
     batch_rows: int = BATCH_ROWS,
     skeleton: tuple[array, array] | None = None,
     grids: Grids | None = None,
+    instruments: bool = False,
 ) -> dict[str, int]:
     """Stream and verify the log at ``path`` (:func:`exchange_sim.analysis.log_scan.scan`),
     handing each full batch of ``batch_rows`` rows of a selected type to ``on_batch`` as an Arrow
-    record batch (then each type's remainder); return the line count per type."""
+    record batch (then each type's remainder); return the line count per type. ``instruments``:
+    a run with several perpetuals (any line may carry ``instrument``; a frame's last column)."""
     keys = {kind: tuple(f for f, _ in (*COMMON, *fields)) for kind, fields in FIELD_UNITS.items()}
     return log_scan.scan(
         path,
         keys,
-        lambda kind, rows: on_batch(kind, to_batch(kind, rows, scale, path, grids)),
+        lambda kind, rows: on_batch(kind, to_batch(kind, rows, scale, path, grids, instruments)),
         None if types is None else set(types),
         batch_rows,
         skeleton,
+        INSTRUMENT[0] if instruments else None,
     )
+
+
+def has_perpetuals(config: dict) -> bool:
+    """Whether a run's ``config.toml`` has ``[[perpetuals]]`` besides the instrument."""
+    return bool(config.get("perpetuals"))
 
 
 def load_scale(config: dict, where: str) -> Scale:
@@ -390,13 +416,15 @@ class Run:
     frames: dict[str, pd.DataFrame]
     counts: dict[str, int]
     skeleton: tuple[list[str], array, array] | None = None
+    instruments: bool = False
+    """Several perpetuals: every frame ends with ``instrument`` (null: the first perpetual)."""
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
         frame = self.frames.get(kind)
         if frame is None:
             if kind not in FIELD_UNITS:
                 raise KeyError(kind)
-            frame = _to_pandas(schema_of(kind).empty_table())
+            frame = _to_pandas(schema_of(kind, self.instruments).empty_table())
         return frame
 
     def __contains__(self, kind: str) -> bool:
@@ -410,6 +438,7 @@ def load_run(path: str, types: Iterable[str] | None = None, *, with_skeleton: bo
     scale = load_scale(config, os.path.join(run_dir, "config.toml"))
     batches: dict[str, list[pa.RecordBatch]] = {}
     skeleton = (array("h"), array("q")) if with_skeleton else None
+    instruments = has_perpetuals(config)
     counts = scan(
         log,
         scale,
@@ -417,11 +446,12 @@ def load_run(path: str, types: Iterable[str] | None = None, *, with_skeleton: bo
         types=types,
         skeleton=skeleton,
         grids=market_grids(config),
+        instruments=instruments,
     )
     frames = {}
     for kind in list(batches):
-        table = pa.Table.from_batches(batches.pop(kind), schema=schema_of(kind))
+        table = pa.Table.from_batches(batches.pop(kind), schema=schema_of(kind, instruments))
         frames[kind] = _to_pandas(table)
     names = list(counts)
     full = None if skeleton is None else (names, *skeleton)
-    return Run(run_dir, summary, config, scale, frames, counts, full)
+    return Run(run_dir, summary, config, scale, frames, counts, full, instruments)

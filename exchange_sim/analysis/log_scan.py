@@ -49,13 +49,16 @@ def scan(
     wanted: set[str] | None = None,
     batch_rows: int = 100_000,
     skeleton: tuple[array, array] | None = None,
+    optional: str | None = None,
 ) -> dict[str, int]:
     """Stream ``path``: for each type in ``wanted`` (default: all), call ``on_rows(type, rows)``
     with every ``batch_rows`` lines as tuples of the values of ``fields[type]`` (every key a line
     holds, in that order), in log order, then with each type's remainder once the log is
     verified; return the count of lines per type (all types, in order of first appearance). A
     type missing from ``fields`` fails. With ``skeleton = (type codes, causes)`` every line's type
-    (its index in that order) and cause (-1: none) are appended there.
+    (its index in that order) and cause (-1: none) are appended there. ``optional`` names a field
+    any line may carry besides its type's (a perpetual's ``instrument``): each row then ends with
+    its value (``None`` where the line has none).
     """
     states: dict[bytes, _TypeState] = {}
     hasher = hashlib.sha256()
@@ -101,10 +104,16 @@ def scan(
                     try:
                         if record is None:
                             record = loads(line)
-                        rows.append(state.getter(record))
+                        row = state.getter(record)
                     except (orjson.JSONDecodeError, KeyError, TypeError):
                         raise _bad_fields(line, f"{path}:{number + 1}", state) from None
-                    if len(record) != state.width:
+                    width = state.width
+                    if optional is not None:
+                        value = record.get(optional)
+                        row = (*row, value)
+                        width += value is not None
+                    rows.append(row)
+                    if len(record) != width:
                         raise _bad_fields(line, f"{path}:{number + 1}", state)
                     if len(rows) >= batch_rows:
                         flush(state)

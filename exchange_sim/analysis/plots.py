@@ -326,6 +326,9 @@ def cascade(run) -> Figure | None:
     tree = tree.assign(rank=np.arange(1, len(tree) + 1))
     by_seq = tree.set_index("seq")
     links = tree.dropna(subset=["parent"])
+    # With several perpetuals the tree is the venue's: a parent in another perpetual has no
+    # point here (its child keeps its generation), so no line is drawn to it.
+    links = links[links.parent.astype("int64").isin(by_seq.index)]
     if len(links):
         parent = by_seq.loc[links.parent.astype("int64")]
         segments = np.stack(

@@ -6,7 +6,9 @@ link anywhere) so it opens from disk or an e-mail attachment. Top: the run's key
 ``summary.json`` and the log); then the figures of :mod:`exchange_sim.analysis.plots` (a figure
 with nothing to draw is replaced by one line saying so); then the event counts. The same run
 directory always gives the same bytes: no clock or path is written, PNGs carry no software or
-date metadata, and every ordering is fixed.
+date metadata, and every ordering is fixed. A run with several perpetuals is reported for the
+first (the instrument) and has a table of every perpetual's key figures
+(:func:`~exchange_sim.analysis.report_perpetuals.perpetual_table`).
 """
 
 from __future__ import annotations
@@ -165,9 +167,13 @@ class ReportData:
         self.duration_s = self.duration_ns / 1e9
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
-        """The frame of ``kind``; order and trade events only of the perpetual (spot markets'
-        events are in the run too, under their own ``market``)."""
+        """The frame of ``kind``; events only of the first perpetual (spot markets' events are
+        in the run too, under their own ``market``; other perpetuals' under their
+        ``instrument``: the report's figures are the first's, :mod:`.report_perpetuals` has a
+        line for each)."""
         frame = self.run[kind]
+        if self.run.instruments and len(frame):
+            frame = frame[frame.instrument.isna()]
         if "market" in frame.columns and len(frame):
             frame = frame[frame.market == self.symbol]
         return frame

@@ -86,6 +86,9 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
     outcomes = sorted(outcomes.items(), key=lambda item: (-item[1], item[0]))
     note = " · ".join(f"{text(k).replace('_', ' ')} {v}" for k, v in outcomes) or "none finished"
     count = s.get("liquidations_triggered", len(liq))
+    if s.get("perpetuals"):  # several perpetuals: the first's here, the venue's in the note
+        note += f" · {count:,} across all {len(s['perpetuals']) + 1} perpetuals"
+        count = len(liq)
     cards.append(("Liquidations", f"{count:,} triggered", note, count > 0))
     flows = data.flows
     by_side = flows.groupby("side").notional.sum() if len(flows) else {}
@@ -355,6 +358,9 @@ def page(data, figures, missing: dict[str, str]) -> str:
         for title, rows in key_tables(metrics, data.settle, data.base):
             out += _table(title, rows, (title, "value"))
         out.append("</div>")
+    from exchange_sim.analysis.report_perpetuals import perpetual_section
+
+    out += perpetual_section(data)
     out.append('<section class="figs">')
     skipped = []
     for stem, caption, png in figures:

@@ -18,6 +18,7 @@ import orjson
 
 from exchange_sim.core.errors import DataError, InputError
 from exchange_sim.replay import collateral_checks, liquidation_checks, market_checks, money_checks
+from exchange_sim.replay.perpetuals import Perpetuals
 from exchange_sim.replay.state import Divergence, ReplayState
 from exchange_sim.replay.stream import DigestMismatch, LogDamage, LogReader, damage
 from exchange_sim.replay.summary import check_summary
@@ -66,6 +67,7 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
         raise InputError(path, path, "missing: a run directory holds events.jsonl")
     st = ReplayState(loaded)
     collateral_checks.setup_collateral(st)
+    perpetuals = st.perpetuals = Perpetuals(st) if loaded.config.perpetuals else None
     counts = st.counts
     handlers = HANDLERS if st.collateral is None else COLLATERAL_HANDLERS
     reader = LogReader(path)
@@ -93,11 +95,17 @@ def replay(run_dir: str, until: int | None = None, check_summary_file: bool = Tr
                 kind = event["type"]
                 handler = handlers_get(kind)
                 if handler is not None:
-                    handler(st, event)
+                    if perpetuals is None:
+                        handler(st, event)
+                    else:
+                        perpetuals.dispatch(handler, event)
                 elif kind == "run_start":
                     _check_start(st, event)
                 elif kind == "run_end":
-                    _check_pending(st, event)
+                    for one in (st,) if perpetuals is None else perpetuals.all.values():
+                        _check_pending(one, event)
+                    if perpetuals is not None:
+                        perpetuals.check_end(event)
                     if st.collateral is not None:
                         collateral_checks.check_collateral_end(st, event)
                     reader.check_end(event, number - reader.lines_before)

@@ -145,7 +145,7 @@ class RecordedInputs:
         command, sent = self._command(ev, kind)
         if command is None:
             return None
-        market = ev.get("market", "")
+        market = ev.get("market") or ev.get("instrument") or ""
         if market and (market, ev["account_id"]) in self.venue_spot_accounts:
             return None  # the venue's collateral book issues it again
         return Input(

@@ -33,6 +33,7 @@ from exchange_sim.replay.inputs import (
     RedriveError,
     collateral_order_ids,
 )
+from exchange_sim.replay.perpetuals import Linking
 from exchange_sim.replay.stream import LogDamage
 from exchange_sim.venue.venue import Venue
 
@@ -73,21 +74,42 @@ class InputFeeder:
         self._venue = venue
         _, accounts, spot_accounts = self._read(self.inputs.header)
         highest = 0
+        home_of = _home_markets(venue.config)
+        cross = venue.perpetuals.cross
+        linking = None if cross is None else Linking(cross)
         for event in accounts:
             if event["role"] in ("insurance_fund", "vault"):
                 continue
             account_id = event["account_id"]
-            venue.ledger.open_account(
-                account_id,
-                event["isolated"],
-                event["leverage"],
-                event["participant"],
-                event["role"],
-            )
+            instrument = venue.perpetuals.all[event.get("instrument") or venue.instrument.symbol]
+            home = home_of.get(event["participant"])
+            if home is not None:  # a group trading another group's accounts (accounts_of)
+                assert linking is not None  # accounts_of needs several perpetuals
+                linking.open(
+                    venue.perpetuals.all[home].ledger,
+                    instrument.ledger,
+                    account_id,
+                    event["isolated"],
+                    event["leverage"],
+                    event["participant"],
+                    event["role"],
+                )
+            else:
+                account = instrument.ledger.open_account(
+                    account_id,
+                    event["isolated"],
+                    event["leverage"],
+                    event["participant"],
+                    event["role"],
+                )
+                if linking is not None:
+                    linking.opened(instrument.ledger, account)
             # A silent account sends nothing and gets no responses: it has no link latencies
             # (Gateway.connect's annotation does not yet say that None is allowed then).
-            venue.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]  # never responds, never draws
+            instrument.gateway.connect(_Silent(account_id), None, None, wants_responses=False)  # type: ignore[arg-type]  # never responds, never draws
             highest = max(highest, account_id)
+        if linking is not None and linking.waiting:
+            raise DataError(self.inputs.path, sorted(linking.waiting)[:3], "no home account")
         for event in spot_accounts:
             if event["role"] == COLLATERAL_BOOK:
                 continue  # opened by the venue's collateral book itself, after every account
@@ -129,7 +151,9 @@ class InputFeeder:
             collateral_market._next_order_id = next_id
 
     def start(self) -> None:
-        self.venue.liquidation.desk.next_order_id = self.next_order_id
+        for instrument in self.venue.perpetuals.all.values():
+            assert instrument.liquidation is not None
+            instrument.liquidation.desk.next_order_id = self.next_order_id
         self._schedule()
 
     def _read(self, step):
@@ -162,10 +186,27 @@ class InputFeeder:
             payload = {k: v for k, v in event.items() if k not in ("seq", "ts", "type", "cause")}
             venue.log.emit(event["ts"], event["type"], event["cause"], **payload)
         else:
-            gateway = venue.spot_markets[found.market].gateway if found.market else venue.gateway
+            perpetual = venue.perpetuals.extra.get(found.market)
+            if perpetual is not None:
+                gateway = perpetual.gateway
+            else:
+                gateway = (
+                    venue.spot_markets[found.market].gateway if found.market else venue.gateway
+                )
             cause = found.cause if self.faithful else None
             gateway.arrive(found.account_id, found.command, cause, found.ts_sent)
         self._schedule()
+
+
+def _home_markets(config) -> dict[str, str]:
+    """A leveraged group with ``accounts_of`` -> the symbol of the ledger holding its home
+    accounts (the named group's market), as :mod:`exchange_sim.runner.population` opens them."""
+    markets = {
+        p.name: getattr(p, "market", "") or config.instrument.symbol for p in config.participants
+    }
+    return {
+        p.name: markets[p.accounts_of] for p in config.participants if getattr(p, "accounts_of", "")
+    }
 
 
 def with_overrides(original, overrides: tuple[str, ...]):

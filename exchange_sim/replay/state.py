@@ -66,6 +66,21 @@ def expect(event: dict, field: str, value: object) -> None:
         raise Divergence(event["seq"], field, recorded, value)
 
 
+class PerpetualSections:
+    """The run's config as one of its ``perpetuals[]`` sees it: that perpetual's own sections
+    (index, mark, margin, matching, funding, liquidation), the root's for everything else."""
+
+    __slots__ = ("_perpetual", "_root")
+    OWN = frozenset(("index", "mark", "margin", "matching", "funding", "liquidation"))
+
+    def __init__(self, root, perpetual) -> None:
+        self._root = root
+        self._perpetual = perpetual
+
+    def __getattr__(self, name: str):
+        return getattr(self._perpetual if name in PerpetualSections.OWN else self._root, name)
+
+
 class ReplayState:
     """Everything rebuilt so far (see the module docstring)."""
 
@@ -106,6 +121,7 @@ class ReplayState:
         "pending_fill",
         "pending_takeover",
         "pending_top_up",
+        "perpetuals",
         "policy",
         "ranker",
         "seq",
@@ -120,13 +136,15 @@ class ReplayState:
         "votes",
     )
 
-    def __init__(self, loaded) -> None:
-        config = loaded.config
+    def __init__(self, loaded, perpetual=None) -> None:
+        """``perpetual``: one of the config's ``perpetuals[]`` (its own book, ledger, fund,
+        funding and liquidation rules; no spot market), or ``None`` for the first perpetual."""
+        config = loaded.config if perpetual is None else PerpetualSections(loaded.config, perpetual)
         scale = loaded.scale
         self.loaded = loaded
         self.config = config
         self.mptl = mptl = scale.money_per_tick_lot
-        self.symbol = config.instrument.symbol
+        self.symbol = config.instrument.symbol if perpetual is None else perpetual.symbol
         self.capture = capture = Capture()
         self.ledger = ledger = Ledger(
             capture,
@@ -141,10 +159,13 @@ class ReplayState:
         ledger.open_orders = perp_book.open_orders
         ledger.mark_price = lambda: self.mark
         ledger.fallback_price = lambda: self.index
+        self.perpetuals: Any = None
+        """With several perpetuals, on the first's state: every perpetual's
+        (:class:`~exchange_sim.replay.perpetuals.Perpetuals`); ``None`` otherwise."""
         self.collateral: Any = None
         """The collateral assets' replay (:mod:`.collateral_checks`), or ``None`` without any."""
         self.spot: dict[str, SpotLedger] = {}
-        for spot in config.spot_markets:
+        for spot in config.spot_markets if perpetual is None else ():
             book = self.books[spot.name] = ReplayBook()
             spot_ledger = SpotLedger(
                 capture, spot.name, mptl, spot.maker_fee_ppb, spot.taker_fee_ppb

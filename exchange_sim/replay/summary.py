@@ -8,7 +8,7 @@ from exchange_sim.replay.state import Divergence, ReplayState
 
 def recomputed_summary(st: ReplayState, run_end: dict) -> dict:
     """The summary figures a replay can rebuild (those it cannot, e.g. wall time, are left out)."""
-    held, put_in = st.money_identity()
+    held, put_in = _money_identity(st)
     longs, shorts = st.ledger.open_interest_lots()
     book = st.book
     counts = dict(sorted(st.counts.items()))
@@ -31,7 +31,11 @@ def recomputed_summary(st: ReplayState, run_end: dict) -> dict:
         "funding_residue_minor": st.funding_residue,
         "funding_settlements": st.funding_settlements,
         "margin_checks": st.margin_checks,
-        "liquidations_triggered": st.liquidations_triggered,
+        "liquidations_triggered": (
+            st.liquidations_triggered
+            if st.perpetuals is None
+            else st.perpetuals.liquidations_triggered()
+        ),
         "insurance_fund_minor": st.fund_balance,
         "bad_debt_outstanding_minor": st.bad_debt,
         "vault_cash_minor": st.vault_cash,
@@ -48,6 +52,9 @@ def recomputed_summary(st: ReplayState, run_end: dict) -> dict:
             "base_deposited_lots": base_in,
             "fees_collected_minor": spot.fees_collected,
         }
+    if st.perpetuals is not None:
+        for symbol, figure in st.perpetuals.figures().items():
+            figures[f"perpetuals.{symbol}"] = figure
     if st.collateral is not None:
         section, paid = collateral_figures(st)
         for asset, figure in section.items():
@@ -60,13 +67,13 @@ def check_summary(st: ReplayState, run_end: dict, summary: dict | None) -> None:
     """Raise :class:`Divergence` (at ``run_end``'s seq, field ``summary.<key>``) at the first
     figure of ``summary`` that differs from its recomputation; the money identity must hold."""
     seq = run_end["seq"]
-    held, put_in = st.money_identity()
+    held, put_in = _money_identity(st)
     if held != put_in:
         raise Divergence(seq, "money_held_minor", put_in, held)
     if summary is None:
         return
     for key, value in recomputed_summary(st, run_end).items():
-        if "." in key:  # a spot market's or a collateral asset's figures
+        if "." in key:  # a spot market's, a perpetual's or a collateral asset's figures
             section, name = key.split(".", 1)
             recorded_market = summary.get(section, {}).get(name, {})
             for field, figure in value.items():
@@ -77,3 +84,8 @@ def check_summary(st: ReplayState, run_end: dict, summary: dict | None) -> None:
             continue
         if summary.get(key) != value:
             raise Divergence(seq, f"summary.{key}", summary.get(key), value)
+
+
+def _money_identity(st: ReplayState) -> tuple[int, int]:
+    """The venue's ``(held, put_in)``: with several perpetuals, the sum over them."""
+    return st.money_identity() if st.perpetuals is None else st.perpetuals.money_identity()

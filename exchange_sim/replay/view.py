@@ -55,7 +55,12 @@ def state_lines(st: ReplayState) -> list[str]:
                 f"collateral {asset}: price {prices[asset]} ppb, {units_held} units held "
                 f"(accounts and venue) of {units_in} deposited"
             )
-    held, put_in = st.money_identity()
+    if st.perpetuals is not None:
+        for symbol, other in st.perpetuals.extra.items():
+            lines.extend(perpetual_lines(symbol, other))
+        held, put_in = st.perpetuals.money_identity()
+    else:
+        held, put_in = st.money_identity()
     lines.append(f"money: held {held}, put in {put_in} minor units")
     risky = at_risk(st)
     lines.append(f"accounts at risk (nearest their liquidation price): {len(risky)}")
@@ -65,3 +70,15 @@ def state_lines(st: ReplayState) -> list[str]:
             f"({distance / 1e7:.2f} % from the mark), wallet {wallet}"
         )
     return lines
+
+
+def perpetual_lines(symbol: str, st: ReplayState) -> list[str]:
+    """Another perpetual's touch, mark, index, open interest and fund (several perpetuals)."""
+    book = st.book
+    longs, shorts = st.ledger.open_interest_lots()
+    return [
+        f"perpetual {symbol}: best bid {book.best_bid()} ticks, best ask {book.best_ask()} ticks",
+        f"  mark {st.mark} ticks, index {st.index} ticks, last trade {st.last_trade} ticks",
+        f"  open interest: {longs} lots long, {shorts} lots short",
+        f"  insurance fund: {st.fund_balance} minor units; bad debt outstanding {st.bad_debt}",
+    ]

@@ -12,9 +12,7 @@ from exchange_sim.replay.audit import replay
 from .conftest import SCENARIOS, write_run
 
 ALL = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(SCENARIOS, "*.toml")))
-SEVERAL_PERPETUALS = ("altcoin_cascade", "contagion_two_markets")
-"""Replay reads one perpetual's log today; these are refused (tests/unit/venue/test_perpetuals)."""
-NAMES = [name for name in ALL if name not in SEVERAL_PERPETUALS]
+NAMES = ALL
 
 
 def assert_consistent(run_dir: str) -> dict:

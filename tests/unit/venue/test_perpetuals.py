@@ -334,21 +334,3 @@ def test_an_account_pending_a_check_in_one_market_is_pending_in_all(entered, mon
     eth_risk.on_mark(now, 1, 10**9)  # a mark of 1 tick crosses every long's trigger
     assert scheduled  # other accounts were checked
     assert home.account_id not in scheduled
-
-
-@pytest.mark.parametrize("command", ["replay", "report", "redrive"])
-def test_log_tools_refuse_a_run_with_several_perpetuals_in_one_line(command, tmp_path):
-    """Replay, the report and re-drive read one perpetual's log: a run with several is refused
-    with exit 2 and one line naming perpetuals, not misread."""
-    import subprocess
-    import sys
-
-    out = tmp_path / "run"
-    es.run(SCENARIO, overrides=("run.duration=5s",), out=str(out))
-    args = [sys.executable, "-m", "exchange_sim.cli", command, str(out)]
-    if command == "redrive":
-        args += ["--out", str(tmp_path / "again")]
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
-    assert done.returncode == 2
-    assert "perpetuals" in done.stderr and "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
