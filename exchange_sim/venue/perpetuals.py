@@ -128,12 +128,19 @@ class Perpetuals:
             instrument.start()
 
     def money_identity(self) -> tuple[int, int]:
-        """``(held, put_in)`` summed over the other perpetuals (the first's is the venue's)."""
+        """``(held, put_in)`` summed over the other perpetuals (the first's is the venue's). A
+        fund shared with the first perpetual is in the first's identity (its balance held, its
+        seed and top-ups put in): taken out of each sharer's, so it counts once."""
         held = put_in = 0
+        shared_fund = self.first.liquidation.fund if self.first.liquidation else None
         for instrument in self.extra.values():
             assert instrument.liquidation is not None
             residue = instrument.funding.residue_balance if instrument.funding else 0
             one_held, one_in = instrument.liquidation.money_identity(residue)
+            fund = instrument.liquidation.fund
+            if fund is shared_fund:
+                one_held -= fund.balance
+                one_in -= fund.initial_balance + fund.injected
             held += one_held
             put_in += one_in
         return held, put_in
