@@ -37,6 +37,7 @@ from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.markets.config import FundamentalConfig, SpotMarketConfig
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.presets.venue_presets import PRESET_NAMES, apply_preset
+from exchange_sim.pricing.correlation import IndexCorrelationConfig
 from exchange_sim.pricing.index import CsvIndex, IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
@@ -189,6 +190,13 @@ class SimConfig:
             "liquidation sections (list of tables; the venue preset applies to each)"
         },
     )
+    index_correlation: IndexCorrelationConfig = attrs.field(
+        factory=IndexCorrelationConfig,
+        metadata={
+            "help": "correlated GBM index paths and common jumps across the instrument and the "
+            "perpetuals (off by default)"
+        },
+    )
     collateral: tuple[CollateralConfig, ...] = attrs.field(
         default=(),
         metadata={
@@ -266,6 +274,13 @@ class SimConfig:
 
     def _check_perpetuals(self, markets: list[str]) -> None:
         symbols = [self.instrument.symbol] + [p.symbol for p in self.perpetuals]
+        self.index_correlation.check_perpetuals(
+            [("index.process", self.index.process)]
+            + [
+                (f"perpetuals[{i}].index.process", p.index.process)
+                for i, p in enumerate(self.perpetuals)
+            ]
+        )
         for i, perpetual in enumerate(self.perpetuals):
             if symbols.count(perpetual.symbol) > 1 or perpetual.symbol in markets:
                 raise FieldProblem(

@@ -23,7 +23,8 @@ from exchange_sim.funding.scheduler import FundingScheduler
 from exchange_sim.liquidation.engine import LiquidationEngine, build_liquidation
 from exchange_sim.markets.spot_index import SpotIndexPath
 from exchange_sim.matching.engine import MatchingEngine
-from exchange_sim.pricing.index import SpotIndex, build_path
+from exchange_sim.pricing.correlation import CorrelatedGbmPath
+from exchange_sim.pricing.index import GbmIndex, SpotIndex, build_path
 from exchange_sim.pricing.index_process import IndexPublisher
 from exchange_sim.risk.monitor import RiskMonitor
 from exchange_sim.venue.feed import MarketDataFeed
@@ -82,9 +83,20 @@ class Instrument:
         log: Any = venue.log if first else InstrumentLog(venue.log, symbol)
         self.log = log
         index_cfg = config.index
+        shocks = venue.index_shocks
+        path: Any
         if isinstance(index_cfg.process, SpotIndex):
             states = {name: market.state for name, market in venue.spot_markets.items()}
             path = SpotIndexPath(index_cfg.process, states)
+        elif shocks is not None and isinstance(index_cfg.process, GbmIndex):
+            symbols = [root.instrument.symbol] + [p.symbol for p in root.perpetuals]
+            path = CorrelatedGbmPath(
+                index_cfg.process,
+                scale,
+                venue.rng.stream(f"{prefix}index/path"),
+                shocks,
+                symbols.index(symbol),
+            )
         else:
             path = build_path(
                 index_cfg.process,
