@@ -150,6 +150,8 @@ class Perpetuals:
         if not self.extra:
             return {}
         out = {}
+        assert self.first.liquidation is not None
+        first_fund = self.first.liquidation.fund
         for symbol, instrument in self.extra.items():
             assert instrument.liquidation is not None
             longs, shorts = instrument.ledger.open_interest_lots()
@@ -162,6 +164,11 @@ class Perpetuals:
                 "fees_collected_minor": instrument.ledger.fees_collected,
                 "margin_checks": instrument.risk.checks,
                 "insurance_fund_minor": instrument.liquidation.fund.balance,
+                **(
+                    {"insurance_fund_shared_with": self.first.symbol}
+                    if instrument.liquidation.fund is first_fund
+                    else {}
+                ),
                 "bad_debt_outstanding_minor": (
                     instrument.liquidation.accounting.bad_debt_outstanding
                 ),

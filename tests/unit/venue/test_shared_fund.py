@@ -21,6 +21,10 @@ SMALL = (
     "participants.eth_longs.count=40",
 )
 SHARED = "perpetuals.0.shared_insurance_fund=true"
+ETH_CRASH = (
+    'perpetuals.0.index.process.points=[{at="0s",price=3000},{at="40s",price=3000},'
+    '{at="50s",price=2550},{at="90s",price=2550}]'
+)
 
 
 def _run(*overrides: str):
@@ -78,4 +82,28 @@ def test_the_venue_money_identity_counts_a_shared_fund_once(shared):
     ledger = eth.ledger
     assert others_in == (
         ledger.total_deposits - ledger.total_withdrawals + ledger.collateral.desk_paid
+    )
+
+
+def test_eth_liquidation_losses_reduce_the_balance_btc_pays_into():
+    """ETH crashes too (15 %): its liquidations lose money to the fund; with one shared fund
+    those losses come out of the balance BTC's liquidations pay into (BTC's gain plus ETH's
+    loss of the runs with a fund each; the identity held at every event in both)."""
+    separate = _run(ETH_CRASH)
+    btc_fund, eth_fund = _funds(separate)
+    eth_change = eth_fund.balance - eth_fund.initial_balance
+    btc_change = btc_fund.balance - btc_fund.initial_balance
+    assert eth_change < 0 < btc_change
+    fund = _funds(_run(ETH_CRASH, SHARED))[0]
+    assert fund.balance - fund.initial_balance == btc_change + eth_change < 0
+
+
+def test_the_summary_says_which_fund_a_perpetual_shares(separate, shared):
+    """``summary.json``'s perpetual section names the perpetual whose fund it draws on, and says
+    nothing when the fund is its own."""
+    assert shared.perpetuals.results()["perpetuals"]["ETHUSDT"]["insurance_fund_shared_with"] == (
+        "BTCUSDT"
+    )
+    assert (
+        "insurance_fund_shared_with" not in separate.perpetuals.results()["perpetuals"]["ETHUSDT"]
     )
