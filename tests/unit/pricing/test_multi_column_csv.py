@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -102,3 +103,29 @@ def test_a_missing_column_on_the_command_line_exits_2(cli, tmp_path, monkeypatch
     status, _out, err = cli("validate", str(config))
     assert status == 2
     assert "prices.csv:1: no such column" in err and err.count("\n") == 1
+
+
+def test_a_run_directory_reproduces_two_perpetuals_reading_two_files_of_one_name(tmp_path):
+    """Each perpetual's CSV is a run input: both are copied into ``data/`` (two files of one
+    name kept apart), the config hash reads their contents, and the saved config.toml runs
+    again to the same log from another directory."""
+    import exchange_sim as es
+
+    for sub, rows in (
+        ("btc", "0,50000\n1000000000,49000.5\n"),
+        ("eth", "0,3000\n1000000000,2950.5\n"),
+    ):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "prices.csv").write_text("timestamp,price\n" + rows)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[run]\nduration = "3s"\n[index.process]\nkind = "csv"\npath = "btc/prices.csv"\n'
+        '[[perpetuals]]\nsymbol = "ETHUSDT"\n[perpetuals.index.process]\nkind = "csv"\n'
+        'path = "eth/prices.csv"\n'
+    )
+    first = tmp_path / "runs" / "first"
+    es.run(str(config), out=str(first))
+    assert sorted(os.listdir(first / "data")) == ["1_prices.csv", "prices.csv"]
+    again = tmp_path / "runs" / "again"
+    es.run(str(first / "config.toml"), out=str(again))
+    assert (first / "events.jsonl").read_bytes() == (again / "events.jsonl").read_bytes()
