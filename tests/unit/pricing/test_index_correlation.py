@@ -205,3 +205,13 @@ def test_a_venue_with_correlation_and_a_common_jump_moves_both_indices_at_once()
         prices = {ts: price for sym, ts, price in events if sym == symbol}
         step = math.log(prices[10 * NS_PER_S] / prices[9 * NS_PER_S])
         assert step < math.log(0.85), (symbol, step)
+
+
+def test_a_bad_matrix_on_the_command_line_is_one_line_and_exit_2(cli, tmp_path):
+    """Through the CLI a malformed matrix (a row too short) is refused with exit 2 and one line
+    naming the key."""
+    config = tmp_path / "c.toml"
+    config.write_text(TWO_GBM + "[index_correlation]\nenabled = true\nmatrix = [[1, 0.5], [0.5]]\n")
+    status, _out, err = cli("validate", str(config))
+    assert status == 2 and err.count("\n") == 1
+    assert "index_correlation.matrix" in err
