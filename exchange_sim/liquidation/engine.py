@@ -345,22 +345,34 @@ class LiquidationEngine:
 
 
 def build_liquidation(
-    env, log, config: LiquidationConfig, ledger, engine, mark_service, scale, ids
+    env,
+    log,
+    config: LiquidationConfig,
+    ledger,
+    engine,
+    mark_service,
+    scale,
+    ids,
+    fund: InsuranceFund | None = None,
+    fund_window_ns: int = 0,
 ) -> LiquidationEngine:
     """The liquidation engine of one instrument, its insurance fund (seeded with
-    ``config.insurance_fund.initial_balance``) and, when the waterfall has a ``vault`` stage,
+    ``config.insurance_fund.initial_balance``; or ``fund``, another instrument's, when the
+    venue shares one, exchange_mechanics.md §5.1; ``fund_window_ns``: the longest drawdown
+    window any engine drawing on a new fund asks for) and, when the waterfall has a ``vault`` stage,
     the backstop vault. Opens one ledger account for the fund's takeovers (and one for the vault)
     with ``ids.next("account")``; order ids come from ``ids.counter("order")``. Logs nothing
     (safe to call before ``run_start``)."""
     money_per_tick_lot = scale.money_per_tick_lot
     fund_account = ids.next("account")
     ledger.open_account(fund_account, owner="insurance_fund", role="insurance_fund")
-    fund = InsuranceFund(
-        fund_id="insurance_fund",
-        balance=config.insurance_fund.initial_balance,
-        log=log,
-        max_window_ns=max(DEFAULT_MAX_WINDOW_NS, config.adl.drawdown_window),
-    )
+    if fund is None:
+        fund = InsuranceFund(
+            fund_id="insurance_fund",
+            balance=config.insurance_fund.initial_balance,
+            log=log,
+            max_window_ns=max(DEFAULT_MAX_WINDOW_NS, config.adl.drawdown_window, fund_window_ns),
+        )
     vault = None
     if "vault" in config.waterfall:
         vault_account = ids.next("account")

@@ -3,9 +3,12 @@
 Format (documented in docs/config.md): a header line ``timestamp,price`` then one row per
 observation. ``timestamp`` is either an integer number of nanoseconds (any epoch: times are taken
 relative to the first row) or an ISO-8601 date-time (``2021-05-19T13:00:00.250Z``). ``price`` is a
-decimal in quote units. Rows must be in non-decreasing time order. Any problem raises
-:class:`~exchange_sim.core.errors.DataError` naming ``file:line`` and the value (including bytes
-that are not UTF-8, and times or prices that do not fit the log's 64-bit integers).
+decimal in quote units. Rows must be in non-decreasing time order. A multi-column file (several
+perpetuals' prices, one column each) has the header ``timestamp,<name>,<name>,...``; each
+perpetual reads the column it names (``column``), every row has the header's number of cells.
+Any problem raises :class:`~exchange_sim.core.errors.DataError` naming ``file:line`` and the value
+(including bytes that are not UTF-8, and times or prices that do not fit the log's 64-bit
+integers).
 """
 
 from __future__ import annotations
@@ -57,14 +60,39 @@ def _read_lines(path: str, full: str) -> list[str]:
     return lines
 
 
-def read_price_csv(path: str, base_dir: str, scale: Scale, snap: bool) -> list[tuple[int, int]]:
-    """Parse the CSV into (t_ns relative to the first row, price_ticks) points."""
+def _price_column(path: str, lines: list[str], column: str) -> tuple[int, int]:
+    """``(index of the price cell, cells a row has)`` from the header line."""
+    header = [c.strip() for c in lines[0].split(",")] if lines else []
+    if not column:
+        if header != ["timestamp", "price"]:
+            raise DataError(
+                f"{path}:1", lines[0] if lines else "", "header must be 'timestamp,price'"
+            )
+        return 1, 2
+    if not header or header[0] != "timestamp":
+        raise DataError(
+            f"{path}:1", lines[0] if lines else "", "header must start with 'timestamp'"
+        )
+    if column not in header[1:]:
+        raise DataError(
+            f"{path}:1", column, f"no such column (have {', '.join(header[1:]) or 'none'})"
+        )
+    if header.count(column) > 1:
+        raise DataError(f"{path}:1", column, "column named more than once")
+    return header.index(column), len(header)
+
+
+def read_price_csv(
+    path: str, base_dir: str, scale: Scale, snap: bool, column: str = ""
+) -> list[tuple[int, int]]:
+    """Parse the CSV into (t_ns relative to the first row, price_ticks) points; ``column``: the
+    price column of a multi-column file ("" = the ``timestamp,price`` format)."""
     if not path:
         raise DataError("index.process.path", path, "a CSV path is required")
     full = path if os.path.isabs(path) else os.path.join(base_dir, path)
     lines = _read_lines(path, full)
-    if not lines or [c.strip() for c in lines[0].split(",")] != ["timestamp", "price"]:
-        raise DataError(f"{path}:1", lines[0] if lines else "", "header must be 'timestamp,price'")
+    at, width = _price_column(path, lines, column)
+    shape = "timestamp,price" if not column else lines[0].strip()
     points: list[tuple[int, int]] = []
     first_ts = None
     for number, line in enumerate(lines[1:], start=2):
@@ -72,17 +100,18 @@ def read_price_csv(path: str, base_dir: str, scale: Scale, snap: bool) -> list[t
         if not line.strip():
             continue
         cells = line.split(",")
-        if len(cells) != 2:
-            raise DataError(where, line, "expected 2 columns: timestamp,price")
+        if len(cells) != width:
+            raise DataError(where, line, f"expected {width} columns: {shape}")
         ts = _timestamp_ns(cells[0], where)
+        cell = cells[at]
         try:
-            price = to_decimal(cells[1], where)
+            price = to_decimal(cell, where)
         except UnitError as exc:
             if exc.problem == "not a decimal number":
-                raise DataError(where, cells[1], "price is not a decimal number") from None
-            raise DataError(where, cells[1], f"bad price: {exc.problem}") from None
+                raise DataError(where, cell, "price is not a decimal number") from None
+            raise DataError(where, cell, f"bad price: {exc.problem}") from None
         if price <= 0:
-            raise DataError(where, cells[1], "price must be positive")
+            raise DataError(where, cell, "price must be positive")
         if snap:
             # Nearest tick (half to even), exactly; never below one tick.
             ticks = max(1, round(Fraction(price) / Fraction(scale.tick_size)))
@@ -90,9 +119,9 @@ def read_price_csv(path: str, base_dir: str, scale: Scale, snap: bool) -> list[t
             try:
                 ticks = scale.price_ticks(price, where)
             except UnitError as exc:
-                raise DataError(where, cells[1], exc.problem) from None
+                raise DataError(where, cell, exc.problem) from None
         if ticks > MAX_INT:
-            raise DataError(where, cells[1], f"price out of range (at most {MAX_INT} ticks)")
+            raise DataError(where, cell, f"price out of range (at most {MAX_INT} ticks)")
         if first_ts is None:
             first_ts = ts
         rel = ts - first_ts

@@ -99,10 +99,18 @@ class ScriptedIndex:
 
 @attrs.frozen(kw_only=True)
 class CsvIndex:
-    """Replay of a ``timestamp,price`` CSV file (see docs/config.md for the format)."""
+    """Replay of a ``timestamp,price`` CSV file, or of one column of a multi-column file (see
+    docs/config.md for the format)."""
 
     KIND: ClassVar[str] = "csv"
     path: str = attrs.field(default="", metadata={"help": "CSV file, relative to the config file"})
+    column: str = attrs.field(
+        default="",
+        metadata={
+            "help": "the price column of a multi-column CSV (timestamp,<name>,...); "
+            "empty = a timestamp,price file"
+        },
+    )
     interpolation: str = attrs.field(
         default="step", metadata={"choices": ("linear", "step"), "help": "between rows"}
     )
@@ -303,5 +311,7 @@ def build_path(
         return PointsPath(points, config.interpolation == "linear")
     from exchange_sim.pricing.csv_replay import read_price_csv
 
-    points = read_price_csv(config.path, base_dir, scale, snap=config.off_grid == "nearest")
+    points = read_price_csv(
+        config.path, base_dir, scale, snap=config.off_grid == "nearest", column=config.column
+    )
     return PointsPath(points, config.interpolation == "linear")

@@ -37,6 +37,7 @@ from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.markets.config import FundamentalConfig, SpotMarketConfig
 from exchange_sim.matching.config import MatchingConfig
 from exchange_sim.presets.venue_presets import PRESET_NAMES, apply_preset
+from exchange_sim.pricing.correlation import IndexCorrelationConfig
 from exchange_sim.pricing.index import CsvIndex, IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
@@ -189,6 +190,13 @@ class SimConfig:
             "liquidation sections (list of tables; the venue preset applies to each)"
         },
     )
+    index_correlation: IndexCorrelationConfig = attrs.field(
+        factory=IndexCorrelationConfig,
+        metadata={
+            "help": "correlated GBM index paths and common jumps across the instrument and the "
+            "perpetuals (off by default)"
+        },
+    )
     collateral: tuple[CollateralConfig, ...] = attrs.field(
         default=(),
         metadata={
@@ -266,6 +274,13 @@ class SimConfig:
 
     def _check_perpetuals(self, markets: list[str]) -> None:
         symbols = [self.instrument.symbol] + [p.symbol for p in self.perpetuals]
+        self.index_correlation.check_perpetuals(
+            [("index.process", self.index.process)]
+            + [
+                (f"perpetuals[{i}].index.process", p.index.process)
+                for i, p in enumerate(self.perpetuals)
+            ]
+        )
         for i, perpetual in enumerate(self.perpetuals):
             if symbols.count(perpetual.symbol) > 1 or perpetual.symbol in markets:
                 raise FieldProblem(
@@ -381,15 +396,21 @@ class LoadedConfig:
     def to_data(self) -> dict:
         return dump_section(self.config, self.scale)
 
-    def data_files(self) -> dict[tuple[str, ...], str]:
-        """The data files the run reads: config key (as a path of table names) -> the file's
-        path as resolved against :attr:`base_dir`. Today: a CSV index replay."""
-        process = self.config.index.process
-        if isinstance(process, CsvIndex) and process.path:
-            path = process.path
-            full = path if os.path.isabs(path) else os.path.join(self.base_dir, path)
-            return {("index", "process", "path"): full}
-        return {}
+    def data_files(self) -> dict[tuple[str | int, ...], str]:
+        """The data files the run reads: config key (as a path of table names and list
+        indices) -> the file's path as resolved against :attr:`base_dir`. Today: a CSV index
+        replay, the instrument's and each perpetual's."""
+        files: dict[tuple[str | int, ...], str] = {}
+        tables: list[tuple[tuple[str | int, ...], object]] = [((), self.config.index.process)]
+        tables += [
+            (("perpetuals", i), p.index.process) for i, p in enumerate(self.config.perpetuals)
+        ]
+        for where, process in tables:
+            if isinstance(process, CsvIndex) and process.path:
+                path = process.path
+                full = path if os.path.isabs(path) else os.path.join(self.base_dir, path)
+                files[(*where, "index", "process", "path")] = full
+        return files
 
     def sha256(self) -> str:
         """sha256 of the resolved config, canonical JSON; a data file enters by the sha256 of
@@ -397,12 +418,12 @@ class LoadedConfig:
         (and a changed file changes the hash)."""
         data = self.to_data()
         for key, full in self.data_files().items():
-            _set_in(data, key, "sha256:" + file_sha256(full, ".".join(key)))
+            _set_in(data, key, "sha256:" + file_sha256(full, ".".join(map(str, key))))
         canonical = orjson.dumps(data, default=_canonical, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()
 
 
-def _set_in(data: dict, key: tuple[str, ...], value: object) -> None:
+def _set_in(data: Any, key: tuple[str | int, ...], value: object) -> None:
     for part in key[:-1]:
         data = data[part]
     data[key[-1]] = value

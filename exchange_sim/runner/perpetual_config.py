@@ -41,3 +41,10 @@ class PerpetualConfig:
     liquidation: LiquidationConfig = attrs.field(
         factory=LiquidationConfig, metadata={"help": "its liquidation engine, fund, vault, ADL"}
     )
+    shared_insurance_fund: bool = attrs.field(
+        default=False,
+        metadata={
+            "help": "draw on the first perpetual's insurance fund (one fund, counted once) "
+            "instead of a fund of its own; its liquidation.insurance_fund is then unused"
+        },
+    )

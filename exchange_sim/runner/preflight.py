@@ -26,16 +26,17 @@ from exchange_sim.runner.counterfactual import check_amplification
 def preflight(loaded: LoadedConfig, participants: bool = True) -> None:
     """Raise an ``InputError`` for the first problem :func:`Simulation` would meet when built.
 
-    Pure: reads the CSV file (if any) but writes nothing and starts nothing. ``participants``
-    false skips the checks of what the participants could do (leverage, entries): a re-drive
-    feeds recorded orders, its participants never act.
+    Pure: reads the CSV files (if any, every perpetual's) but writes nothing and starts nothing.
+    ``participants`` false skips the checks of what the participants could do (leverage,
+    entries): a re-drive feeds recorded orders, its participants never act.
     """
     config = loaded.config
     scale = loaded.scale
     check_amplification(loaded)
-    process = config.index.process
-    if isinstance(process, CsvIndex):
-        read_price_csv(process.path, loaded.base_dir, scale, snap=process.off_grid == "nearest")
+    for process in [config.index.process] + [p.index.process for p in config.perpetuals]:
+        if isinstance(process, CsvIndex):
+            snap = process.off_grid == "nearest"
+            read_price_csv(process.path, loaded.base_dir, scale, snap, process.column)
     try:
         tiers = build_tiers(config.margin, scale)
     except ValueError as exc:

@@ -215,16 +215,24 @@ def _write_run(
 
 
 def _with_data_copies(loaded: LoadedConfig, directory: str) -> dict:
-    """The config to save in ``directory``: each data file copied to ``directory/data/`` and the
-    config pointing at the copy (relative to config.toml), so the saved config reproduces the
+    """The config to save in ``directory``: each data file copied to ``directory/data/`` (once
+    when several perpetuals read it; renamed when two files share a name) and the config
+    pointing at the copy (relative to config.toml), so the saved config reproduces the
     run from anywhere; the config hash reads the files' contents, so it does not change."""
     data = loaded.to_data()
     files = loaded.data_files()
     if files:
         os.makedirs(os.path.join(directory, "data"), exist_ok=True)
+    copied: dict[str, str] = {}  # name in data/ -> the file it copies
     for key, source in files.items():
-        name = os.path.basename(source)
-        shutil.copyfile(source, os.path.join(directory, "data", name))
+        base = name = os.path.basename(source)
+        number = 0
+        while copied.get(name, source) != source:  # another file of the same name
+            number += 1
+            name = f"{number}_{base}"
+        if name not in copied:
+            copied[name] = source
+            shutil.copyfile(source, os.path.join(directory, "data", name))
         table = data
         for part in key[:-1]:
             table = table[part]

@@ -1,15 +1,16 @@
 """One perpetual contract of a venue, assembled: the same parts and wiring for every instrument.
 
 A venue has a first perpetual (the root config's ``instrument``, ``index``, ``mark``, ``margin``,
-``matching``, ``funding`` and ``liquidation`` sections) and, optionally, more
-(``perpetuals[]``, :mod:`exchange_sim.venue.perpetual_config`), all on the instrument's grid
-(tick, lot, money unit) and sharing the venue's kernel, log, RNG root and id source. Each gets
-its own index process, matching engine and book, accounts ledger, gateway, market-data feed, mark
-price, risk monitor, funding and liquidation engine (with its own insurance fund, vault and
-ADL), wired by :meth:`Instrument.wire_core` and :meth:`Instrument.wire_liquidation` in the
-order the venue's module docstring gives. The first instrument's RNG streams keep their
-historical names (``index/path``, ``risk/check_latency``, ...); another's are prefixed with its
-symbol (``ETHUSDT/index/path``), and its events carry ``instrument`` (its symbol).
+``matching``, ``funding`` and ``liquidation`` sections) and, optionally, more (``perpetuals[]``,
+:mod:`exchange_sim.venue.perpetual_config`), all on the instrument's grid (tick, lot, money unit)
+and sharing the venue's kernel, log, RNG root and id source. Each gets its own index process,
+matching engine and book, accounts ledger, gateway, market-data feed, mark price, risk monitor,
+funding and liquidation engine (with its own insurance fund, vault and ADL; with
+``shared_insurance_fund``, the first perpetual's fund instead of its own), wired by
+:meth:`Instrument.wire_core` and :meth:`Instrument.wire_liquidation` in the order the venue's module
+docstring gives. The first instrument's RNG streams keep their historical names (``index/path``,
+``risk/check_latency``, ...); another's are prefixed with its symbol (``ETHUSDT/index/path``), and
+its events carry ``instrument`` (its symbol).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from exchange_sim.funding.scheduler import FundingScheduler
 from exchange_sim.liquidation.engine import LiquidationEngine, build_liquidation
 from exchange_sim.markets.spot_index import SpotIndexPath
 from exchange_sim.matching.engine import MatchingEngine
-from exchange_sim.pricing.index import SpotIndex, build_path
+from exchange_sim.pricing.correlation import CorrelatedGbmPath
+from exchange_sim.pricing.index import GbmIndex, SpotIndex, build_path
 from exchange_sim.pricing.index_process import IndexPublisher
 from exchange_sim.risk.monitor import RiskMonitor
 from exchange_sim.venue.feed import MarketDataFeed
@@ -81,9 +83,20 @@ class Instrument:
         log: Any = venue.log if first else InstrumentLog(venue.log, symbol)
         self.log = log
         index_cfg = config.index
+        shocks = venue.index_shocks
+        path: Any
         if isinstance(index_cfg.process, SpotIndex):
             states = {name: market.state for name, market in venue.spot_markets.items()}
             path = SpotIndexPath(index_cfg.process, states)
+        elif shocks is not None and isinstance(index_cfg.process, GbmIndex):
+            symbols = [root.instrument.symbol] + [p.symbol for p in root.perpetuals]
+            path = CorrelatedGbmPath(
+                index_cfg.process,
+                scale,
+                venue.rng.stream(f"{prefix}index/path"),
+                shocks,
+                symbols.index(symbol),
+            )
         else:
             path = build_path(
                 index_cfg.process,
@@ -176,6 +189,18 @@ class Instrument:
     def build_liquidation(self, venue) -> None:
         """The liquidation engine (after the participants: its holders' account ids come after
         theirs), and its hooks: its desk hears trades last; it guards order entry."""
+        shared = bool(self.prefix) and self.config.shared_insurance_fund
+        # The first perpetual's fund keeps the longest drawdown window of the engines sharing it.
+        window = 0
+        if not self.prefix:
+            window = max(
+                (
+                    p.liquidation.adl.drawdown_window
+                    for p in venue.config.perpetuals
+                    if p.shared_insurance_fund
+                ),
+                default=0,
+            )
         self.liquidation = liquidation = build_liquidation(
             venue.env,
             self.log,
@@ -185,6 +210,8 @@ class Instrument:
             self.mark,
             self.scale,
             venue.ids,
+            fund=venue.liquidation.fund if shared else None,
+            fund_window_ns=window,
         )
         engine, risk = self.engine, self.risk
         engine.trade_listeners.append(liquidation.desk.on_trade)

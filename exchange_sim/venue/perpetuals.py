@@ -128,12 +128,19 @@ class Perpetuals:
             instrument.start()
 
     def money_identity(self) -> tuple[int, int]:
-        """``(held, put_in)`` summed over the other perpetuals (the first's is the venue's)."""
+        """``(held, put_in)`` summed over the other perpetuals (the first's is the venue's). A
+        fund shared with the first perpetual is in the first's identity (its balance held, its
+        seed and top-ups put in): taken out of each sharer's, so it counts once."""
         held = put_in = 0
+        shared_fund = self.first.liquidation.fund if self.first.liquidation else None
         for instrument in self.extra.values():
             assert instrument.liquidation is not None
             residue = instrument.funding.residue_balance if instrument.funding else 0
             one_held, one_in = instrument.liquidation.money_identity(residue)
+            fund = instrument.liquidation.fund
+            if fund is shared_fund:
+                one_held -= fund.balance
+                one_in -= fund.initial_balance + fund.injected
             held += one_held
             put_in += one_in
         return held, put_in
@@ -143,6 +150,8 @@ class Perpetuals:
         if not self.extra:
             return {}
         out = {}
+        assert self.first.liquidation is not None
+        first_fund = self.first.liquidation.fund
         for symbol, instrument in self.extra.items():
             assert instrument.liquidation is not None
             longs, shorts = instrument.ledger.open_interest_lots()
@@ -155,6 +164,11 @@ class Perpetuals:
                 "fees_collected_minor": instrument.ledger.fees_collected,
                 "margin_checks": instrument.risk.checks,
                 "insurance_fund_minor": instrument.liquidation.fund.balance,
+                **(
+                    {"insurance_fund_shared_with": self.first.symbol}
+                    if instrument.liquidation.fund is first_fund
+                    else {}
+                ),
                 "bad_debt_outstanding_minor": (
                     instrument.liquidation.accounting.bad_debt_outstanding
                 ),

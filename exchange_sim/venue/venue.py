@@ -46,6 +46,7 @@ from exchange_sim.kernel.environment import PhasedEnvironment
 from exchange_sim.kernel.latency import LatencySampler
 from exchange_sim.markets.fundamental import FundamentalValue
 from exchange_sim.matching.engine import MatchingEngine
+from exchange_sim.pricing.correlation import build_shocks
 from exchange_sim.pricing.index_process import IndexPublisher
 from exchange_sim.venue.collateral import build_collateral
 from exchange_sim.venue.instrument import Instrument
@@ -100,6 +101,7 @@ class Venue:
             spot.name: SpotMarket(env, log, spot, scale.money_per_tick_lot, self.ids)
             for spot in config.spot_markets
         }
+        self.index_shocks = build_shocks(config, self.rng)
         self.instrument = instrument = Instrument(self, config.instrument.symbol, config, True)
         self.ledger, self.gateway, self.feed, self.risk = (
             instrument.ledger,
