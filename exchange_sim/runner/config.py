@@ -41,6 +41,7 @@ from exchange_sim.pricing.correlation import IndexCorrelationConfig
 from exchange_sim.pricing.index import CsvIndex, IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
+from exchange_sim.runner.config_checks import check_collateral, check_perpetuals
 from exchange_sim.runner.perpetual_config import PerpetualConfig
 from exchange_sim.venue.collateral_config import CollateralConfig
 from exchange_sim.venue.intervention_config import InterventionConfig
@@ -273,116 +274,10 @@ class SimConfig:
             raise ValueError(f"participant names must be unique; repeated: {', '.join(duplicates)}")
 
     def _check_perpetuals(self, markets: list[str]) -> None:
-        symbols = [self.instrument.symbol] + [p.symbol for p in self.perpetuals]
-        self.index_correlation.check_perpetuals(
-            [("index.process", self.index.process)]
-            + [
-                (f"perpetuals[{i}].index.process", p.index.process)
-                for i, p in enumerate(self.perpetuals)
-            ]
-        )
-        for i, perpetual in enumerate(self.perpetuals):
-            if symbols.count(perpetual.symbol) > 1 or perpetual.symbol in markets:
-                raise FieldProblem(
-                    f"perpetuals[{i}].symbol",
-                    perpetual.symbol,
-                    "must differ from the instrument's, the other perpetuals' and the spot "
-                    "markets' names",
-                )
-            process = perpetual.index.process
-            if isinstance(process, SpotIndex):
-                for j, source in enumerate(process.sources):
-                    if source.market not in markets:
-                        raise FieldProblem(
-                            f"perpetuals[{i}].index.process.sources[{j}].market",
-                            source.market,
-                            f"no such spot market (spot_markets: {', '.join(markets) or 'none'})",
-                        )
-        for i, participant in enumerate(self.participants):
-            market = getattr(participant, "market", "")
-            if market in symbols[1:] and isinstance(participant, SpotArbitrageurConfig):
-                raise FieldProblem(
-                    f"participants[{i}].market", market, "a spot arbitrageur trades the instrument"
-                )
-            shared = getattr(participant, "accounts_of", "")
-            if shared:
-                owners = [p for p in self.participants if p.name == shared]
-                if not owners or not isinstance(owners[0], LeveragedTraderConfig):
-                    raise FieldProblem(
-                        f"participants[{i}].accounts_of", shared, "no leveraged group of that name"
-                    )
-                owner = owners[0]
-                assert isinstance(participant, LeveragedTraderConfig)
-                if getattr(owner, "accounts_of", ""):
-                    raise FieldProblem(
-                        f"participants[{i}].accounts_of",
-                        shared,
-                        "that group shares accounts itself",
-                    )
-                if owners[0] is participant or self.participants.index(owner) > i:
-                    raise FieldProblem(
-                        f"participants[{i}].accounts_of", shared, "must name an earlier group"
-                    )
-                if participant.collateral_asset or owner.collateral_asset:
-                    raise FieldProblem(
-                        f"participants[{i}].accounts_of",
-                        shared,
-                        "accounts with a collateral asset trade one perpetual (not yet several)",
-                    )
-                if owner.count != participant.count or owner.market == market:
-                    raise FieldProblem(
-                        f"participants[{i}].accounts_of",
-                        shared,
-                        "the group must have the same count and trade another perpetual",
-                    )
-                if owner.margin_mode != participant.margin_mode:
-                    raise FieldProblem(
-                        f"participants[{i}].margin_mode",
-                        participant.margin_mode,
-                        f"must equal {shared}'s ({owner.margin_mode}): one account, one mode",
-                    )
+        check_perpetuals(self, markets)
 
     def _check_collateral(self, markets: list[str]) -> None:
-        assets = [c.asset for c in self.collateral]
-        if len(set(assets)) != len(assets):
-            raise FieldProblem("collateral", assets, "collateral assets must be unique")
-        for i, config in enumerate(self.collateral):
-            book = f"{config.asset}{self.instrument.settlement_asset}"
-            if config.asset == self.instrument.settlement_asset:
-                raise FieldProblem(
-                    f"collateral[{i}].asset", config.asset, "is the settlement asset itself"
-                )
-            if book in markets or book == self.instrument.symbol:
-                raise FieldProblem(
-                    f"collateral[{i}].asset", config.asset, f"its book's name {book} is taken"
-                )
-            if (config.book.tick_ppb * config.book.lot_units) % 1_000_000_000:
-                raise FieldProblem(
-                    f"collateral[{i}].book.lot_units",
-                    config.book.lot_units,
-                    "tick x lot must be a whole number of money minor units",
-                )
-        for i, participant in enumerate(self.participants):
-            asset = getattr(participant, "collateral_asset", "")
-            if asset and asset not in assets:
-                raise FieldProblem(
-                    f"participants[{i}].collateral_asset",
-                    asset,
-                    f"not an accepted collateral asset (collateral: {', '.join(assets) or 'none'})",
-                )
-            units = getattr(participant, "collateral_deposit", 0)
-            if bool(asset) != bool(units):
-                raise FieldProblem(
-                    f"participants[{i}].collateral_deposit",
-                    units,
-                    "collateral_asset and collateral_deposit go together",
-                )
-            if asset and getattr(participant, "margin_mode", "cross") != "cross":
-                raise FieldProblem(
-                    f"participants[{i}].margin_mode",
-                    getattr(participant, "margin_mode", ""),
-                    "collateral assets back cross margin only",
-                )
+        check_collateral(self, markets)
 
 
 @attrs.frozen
