@@ -77,6 +77,71 @@ def test_a_random_small_config_runs_and_conserves_money(overrides):
     assert result.summary["invariant_checks"]["checks"] > 0
 
 
+CLOSE_FIRST = ("largest_margin", "largest_loss", "triggered")
+
+
+@st.composite
+def two_market_configs(draw) -> tuple[str, ...]:
+    """Overrides of configs/scenarios/contagion_two_markets.toml (two perpetuals, one crowd in
+    both from the same accounts): preset, margin mode, close-first rule, crowd, leverage, crash
+    depth and the shared fund drawn; every invariant checked after every step."""
+    mode = draw(st.sampled_from(["cross", "isolated"]))
+    count = draw(st.integers(1, 30))
+    low = draw(st.integers(44000, 50000))
+    return (
+        f"run.seed={draw(st.integers(0, 2**32))}",
+        f"run.duration={draw(st.integers(45, 75))}s",
+        f'venue.preset="{draw(st.sampled_from(PRESETS))}"',
+        f'risk.close_first="{draw(st.sampled_from(CLOSE_FIRST))}"',
+        f'participants.btc_longs.margin_mode="{mode}"',
+        f'participants.eth_longs.margin_mode="{mode}"',
+        f"participants.btc_longs.count={count}",
+        f"participants.eth_longs.count={count}",
+        f"participants.btc_longs.leverages=[{draw(st.integers(2, 20))}]",
+        f"participants.eth_longs.leverages=[{draw(st.integers(2, 20))}]",
+        f"perpetuals.0.shared_insurance_fund={draw(st.sampled_from(['true', 'false']))}",
+        f'index.process.points=[{{at="0s", price=50000}}, {{at="40s", price=50000}}, '
+        f'{{at="60s", price={low}}}]',
+        'run.check="every-event"',
+    )
+
+
+@settings(max_examples=budget(4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=two_market_configs())
+def test_a_random_two_market_config_runs_and_conserves_money(overrides):
+    """Two perpetuals with cross or isolated accounts across them, any close-first rule, own or
+    shared fund, any preset: the run ends with every invariant checked after every step."""
+    scenario = os.path.join(ROOT, "configs", "scenarios", "contagion_two_markets.toml")
+    result = es.run(scenario, overrides=overrides)
+    assert result.summary["invariant_checks"]["checks"] > 0
+
+
+@st.composite
+def collateral_configs(draw) -> tuple[str, ...]:
+    """Overrides of configs/scenarios/collateral_depeg.toml: price source, haircut, dump size,
+    crowd and leverage drawn; every invariant checked after every step."""
+    return (
+        f"run.seed={draw(st.integers(0, 2**32))}",
+        f"run.duration={draw(st.integers(35, 60))}s",
+        f'collateral.0.price_source="{draw(st.sampled_from(["book", "redemption", "oracle"]))}"',
+        f"collateral.0.haircut_ppb={draw(st.integers(0, 50)) / 100}",
+        f'collateral.0.oracle=[{{at="30s", price_ppb={draw(st.integers(10, 100)) / 100}}}]',
+        f"participants.usde_longs.count={draw(st.integers(1, 40))}",
+        f"participants.usde_longs.leverages=[{draw(st.integers(2, 18))}]",
+        'run.check="every-event"',
+    )
+
+
+@settings(max_examples=budget(4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=collateral_configs())
+def test_a_random_collateral_config_runs_and_conserves_money(overrides):
+    """Accounts backed by a collateral asset under any price source and haircut: the run ends
+    with money and the asset's units conserved after every step."""
+    scenario = os.path.join(ROOT, "configs", "scenarios", "collateral_depeg.toml")
+    result = es.run(scenario, overrides=overrides)
+    assert result.summary["invariant_checks"]["checks"] > 0
+
+
 _DIGEST = (
     "import sys, exchange_sim as es; "
     "print(es.run({}, overrides=sys.argv[1:]).summary['log_digest_sha256'])"
