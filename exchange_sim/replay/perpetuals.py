@@ -19,7 +19,14 @@ venue shares across perpetuals is shared here the same way:
   maintenance may be in another perpetual than the liquidation it starts (the position closed
   first, ``risk.close_first``), which is recomputed;
 * **money**: the venue-wide identity is the sum over perpetuals (a linked wallet counted once,
-  in its home ledger: :meth:`~exchange_sim.accounts.valuation.Valuation.money_in_accounts`).
+  in its home ledger: :meth:`~exchange_sim.accounts.valuation.Valuation.money_in_accounts`);
+* **a shared insurance fund** (``perpetuals[].shared_insurance_fund``): the first perpetual's
+  fund, whose ``insurance_fund`` events carry no ``instrument`` whichever engine moved it. Such
+  an event is handed to the perpetual of the event it names as ``cause`` (a fund movement is
+  emitted in the same call as its cause, so at the same time), which recomputes it from its own
+  pending fill, takeover or account; the sharers then hold the one balance it leaves, and the
+  venue-wide identity counts that fund once, in the first perpetual's
+  (:meth:`exchange_sim.venue.perpetuals.Perpetuals.money_identity`).
 """
 
 from __future__ import annotations
@@ -81,7 +88,10 @@ class Perpetuals:
         "first",
         "home_of",
         "linking",
+        "perpetual_at",
+        "sharing",
         "trades",
+        "ts",
     )
 
     def __init__(self, first: ReplayState) -> None:
@@ -107,6 +117,15 @@ class Perpetuals:
             if getattr(p, "accounts_of", "")
         }
         """A group trading another group's accounts -> the symbol of the home accounts' ledger."""
+        self.sharing: tuple[ReplayState, ...] = tuple(
+            self.extra[p.symbol] for p in config.perpetuals if p.shared_insurance_fund
+        )
+        """The perpetuals drawing on the first perpetual's insurance fund (it counts in its)."""
+        for state in self.sharing:
+            state.fund_initial = state.fund_balance = first.fund_initial
+        self.ts = 0
+        self.perpetual_at: dict[int, str] = {}
+        """With a shared fund: the perpetual of each event at time ``ts`` (by seq)."""
 
     def state_of(self, event: dict) -> ReplayState:
         symbol = event.get("instrument")
@@ -120,9 +139,19 @@ class Perpetuals:
     # -- routing -----------------------------------------------------------------------------
     def dispatch(self, handler, event: dict) -> None:
         """Hand ``event`` to its perpetual's state; keep what the venue shares."""
-        st = self.state_of(event)
         kind = event["type"]
-        if kind == "trade":
+        if self.sharing:
+            st = self._fund_user(event) if kind == "insurance_fund" else self.state_of(event)
+            if event["ts"] != self.ts:
+                self.ts = event["ts"]
+                self.perpetual_at.clear()
+            self.perpetual_at[event["seq"]] = st.symbol
+        else:
+            st = self.state_of(event)
+        if kind == "insurance_fund" and self.sharing:
+            handler(st, event)
+            self._share_fund(st)
+        elif kind == "trade":
             st.trades = self.trades
             handler(st, event)
             self.trades = st.trades
@@ -141,6 +170,23 @@ class Perpetuals:
                 self._refresh(st, event)
         elif kind == "liquidation_finished":
             self._refresh(st, event)
+
+    def _fund_user(self, ev: dict) -> ReplayState:
+        """The perpetual whose engine moved the shared fund: that of the event's ``cause`` (at
+        the same time), the first's when the cause is not a sharer's (a top-up)."""
+        if "instrument" in ev:
+            return self.state_of(ev)
+        symbol = self.perpetual_at.get(ev["cause"], self.first.symbol)
+        st = self.all[symbol]
+        return st if st in self.sharing else self.first
+
+    def _share_fund(self, st: ReplayState) -> None:
+        """After a movement of the shared fund by ``st``: every sharer holds its balance."""
+        if st is not self.first and st not in self.sharing:
+            return
+        for other in (self.first, *self.sharing):
+            other.fund_balance = st.fund_balance
+            other.fund_injected = st.fund_injected
 
     def _open(self, st: ReplayState, handler, ev: dict) -> None:
         """An account of a group trading another group's accounts is that account seen from
@@ -213,10 +259,14 @@ class Perpetuals:
             raise Divergence(ev["seq"], "account_opened", "missing", f"home of {account_id}")
 
     def money_identity(self) -> tuple[int, int]:
-        """``(held, put_in)`` over the venue: the sum over perpetuals."""
+        """``(held, put_in)`` over the venue: the sum over perpetuals, a shared fund counted once
+        (in the first perpetual's; its balance, seed and top-ups taken out of each sharer's)."""
         held = put_in = 0
         for state in self.all.values():
             one_held, one_in = state.money_identity()
+            if state in self.sharing:
+                one_held -= state.fund_balance
+                one_in -= state.fund_initial + state.fund_injected
             held += one_held
             put_in += one_in
         return held, put_in
@@ -240,4 +290,6 @@ class Perpetuals:
                 "insurance_fund_minor": st.fund_balance,
                 "bad_debt_outstanding_minor": st.bad_debt,
             }
+            if st in self.sharing:
+                out[symbol]["insurance_fund_shared_with"] = self.first.symbol
         return out

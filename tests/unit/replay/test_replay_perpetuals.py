@@ -352,3 +352,92 @@ def test_export_carries_the_instrument(contagion_run, tmp_path):
     paths = export_run(contagion_run, str(tmp_path / "pq"))
     trade = next(p for p in paths if p.endswith("trade.parquet"))
     assert pq.read_schema(trade).names[-1] == "instrument"
+
+
+SHARED_FUND = "perpetuals.0.shared_insurance_fund=true"
+ETH_CRASH = (
+    'perpetuals.0.index.process.points=[{at="0s",price=3000},{at="40s",price=3000},'
+    '{at="50s",price=2550},{at="90s",price=2550}]'
+)
+
+
+@pytest.fixture(scope="module")
+def shared_fund_run(tmp_path_factory) -> str:
+    """The contagion scenario with ETHUSDT drawing on BTCUSDT's insurance fund, ETH flat."""
+    return write_run(tmp_path_factory, "contagion_two_markets", *SMALL, SHARED_FUND)
+
+
+def _eth_fund_movements(run_dir: str) -> list[dict]:
+    """The shared fund's movements (logged without ``instrument``) caused by an ETH event."""
+    events = [orjson.loads(line) for line in read_lines(run_dir)]
+    return [
+        e
+        for e in events
+        if e["type"] == "insurance_fund"
+        and "instrument" not in e
+        and events[e["cause"]].get("instrument") == "ETHUSDT"
+    ]
+
+
+def test_a_shared_fund_run_replays_consistent(shared_fund_run):
+    """ETH's liquidations move the first perpetual's fund: each movement is recomputed by the
+    ETH engine that caused it and both perpetuals end holding the one balance."""
+    assert _eth_fund_movements(shared_fund_run)
+    result = replay(shared_fund_run)
+    assert result.status == "consistent", result.divergence or result.damage
+    eth = result.state.perpetuals.extra["ETHUSDT"]
+    assert eth.fund_balance == result.state.fund_balance
+
+
+def test_a_shared_fund_run_with_an_eth_crash_replays_consistent(tmp_path_factory):
+    """ETH crashes 15 %: its takeover losses and covers are paid from the shared fund."""
+    run = write_run(tmp_path_factory, "contagion_two_markets", *SMALL, SHARED_FUND, ETH_CRASH)
+    assert any(e["delta"] < 0 for e in _eth_fund_movements(run))
+    result = replay(run)
+    assert result.status == "consistent", result.divergence or result.damage
+
+
+def test_the_money_identity_counts_a_shared_fund_once(shared_fund_run):
+    """Held equals put in over the venue with the shared fund counted once; summing every
+    perpetual's own identity would count its balance and seed twice."""
+    st = replay(shared_fund_run).state
+    held, put_in = st.perpetuals.money_identity()
+    assert held == put_in
+    twice_held = sum(one.money_identity()[0] for one in st.perpetuals.all.values())
+    assert twice_held == held + st.fund_balance
+
+
+def test_a_tampered_shared_fund_balance_is_divergent(shared_fund_run, copy_of):
+    """A forged balance on a shared-fund line caused by ETH is reported at its seq."""
+    run = copy_of(shared_fund_run)
+    seq = _eth_fund_movements(run)[0]["seq"]
+    forge(run, seq, "balance", lambda balance: balance + 1)
+    found = _divergence(run)
+    assert found.seq == seq and found.field == "balance"
+
+
+def test_the_summary_names_the_fund_a_perpetual_shares(shared_fund_run, copy_of):
+    """summary.json's ``insurance_fund_shared_with`` is recomputed: a removed one is reported."""
+    run = copy_of(shared_fund_run)
+    path = os.path.join(run, "summary.json")
+    with open(path) as handle:
+        summary = json.load(handle)
+    del summary["perpetuals"]["ETHUSDT"]["insurance_fund_shared_with"]
+    with open(path, "w") as handle:
+        json.dump(summary, handle)
+    found = _divergence(run)
+    assert found.field == "summary.perpetuals.ETHUSDT.insurance_fund_shared_with"
+
+
+def test_a_sharers_own_fund_seed_is_not_counted(tmp_path_factory):
+    """ETH's own ``insurance_fund.initial_balance`` seeds no fund when it shares BTC's: the
+    replay starts ETH at the shared fund's seed and the identity still holds."""
+    run = write_run(
+        tmp_path_factory,
+        "contagion_two_markets",
+        *SMALL,
+        SHARED_FUND,
+        "perpetuals.0.liquidation.insurance_fund.initial_balance=1000",
+    )
+    result = replay(run)
+    assert result.status == "consistent", result.divergence or result.damage
