@@ -152,7 +152,9 @@ class RiskMonitor:
             for a in ledger.accounts.values()
             if a.account_id not in skip and ledger.is_liquidatable(a, mark)
         }
-        found = {a for a in crossed if ledger.is_liquidatable(ledger.accounts[a], mark)}
+        found = {
+            a for a in crossed if a not in skip and ledger.is_liquidatable(ledger.accounts[a], mark)
+        }
         if scanned != found:
             raise SimulationError(
                 f"trigger index and full scan disagree at mark {mark}: "

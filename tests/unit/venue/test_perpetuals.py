@@ -334,3 +334,20 @@ def test_an_account_pending_a_check_in_one_market_is_pending_in_all(entered, mon
     eth_risk.on_mark(now, 1, 10**9)  # a mark of 1 tick crosses every long's trigger
     assert scheduled  # other accounts were checked
     assert home.account_id not in scheduled
+
+
+@pytest.mark.parametrize("preset", ["binance", "bybit", "hyperliquid"])
+def test_the_trigger_index_agrees_with_a_full_scan_across_markets(preset):
+    """With ``risk.verify_with_sweep`` every mark update in either market compares the accounts
+    the triggers pop with a scan of every account (cross equity and MM): no cross account is
+    liquidatable without being popped or already pending in the other market's monitor."""
+    venue, log = _run(
+        f"venue.preset={preset}",
+        "risk.verify_with_sweep=true",
+        "participants.btc_longs.leverages=[15, 18]",
+        "participants.eth_longs.leverages=[12, 18]",
+        'index.process.points=[{at="0s", price=50000}, {at="40s", price=50000}, '
+        '{at="70s", price=42000}]',
+    )
+    assert any(e["type"] == "liquidation_triggered" for e in log.events)
+    assert venue.risk.checks > 0
