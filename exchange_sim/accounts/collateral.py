@@ -16,7 +16,8 @@ redemption rate.
 **Two prices, one equity.** With collateral, an account's equity moves with the mark *and* with
 the collateral price, so no single liquidation price exists. The ledger splits the account's
 slack ``S = equity - MM`` (both at current prices) between the two: the collateral keeps
-``s_c = floor(S x value / (value + notional))`` (its share of the exposure), the position the
+``s_c = floor(S x value / (value + notional))`` (its share of the exposure,
+:func:`~exchange_sim.accounts.cross_margin.split_slack`), the position the
 rest. The account is then indexed twice: by the **mark** at which the position alone uses up its
 share (the usual trigger price, solved with the collateral valued at ``value - s_c``), and by the
 **collateral price** at which the collateral alone loses ``s_c``. While neither price has crossed
@@ -42,14 +43,6 @@ def haircut_value(units: int, price_ppb: int, haircut_ppb: int) -> int:
     if units <= 0 or price_ppb <= 0:
         return 0
     return div_round(units * price_ppb * (RATE_SCALE - haircut_ppb), _SCALE2, DOWN)
-
-
-def collateral_share(slack: int, value: int, notional: int) -> int:
-    """The part of ``slack`` the collateral keeps: ``floor(slack x value / (value + notional))``
-    (0 when there is no slack or no collateral)."""
-    if slack <= 0 or value <= 0:
-        return 0
-    return div_round(slack * value, value + notional, DOWN)
 
 
 def collateral_trigger_price(units: int, target_value: int, haircut_ppb: int) -> int:

@@ -95,6 +95,26 @@ class CrossMargin:
             if other.size_lots
         )
 
+    def close_first(self, account_id: int, rule: str):
+        """The ledger of the account's cross position the venue closes first
+        (``risk.close_first``): ``largest_margin`` (the largest maintenance margin) or
+        ``largest_loss`` (the largest unrealised loss), at current prices, ties to the earlier
+        ledger; None for ``triggered`` (the market whose check found it) or without one."""
+        if rule == "triggered":
+            return None
+        best = best_key = None
+        for ledger, account in self.members.get(account_id, ()):
+            if not account.size_lots or account.isolated:
+                continue
+            price = ledger.current_price(account)
+            if rule == "largest_loss":
+                key = -ledger.unrealised_pnl(account, price)
+            else:
+                key = ledger.position_maintenance(account, price)
+            if best_key is None or key > best_key:
+                best, best_key = ledger, key
+        return best
+
     def holds_any(self, account_id: int) -> bool:
         """Whether the account holds a position in any ledger."""
         return any(a.size_lots for _l, a in self.members.get(account_id, ()))

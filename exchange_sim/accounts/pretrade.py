@@ -48,19 +48,15 @@ class PreTradeChecks:
             held = (
                 account.wallet
                 if account.isolated
-                else account.wallet + self._collateral_value(account)
+                else account.wallet + self.collateral_value(account)
             )
             return held - (self._order_margin(account, price) if price else 0)
         upnl = self.unrealised_pnl(account, price)
         in_use = self.tiers.initial_margin(self.notional(account, price), account.leverage)
-        held = account.wallet + self._collateral_value(account)
+        held = account.wallet + self.collateral_value(account)
         return held + min(upnl, 0) - in_use - self._order_margin(account, price)
 
     def collateral_value(self, account: Account) -> int:
-        """The haircut value of the account's collateral asset (0 without one)."""
-        return self._collateral_value(account)
-
-    def _collateral_value(self, account: Account) -> int:
         """The haircut value of the account's collateral asset (0 without one)."""
         if not account.collateral_units:
             return 0
@@ -157,7 +153,7 @@ class PreTradeChecks:
             upnl = self.unrealised_pnl(account, price)
             have = account.wallet + (upnl if upnl < 0 else 0)
             if account.collateral_units:
-                have += self._collateral_value(account)
+                have += self.collateral_value(account)
             if size:
                 have -= tiers.initial_margin(self.notional(account, price), leverage)
         return "insufficient_margin" if need > have else None

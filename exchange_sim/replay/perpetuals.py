@@ -226,29 +226,15 @@ class Perpetuals:
 
     def _check_close_first(self, st: ReplayState, ev: dict) -> None:
         """A cross account found past maintenance is handed to the perpetual whose position the
-        venue closes first (``risk.close_first``; :meth:`Perpetuals._engine_for`): the largest
+        venue closes first (``risk.close_first``; :meth:`CrossMargin.close_first`): the largest
         maintenance margin, the largest unrealised loss, or the market whose check found it."""
         account_id = ev["account_id"]
         checked = self.all[self.checked].ledger.accounts.get(account_id)
         expected = self.checked
-        if (
-            checked is not None
-            and self.cross.is_member(checked)
-            and self.close_first != "triggered"
-        ):
-            best_key = None
-            for symbol, other in self.all.items():
-                ledger = other.ledger
-                held = ledger.accounts.get(account_id)
-                if held is None or not held.size_lots or held.isolated:
-                    continue
-                price = ledger.current_price(held)
-                if self.close_first == "largest_loss":
-                    key = -ledger.unrealised_pnl(held, price)
-                else:
-                    key = ledger.position_maintenance(held, price)
-                if best_key is None or key > best_key:
-                    expected, best_key = symbol, key
+        if checked is not None and self.cross.is_member(checked):
+            ledger = self.cross.close_first(account_id, self.close_first)
+            if ledger is not None:
+                expected = next(s for s, o in self.all.items() if o.ledger is ledger)
         if expected != st.symbol:
             raise Divergence(ev["seq"], "instrument", ev.get("instrument"), expected)
 

@@ -58,7 +58,6 @@ class RiskMonitor:
         "collateral_indexes",
         "cross",
         "deliver_margin_call",
-        "engine_for",
         "handoffs",
         "in_liquidation",
         "index",
@@ -66,6 +65,7 @@ class RiskMonitor:
         "left_alone",
         "liquidation_engine",
         "mark_seq",
+        "monitor_for",
         "past_maintenance_accounts",
         "pending",
         "venue_accounts",
@@ -101,8 +101,8 @@ class RiskMonitor:
         """The venue's :class:`~exchange_sim.accounts.cross_margin.CrossMargin` when it has
         several perpetuals: a safe check or a finished liquidation of a cross account re-splits
         its slack in every ledger."""
-        self.engine_for: Callable[[int, int], RiskMonitor | None] | None = None
-        """``engine_for(account_id, check_seq)``: the monitor of the perpetual whose position a
+        self.monitor_for: Callable[[int, int], RiskMonitor | None] | None = None
+        """``monitor_for(account_id, check_seq)``: the monitor of the perpetual whose position a
         liquidatable cross account loses first (the venue's close-first policy); it logs the
         ``liquidation_triggered`` (caused by this monitor's check) and hands the account to its
         liquidation engine. None: this monitor's own."""
@@ -317,10 +317,10 @@ class RiskMonitor:
             target = self
             if (
                 self.cross is not None
-                and self.engine_for is not None
+                and self.monitor_for is not None
                 and self.cross.is_member(account)
             ):  # several perpetuals: the market whose position the venue closes first
-                target = self.engine_for(account_id, seq) or self
+                target = self.monitor_for(account_id, seq) or self
             if target is not self:
                 account = target.ledger.accounts[account_id]
                 mark = target._mark.price or mark

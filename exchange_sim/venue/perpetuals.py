@@ -51,13 +51,10 @@ class Perpetuals:
         for instrument in self.all.values():
             cross.add_ledger(instrument.ledger)
             instrument.risk.cross = cross
-            instrument.risk.engine_for = self._engine_for
+            instrument.risk.monitor_for = self._monitor_for
             instrument.ledger.change_listeners.append(self.account_changed)
         for instrument in self.extra.values():
             instrument.risk.share_state(first.risk)
-
-    def instrument_of(self, ledger) -> Instrument:
-        return next(i for i in self.all.values() if i.ledger is ledger)
 
     def link(self, home_ledger, home, ledger, isolated: bool, leverage: int, owner: str, role):
         """Open ``home``'s account in ``ledger`` (another perpetual) and join the two."""
@@ -93,27 +90,14 @@ class Perpetuals:
             if account is not None:
                 instrument.risk.on_account_change(now, account, cause)
 
-    def _engine_for(self, account_id: int, cause: int):
-        """The risk monitor of the position the venue closes first (``risk.close_first``); None
-        for ``triggered`` (the monitor whose check found it)."""
-        rule = self.venue.config.risk.close_first
-        best = None
-        best_key = None
-        for instrument in self.all.values():
-            ledger = instrument.ledger
-            account = ledger.accounts.get(account_id)
-            if account is None or not account.size_lots or account.isolated:
-                continue
-            price = ledger.current_price(account)
-            if rule == "largest_loss":
-                key = -ledger.unrealised_pnl(account, price)
-            else:
-                key = ledger.position_maintenance(account, price)
-            if best_key is None or key > best_key:
-                best, best_key = instrument, key
-        if rule == "triggered" or best is None:
+    def _monitor_for(self, account_id: int, cause: int):
+        """The risk monitor of the position the venue closes first
+        (:meth:`CrossMargin.close_first`); None: the monitor whose check found the account."""
+        assert self.cross is not None
+        ledger = self.cross.close_first(account_id, self.venue.config.risk.close_first)
+        if ledger is None:
             return None
-        return best.risk
+        return next(i.risk for i in self.all.values() if i.ledger is ledger)
 
     # -- running and results -----------------------------------------------------------------
     def announce(self) -> None:

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 import exchange_sim as es
 from exchange_sim.accounts.collateral import (
     CollateralAssets,
-    collateral_share,
     collateral_trigger_price,
     haircut_value,
 )
+from exchange_sim.accounts.cross_margin import split_slack
 from exchange_sim.accounts.ledger import FeeSchedule, Ledger
 from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.core.errors import ConfigError
@@ -50,10 +50,11 @@ def test_haircut_value_rounds_down():
 
 
 def test_collateral_share_is_proportional_to_exposure():
-    """A slack of 300 with collateral 400 and notional 800 leaves the collateral 300 x 400/1200."""
-    assert collateral_share(300, 400, 800) == 100
-    assert collateral_share(-5, 400, 800) == 0
-    assert collateral_share(300, 0, 800) == 0
+    """A slack of 300 with notional 800 and collateral 400 leaves the collateral 300 x 400/1200;
+    nothing without slack or without collateral."""
+    assert split_slack(300, [800, 400]) == [200, 100]
+    assert split_slack(-5, [800, 400]) == [0, 0]
+    assert split_slack(300, [800, 0])[1] == 0
 
 
 @settings(max_examples=200, deadline=None)

@@ -293,11 +293,24 @@ def test_largest_margin_closes_the_position_with_the_larger_maintenance_first(en
         eth_mm = eth.position_maintenance(linked, eth.current_price(linked))
         if btc_mm == eth_mm:
             continue
-        chosen = entered.perpetuals._engine_for(home.account_id, 0)
+        chosen = entered.perpetuals._monitor_for(home.account_id, 0)
         expected = entered.instrument if btc_mm > eth_mm else entered.perpetuals.extra["ETHUSDT"]
         assert chosen is expected.risk
         checked += 1
     assert checked > 5
+
+
+def test_largest_loss_closes_the_position_with_the_larger_unrealised_loss_first():
+    """With ``largest_loss`` the position losing more goes first, whatever its margin: a small
+    losing ETH long before a large BTC long that gains."""
+    btc, eth, home, linked = _pair(btc_mark=1_000_000, eth_mark=19_000)
+    btc.deposit(0, 1, 10**9, None)
+    btc.apply_fill(0, 0, home, BUY, 990_000, 10, 0)  # gains 1,000,000 (1 USDT), notional 100 USDT
+    eth.apply_fill(0, 0, linked, BUY, 20_000, 20, 0)  # loses 200,000 (0.2 USDT), notional 3.8
+    cross = btc.cross
+    assert cross.close_first(1, "largest_loss") is eth
+    assert cross.close_first(1, "largest_margin") is btc
+    assert cross.close_first(1, "triggered") is None
 
 
 def test_an_account_is_in_one_liquidation_at_a_time(cross_run):
