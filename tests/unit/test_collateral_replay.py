@@ -21,7 +21,7 @@ from exchange_sim.replay.view import state_lines
 from exchange_sim.runner.api import run
 from exchange_sim.venue.messages import Deposit
 
-from .replay.conftest import first_seq, forge, read_lines
+from .replay.conftest import caught_at, first_seq, forge, read_lines
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIO = os.path.join(ROOT, "configs", "scenarios", "collateral_depeg.toml")
@@ -59,12 +59,6 @@ def _events(run_dir: str) -> list[dict]:
     return [orjson.loads(line) for line in read_lines(run_dir)]
 
 
-def _caught(run_dir: str, seq: int, field: str) -> None:
-    result = replay(run_dir)
-    assert result.status == "divergent", result.damage
-    assert (result.divergence.seq, result.divergence.field) == (seq, field), result.divergence
-
-
 def test_collateral_run_replays_consistent(book_run):
     """Every collateral event recomputed, the venue's conversion payments in the money identity,
     units conserved and summary.json's collateral section matched: consistent."""
@@ -80,39 +74,39 @@ def test_oracle_priced_collateral_replays_consistent(tmp_path_factory):
     assert result.status == "consistent", result.divergence or result.damage
 
 
-def test_forged_conversion_value_is_caught(book_run, copy_of):
+def test_forged_conversion_value_iscaught_at(book_run, copy_of):
     """A collateral_converted paying one minor unit more than the haircut value is divergent."""
     run_dir = copy_of(book_run)
     seq = first_seq(run_dir, "collateral_converted")
     forge(run_dir, seq, "value", lambda value: value + 1)
-    _caught(run_dir, seq, "value")
+    caught_at(run_dir, seq, "value")
 
 
-def test_forged_conversion_wallet_is_caught(book_run, copy_of):
+def test_forged_conversion_wallet_iscaught_at(book_run, copy_of):
     """A wallet after the conversion that is not the wallet plus the value is divergent."""
     run_dir = copy_of(book_run)
     seq = first_seq(run_dir, "collateral_converted")
     forge(run_dir, seq, "wallet", lambda wallet: wallet - 1)
-    _caught(run_dir, seq, "wallet")
+    caught_at(run_dir, seq, "wallet")
 
 
-def test_forged_deposit_value_is_caught(book_run, copy_of):
+def test_forged_deposit_value_iscaught_at(book_run, copy_of):
     """A collateral_deposit's value that is not floor(units x price x (1 - haircut))."""
     run_dir = copy_of(book_run)
     seq = first_seq(run_dir, "collateral_deposit")
     forge(run_dir, seq, "value", lambda value: value + 1)
-    _caught(run_dir, seq, "value")
+    caught_at(run_dir, seq, "value")
 
 
-def test_forged_collateral_price_is_caught(book_run, copy_of):
+def test_forged_collateral_price_iscaught_at(book_run, copy_of):
     """A book-sourced price that is not its trade's price times the book's tick."""
     run_dir = copy_of(book_run)
     seq = first_seq(run_dir, "collateral_price")
     forge(run_dir, seq, "price_ppb", lambda price: price - 1)
-    _caught(run_dir, seq, "price_ppb")
+    caught_at(run_dir, seq, "price_ppb")
 
 
-def test_forged_margin_check_equity_with_collateral_is_caught(book_run, copy_of):
+def test_forged_margin_check_equity_with_collateral_iscaught_at(book_run, copy_of):
     """A margin check after the depeg whose equity counts the collateral at par is divergent:
     the replay values it at the last published price."""
     run_dir = copy_of(book_run)
@@ -121,10 +115,10 @@ def test_forged_margin_check_equity_with_collateral_is_caught(book_run, copy_of)
     event = _events(run_dir)[seq]
     assert event["type"] == "margin_check"
     forge(run_dir, seq, "equity", lambda equity: equity + 1)
-    _caught(run_dir, seq, "equity")
+    caught_at(run_dir, seq, "equity")
 
 
-def test_forged_summary_units_are_caught(book_run, copy_of):
+def test_forged_summary_units_arecaught_at(book_run, copy_of):
     """summary.json's collateral units taken by the venue, changed, are divergent at run_end."""
     run_dir = copy_of(book_run)
     path = os.path.join(run_dir, "summary.json")

@@ -131,3 +131,14 @@ def forge(run_dir: str, seq: int, field: str, change) -> None:
     event[field] = change(event[field])
     lines[seq] = orjson.dumps(event) + b"\n"
     write_lines(run_dir, lines)
+
+
+def caught_at(run_dir: str, seq: int, field: str):
+    """Replay ``run_dir`` and assert it diverges at ``seq`` on ``field``; return the divergence."""
+    from exchange_sim.replay.audit import replay
+
+    result = replay(run_dir)
+    assert result.status == "divergent", result.damage
+    divergence = result.divergence
+    assert (divergence.seq, divergence.field) == (seq, field), divergence
+    return divergence

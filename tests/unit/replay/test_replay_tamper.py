@@ -10,15 +10,7 @@ import pytest
 
 from exchange_sim.replay.audit import replay
 
-from .conftest import first_seq, forge, read_lines, write_lines
-
-
-def caught_at(run_dir: str, seq: int, field: str):
-    result = replay(run_dir)
-    assert result.status == "divergent", result.damage
-    divergence = result.divergence
-    assert (divergence.seq, divergence.field) == (seq, field), divergence
-    return divergence
+from .conftest import caught_at, first_seq, forge, read_lines, write_lines
 
 
 def test_forged_fill_fee_is_caught(cascade_run, copy_of):
