@@ -10,6 +10,7 @@ import shutil
 import orjson
 import pytest
 
+from exchange_sim.replay.audit import replay
 from exchange_sim.runner.api import run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -135,8 +136,6 @@ def forge(run_dir: str, seq: int, field: str, change) -> None:
 
 def caught_at(run_dir: str, seq: int, field: str):
     """Replay ``run_dir`` and assert it diverges at ``seq`` on ``field``; return the divergence."""
-    from exchange_sim.replay.audit import replay
-
     result = replay(run_dir)
     assert result.status == "divergent", result.damage
     divergence = result.divergence
