@@ -21,6 +21,7 @@ MARK phase. Account ids: the two book accounts per asset are opened after every 
 
 from __future__ import annotations
 
+from exchange_sim.accounts.collateral import CollateralAssets
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.kernel.latency import ConstantLatency, LatencySampler
@@ -180,8 +181,6 @@ def build_collateral(venue) -> dict[str, CollateralMarket]:
     configs = venue.config.collateral
     if not configs:
         return {}
-    from exchange_sim.accounts.collateral import CollateralAssets
-
     venue.ledger.collateral = CollateralAssets(
         {c.asset: c.haircut_ppb for c in configs},
         {c.asset: c.reference_price_ppb for c in configs},
