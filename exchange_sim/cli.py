@@ -182,7 +182,11 @@ def _sweep(args: argparse.Namespace) -> int:
             "to resume",
             file=sys.stderr,
         )
-        return EXIT_SIGNAL[name]
+        # Exit now: the interpreter's own exit would join the process pool's result thread,
+        # which a worker killed mid-result leaves blocked for ever (PoolExecutor.close).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_SIGNAL[name])
     runs = outcome.ok + outcome.failed
     print(
         f"sweep: {runs} runs ({outcome.ok} ok, {outcome.failed} failed, {outcome.skipped} "

@@ -76,7 +76,16 @@ class PoolExecutor(Executor):
         return set(done)
 
     def close(self, cancel: bool = False) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=cancel)
+        if not cancel:
+            self._pool.shutdown(wait=True)
+            return
+        # Interrupted (the signal reached the workers too): a worker killed while sending a result
+        # leaves the pool's result thread waiting for the rest of it for ever, so waiting for the
+        # pool can hang. Stop the workers that are left and do not wait for the pool's threads.
+        for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+            if process.is_alive():
+                process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class DaskExecutor(Executor):
