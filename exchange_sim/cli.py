@@ -38,6 +38,23 @@ EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 """128 + the signal's number, as a shell reports a process stopped by it."""
 
 
+def exit_at_once(status: int) -> None:
+    """Exit with ``status`` without the interpreter's own exit, after an interrupted sweep.
+
+    The interpreter's exit would join the process pool's result thread, which a worker killed
+    mid-result leaves blocked for ever (``PoolExecutor.close``). The pool's semaphores are
+    released first (multiprocessing's exit finalizers of priority >= 0, which join nothing);
+    otherwise its resource tracker, which outlives us and ignores SIGTERM, warns on stderr about
+    leaked semaphores.
+    """
+    import multiprocessing.util
+
+    multiprocessing.util._run_finalizers(0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line, like every other bad input."""
 
@@ -182,11 +199,7 @@ def _sweep(args: argparse.Namespace) -> int:
             "to resume",
             file=sys.stderr,
         )
-        # Exit now: the interpreter's own exit would join the process pool's result thread,
-        # which a worker killed mid-result leaves blocked for ever (PoolExecutor.close).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(EXIT_SIGNAL[name])
+        exit_at_once(EXIT_SIGNAL[name])
     runs = outcome.ok + outcome.failed
     print(
         f"sweep: {runs} runs ({outcome.ok} ok, {outcome.failed} failed, {outcome.skipped} "

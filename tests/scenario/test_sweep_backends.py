@@ -228,3 +228,29 @@ def test_progress_bar_counts_runs_and_failures(sweep_file, tmp_path, capsys):
     run_sweep(sweep_file, out=tmp_path / "out", workers=1, progress=True)
     err = capsys.readouterr().err
     assert "4/4 runs" in err and "failed 0" in err
+
+
+_STOPPED_POOL = """
+import time
+from exchange_sim.cli import exit_at_once
+from exchange_sim.runner.sweep.executors import PoolExecutor
+
+pool = PoolExecutor(1)
+futures = [pool.submit(time.sleep, 0.2) for _ in range(4)]
+futures[0].result()
+pool.close(cancel=True)
+exit_at_once(143)
+"""
+
+
+def test_an_interrupted_sweep_exits_without_leaking_the_pool_s_semaphores():
+    """The CLI's exit after an interrupted sweep releases the pool's semaphores first, so the
+    resource tracker (which outlives it) prints no leak warning: stderr stays the one line."""
+    done = subprocess.run(
+        [sys.executable, "-c", _STOPPED_POOL],
+        env=env_with_package(),
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 143
+    assert done.stderr.decode() == ""
