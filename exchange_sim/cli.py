@@ -49,7 +49,7 @@ def exit_at_once(status: int) -> None:
     """
     import multiprocessing.util
 
-    multiprocessing.util._run_finalizers(0)
+    multiprocessing.util._run_finalizers(0)  # type: ignore[attr-defined]  # not in typeshed
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)

@@ -7,8 +7,8 @@ link anywhere) so it opens from disk or an e-mail attachment. Top: the run's key
 with nothing to draw is replaced by one line saying so); then the event counts. The same run
 directory always gives the same bytes: no clock or path is written, PNGs carry no software or
 date metadata, and every ordering is fixed. A run with several perpetuals is reported for the
-first (the instrument) and has a table of every perpetual's key figures
-(:func:`~exchange_sim.analysis.report_perpetuals.perpetual_table`).
+first (the instrument), then has a table of every perpetual's key figures, an overview figure and
+each other perpetual's figures (:mod:`~exchange_sim.analysis.report_perpetuals`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from exchange_sim.analysis import cascade as cascade_tree
-from exchange_sim.analysis import plots
+from exchange_sim.analysis import plots, report_perpetuals
 from exchange_sim.analysis.depth import BOOK_TYPES
 from exchange_sim.analysis.frames import FIELD_UNITS, Run, load_run
 from exchange_sim.analysis.report_html import page
@@ -149,12 +149,15 @@ def _exact(column: pd.Series) -> np.ndarray:
 class ReportData:
     """A loaded run plus the derived series the figures and the headline share."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, instrument: str | None = None) -> None:
+        """``instrument``: another perpetual's symbol, whose events (and only those) this view's
+        frames hold; ``None``, the first perpetual's (the instrument's)."""
         self.run = run
         self.summary = run.summary or {}
+        self.instrument = instrument
         inst = run.config.get("instrument", {})
         self.settle = str(inst.get("settlement_asset", "settlement"))
-        symbol = str(inst.get("symbol", ""))
+        symbol = instrument or str(inst.get("symbol", ""))
         self.symbol = symbol
         self.quote = self.settle
         self.base = symbol[: -len(self.settle)] if symbol.endswith(self.settle) else "base"
@@ -167,13 +170,15 @@ class ReportData:
         self.duration_s = self.duration_ns / 1e9
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
-        """The frame of ``kind``; events only of the first perpetual (spot markets' events are
+        """The frame of ``kind``; events only of this view's perpetual (spot markets' events are
         in the run too, under their own ``market``; other perpetuals' under their
-        ``instrument``: the report's figures are the first's, :mod:`.report_perpetuals` has a
-        line for each)."""
+        ``instrument``, a null ``instrument`` being the first's)."""
         frame = self.run[kind]
         if self.run.instruments and len(frame):
-            frame = frame[frame.instrument.isna()]
+            if self.instrument is None:
+                frame = frame[frame.instrument.isna()]
+            else:
+                frame = frame[frame.instrument == self.instrument]
         if "market" in frame.columns and len(frame):
             frame = frame[frame.market == self.symbol]
         return frame
@@ -184,6 +189,10 @@ class ReportData:
         sizes = np.abs(np.asarray(size_lots, dtype=object))
         minor = prices * sizes * self.scale.money_per_tick_lot
         return np.asarray(minor, dtype=float) / 10**self.scale.money_decimals
+
+    def for_perpetual(self, symbol: str) -> ReportData:
+        """The same run seen through another perpetual's events."""
+        return ReportData(self.run, symbol)
 
     @functools.cached_property
     def flows(self) -> pd.DataFrame:
@@ -251,19 +260,31 @@ class ReportData:
         )
 
 
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    return buffer.getvalue()
+
+
 def render_figures(data: ReportData) -> list[tuple[str, str, bytes | None]]:
     """``(stem, caption, PNG bytes or None)`` for every figure, in page order."""
     result: list[tuple[str, str, bytes | None]] = []
     with matplotlib.rc_context(plots.STYLE):
         for stem, build, caption in plots.FIGURES:
             fig = build(data)
-            if fig is None:
-                result.append((stem, caption, None))
-                continue
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-            result.append((stem, caption, buffer.getvalue()))
+            result.append((stem, caption, None if fig is None else _png(fig)))
     return result
+
+
+def render_perpetual_figures(data: ReportData):
+    """The overview's PNG (``None`` for one perpetual) and each other perpetual's figures
+    (:func:`~exchange_sim.analysis.report_perpetuals.render_others`)."""
+    with matplotlib.rc_context(plots.STYLE):
+        fig = report_perpetuals.overview(data)
+        return (
+            None if fig is None else _png(fig),
+            report_perpetuals.render_others(data, _png),
+        )
 
 
 def write_report(run_dir: str) -> str:
@@ -271,9 +292,12 @@ def write_report(run_dir: str) -> str:
     run = load_run(run_dir, REPORT_TYPES, with_skeleton=True)
     data = ReportData(run)
     figures = render_figures(data)
+    perpetuals = render_perpetual_figures(data)
     out = os.path.join(run.path, "report")
     os.makedirs(out, exist_ok=True)
-    for stem, _, png in figures:
+    drawn = [*figures, ("perpetuals", "", perpetuals[0])]
+    drawn += [figure for _, others in perpetuals[1] for figure in others]
+    for stem, _, png in drawn:
         path = os.path.join(out, f"{stem}.png")
         if png is not None:
             with open(path, "wb") as handle:
@@ -282,5 +306,5 @@ def write_report(run_dir: str) -> str:
             os.remove(path)
     html_path = os.path.join(out, "report.html")
     with open(html_path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(page(data, figures, _MISSING))
+        handle.write(page(data, figures, _MISSING, perpetuals))
     return html_path

@@ -323,8 +323,24 @@ def _table(title: str, rows, headers=("field", "value")) -> list[str]:
     return [*out, "</tbody></table>"]
 
 
-def page(data, figures, missing: dict[str, str]) -> str:
-    """The whole HTML document."""
+def figure_html(stem: str, caption: str, png: bytes, wide: bool) -> str:
+    """One figure: the PNG embedded, its caption naming the file beside the page."""
+    css = ' class="wide"' if wide else ""
+    return (
+        f'<figure{css} id="fig-{text(stem)}"><img src="{embed(png)}" alt="{text(caption)}" />'
+        f"<figcaption>{text(caption)} ({text(stem)}.png)</figcaption></figure>"
+    )
+
+
+def page(data, figures, missing: dict[str, str], perpetuals=(None, ())) -> str:
+    """The whole HTML document; ``perpetuals``: the overview figure's PNG (or ``None``) and the
+    other perpetuals' figures (:mod:`.report_perpetuals`)."""
+    from exchange_sim.analysis.report_perpetuals import (
+        others_html,
+        overview_html,
+        perpetual_section,
+    )
+
     s = data.summary
     config = data.run.config
     scenario = s.get("scenario") or config.get("run", {}).get("name", "run")
@@ -358,22 +374,18 @@ def page(data, figures, missing: dict[str, str]) -> str:
         for title, rows in key_tables(metrics, data.settle, data.base):
             out += _table(title, rows, (title, "value"))
         out.append("</div>")
-    from exchange_sim.analysis.report_perpetuals import perpetual_section
-
     out += perpetual_section(data)
+    out += overview_html(data, perpetuals[0])
     out.append('<section class="figs">')
     skipped = []
     for stem, caption, png in figures:
         if png is None:
             skipped.append(f"{caption}: not drawn, {missing.get(stem, 'no data')}.")
             continue
-        wide = ' class="wide"' if stem in WIDE_FIGURES else ""
-        out.append(
-            f'<figure{wide} id="fig-{stem}"><img src="{embed(png)}" alt="{text(caption)}" />'
-            f"<figcaption>{text(caption)} ({stem}.png)</figcaption></figure>"
-        )
+        out.append(figure_html(stem, caption, png, stem in WIDE_FIGURES))
     out.append("</section>")
     out += [f'<p class="omitted">{text(line)}</p>' for line in skipped]
+    out += others_html(data, perpetuals[1], missing)
     counts = sorted(data.run.counts.items(), key=lambda item: (-item[1], item[0]))
     scalars = [(k, v) for k, v in s.items() if not isinstance(v, dict)]
     out += ['<h2>Event counts and run summary</h2><div class="tables">']
