@@ -49,7 +49,8 @@ events. Follow `cause` for the causal order.
 ROOTS_HEADER = """## Root kinds
 
 Following `cause` back from any event ends at a liquidation (the chain was fed by it) or at a
-**root**: an event with no cause, or a `funding_payment` (a chain through a payment stops there).
+**root**: an event with no cause, or a `funding_payment` or `funding_rate` (a chain through
+either stops there: the venue settles and fixes them on its funding schedule).
 `exchange-sim cascade` counts liquidations by the kind of root their chain starts from
 (`exchange_sim/events/roots.py`); a participant's command names what it reacted to (a market-data
 view, an index update, a margin call), so only a decision of its own is a `trader_decision`.

@@ -38,19 +38,18 @@ from exchange_sim.accounts.collateral_ledger import CollateralHoldings
 from exchange_sim.accounts.cross_margin import CrossMargin
 from exchange_sim.accounts.liquidation_price import bankruptcy_price
 from exchange_sim.accounts.pretrade import PreTradeChecks
-from exchange_sim.accounts.triggers import TriggerLevel, step_up_price
+from exchange_sim.accounts.side_margin import MarginRules, SideMargin
+from exchange_sim.accounts.triggers import step_up_price
 from exchange_sim.accounts.valuation import Valuation
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
 
-class Ledger(Valuation, PreTradeChecks, CollateralHoldings):
+class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
     """All accounts of the instrument, with the hooks the engine and risk monitor call."""
 
     __slots__ = (
-        "_call_level",
         "_emit",
-        "_liquidation_level",
         "_mptl",
         "accounts",
         "change_listeners",
@@ -60,6 +59,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings):
         "fees",
         "fees_collected",
         "maintenance_on_entry",
+        "margin",
         "margin_call_factor_ppb",
         "mark_price",
         "money_per_tick_lot",
@@ -85,8 +85,9 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings):
         self.fees = fees
         self.margin_call_factor_ppb = margin_call_factor_ppb
         self.maintenance_on_entry = maintenance_on_entry
-        self._liquidation_level = TriggerLevel(tiers, RATE_SCALE, maintenance_on_entry)
-        self._call_level = TriggerLevel(tiers, margin_call_factor_ppb, maintenance_on_entry)
+        self.margin = SideMargin(tiers, margin_call_factor_ppb, maintenance_on_entry)
+        """Each side's tiers and trigger levels (:mod:`exchange_sim.accounts.side_margin`):
+        ``tiers`` plus, for the side paying it, the funding term (BitMEX)."""
         self.accounts: dict[int, Account] = {}
         self.fees_collected = 0
         self.total_deposits = 0
@@ -129,18 +130,6 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings):
         account = LinkedAccount(home, isolated, leverage, owner, role)
         self.accounts[home.account_id] = account
         return account
-
-    def set_tiers(self, now: int, tiers, cause: int | None) -> None:
-        """New margin tiers from now on (an intervention): every position's trigger prices are
-        recomputed and the change listeners told (O(accounts), once)."""
-        self.tiers = tiers
-        self._liquidation_level = TriggerLevel(tiers, RATE_SCALE, self.maintenance_on_entry)
-        self._call_level = TriggerLevel(
-            tiers, self.margin_call_factor_ppb, self.maintenance_on_entry
-        )
-        for account in self.accounts.values():
-            if account.size_lots:
-                self.refresh(now, account, cause)
 
     def announce_accounts(self, now: int) -> None:
         """Log one ``account_opened`` per account, in the order they were opened (the run's
@@ -365,10 +354,11 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings):
         call_collateral = collateral
         if account.collateral_units or (self.cross is not None and self.cross.is_member(account)):
             collateral, call_collateral = self._split_slack(account, current)
-        account.liquidation_price = self._liquidation_level.price(
+        margin = self.margin
+        account.liquidation_price = margin.liquidation[side].price(
             side, lots, entry, collateral, mptl, at
         )
-        account.margin_call_price = self._call_level.price(
+        account.margin_call_price = margin.call[side].price(
             side, lots, entry, call_collateral, mptl, at
         )
         account.tier_step_price = (

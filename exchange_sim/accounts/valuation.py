@@ -24,7 +24,7 @@ class Valuation:
         maintenance_on_entry: bool
         margin_call_factor_ppb: int
         _mptl: int
-        _liquidation_level: Any
+        margin: Any
         mark_price: Callable[[], int | None]
         fallback_price: Callable[[], int | None]
 
@@ -83,9 +83,10 @@ class Valuation:
         (Bybit)."""
         if not account.size_lots:
             return 0
+        tiers = self.margin.tiers[1 if account.size_lots > 0 else -1]
         if self.maintenance_on_entry:
-            return self.tiers.maintenance_margin(account.entry_notional)
-        return self.tiers.maintenance_margin(self.notional(account, price))
+            return tiers.maintenance_margin(account.entry_notional)
+        return tiers.maintenance_margin(self.notional(account, price))
 
     def is_liquidatable(self, account: Account, price: int) -> bool:
         return account.size_lots != 0 and self.equity(account, price) < self.maintenance_margin(
@@ -103,7 +104,8 @@ class Valuation:
         notional = (
             account.entry_notional if self.maintenance_on_entry else self.notional(account, price)
         )
-        return self.tiers.scaled_maintenance_margin(notional, self.margin_call_factor_ppb)
+        tiers = self.margin.tiers[1 if account.size_lots > 0 else -1]
+        return tiers.scaled_maintenance_margin(notional, self.margin_call_factor_ppb)
 
     def money_in_accounts(self) -> int:
         """``Σ (wallet + isolated_margin - signed_entry_notional)``: account value at any common
@@ -134,8 +136,9 @@ class Valuation:
         if cross is not None and cross.is_member(account):
             balance += cross.other_equity(account, self) - cross.other_maintenance(account, self)
         lots = size if size > 0 else -size
-        return self._liquidation_level.price(
-            1 if size > 0 else -1,
+        side = 1 if size > 0 else -1
+        return self.margin.liquidation[side].price(
+            side,
             lots,
             account.entry_notional,
             balance,

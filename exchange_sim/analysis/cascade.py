@@ -4,8 +4,8 @@ Every event names its ``cause``. Walking causes back from a ``liquidation_trigge
 at an earlier liquidation, its **parent** (the chain was fed by it: its orders' fills moved the
 touch or the last price a mark rule reads, an ADL moved a position, ...), or at a **root** of a
 documented kind (:mod:`exchange_sim.events.roots`: an index move, a trader's own decision, a
-funding payment, a venue timer). ``generation`` is 0 for a liquidation whose chain reaches a root
-and the parent's generation + 1 otherwise.
+funding payment or rate, a venue timer). ``generation`` is 0 for a liquidation whose chain
+reaches a root and the parent's generation + 1 otherwise.
 
 One rule beyond following causes: a ``trade`` against a resting **venue** order (the tiered
 policy's limit at the bankruptcy price, tagged ``liquidation``) belongs to the liquidation that
@@ -31,7 +31,8 @@ from exchange_sim.events.roots import ROOT_KIND_NAMES, root_kind_of
 VENUE_TAGS = frozenset(("liquidation", "adl", "backstop", "takeover"))
 _ROOT_CODE = {name: -(i + 1) for i, name in enumerate(ROOT_KIND_NAMES)}
 _ROOT_NAME = {code: name for name, code in _ROOT_CODE.items()}
-_FUNDING = _ROOT_CODE["funding_payment"]
+_CHAIN_STOPS = {kind: _ROOT_CODE[kind] for kind in ("funding_payment", "funding_rate")}
+"""Event types that are roots even with a cause: the venue's funding schedule."""
 
 
 class MalformedEvent(ValueError):
@@ -83,8 +84,9 @@ class CascadeTree:
         cause = event["cause"]
         if cause is not None and (type(cause) is not int or not 0 <= cause < seq):
             raise MalformedEvent("cause must be null or an earlier seq", cause)
-        if kind == "funding_payment":
-            code = _FUNDING
+        stop = _CHAIN_STOPS.get(kind)
+        if stop is not None:
+            code = stop
         elif cause is None:
             code = _ROOT_CODE[root_kind_of(kind)]
         else:

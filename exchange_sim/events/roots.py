@@ -2,9 +2,10 @@
 
 Every event's ``cause`` is the event it was caused by, so following causes back from any event
 ends either at a liquidation (the chain was fed by it) or at a **root**: an event with no cause,
-or a funding payment (a settlement the venue makes on its own schedule, whatever its rate was
-computed from). The root's kind says what started the chain; ``docs/events.md`` lists them and
-``exchange-sim cascade`` counts liquidations by the kind of their root.
+or a funding payment or funding rate (the venue settles and fixes them on its own schedule,
+whatever the rate was computed from). The root's kind says what started the chain;
+``docs/events.md`` lists them and ``exchange-sim cascade`` counts liquidations by the kind of
+their root.
 """
 
 from __future__ import annotations
@@ -87,6 +88,14 @@ ROOT_KINDS = (
         ("funding_payment",),
     ),
     RootKind(
+        "funding_rate",
+        "A `funding_rate` under `funding.rule.in_maintenance_margin` (BitMEX): the rate just "
+        "fixed was added to the paying side's maintenance margin, which re-priced every position. "
+        "A chain through the rate stops there (it came from premium samples, but the venue "
+        "fixes it on the funding schedule).",
+        ("funding_rate",),
+    ),
+    RootKind(
         "venue_timer",
         "Any other event with no cause: the venue acting on its own clock before reading any "
         "input (e.g. a mark computed before the first index or trade).",
@@ -98,5 +107,5 @@ _KIND_OF_TYPE = {event_type: kind.name for kind in ROOT_KINDS for event_type in 
 
 
 def root_kind_of(event_type: str) -> str:
-    """The root kind of an uncaused event of ``event_type`` (or of a funding payment)."""
+    """The root kind of an uncaused event of ``event_type`` (or of a funding payment or rate)."""
     return _KIND_OF_TYPE.get(event_type, "venue_timer")

@@ -217,6 +217,15 @@ class FundingRule:
         },
     )
 
+    in_maintenance_margin: bool = attrs.field(
+        default=False,
+        metadata={
+            "help": "from each funding_rate event on, that rate is added to the maintenance rate "
+            "of the side paying it (longs if > 0, shorts if < 0; the receiving side unchanged): "
+            "BitMEX's 'MM = 0.5 % + exit taker fee + funding rate' (§2.2, §3.2, uncertain)"
+        },
+    )
+
     def __attrs_post_init__(self) -> None:
         if self.rate_fixed_before >= self.interval:
             raise ValueError(
@@ -268,11 +277,13 @@ BITMEX = FundingRule(
     interval=8 * NS_PER_HOUR,
     sampling=NS_PER_MIN,
     settlement_price="mark",
+    in_maintenance_margin=True,
 )
 """BitMEX, §6.3: premium vs mark divided by spot (index); I = (quote - base)/3 per 8 h (W21; the
 0.06 %/0.03 % per day pair of §6.4 gives 0.01 %); clamp 0.05 %; cap ±0.375 % per 8 h (±1.125 %/day);
 ``FundingAmount = MarkValue x F``. [assumption] simple mean of 1-minute samples and the 200-unit
-impact margin: the reference gives neither BitMEX's averaging nor its IMN."""
+impact margin: the reference gives neither BitMEX's averaging nor its IMN. The rate is added to
+the paying side's maintenance margin (§2.2 [3p], §3.2 [uncertain]; ``in_maintenance_margin``)."""
 
 BYBIT = FundingRule(
     premium_formula="impact",

@@ -28,6 +28,10 @@ Timeline (``rule`` is a :class:`~exchange_sim.funding.config.FundingRule`; times
   T - lead]`` (the first window starts at 0; the ``funding_rate`` event's window is that one);
   samples after the fix count toward the next rate; at ``T`` the fixed rate is paid and told to
   the mark rule.
+  With ``rule.in_maintenance_margin`` (BitMEX) the ledger is told the rate right after its
+  ``funding_rate`` event (:meth:`~exchange_sim.accounts.ledger.Ledger.set_funding_maintenance`):
+  the paying side's maintenance rate includes it from then on, every position is re-priced, and
+  any trigger it makes crossed is caused by that event.
   [assumption] An interval with no sample at all (e.g. no index published yet) is averaged as a
   single zero premium (so the rate is the interest term, like dYdX's zero padding); its event has
   ``sample_count = 0``.
@@ -280,6 +284,8 @@ class FundingScheduler:
             result=result,
         )
         self._last_sample_seq = None
+        if rule.in_maintenance_margin:
+            self.ledger.set_funding_maintenance(now, result.rate_ppb, rate_seq)
         return result, rate_seq
 
     def _fund(self, now: int) -> None:

@@ -46,7 +46,7 @@ _ABSENT = object()
 class _Side:
     """One side's positions and, once a step has asked, their heap at ``mark``."""
 
-    __slots__ = ("current", "den_bits", "dirty", "heap", "mark", "members", "shift", "tiers")
+    __slots__ = ("current", "den_bits", "dirty", "heap", "margin", "mark", "members", "shift")
 
     def __init__(self) -> None:
         self.members: set[int] = set()
@@ -54,7 +54,7 @@ class _Side:
         self.heap: list | None = None
         self.current: dict[int, tuple | None] = {}
         self.mark: int | None = None
-        self.tiers = None
+        self.margin = None
         self.shift = 0
         self.den_bits = 0
 
@@ -187,11 +187,11 @@ class AdlBook:
     def _prepare(self, side: _Side, mark: int) -> None:
         """Make ``side.heap`` the side's queue at ``mark``: apply the changes since its last step,
         or rebuild it."""
-        tiers = self._ledger.tiers
+        margin = self._ledger.margin  # rebuilt when tiers or the funding term change
         if (
             side.heap is None
             or side.mark != mark
-            or side.tiers is not tiers
+            or side.margin is not margin
             or self.REBUILD_SHARE * len(side.dirty) > len(side.members)
             or len(side.heap) > 2 * len(side.members) + self.STALE_SLACK
         ):
@@ -255,6 +255,6 @@ class AdlBook:
         side.current = {}
         side.dirty = set()
         side.mark = mark
-        side.tiers = self._ledger.tiers
+        side.margin = self._ledger.margin
         side.shift = shift
         side.den_bits = den_bits

@@ -127,7 +127,7 @@ class BinancePolicy:
                 ctx.mark,
                 ctx.mark,
                 fee_ppb,
-                ledger.tiers,
+                ledger.margin.tiers[1 if account.size_lots > 0 else -1],
                 ctx.money_per_tick_lot,
                 ledger.maintenance_on_entry,
             )
@@ -162,7 +162,11 @@ class TieredPolicy:
         if job.stage == "start":
             ledger = ctx.ledger
             lots = planners.tier_reduction_lots(
-                account, ctx.mark, ledger.tiers, ctx.money_per_tick_lot, ledger.maintenance_on_entry
+                account,
+                ctx.mark,
+                ledger.margin.tiers[side],
+                ctx.money_per_tick_lot,
+                ledger.maintenance_on_entry,
             )
             job.stage = "takeover"
             if lots is not None and lots < abs(account.size_lots):

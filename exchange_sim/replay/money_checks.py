@@ -231,6 +231,8 @@ def on_funding_rate(st: ReplayState, ev: dict) -> None:
     )
     compare(ev, {field: getattr(result, field) for field in _RATE_FIELDS}, _RATE_FIELDS)
     expect(ev, "capped", int(result.capped))
+    if rule.in_maintenance_margin:
+        st.ledger.set_funding_maintenance(ev["ts"], result.rate_ppb, ev["seq"])
     if rule.rate_fixed_before:
         # Fixed ahead of the timestamp (OKX §6.5): positions and price are snapshotted at the
         # timestamp, where the settlement (no delay with a lead) logs its first event.

@@ -40,7 +40,7 @@ class _Ledger:
     def __init__(self, mptl: int) -> None:
         self.mptl = mptl
         self.accounts: dict[int, _Account] = {}
-        self.tiers = _Tiers(100)
+        self.margin = _Tiers(100)  # the ledger's margin rules: a new object when they change
         self.change_listeners: list = []
 
     def unrealised_pnl(self, a, price):
@@ -48,7 +48,7 @@ class _Ledger:
         return a.size_lots * price * self.mptl - signed
 
     def maintenance_margin(self, a, price):
-        return abs(a.size_lots) * price * self.mptl // self.tiers.divisor
+        return abs(a.size_lots) * price * self.mptl // self.margin.divisor
 
     def equity(self, a, price):
         return a.collateral + self.unrealised_pnl(a, price)
@@ -133,7 +133,7 @@ def test_book_head_equals_full_sort(book_kind, ranking, steps, mptl, decimals):
         elif kind == "busy":
             accounting.busy ^= {arg}
         elif kind == "tiers":  # an intervention: every position refreshed, as Ledger.set_tiers
-            ledger.tiers = _Tiers(arg)
+            ledger.margin = _Tiers(arg)
             for account in ledger.accounts.values():
                 if account.size_lots:
                     ledger.changed(account)
