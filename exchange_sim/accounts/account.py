@@ -33,10 +33,10 @@ class Account:
     margin_call_price: int | None = None
     bankruptcy_price: int | None = None
     tier_step_price: int | None = None
-    collateral_asset: str = ""
-    """The other asset the account holds as margin (cross only; :mod:`.collateral`), or ``""``."""
-    collateral_units: int = 0
-    """Units of it, in the asset's minor units (the settlement asset's decimals)."""
+    holdings: dict[str, int] | None = None
+    """Units of each collateral asset the account holds as margin besides its wallet (cross only;
+    :mod:`.collateral`), in the asset's minor units (the settlement asset's decimals); ``None``
+    (not an empty dict: no memory per account) when it holds none."""
 
     @property
     def signed_entry_notional(self) -> int:

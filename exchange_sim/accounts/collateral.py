@@ -1,9 +1,9 @@
 """Collateral in other assets (pure): haircut valuation, and triggers on two prices at once.
 
-An account in cross margin may hold one **collateral asset** besides its settlement wallet (a
-stablecoin like USDe, or BTC): ``units`` in the asset's minor units (the settlement asset's
-decimals). Its margin value counts toward equity (Binance multi-assets mode; Bybit unified
-account's collateral value ratio):
+An account in cross margin may hold **collateral assets** besides its settlement wallet (a
+stablecoin like USDe, BTC, or both): per asset, ``units`` in the asset's minor units (the
+settlement asset's decimals). Their margin value counts toward equity (Binance multi-assets mode;
+Bybit unified account's collateral value ratio), asset by asset:
 
 ``value = floor(units x price x (1 - haircut))``
 
@@ -13,18 +13,19 @@ backs the trader's margin). Where ``price`` comes from is the asset's *price sou
 (:mod:`exchange_sim.venue.collateral`): its own order book, a scripted oracle, or a fixed
 redemption rate.
 
-**Two prices, one equity.** With collateral, an account's equity moves with the mark *and* with
-the collateral price, so no single liquidation price exists. The ledger splits the account's
-slack ``S = equity - MM`` (both at current prices) between the two: the collateral keeps
-``s_c = floor(S x value / (value + notional))`` (its share of the exposure,
-:func:`~exchange_sim.accounts.cross_margin.split_slack`), the position the
-rest. The account is then indexed twice: by the **mark** at which the position alone uses up its
-share (the usual trigger price, solved with the collateral valued at ``value - s_c``), and by the
-**collateral price** at which the collateral alone loses ``s_c``. While neither price has crossed
-its trigger, ``equity >= MM`` holds exactly (equity minus MM moves monotonically in each price),
-so no liquidation is missed; when either crosses, the risk monitor checks the account exactly and
-re-splits. An account without collateral keeps ``s_c = 0``: its trigger is unchanged.
-The margin-call trigger is split the same way on ``equity - factor x MM``.
+**Several prices, one equity.** With collateral, an account's equity moves with the mark *and*
+with each collateral price, so no single liquidation price exists. The ledger splits the
+account's slack ``S = equity - MM`` (all at current prices) over its dimensions: each asset
+``a`` keeps ``s_a = floor(S x value_a / (Σ values + notional))`` (its share of the exposure,
+:func:`~exchange_sim.accounts.cross_margin.split_slack`), the position the rest. The account is
+then indexed once per dimension: by the **mark** at which the position alone uses up its share
+(the usual trigger price, solved with each asset valued at ``value_a - s_a``), and by each
+**collateral price** at which that asset alone loses ``s_a``. While no price has crossed its
+trigger, ``equity >= MM`` holds exactly (equity minus MM moves monotonically in each price), so
+no liquidation is missed; when any crosses, the risk monitor checks the account exactly and
+re-splits. An account without collateral keeps the whole slack on the mark: its trigger is
+unchanged. The margin-call trigger is split the same way on ``equity - factor x MM``. Assets go
+in the venue's order (``[[collateral]]``), so every ledger derives the same split.
 """
 
 from __future__ import annotations
@@ -59,15 +60,15 @@ class CollateralAssets:
     of the accounts holding them, and what the venue's conversion desk took in (mutable; the
     ledger owns it).
 
-    ``triggers[account_id] = (liquidation, margin_call)`` collateral prices (ppb); an account is
-    checked when its asset's price falls *below* either."""
+    ``triggers[account_id][asset] = (liquidation, margin_call)`` collateral prices (ppb); an
+    account is checked when that asset's price falls *below* either."""
 
     __slots__ = ("deposited", "desk_paid", "desk_units", "haircut_ppb", "price_ppb", "triggers")
 
     def __init__(self, haircuts_ppb: dict[str, int], prices_ppb: dict[str, int]) -> None:
         self.haircut_ppb = dict(haircuts_ppb)
         self.price_ppb = dict(prices_ppb)
-        self.triggers: dict[int, tuple[int, int]] = {}
+        self.triggers: dict[int, dict[str, tuple[int, int]]] = {}
         self.deposited = dict.fromkeys(haircuts_ppb, 0)
         """Units deposited per asset (the right side of the per-asset identity)."""
         self.desk_units = dict.fromkeys(haircuts_ppb, 0)
@@ -80,6 +81,16 @@ class CollateralAssets:
 
     def value(self, asset: str, units: int) -> int:
         return haircut_value(units, self.price_ppb[asset], self.haircut_ppb[asset])
+
+    def holdings_value(self, holdings: dict[str, int]) -> int:
+        """``Σ value(asset, units)``: each asset rounded down on its own (as each is valued)."""
+        value = self.value
+        return sum(value(asset, units) for asset, units in holdings.items())
+
+    def in_order(self, holdings: dict[str, int]) -> list[tuple[str, int]]:
+        """``(asset, units)`` of the holdings in the venue's asset order (the canonical order of
+        every split and conversion), without zero holdings."""
+        return [(a, holdings[a]) for a in self.haircut_ppb if holdings.get(a)]
 
     def trigger(self, asset: str, units: int, target_value: int) -> int:
         return collateral_trigger_price(units, target_value, self.haircut_ppb[asset])

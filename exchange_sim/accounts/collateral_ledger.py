@@ -1,6 +1,6 @@
 """The ledger's collateral-asset methods (a mixin of :class:`~exchange_sim.accounts.ledger.Ledger`):
-deposits of a collateral asset, its conversion when the account is liquidated, and the split of
-an account's slack between the mark and the collateral price
+deposits of collateral assets, their conversion when the account is liquidated, and the split of
+an account's slack between the mark and each collateral price
 (:mod:`exchange_sim.accounts.collateral`)."""
 
 from __future__ import annotations
@@ -47,26 +47,23 @@ class CollateralHoldings:
         ts_sent: int | None,
         purpose: str,
     ) -> tuple[int, str | None]:
-        """Credit ``units`` of a collateral asset (cross accounts only, one asset per account);
-        logged as ``collateral_deposit``, or ``deposit_rejected``."""
-        reason = None
+        """Credit ``units`` of a collateral asset (cross accounts only; an account may hold
+        several assets); logged as ``collateral_deposit``, or ``deposit_rejected``."""
         if account.isolated:
-            reason = "collateral_needs_cross_margin"
-        elif account.collateral_asset not in ("", asset):
-            reason = "one_collateral_asset_per_account"
-        if reason is not None:
             seq = self._emit(
                 now,
                 "deposit_rejected",
                 cause,
                 account_id=account.account_id,
                 amount=units,
-                reason=reason,
+                reason="collateral_needs_cross_margin",
             )
-            return seq, reason
+            return seq, "collateral_needs_cross_margin"
         collateral = self.collateral
-        account.collateral_asset = asset
-        account.collateral_units += units
+        holdings = account.holdings
+        if holdings is None:
+            holdings = account.holdings = {}
+        held = holdings[asset] = holdings.get(asset, 0) + units
         collateral.deposited[asset] += units
         seq = self._emit(
             now,
@@ -77,56 +74,58 @@ class CollateralHoldings:
             units=units,
             purpose=purpose,
             ts_sent=now if ts_sent is None else ts_sent,
-            collateral_units=account.collateral_units,
-            value=collateral.value(asset, account.collateral_units),
+            collateral_units=held,
+            value=collateral.value(asset, held),
         )
         self.refresh(now, account, seq)
         return seq, None
 
     def revalue_collateral(self, account: Account) -> None:
         """Recompute the account's trigger and bankruptcy prices with its collateral at the
-        asset's current price (they were solved at the price of the account's last change; a
+        assets' current prices (they were solved at the prices of the account's last change; a
         collateral price move does not refresh them). No listener is told."""
-        if account.collateral_units:
+        if account.holdings:
             self._refresh_prices(account)
 
     def convert_collateral(self, now: int, account: Account, cause: int) -> int | None:
         """Take the account's collateral over at its haircut value (the venue's conversion desk
         pays it into the wallet): what a venue does when it liquidates a multi-asset account.
-        Logged as ``collateral_converted``; returns its seq, or None without collateral."""
-        units = account.collateral_units
-        if not units:
+        One ``collateral_converted`` per asset, in the venue's asset order; returns the last
+        one's seq, or None without collateral."""
+        holdings = account.holdings
+        if not holdings:
             return None
-        asset = account.collateral_asset
         collateral = self.collateral
-        value = collateral.value(asset, units)
-        account.collateral_units = 0
-        account.collateral_asset = ""
-        account.wallet += value
-        collateral.desk_units[asset] += units
-        collateral.desk_paid += value
+        account.holdings = None
         collateral.triggers.pop(account.account_id, None)
-        seq = self._emit(
-            now,
-            "collateral_converted",
-            cause,
-            account_id=account.account_id,
-            asset=asset,
-            units=units,
-            price_ppb=collateral.price_ppb[asset],
-            value=value,
-            wallet=account.wallet,
-        )
+        seq = None
+        for asset, units in collateral.in_order(holdings):
+            value = collateral.value(asset, units)
+            account.wallet += value
+            collateral.desk_units[asset] += units
+            collateral.desk_paid += value
+            seq = self._emit(
+                now,
+                "collateral_converted",
+                cause,
+                account_id=account.account_id,
+                asset=asset,
+                units=units,
+                price_ppb=collateral.price_ppb[asset],
+                value=value,
+                wallet=account.wallet,
+            )
         self._refresh_prices(account)
         return seq
 
     def _split_slack(self, account: Account, price: int) -> tuple[int, int]:
         """Split the account's slack over its dimensions (:mod:`exchange_sim.accounts.cross_margin`
         and :mod:`exchange_sim.accounts.collateral`): each cross position's mark and each
-        collateral asset's price, in the ledgers' order. Records this ledger's collateral-price
-        triggers and returns the collateral to solve this position's liquidation and margin-call
-        trigger prices with: the wallet plus every *other* dimension's current term less what it
-        keeps (``equity - MM`` terms for positions, the haircut value for collateral)."""
+        collateral asset's price, in the ledgers' and then the venue's asset order. Records this
+        ledger's collateral-price triggers and returns the collateral to solve this position's
+        liquidation and margin-call trigger prices with: the wallet plus every *other*
+        dimension's current term less what it keeps (``equity - MM`` terms for positions, the
+        haircut value for collateral)."""
         cross = self.cross
         if cross is not None and cross.is_member(account):
             entries = [
@@ -139,34 +138,39 @@ class CollateralHoldings:
         exposures: list[int] = []
         liquidation_terms: list[int] = []
         call_terms: list[int] = []
-        dimensions: list[tuple[Any, Account, bool]] = []
+        dimensions: list[tuple[Any, str | None, int]] = []
+        """Per dimension: its ledger, asset (None: the position) and units."""
         for ledger, other, at in entries:
             if other.size_lots:
                 pnl = ledger.unrealised_pnl(other, at)
                 exposures.append(ledger.notional(other, at))
                 liquidation_terms.append(pnl - ledger.position_maintenance(other, at))
                 call_terms.append(pnl - ledger.position_call_level(other, at))
-                dimensions.append((ledger, other, True))
-            if other.collateral_units:
-                value = ledger.collateral_value(other)
-                exposures.append(value)
-                liquidation_terms.append(value)
-                call_terms.append(value)
-                dimensions.append((ledger, other, False))
+                dimensions.append((ledger, None, 0))
+            if other.holdings:
+                assets = ledger.collateral
+                for asset, units in assets.in_order(other.holdings):
+                    value = assets.value(asset, units)
+                    exposures.append(value)
+                    liquidation_terms.append(value)
+                    call_terms.append(value)
+                    dimensions.append((ledger, asset, units))
         wallet = account.wallet
         keep_liquidation = split_slack(wallet + sum(liquidation_terms), exposures)
         keep_call = split_slack(wallet + sum(call_terms), exposures)
         liquidation_collateral = call_collateral = wallet
-        for i, (ledger, other, is_position) in enumerate(dimensions):
-            if is_position and ledger is self:
+        triggers: dict[str, tuple[int, int]] = {}
+        for i, (ledger, asset, units) in enumerate(dimensions):
+            if asset is None and ledger is self:
                 continue  # this position's own mark: the trigger price solves for it
             liquidation_collateral += liquidation_terms[i] - keep_liquidation[i]
             call_collateral += call_terms[i] - keep_call[i]
-            if not is_position and ledger is self:
+            if asset is not None and ledger is self:
                 assets = self.collateral
-                asset, units = other.collateral_asset, other.collateral_units
-                assets.triggers[other.account_id] = (
+                triggers[asset] = (
                     assets.trigger(asset, units, liquidation_terms[i] - keep_liquidation[i]),
                     assets.trigger(asset, units, call_terms[i] - keep_call[i]),
                 )
+        if triggers:
+            self.collateral.triggers[account.account_id] = triggers
         return liquidation_collateral, call_collateral

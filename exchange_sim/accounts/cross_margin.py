@@ -77,7 +77,7 @@ class CrossMargin:
         for other_ledger, other, price in self.peers(account, ledger):
             if other.size_lots:
                 total += other_ledger.unrealised_pnl(other, price)
-            if other.collateral_units:
+            if other.holdings:
                 total += other_ledger.collateral_value(other)
         return total
 

@@ -51,8 +51,8 @@ EVENTS = (
                 "reason",
                 "why: `non_positive_amount`, `asset_not_accepted` (base, or an asset the venue "
                 "does not accept as collateral, into a perpetual), "
-                "`collateral_needs_cross_margin` (a collateral asset into an isolated account) "
-                "or `one_collateral_asset_per_account` (a second, different collateral asset).",
+                "or `collateral_needs_cross_margin` (a collateral asset into an isolated "
+                "account).",
             ),
         ),
     ),
@@ -76,8 +76,9 @@ EVENTS = (
     ),
     EventType(
         "collateral_converted",
-        "A liquidated account's collateral asset was taken over by the venue at its haircut "
-        "value, paid into the wallet (caused by the `liquidation_triggered`); the venue's payment "
+        "A liquidated account's holding of one collateral asset was taken over by the venue at "
+        "its haircut value, paid into the wallet (caused by the `liquidation_triggered`; one "
+        "event per asset held, in `collateral[]` order, back to back); the venue's payment "
         "counts as money put in.",
         (
             ("account_id", "the account."),

@@ -198,7 +198,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         Returns ``(seq, None)`` or ``(seq, reason)``."""
         account = self.accounts[account_id]
         available = self.available_balance(account)
-        if account.collateral_units and available > account.wallet:
+        if account.holdings and available > account.wallet:
             available = account.wallet  # collateral backs margin; only the wallet is paid out
         if amount <= 0 or amount > available:
             reason = "non_positive_amount" if amount <= 0 else "insufficient_available"
@@ -336,7 +336,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         if size == 0:
             account.liquidation_price = account.margin_call_price = account.bankruptcy_price = None
             account.tier_step_price = None
-            if account.collateral_units:
+            if account.holdings:
                 self.collateral.triggers.pop(account.account_id, None)
             return
         side = 1 if size > 0 else -1
@@ -352,7 +352,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
             max(current, 1),
         )
         call_collateral = collateral
-        if account.collateral_units or (self.cross is not None and self.cross.is_member(account)):
+        if account.holdings or (self.cross is not None and self.cross.is_member(account)):
             collateral, call_collateral = self._split_slack(account, current)
         margin = self.margin
         account.liquidation_price = margin.liquidation[side].price(
@@ -367,8 +367,8 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
             else None
         )
         held = account.collateral
-        if account.collateral_units:
-            held += self.collateral.value(account.collateral_asset, account.collateral_units)
+        if account.holdings:
+            held += self.collateral.holdings_value(account.holdings)
         if self.cross is not None and self.cross.is_member(account):
             held += self.cross.other_equity(account, self)
         account.bankruptcy_price = bankruptcy_price(

@@ -57,10 +57,9 @@ class PreTradeChecks:
         return held + min(upnl, 0) - in_use - self._order_margin(account, price)
 
     def collateral_value(self, account: Account) -> int:
-        """The haircut value of the account's collateral asset (0 without one)."""
-        if not account.collateral_units:
-            return 0
-        return self.collateral.value(account.collateral_asset, account.collateral_units)
+        """The haircut value of the account's collateral assets (0 without any)."""
+        holdings = account.holdings
+        return self.collateral.holdings_value(holdings) if holdings else 0
 
     def _open_lots(self, account_id: int) -> tuple[int, int]:
         """Resting (buy, sell) lots of an account, read from the book (``open_orders`` hook)."""
@@ -152,7 +151,7 @@ class PreTradeChecks:
         else:
             upnl = self.unrealised_pnl(account, price)
             have = account.wallet + (upnl if upnl < 0 else 0)
-            if account.collateral_units:
+            if account.holdings:
                 have += self.collateral_value(account)
             if size:
                 have -= tiers.initial_margin(self.notional(account, price), leverage)

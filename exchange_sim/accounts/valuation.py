@@ -39,8 +39,8 @@ class Valuation:
         """Margin balance at ``price``: collateral plus the position's uPnL, plus the haircut
         value of any collateral asset at its current price."""
         equity = account.collateral + self.unrealised_pnl(account, price)
-        if account.collateral_units:
-            equity += self.collateral.value(account.collateral_asset, account.collateral_units)
+        if account.holdings:
+            equity += self.collateral.holdings_value(account.holdings)
         cross = self.cross
         if cross is not None and cross.is_member(account):
             equity += cross.other_equity(account, self)

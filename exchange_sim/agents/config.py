@@ -205,6 +205,17 @@ class MarginCallResponse:
 
 
 @attrs.frozen(kw_only=True)
+class CollateralHolding:
+    """One collateral asset a leveraged trader deposits besides its wallet."""
+
+    asset: str = attrs.field(default="", metadata={"help": "the asset (one of collateral[].asset)"})
+    deposit: int = attrs.field(
+        default=0,
+        metadata={"unit": "money", "min": 0, "help": "units deposited (sized as if at par)"},
+    )
+
+
+@attrs.frozen(kw_only=True)
 class LeveragedTraderConfig:
     KIND: ClassVar[str] = "leveraged"
     name: str = attrs.field(default="leveraged", metadata={"help": "group name"})
@@ -245,6 +256,13 @@ class LeveragedTraderConfig:
             "unit": "money",
             "min": 0,
             "help": "units of collateral_asset each trader deposits (sized as if at par)",
+        },
+    )
+    collateral: tuple[CollateralHolding, ...] = attrs.field(
+        default=(),
+        metadata={
+            "help": "more collateral assets each trader deposits, a list of {asset, deposit} "
+            "tables (after collateral_asset's, each asset once; cross margin only)"
         },
     )
     leverages: tuple[int, ...] = attrs.field(
@@ -360,6 +378,12 @@ class LeveragedTraderConfig:
             raise ValueError("entry_end must be after entry_start")
         if self.entry_retries and self.life_cycle:
             raise ValueError("entry_retries applies without the life-cycle keys")
+
+    def collateral_holdings(self) -> list[tuple[str, int]]:
+        """``(asset, units)`` each trader deposits: ``collateral_asset``'s first, then
+        ``collateral``'s in order."""
+        first = [(self.collateral_asset, self.collateral_deposit)] if self.collateral_asset else []
+        return first + [(holding.asset, holding.deposit) for holding in self.collateral]
 
     @property
     def life_cycle(self) -> bool:

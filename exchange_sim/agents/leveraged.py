@@ -87,6 +87,7 @@ class LeveragedTraderGroup:
 
     __slots__ = (
         "_cfg",
+        "_collateral_at_par",
         "_entries",
         "_entry_orders",
         "_env",
@@ -123,6 +124,7 @@ class LeveragedTraderGroup:
         self._gateway = gateway
         self._log = log
         self._cfg = config
+        self._collateral_at_par = sum(units for _, units in config.collateral_holdings())
         self._next_order_id = next_order_id
         self._reaction = reaction_latency
         self._money_per_tick_lot = money_per_tick_lot
@@ -169,9 +171,7 @@ class LeveragedTraderGroup:
         if amount:
             for account_id in self.members:
                 self._gateway.send(account_id, Deposit(amount), None)
-        units = self._cfg.collateral_deposit
-        if units:
-            asset = self._cfg.collateral_asset
+        for asset, units in self._cfg.collateral_holdings():
             for account_id in self.members:
                 self._gateway.send(account_id, Deposit(units, "deposit", asset), None)
         for at, account_id in self._entries:
@@ -187,11 +187,11 @@ class LeveragedTraderGroup:
             life.holdings.observe(price, seq, price, seq)
 
     def entry_lots(self, account_id: int, price: int) -> int:
-        """Lots of an entry at ``price``: ``(deposit + collateral_deposit) x leverage x
-        position_fraction`` of notional (collateral counted at par)."""
+        """Lots of an entry at ``price``: ``(deposit + collateral deposits) x leverage x
+        position_fraction`` of notional (every collateral asset counted at par)."""
         cfg = self._cfg
         notional = int(
-            (cfg.deposit + cfg.collateral_deposit)
+            (cfg.deposit + self._collateral_at_par)
             * self.leverage[account_id]
             * cfg.position_fraction
         )

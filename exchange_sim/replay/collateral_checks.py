@@ -11,9 +11,10 @@ handlers of :data:`HANDLERS` check every collateral event by the ledger's own ru
   time, or the last trade of the asset's book (its cause) times the book's tick; a book trade
   that moves the price must be followed by its ``collateral_price`` before the book's next trade;
   the price is then what the rebuilt ledger values the asset at (margin checks, liquidations);
-* ``collateral_converted``: due right after the ``liquidation_triggered`` (its cause) of an
-  account holding collateral; units, price, value and wallet after, by the ledger's conversion
-  (whose payment counts as money put in, ``desk_paid``);
+* ``collateral_converted``: one per asset held, in the venue's asset order, due right after
+  the ``liquidation_triggered`` (their cause) of an account holding collateral; units, price,
+  value and wallet after, by the ledger's conversion (whose payment counts as money put in,
+  ``desk_paid``);
 * at ``run_end``: each asset's units held by accounts plus those the venue took equal the units
   deposited, and ``summary.json``'s ``collateral`` section (:func:`collateral_figures`).
 """
@@ -35,7 +36,15 @@ class CollateralReplay:
     """What a replay keeps of the collateral assets besides the ledger's
     :class:`~exchange_sim.accounts.collateral.CollateralAssets`."""
 
-    __slots__ = ("books", "configs", "conversion_due", "last_trade", "price_due", "published")
+    __slots__ = (
+        "books",
+        "configs",
+        "conversion_due",
+        "converted_rest",
+        "last_trade",
+        "price_due",
+        "published",
+    )
 
     def __init__(self, configs: dict, books: dict[str, str]) -> None:
         self.configs = configs
@@ -49,7 +58,9 @@ class CollateralReplay:
         self.price_due: dict[str, tuple[int, int]] = {}
         """Per asset: (trade seq, price ppb) a ``collateral_price`` is still due for."""
         self.conversion_due: tuple[int, int] | None = None
-        """(``liquidation_triggered`` seq, account) whose ``collateral_converted`` is due."""
+        """(``liquidation_triggered`` seq, account) whose first ``collateral_converted`` is due."""
+        self.converted_rest: list[tuple[int, int, dict]] = []
+        """The conversion's later events still due: (seq, cause, recomputed payload)."""
 
 
 def setup_collateral(st: ReplayState) -> None:
@@ -144,12 +155,18 @@ def on_liquidation_triggered(st: ReplayState, ev: dict) -> None:
     account = st.account(ev)
     st.ledger.revalue_collateral(account)
     money_checks.on_liquidation_triggered(st, ev)
-    if account.collateral_units:
+    if account.holdings:
         _state(st).conversion_due = (ev["seq"], account.account_id)
 
 
 def on_collateral_converted(st: ReplayState, ev: dict) -> None:
     cr = _state(st)
+    if cr.converted_rest:  # the next asset of the conversion under way
+        seq, cause, payload = cr.converted_rest.pop(0)
+        expect(ev, "seq", seq)
+        expect(ev, "cause", cause)
+        compare(ev, payload, ("account_id", *_CONVERTED_FIELDS))
+        return
     due = cr.conversion_due
     if due is None or due[0] != ev["seq"] - 1:
         raise Divergence(ev["seq"], "cause", ev["cause"], "a liquidation_triggered just before")
@@ -157,7 +174,11 @@ def on_collateral_converted(st: ReplayState, ev: dict) -> None:
     expect(ev, "account_id", due[1])
     cr.conversion_due = None
     st.ledger.convert_collateral(ev["ts"], st.ledger.accounts[due[1]], ev["seq"])
-    compare(ev, st.capture.take()[0][1], _CONVERTED_FIELDS)
+    payloads = [payload for _, payload in st.capture.take()]
+    compare(ev, payloads[0], _CONVERTED_FIELDS)
+    cr.converted_rest = [
+        (ev["seq"] + i, due[0], payload) for i, payload in enumerate(payloads[1:], start=1)
+    ]
 
 
 def on_liquidation_started(st: ReplayState, ev: dict) -> None:
@@ -170,6 +191,10 @@ def _check_nothing_due(st: ReplayState, ev: dict) -> None:
     if cr.conversion_due is not None:
         raise Divergence(
             ev["seq"], "collateral_converted", "missing", f"after seq {cr.conversion_due[0]}"
+        )
+    if cr.converted_rest:
+        raise Divergence(
+            ev["seq"], "collateral_converted", "missing", f"at seq {cr.converted_rest[0][0]}"
         )
     for asset, (seq, _) in cr.price_due.items():
         raise Divergence(ev["seq"], "collateral_price", "missing", f"{asset} after seq {seq}")
@@ -188,8 +213,8 @@ def units_identity(st: ReplayState) -> dict[str, tuple[int, int]]:
     collateral = st.ledger.collateral
     held = dict(collateral.desk_units)
     for account in st.ledger.accounts.values():
-        if account.collateral_units:
-            held[account.collateral_asset] += account.collateral_units
+        for asset, units in (account.holdings or {}).items():
+            held[asset] += units
     return {asset: (held[asset], collateral.deposited[asset]) for asset in held}
 
 
@@ -200,8 +225,8 @@ def collateral_figures(st: ReplayState) -> tuple[dict, int]:
     collateral = st.ledger.collateral
     held = {asset: 0 for asset in cr.configs}
     for account in st.ledger.accounts.values():
-        if account.collateral_units:
-            held[account.collateral_asset] += account.collateral_units
+        for asset, units in (account.holdings or {}).items():
+            held[asset] += units
     section = {}
     for asset, config in cr.configs.items():
         last = cr.last_trade[asset]

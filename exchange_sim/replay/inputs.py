@@ -37,7 +37,7 @@ DECISION_TYPES = frozenset(
 HEADER_TYPES = ("run_start", "account_opened", "spot_account_opened")
 COLLATERAL_BOOK = "collateral_book"
 """The role of a collateral book's scripted accounts (:mod:`exchange_sim.venue.collateral`)."""
-COLLATERAL_REJECTIONS = ("collateral_needs_cross_margin", "one_collateral_asset_per_account")
+COLLATERAL_REJECTIONS = ("collateral_needs_cross_margin",)
 MATCH, AGENT = "match", "agent"
 
 

@@ -193,7 +193,7 @@ class RiskMonitor:
         ):
             self._schedule_check(now, account_id, mark, cause)
             return
-        if account.collateral_units and self._index_collateral(now, account, cause, after_check):
+        if account.holdings and self._index_collateral(now, account, cause, after_check):
             return
         index.set(account_id, LIQUIDATION, side, account.liquidation_price)
         if not self._cooling(account_id, now):
@@ -207,29 +207,27 @@ class RiskMonitor:
             collateral_index.remove_account(account_id)
 
     def _index_collateral(self, now: int, account, cause: int | None, after_check: bool) -> bool:
-        """Index the account by its collateral-price triggers; if the collateral price is already
-        past one (and this is not the re-arm after a check), schedule its check at once and
-        return True."""
+        """Index the account by each of its collateral-price triggers; if an asset's price is
+        already past one (and this is not the re-arm after a check), schedule its check at once
+        and return True."""
         account_id = account.account_id
-        asset = account.collateral_asset
         collateral = self.ledger.collateral
-        liquidation, call = collateral.triggers[account_id]
-        price = collateral.price_ppb[asset]
+        triggers = collateral.triggers.get(account_id) or {}
         cooling = self._cooling(account_id, now)
         mark = self._mark.price
-        if (
-            mark is not None
-            and not after_check
-            and (price < liquidation or (not cooling and price < call))
-        ):
-            self._schedule_check(now, account_id, mark, cause)
-            return True
-        collateral_index = self.collateral_indexes.get(asset)
-        if collateral_index is None:
-            collateral_index = self.collateral_indexes[asset] = TriggerIndex()
-        collateral_index.set(account_id, LIQUIDATION, 1, liquidation)
-        if not cooling:
-            collateral_index.set(account_id, MARGIN_CALL, 1, call)
+        if mark is not None and not after_check:
+            for asset, (liquidation, call) in triggers.items():
+                price = collateral.price_ppb[asset]
+                if price < liquidation or (not cooling and price < call):
+                    self._schedule_check(now, account_id, mark, cause)
+                    return True
+        for asset, (liquidation, call) in triggers.items():
+            collateral_index = self.collateral_indexes.get(asset)
+            if collateral_index is None:
+                collateral_index = self.collateral_indexes[asset] = TriggerIndex()
+            collateral_index.set(account_id, LIQUIDATION, 1, liquidation)
+            if not cooling:
+                collateral_index.set(account_id, MARGIN_CALL, 1, call)
         return False
 
     def on_collateral_price(self, now: int, asset: str, price_ppb: int, seq: int) -> None:
@@ -350,7 +348,7 @@ class RiskMonitor:
 
     def _trigger_liquidation(self, now, account, mark, equity, mm, check_seq) -> None:
         account_id = account.account_id
-        if account.collateral_units:  # log the bankruptcy price at the collateral's value now
+        if account.holdings:  # log the bankruptcy price at the collateral's value now
             self.ledger.revalue_collateral(account)
         seq = self._log.emit(
             now,
@@ -366,7 +364,7 @@ class RiskMonitor:
         )
         self.in_liquidation.add(account_id)
         self._unindex(account_id)
-        if account.collateral_units:
+        if account.holdings:
             self.ledger.convert_collateral(now, account, seq)
         self.handoffs.append((now, account_id, seq))
         if self.liquidation_engine is not None:

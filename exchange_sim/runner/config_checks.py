@@ -63,7 +63,7 @@ def check_perpetuals(root, markets: list[str]) -> None:
                 raise FieldProblem(
                     f"participants[{i}].accounts_of", shared, "must name an earlier group"
                 )
-            if participant.collateral_asset or owner.collateral_asset:
+            if participant.collateral_holdings() or owner.collateral_holdings():
                 raise FieldProblem(
                     f"participants[{i}].accounts_of",
                     shared,
@@ -120,7 +120,22 @@ def check_collateral(root, markets: list[str]) -> None:
                 units,
                 "collateral_asset and collateral_deposit go together",
             )
-        if asset and getattr(participant, "margin_mode", "cross") != "cross":
+        holdings = getattr(participant, "collateral", ())
+        seen = {asset} if asset else set()
+        for j, holding in enumerate(holdings):
+            key = f"participants[{i}].collateral[{j}]"
+            if holding.asset not in assets:
+                raise FieldProblem(
+                    f"{key}.asset",
+                    holding.asset,
+                    f"not an accepted collateral asset (collateral: {', '.join(assets) or 'none'})",
+                )
+            if holding.asset in seen:
+                raise FieldProblem(f"{key}.asset", holding.asset, "listed twice for this group")
+            seen.add(holding.asset)
+            if not holding.deposit:
+                raise FieldProblem(f"{key}.deposit", holding.deposit, "must be above 0")
+        if seen and getattr(participant, "margin_mode", "cross") != "cross":
             raise FieldProblem(
                 f"participants[{i}].margin_mode",
                 getattr(participant, "margin_mode", ""),

@@ -156,9 +156,7 @@ class CollateralMarket:
         collateral = self.venue.ledger.collateral
         asset = self.config.asset
         held = sum(
-            a.collateral_units
-            for a in self.venue.ledger.accounts.values()
-            if a.collateral_asset == asset
+            a.holdings.get(asset, 0) for a in self.venue.ledger.accounts.values() if a.holdings
         )
         return {
             "price_source": self.config.price_source,

@@ -258,8 +258,8 @@ class Venue:
         collateral = self.ledger.collateral
         held = dict(collateral.desk_units)
         for account in self.ledger.accounts.values():
-            if account.collateral_units:
-                held[account.collateral_asset] += account.collateral_units
+            for asset, units in (account.holdings or {}).items():
+                held[asset] += units
         return {asset: (held[asset], collateral.deposited[asset]) for asset in held}
 
     def _funding_residue(self) -> int:

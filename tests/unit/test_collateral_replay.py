@@ -207,8 +207,8 @@ def test_units_not_conserved_are_divergent(book_run):
     """At run_end, units held by accounts plus the venue's that differ from the units deposited
     are a divergence naming the asset."""
     st = replay(book_run).state
-    account = next(a for a in st.ledger.accounts.values() if a.collateral_units)
-    account.collateral_units += 1
+    account = next(a for a in st.ledger.accounts.values() if a.holdings)
+    account.holdings["USDE"] += 1
     with pytest.raises(Divergence) as caught:
         check_collateral_end(st, {"seq": 7})
     assert caught.value.field == "collateral.USDE.units_held"

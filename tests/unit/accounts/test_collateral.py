@@ -118,7 +118,7 @@ def test_no_liquidation_is_missed_while_neither_price_crossed(
     ledger.apply_fill(0, 0, account, side, 100, lots, 0)
     if ledger.is_liquidatable(account, 100):
         return  # past maintenance at once: the monitor checks it immediately
-    liquidation, _call = ledger.collateral.triggers[1]
+    liquidation, _call = ledger.collateral.triggers[1]["USDE"]
     lp = account.liquidation_price
     if side == BUY:
         mark = max(lp, 1) + mark_offset if lp is not None else 1 + mark_offset
@@ -131,14 +131,16 @@ def test_no_liquidation_is_missed_while_neither_price_crossed(
 
 
 def test_deposits_of_collateral_are_refused_where_they_cannot_back_margin():
-    """Isolated accounts take no collateral asset, and an account holds one asset only."""
+    """Isolated accounts take no collateral asset; a cross account takes several; an asset the
+    venue does not accept is refused."""
     ledger = _ledger(mark=100)
     ledger.collateral = CollateralAssets({"USDE": 0, "WBTC": 0}, {"USDE": PAR, "WBTC": PAR})
     ledger.open_account(1, isolated=True)
     ledger.open_account(2)
     assert ledger.deposit(0, 1, 10, None, asset="USDE")[1] == "collateral_needs_cross_margin"
     assert ledger.deposit(0, 2, 10, None, asset="USDE")[1] is None
-    assert ledger.deposit(0, 2, 10, None, asset="WBTC")[1] == "one_collateral_asset_per_account"
+    assert ledger.deposit(0, 2, 10, None, asset="WBTC")[1] is None
+    assert ledger.accounts[2].holdings == {"USDE": 10, "WBTC": 10}
     assert ledger.deposit(0, 2, 10, None, asset="DOGE")[1] == "asset_not_accepted"
 
 
@@ -160,7 +162,7 @@ def test_conversion_pays_the_haircut_value_and_moves_the_units_to_the_venue():
     ledger.deposit(0, 1, 1_000, None, asset="USDE")
     seq = ledger.convert_collateral(1, account, 7)
     assert seq is not None
-    assert (account.wallet, account.collateral_units) == (450, 0)
+    assert (account.wallet, account.holdings) == (450, None)
     assert ledger.collateral.desk_units["USDE"] == 1_000
     assert ledger.collateral.desk_paid == 450
 
