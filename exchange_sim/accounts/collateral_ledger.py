@@ -165,7 +165,7 @@ class CollateralHoldings:
                 continue  # this position's own mark: the trigger price solves for it
             liquidation_collateral += liquidation_terms[i] - keep_liquidation[i]
             call_collateral += call_terms[i] - keep_call[i]
-            if asset is not None and ledger is self:
+            if asset is not None:  # every ledger derives the same split: any may record it
                 assets = self.collateral
                 triggers[asset] = (
                     assets.trigger(asset, units, liquidation_terms[i] - keep_liquidation[i]),

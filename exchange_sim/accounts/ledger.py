@@ -336,7 +336,9 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         if size == 0:
             account.liquidation_price = account.margin_call_price = account.bankruptcy_price = None
             account.tier_step_price = None
-            if account.holdings:
+            if account.holdings and not (
+                self.cross is not None and self.cross.holds_any(account.account_id)
+            ):  # collateral still backs a position in another perpetual: its triggers stay
                 self.collateral.triggers.pop(account.account_id, None)
             return
         side = 1 if size > 0 else -1

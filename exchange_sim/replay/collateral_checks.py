@@ -151,11 +151,14 @@ def on_trade(st: ReplayState, ev: dict) -> None:
 
 def on_liquidation_triggered(st: ReplayState, ev: dict) -> None:
     """A hand-off (its bankruptcy price at the collateral's current value); an account holding
-    collateral has it converted next."""
+    collateral (or, several perpetuals, whose home account does) has it converted next, by the
+    ledger holding it."""
     account = st.account(ev)
-    st.ledger.revalue_collateral(account)
+    holder = getattr(account, "home", account)
+    if holder.holdings:
+        st.ledger.refresh_prices(account)
     money_checks.on_liquidation_triggered(st, ev)
-    if account.holdings:
+    if holder.holdings:
         _state(st).conversion_due = (ev["seq"], account.account_id)
 
 
@@ -208,11 +211,18 @@ def check_collateral_end(st: ReplayState, run_end: dict) -> None:
             raise Divergence(run_end["seq"], f"collateral.{asset}.units_held", deposited, held)
 
 
+def _accounts(st: ReplayState):
+    """Every perpetual's accounts (a linked account holds no collateral itself)."""
+    states = (st,) if st.perpetuals is None else st.perpetuals.all.values()
+    for one in states:
+        yield from one.ledger.accounts.values()
+
+
 def units_identity(st: ReplayState) -> dict[str, tuple[int, int]]:
     """Per asset ``(units held by accounts and the venue, units deposited)``."""
     collateral = st.ledger.collateral
     held = dict(collateral.desk_units)
-    for account in st.ledger.accounts.values():
+    for account in _accounts(st):
         for asset, units in (account.holdings or {}).items():
             held[asset] += units
     return {asset: (held[asset], collateral.deposited[asset]) for asset in held}
@@ -224,7 +234,7 @@ def collateral_figures(st: ReplayState) -> tuple[dict, int]:
     cr = _state(st)
     collateral = st.ledger.collateral
     held = {asset: 0 for asset in cr.configs}
-    for account in st.ledger.accounts.values():
+    for account in _accounts(st):
         for asset, units in (account.holdings or {}).items():
             held[asset] += units
     section = {}

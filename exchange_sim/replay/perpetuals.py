@@ -123,6 +123,10 @@ class Perpetuals:
         """The perpetuals drawing on the first perpetual's insurance fund (it counts in its)."""
         for state in self.sharing:
             state.fund_initial = state.fund_balance = first.fund_initial
+        if first.collateral is not None:  # one set of collateral assets for every ledger
+            for state in self.extra.values():
+                state.ledger.collateral = first.ledger.collateral
+                state.collateral = first.collateral
         self.ts = 0
         self.perpetual_at: dict[int, str] = {}
         """With a shared fund: the perpetual of each event at time ``ts`` (by seq)."""
@@ -253,6 +257,8 @@ class Perpetuals:
             if state in self.sharing:
                 one_held -= state.fund_balance
                 one_in -= state.fund_initial + state.fund_injected
+            if state is not self.first and state.ledger.collateral is self.first.ledger.collateral:
+                one_in -= state.ledger.collateral.desk_paid  # one set of assets: counted once
             held += one_held
             put_in += one_in
         return held, put_in

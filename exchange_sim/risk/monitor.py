@@ -193,7 +193,9 @@ class RiskMonitor:
         ):
             self._schedule_check(now, account_id, mark, cause)
             return
-        if account.holdings and self._index_collateral(now, account, cause, after_check):
+        if self._holder(account).holdings and self._index_collateral(
+            now, account, cause, after_check
+        ):
             return
         index.set(account_id, LIQUIDATION, side, account.liquidation_price)
         if not self._cooling(account_id, now):
@@ -240,7 +242,16 @@ class RiskMonitor:
         crossed = set(collateral_index.pop_crossed(price_ppb, LIQUIDATION))
         crossed.update(collateral_index.pop_crossed(price_ppb, MARGIN_CALL))
         for account_id in sorted(crossed):
+            if account_id in self.pending or account_id in self.in_liquidation:
+                continue  # another perpetual's monitor found it first (shared state)
             self._schedule_check(now, account_id, mark, seq)
+
+    def _holder(self, account):
+        """The account whose wallet and collateral back ``account``: itself, or for a linked
+        account in another perpetual (several perpetuals), its home account."""
+        if self.cross is None:
+            return account
+        return getattr(account, "home", account)
 
     def _cooling(self, account_id: int, now: int) -> bool:
         """Whether a margin call to the account is still within its cooldown."""
@@ -346,10 +357,22 @@ class RiskMonitor:
         # the current mark may already be past the trigger; the next mark update decides).
         self._reindex(now, account, seq, after_check=True)
 
+    def _convert_collateral(self, now: int, holder, cause: int) -> None:
+        """Convert the holder's collateral in the ledger that holds it: this perpetual's, or for
+        a linked account the home account's perpetual (several perpetuals)."""
+        ledger = self.ledger
+        if ledger.accounts.get(holder.account_id) is not holder:
+            assert self.cross is not None
+            ledger = next(
+                led for led, acc in self.cross.members[holder.account_id] if acc is holder
+            )
+        ledger.convert_collateral(now, holder, cause)
+
     def _trigger_liquidation(self, now, account, mark, equity, mm, check_seq) -> None:
         account_id = account.account_id
-        if account.holdings:  # log the bankruptcy price at the collateral's value now
-            self.ledger.revalue_collateral(account)
+        holder = self._holder(account)
+        if holder.holdings:  # log the bankruptcy price at the collateral's value now
+            self.ledger.refresh_prices(account)
         seq = self._log.emit(
             now,
             "liquidation_triggered",
@@ -364,8 +387,8 @@ class RiskMonitor:
         )
         self.in_liquidation.add(account_id)
         self._unindex(account_id)
-        if account.holdings:
-            self.ledger.convert_collateral(now, account, seq)
+        if holder.holdings:
+            self._convert_collateral(now, holder, seq)
         self.handoffs.append((now, account_id, seq))
         if self.liquidation_engine is not None:
             self.liquidation_engine.handoff(now, account_id, seq)

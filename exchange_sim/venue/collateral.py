@@ -44,8 +44,8 @@ class CollateralMarket:
     """One collateral asset: its book, its scripted liquidity and seller, its price source."""
 
     __slots__ = (
+        "_monitors",
         "_next_order_id",
-        "_risk",
         "book_market",
         "config",
         "last_published_ppb",
@@ -68,7 +68,9 @@ class CollateralMarket:
             venue.env, venue.log, spot_config, money_per_tick_lot, venue.ids
         )
         self._next_order_id = venue.ids.counter("order")
-        self._risk = venue.risk
+        self._monitors = [instrument.risk for instrument in venue.perpetuals.all.values()]
+        """Every perpetual's risk monitor: a cross account's collateral backs its positions in
+        every market, and each monitor watches the accounts holding a position in its own."""
         self.last_published_ppb: int | None = None
         self.prices_published = 0
         zero = LatencySampler(
@@ -149,14 +151,18 @@ class CollateralMarket:
             price_ppb=price_ppb,
             source=self.config.price_source,
         )
-        self._risk.on_collateral_price(now, asset, price_ppb, seq)
+        for monitor in self._monitors:
+            monitor.on_collateral_price(now, asset, price_ppb, seq)
 
     def results(self) -> dict:
         """The asset's end state for ``summary.json``."""
         collateral = self.venue.ledger.collateral
         asset = self.config.asset
         held = sum(
-            a.holdings.get(asset, 0) for a in self.venue.ledger.accounts.values() if a.holdings
+            a.holdings.get(asset, 0)
+            for instrument in self.venue.perpetuals.all.values()
+            for a in instrument.ledger.accounts.values()
+            if a.holdings
         )
         return {
             "price_source": self.config.price_source,
@@ -174,13 +180,15 @@ class CollateralMarket:
 
 
 def build_collateral(venue) -> dict[str, CollateralMarket]:
-    """The venue's collateral markets (none unless configured); registers the assets with the
-    ledger at their reference prices."""
+    """The venue's collateral markets (none unless configured); registers the assets with every
+    perpetual's ledger (one shared :class:`CollateralAssets`) at their reference prices."""
     configs = venue.config.collateral
     if not configs:
         return {}
-    venue.ledger.collateral = CollateralAssets(
+    assets = CollateralAssets(
         {c.asset: c.haircut_ppb for c in configs},
         {c.asset: c.reference_price_ppb for c in configs},
     )
+    for instrument in venue.perpetuals.all.values():  # one set of assets, prices and triggers
+        instrument.ledger.collateral = assets
     return {c.asset: CollateralMarket(venue, c) for c in configs}

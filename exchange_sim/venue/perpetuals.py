@@ -114,7 +114,8 @@ class Perpetuals:
     def money_identity(self) -> tuple[int, int]:
         """``(held, put_in)`` summed over the other perpetuals (the first's is the venue's). A
         fund shared with the first perpetual is in the first's identity (its balance held, its
-        seed and top-ups put in): taken out of each sharer's, so it counts once."""
+        seed and top-ups put in): taken out of each sharer's, so it counts once; so is what the
+        venue paid for collateral (one set of assets for every ledger)."""
         held = put_in = 0
         shared_fund = self.first.liquidation.fund if self.first.liquidation else None
         for instrument in self.extra.values():
@@ -125,6 +126,8 @@ class Perpetuals:
             if fund is shared_fund:
                 one_held -= fund.balance
                 one_in -= fund.initial_balance + fund.injected
+            if instrument.ledger.collateral is self.first.ledger.collateral:
+                one_in -= instrument.ledger.collateral.desk_paid  # shared: the first's counts it
             held += one_held
             put_in += one_in
         return held, put_in

@@ -257,9 +257,10 @@ class Venue:
         """Per collateral asset ``(units held by accounts and the venue, units deposited)``."""
         collateral = self.ledger.collateral
         held = dict(collateral.desk_units)
-        for account in self.ledger.accounts.values():
-            for asset, units in (account.holdings or {}).items():
-                held[asset] += units
+        for instrument in self.perpetuals.all.values():  # a linked account holds none itself
+            for account in instrument.ledger.accounts.values():
+                for asset, units in (account.holdings or {}).items():
+                    held[asset] += units
         return {asset: (held[asset], collateral.deposited[asset]) for asset in held}
 
     def _funding_residue(self) -> int:

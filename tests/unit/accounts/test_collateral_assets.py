@@ -252,3 +252,47 @@ def test_an_asset_listed_twice_is_refused():
             SCENARIO, ('participants.usde_longs.collateral=[{asset="USDE", deposit=1}]',)
         )
     assert "participants[2].collateral[0].asset" in str(caught.value)
+
+
+# -- a home account whose collateral backs a position in another perpetual ------------------------
+def _two_ledgers():
+    """A home account in one ledger holding 1,000 USDE and no position; its linked account in a
+    second ledger is long 100 at 100. One set of assets for both (the venue shares it)."""
+    from exchange_sim.accounts.cross_margin import CrossMargin
+
+    assets = CollateralAssets({"USDE": 100_000_000}, {"USDE": PAR})
+    home_ledger, other_ledger = _ledger(), _ledger()
+    home_ledger.collateral = other_ledger.collateral = assets
+    cross = CrossMargin()
+    cross.add_ledger(home_ledger)
+    cross.add_ledger(other_ledger)
+    home = home_ledger.open_account(1)
+    linked = other_ledger.open_linked_account(home, False, 20, "", "")
+    cross.link(home_ledger, home)
+    cross.link(other_ledger, linked)
+    home_ledger.deposit(0, 1, 20, None)
+    home_ledger.deposit(0, 1, 1_000, None, asset="USDE")
+    other_ledger.apply_fill(0, 0, linked, BUY, 100, 100, 0)
+    return home_ledger, other_ledger, home, linked, assets
+
+
+def test_the_linked_ledger_records_the_home_accounts_collateral_triggers():
+    """Re-pricing the linked position writes the USDE trigger the split gave it: the home ledger,
+    with no position, never solves one."""
+    _, other_ledger, _, linked, assets = _two_ledgers()
+    assets.triggers.clear()
+    other_ledger.refresh_prices(linked)
+    liquidation, _ = assets.triggers[1]["USDE"]
+    assert 0 < liquidation < PAR
+
+
+def test_a_home_ledger_without_the_position_keeps_the_triggers():
+    """The home ledger re-pricing its flat account does not drop the triggers the linked
+    position still needs; once no position is left anywhere, it does."""
+    home_ledger, other_ledger, home, linked, assets = _two_ledgers()
+    other_ledger.refresh_prices(linked)
+    home_ledger.refresh_prices(home)
+    assert "USDE" in assets.triggers[1]
+    other_ledger.apply_fill(1, 1, linked, SELL, 100, 100, 0)
+    home_ledger.refresh_prices(home)
+    assert 1 not in assets.triggers
