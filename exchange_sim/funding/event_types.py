@@ -10,7 +10,8 @@ EVENTS = (
             (
                 "bid_ticks",
                 "impact bid (best bid for the `mid` formula) as exact `[numerator, denominator]` "
-                "ticks; `null` when the book could not fill the impact notional.",
+                "ticks (on a grid so fine that they pass 64 bits, the nearest fraction whose "
+                "terms fit); `null` when the book could not fill the impact notional.",
             ),
             ("ask_ticks", "impact ask (best ask for `mid`), as `bid_ticks`."),
             ("reference", "which price the bid and ask are compared with: index, mark or oracle."),

@@ -16,6 +16,7 @@ Sources: ``reference/exchange_mechanics.md`` §6.1 (template), §6.2 (Binance IM
 from __future__ import annotations
 
 from collections.abc import Iterable
+from fractions import Fraction
 from math import gcd
 
 from exchange_sim.core.rounding import DOWN, div_round
@@ -174,12 +175,25 @@ def impact_price_ticks(
     return None
 
 
+INT64_MAX = 2**63 - 1
+"""The log's integers are 64-bit (what JSON readers and the frames take)."""
+
+
 def price_payload(price: Ticks | None) -> list[int] | None:
-    """A price as the event-log payload ``[numerator, denominator]`` (ticks), or ``None``."""
+    """A price as the event-log payload ``[numerator, denominator]`` (ticks), or ``None``.
+
+    On a very fine grid the exact impact price's terms can exceed 64 bits (notional x price
+    over lots x price x money per tick-lot). The payload is then the nearest fraction whose
+    terms fit (:meth:`fractions.Fraction.limit_denominator`, exact integer arithmetic, so the
+    replay logs the same); the premium is always computed from the exact price."""
     if price is None:
         return None
     numerator, denominator = _fraction(price)
-    return [numerator, denominator]
+    if -INT64_MAX <= numerator <= INT64_MAX and denominator <= INT64_MAX:
+        return [numerator, denominator]
+    whole = abs(numerator) // denominator + 1
+    fitted = Fraction(numerator, denominator).limit_denominator(max(1, INT64_MAX // whole))
+    return [fitted.numerator, fitted.denominator]
 
 
 def record_premium_sample(

@@ -140,3 +140,41 @@ def test_impact_price_exact_level():
 def test_impact_price_thin_book():
     """A side holding less than the impact notional has no impact price."""
     assert impact_price_ticks([(100, 10), (101, 10)], 2_011, 1) is None
+
+
+def test_a_price_too_fine_for_64_bits_is_logged_as_the_nearest_fraction_that_fits():
+    """An exact impact price whose terms exceed 64 bits (a very fine grid) is logged as the
+    nearest fraction with both terms within int64; a price that fits is logged exactly."""
+    from fractions import Fraction
+
+    from exchange_sim.funding.premium import INT64_MAX, price_payload
+
+    exact = (12_500_000_000_000_000_000_003, 2_500_000_000_000_000_001)  # ~4,999,999,999.99 ticks
+    num, den = price_payload(exact)
+    assert 0 < num <= INT64_MAX and 0 < den <= INT64_MAX
+    assert abs(Fraction(num, den) - Fraction(*exact)) < Fraction(1, 10**6)
+    assert price_payload((7, 3)) == [7, 3]
+    assert price_payload((INT64_MAX, 1)) == [INT64_MAX, 1]
+
+
+def test_a_run_on_a_fine_grid_logs_and_replays(tmp_path):
+    """Tick 0.00001, lot 0.001, 8 money decimals (an impact price's exact terms pass 64 bits):
+    the run completes and replays consistent (it stopped with an internal error before)."""
+    import os
+
+    from exchange_sim.replay.audit import replay
+    from exchange_sim.runner.api import run
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    out = str(tmp_path / "run")
+    run(
+        os.path.join(root, "configs", "scenarios", "quickstart.toml"),
+        overrides=(
+            "instrument.tick_size=0.00001",
+            "instrument.lot_size=0.001",
+            "instrument.money_decimals=8",
+            "run.duration=20s",
+        ),
+        out=out,
+    )
+    assert replay(out).status == "consistent"
