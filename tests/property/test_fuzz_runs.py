@@ -142,6 +142,82 @@ def test_a_random_collateral_config_runs_and_conserves_money(overrides):
     assert result.summary["invariant_checks"]["checks"] > 0
 
 
+@st.composite
+def collateral_two_market_configs(draw) -> tuple[str, ...]:
+    """Overrides of tests/unit/replay/collateral_two_markets.toml (cross accounts in ETHUSDT and
+    BTCUSDT backed by the home accounts' USDE, or USDE and a second asset): preset (those
+    admitting 25x), close-first rule, haircut, depeg depth, whether the home positions close
+    before it, crowd size; every invariant checked after every step."""
+    second = draw(st.booleans())
+    overrides = [
+        f"run.seed={draw(st.integers(0, 2**32))}",
+        f'venue.preset="{draw(st.sampled_from(("binance", "bybit", "okx", "hyperliquid")))}"',
+        f'risk.close_first="{draw(st.sampled_from(CLOSE_FIRST))}"',
+        f"collateral.0.haircut_ppb={draw(st.integers(0, 50)) / 100}",
+        f'collateral.0.oracle=[{{at="0s", price_ppb=1.0}}, '
+        f'{{at="25s", price_ppb={draw(st.integers(1, 100)) / 100}}}]',
+        f"participants.eth_longs.count={(count := draw(st.integers(1, 20)))}",
+        f"participants.btc_longs.count={count}",
+        f"participants.btc_longs.deposit={draw(st.integers(1, 3000))}",
+        'run.check="every-event"',
+    ]
+    if draw(st.booleans()):
+        overrides += [
+            "participants.eth_longs.holding=fixed",
+            "participants.eth_longs.holding_time=12s",
+        ]
+    if second:  # a second asset on its own oracle, posted by the same accounts
+        wbeth = draw(st.integers(1, 100)) / 100
+        overrides += [
+            'collateral=[{asset="USDE", haircut_ppb=0.1, price_source="oracle", '
+            'oracle=[{at="0s", price_ppb=1.0}, {at="25s", price_ppb=0.01}]}, '
+            '{asset="WBETH", haircut_ppb=0.2, price_source="oracle", '
+            f'oracle=[{{at="0s", price_ppb=1.0}}, {{at="30s", price_ppb={wbeth}}}]}}]',
+            'participants.eth_longs.collateral=[{asset="WBETH", deposit=500}]',
+        ]
+    return tuple(overrides)
+
+
+@settings(max_examples=budget(4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=collateral_two_market_configs())
+def test_a_random_collateral_config_over_two_perpetuals_runs_and_conserves(overrides):
+    """Collateral backing accounts in two perpetuals, under any close-first rule, depeg depth and
+    one or two assets: money and every asset's units conserved after every step."""
+    config = os.path.join(ROOT, "tests", "unit", "replay", "collateral_two_markets.toml")
+    result = es.run(config, overrides=overrides)
+    assert result.summary["invariant_checks"]["checks"] > 0
+
+
+@st.composite
+def funding_term_configs(draw) -> tuple[str, ...]:
+    """The BitMEX preset (funding rate in maintenance margin) with 10 s funding intervals whose
+    rate is drawn either side of 0, leverage up to 100x: every invariant checked."""
+    rate = draw(st.integers(-50, 50)) / 10_000
+    return (
+        f"run.seed={draw(st.integers(0, 2**32))}",
+        'venue.preset="bitmex"',
+        "run.duration=35s",
+        "funding.rule.interval=10s",
+        "funding.rule.rate_period=10s",
+        "funding.rule.sampling=1s",
+        f"funding.rule.interest={rate}",
+        "funding.rule.clamp=0.01",
+        "funding.rule.cap.limit=0.01",
+        f"participants.leveraged.leverages=[{draw(st.integers(20, 100))}]",
+        f"participants.leveraged.long_fraction={draw(st.integers(0, 10)) / 10}",
+        'run.check="every-event"',
+    )
+
+
+@settings(max_examples=budget(4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=funding_term_configs())
+def test_a_random_funding_term_config_runs_and_conserves(overrides):
+    """Margins re-priced at every funding rate, for either side paying: the run ends with every
+    invariant held after every step."""
+    result = es.run({}, overrides=overrides)
+    assert result.summary["invariant_checks"]["checks"] > 0
+
+
 _DIGEST = (
     "import sys, exchange_sim as es; "
     "print(es.run({}, overrides=sys.argv[1:]).summary['log_digest_sha256'])"
