@@ -156,3 +156,35 @@ def test_the_linked_group_cannot_post_collateral():
             ),
         )
     assert "participants[3].collateral_asset" in str(caught.value)
+
+
+SCENARIO = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))),
+    "configs",
+    "scenarios",
+    "unified_account_depeg.toml",
+)
+
+
+def test_the_unified_account_scenario_liquidates_both_markets_unless_marked_at_redemption(
+    tmp_path,
+):
+    """unified_account_depeg: marked to USDE's book and WBETH's feed, accounts are liquidated
+    in BTCUSDT and ETHUSDT alike; marked at the redemption rate, the same market liquidates
+    no one."""
+    marked = str(tmp_path / "marked")
+    run(SCENARIO, out=marked)
+    triggered = [e for e in _events(marked) if e["type"] == "liquidation_triggered"]
+    btc = {e["account_id"] for e in triggered if "instrument" not in e}
+    eth = {e["account_id"] for e in triggered if e.get("instrument") == "ETHUSDT"}
+    assert btc and btc == eth
+    redeemed = str(tmp_path / "redeemed")
+    run(
+        SCENARIO,
+        overrides=(
+            "collateral.0.price_source=redemption",
+            "collateral.1.price_source=redemption",
+        ),
+        out=redeemed,
+    )
+    assert not any(e["type"] == "liquidation_triggered" for e in _events(redeemed))
