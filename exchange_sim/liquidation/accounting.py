@@ -196,8 +196,11 @@ class LiquidationAccounting:
         self, now: int, cause: int, account, bankrupt: bool, wallet_base: int, mark: int
     ) -> int:
         """End of a liquidation: a flat bankrupt account's leftover goes to the fund ("remaining
-        collateral", §4.1-§4.3); a negative balance goes down the waterfall."""
-        if account.size_lots:
+        collateral", §4.1-§4.3); a negative balance goes down the waterfall. A cross account
+        still holding a position in another perpetual is netted instead: its wallet backs that
+        position, and what is left of it (or owed) is settled when its last position closes
+        (*assumption*: the reference gives no venue's rule; one wallet, one settlement)."""
+        if account.size_lots or self._backs_other_positions(account):
             return cause
         if bankrupt:
             leftover = account.wallet - wallet_base if account.isolated else account.wallet
@@ -208,8 +211,9 @@ class LiquidationAccounting:
 
     def cover_negative(self, now: int, cause: int, account, mark: int) -> int:
         """Pay a flat account's negative balance (wallet, or isolated bucket) back to 0: the
-        ``fund`` stage first, then a write-off as bad debt (which ``socialise`` may cover)."""
-        if account.size_lots:
+        ``fund`` stage first, then a write-off as bad debt (which ``socialise`` may cover).
+        Nothing while the wallet backs the account's position in another perpetual (netted)."""
+        if account.size_lots or self._backs_other_positions(account):
             return cause
         remaining = max(0, -account.wallet) + max(0, -account.isolated_margin)
         for stage in self.stages:
@@ -225,6 +229,13 @@ class LiquidationAccounting:
         if remaining:
             cause = self.write_off(now, cause, account, remaining, mark)
         return cause
+
+    def _backs_other_positions(self, account) -> bool:
+        """Whether the account's (shared) wallet still backs a position in another perpetual."""
+        cross = self.ledger.cross
+        return (
+            cross is not None and cross.is_member(account) and cross.holds_any(account.account_id)
+        )
 
     def credit(self, now: int, cause: int, account, amount: int) -> None:
         """Add ``amount`` to the account's collateral. A flat isolated account's negative bucket

@@ -1,0 +1,84 @@
+"""A cross account over two perpetuals is settled once, when its last position closes: a flat
+position in one market whose (shared) wallet went negative, or was left over after a bankrupt
+close, while the account still holds a position in the other, is netted against that position
+rather than covered by (or paid into) the first market's fund."""
+
+from __future__ import annotations
+
+from exchange_sim.accounts.cross_margin import CrossMargin
+from exchange_sim.accounts.ledger import FeeSchedule, Ledger
+from exchange_sim.accounts.margin import BracketTiers
+from exchange_sim.events.log import MemoryLog
+from exchange_sim.liquidation.accounting import LiquidationAccounting
+from exchange_sim.liquidation.config import LiquidationConfig
+from exchange_sim.liquidation.insurance_fund import InsuranceFund
+from exchange_sim.matching.orders import BUY, SELL
+
+TIERS = BracketTiers.from_brackets([(0, 10**15, 50, 10_000_000, 0)])
+NO_FEES = FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0)
+
+
+def _setup():
+    """Account 1: 100 in the shared wallet, long 10 at 100 in A and long 10 at 100 in B; account
+    9 is the counterparty. A's position is then closed at 85 (a 150 loss): the wallet is -50,
+    while B, marked at 110, holds +100 of profit."""
+    log = MemoryLog()
+    a, b = Ledger(log, 1, TIERS, NO_FEES), Ledger(log, 1, TIERS, NO_FEES)
+    a.mark_price = lambda: 85
+    b.mark_price = lambda: 110
+    cross = CrossMargin()
+    cross.add_ledger(a)
+    cross.add_ledger(b)
+    home = a.open_account(1)
+    linked = b.open_linked_account(home, False, 20, "", "")
+    cross.link(a, home)
+    cross.link(b, linked)
+    for ledger in (a, b):
+        ledger.open_account(9)
+        ledger.deposit(0, 9, 10_000, None)
+    a.deposit(0, 1, 100, None)
+    a.apply_fill(0, 0, home, BUY, 100, 10, 0)
+    a.apply_fill(0, 0, a.accounts[9], SELL, 100, 10, 0)
+    b.apply_fill(0, 0, linked, BUY, 100, 10, 0)
+    b.apply_fill(0, 0, b.accounts[9], SELL, 100, 10, 0)
+    a.apply_fill(1, 1, home, SELL, 85, 10, 0)
+    a.apply_fill(1, 1, a.accounts[9], BUY, 85, 10, 0)
+    fund = InsuranceFund(balance=1_000)
+    accounting = LiquidationAccounting(log, a, 1, LiquidationConfig(), fund, 9, None)
+    return a, b, home, linked, fund, accounting
+
+
+def test_a_negative_shared_wallet_is_not_covered_while_another_position_backs_it():
+    """A flat with wallet -50, B still open: the A engine leaves the wallet to B's profit."""
+    _a, _b, home, _linked, fund, accounting = _setup()
+    assert (home.size_lots, home.wallet) == (0, -50)
+    accounting.settle_flat(2, 0, home, False, 0, 85)
+    assert (home.wallet, fund.balance) == (-50, 1_000)
+
+
+def test_the_last_close_settles_the_shared_wallet():
+    """Once B is closed too (at 110: +100), the wallet is +50 and nothing is owed; had B closed
+    at a loss the remaining deficit would be covered then, by the engine closing it."""
+    _a, b, home, linked, fund, accounting = _setup()
+    b.apply_fill(3, 3, linked, SELL, 110, 10, 0)
+    b.apply_fill(3, 3, b.accounts[9], BUY, 110, 10, 0)
+    accounting.settle_flat(3, 0, home, False, 0, 110)
+    assert (home.wallet, fund.balance) == (50, 1_000)
+
+
+def test_a_deficit_left_when_the_last_position_closes_is_covered():
+    """B closed at 95 (-50): the wallet is -100 with no position left; the fund covers it."""
+    _a, b, home, linked, fund, accounting = _setup()
+    b.apply_fill(3, 3, linked, SELL, 95, 10, 0)
+    b.apply_fill(3, 3, b.accounts[9], BUY, 95, 10, 0)
+    accounting.settle_flat(3, 0, home, False, 0, 95)
+    assert (home.wallet, fund.balance) == (0, 900)
+
+
+def test_a_bankrupt_leftover_is_kept_while_another_position_needs_it():
+    """A bankrupt close in A with the wallet positive: it is not taken into A's fund while B's
+    position still draws on it."""
+    a, _b, home, _linked, fund, accounting = _setup()
+    a.adjust_collateral(2, 1, 80, 0)  # wallet +30
+    accounting.settle_flat(2, 0, home, True, 0, 85)
+    assert (home.wallet, fund.balance) == (30, 1_000)
