@@ -47,6 +47,12 @@ class Account:
         """The margin balance excluding this position's uPnL (wallet, or the isolated bucket)."""
         return self.isolated_margin if self.isolated else self.wallet
 
+    @property
+    def holder(self) -> Account:
+        """The account whose wallet and collateral assets back this one: itself (a
+        :class:`LinkedAccount` answers its home account)."""
+        return self
+
 
 @attrs.frozen(kw_only=True)
 class FeeSchedule:
@@ -87,3 +93,7 @@ class LinkedAccount(Account):
     @wallet.setter
     def wallet(self, value: int) -> None:
         self.home.wallet = value
+
+    @property
+    def holder(self) -> Account:
+        return self.home

@@ -198,7 +198,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         Returns ``(seq, None)`` or ``(seq, reason)``."""
         account = self.accounts[account_id]
         available = self.available_balance(account)
-        if account.holdings and available > account.wallet:
+        if account.holder.holdings and available > account.wallet:
             available = account.wallet  # collateral backs margin; only the wallet is paid out
         if amount <= 0 or amount > available:
             reason = "non_positive_amount" if amount <= 0 else "insufficient_available"

@@ -57,8 +57,9 @@ class PreTradeChecks:
         return held + min(upnl, 0) - in_use - self._order_margin(account, price)
 
     def collateral_value(self, account: Account) -> int:
-        """The haircut value of the account's collateral assets (0 without any)."""
-        holdings = account.holdings
+        """The haircut value of the collateral assets backing the account (its own, or a linked
+        account's home account's; 0 without any)."""
+        holdings = account.holder.holdings
         return self.collateral.holdings_value(holdings) if holdings else 0
 
     def _open_lots(self, account_id: int) -> tuple[int, int]:
@@ -151,7 +152,7 @@ class PreTradeChecks:
         else:
             upnl = self.unrealised_pnl(account, price)
             have = account.wallet + (upnl if upnl < 0 else 0)
-            if account.holdings:
+            if account.holder.holdings:
                 have += self.collateral_value(account)
             if size:
                 have -= tiers.initial_margin(self.notional(account, price), leverage)

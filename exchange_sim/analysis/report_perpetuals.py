@@ -123,6 +123,15 @@ def shares_the_fund(data, symbol: str) -> bool:
     return False
 
 
+def label_changes(ax) -> None:
+    """Signed % labels with as many decimals as the tick step needs (at least one), so a mark
+    that moved 0.05 % is not labelled +0.0 throughout."""
+    ticks = ax.get_yticks()
+    step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
+    decimals = min(max(1, -int(np.floor(np.log10(step)))), 6) if step > 0 else 1
+    ax.yaxis.set_major_formatter(plots.StrMethodFormatter(f"{{x:+.{decimals}f}}"))
+
+
 def overview(data) -> Figure | None:
     """Every perpetual's mark as a change (%) from its first mark, and the cumulative notional
     liquidated in each (book fills, takeovers and ADL of liquidated accounts); ``None`` for a run
@@ -145,7 +154,7 @@ def overview(data) -> Figure | None:
         total = np.r_[0.0, flows.notional.cumsum(), flows.notional.sum()]
         liquidated.step(times, total, where="post", color=colour, lw=1.3)
     marks.axhline(0, color="black", lw=0.6)
-    marks.yaxis.set_major_formatter(plots.StrMethodFormatter("{x:+.1f}"))
+    label_changes(marks)
     marks.set_ylabel("mark, change from its first (%)")
     liquidated.set_ylabel(f"liquidated notional, cumulative ({data.settle})")
     plots._thousands(liquidated)

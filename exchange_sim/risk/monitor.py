@@ -246,12 +246,11 @@ class RiskMonitor:
                 continue  # another perpetual's monitor found it first (shared state)
             self._schedule_check(now, account_id, mark, seq)
 
-    def _holder(self, account):
+    @staticmethod
+    def _holder(account):
         """The account whose wallet and collateral back ``account``: itself, or for a linked
         account in another perpetual (several perpetuals), its home account."""
-        if self.cross is None:
-            return account
-        return getattr(account, "home", account)
+        return account.holder
 
     def _cooling(self, account_id: int, now: int) -> bool:
         """Whether a margin call to the account is still within its cooldown."""
@@ -353,6 +352,11 @@ class RiskMonitor:
             # check again now at the current mark rather than wait for the next mark change.
             self._schedule_check(now, account_id, current, seq)
             return
+        if account.holdings:
+            # Its collateral triggers came from the split at its last change, which this check
+            # has outlived (a collateral price crossing one is why it ran): split it again at
+            # the current mark and collateral prices before re-arming.
+            ledger.refresh_prices(account)
         # Re-arm without an immediate re-check: the check just ran (with the trigger-time mark
         # the current mark may already be past the trigger; the next mark update decides).
         self._reindex(now, account, seq, after_check=True)

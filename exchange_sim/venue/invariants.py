@@ -116,7 +116,7 @@ class InvariantChecker:
         for account in ledger.accounts.values():
             if account.size_lots == 0:
                 negative = account.wallet < 0 or account.isolated_margin < 0
-                if negative and account.holdings:  # a wallet the collateral backs
+                if negative and account.holder.holdings:  # a wallet the collateral backs
                     negative = ledger.equity(account, 1) < 0 or (account.isolated_margin < 0)
                 if negative and cross is not None and cross.holds_any(account.account_id):
                     negative = account.isolated_margin < 0  # its wallet backs a position elsewhere

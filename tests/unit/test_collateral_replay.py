@@ -29,6 +29,8 @@ SMALL = (
     "run.duration=55s",  # both dumps (30 s, 50 s) and the index fall (35-45 s)
     "participants.usde_longs.count=20",
     "participants.noise.count=5",
+    # most of the dump after the index fall: the USDE price itself then finds the accounts
+    'collateral.0.book.dumps=[{at="30s", units=200000}, {at="50s", units=600000}]',
 )
 ORACLE = (
     "collateral.0.price_source=oracle",

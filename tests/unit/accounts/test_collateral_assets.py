@@ -296,3 +296,38 @@ def test_a_home_ledger_without_the_position_keeps_the_triggers():
     other_ledger.apply_fill(1, 1, linked, SELL, 100, 100, 0)
     home_ledger.refresh_prices(home)
     assert 1 not in assets.triggers
+
+
+def test_a_linked_account_counts_its_home_accounts_collateral_for_orders():
+    """The linked position's ledger values the home account's USDE for new orders, as the
+    home ledger does: 20 of wallet plus 900 of USDE less the 500 the long 100 (at 20x) uses
+    leaves 420, so 30 more lots (150) pass and 100 more (500) do not; on the wallet alone
+    neither would."""
+    from exchange_sim.matching.orders import Order
+
+    _home_ledger, other_ledger, _home, linked, _assets = _two_ledgers()
+    assert other_ledger.collateral_value(linked) == 900
+    assert other_ledger.pre_trade_check(0, Order(2, 1, BUY, 100, 30, tif="GTC")) is None
+    refused = other_ledger.pre_trade_check(0, Order(3, 1, BUY, 100, 100, tif="GTC"))
+    assert refused == "insufficient_margin"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        SCENARIO,
+        SCENARIO.replace("collateral_depeg", "unified_account_depeg"),
+        os.path.join(
+            os.path.dirname(os.path.dirname(__file__)), "replay", "collateral_two_markets.toml"
+        ),
+    ],
+    ids=["collateral_depeg", "unified_account_depeg", "collateral_two_markets"],
+)
+def test_the_trigger_index_agrees_with_a_full_scan_at_every_mark(config, tmp_path):
+    """With ``risk.verify_with_sweep`` every mark update compares the accounts the index finds
+    with a scan of all of them: an account checked safe is re-split before it is re-armed, so
+    its collateral triggers are never stale (they were, for single-market accounts, until a
+    later change)."""
+    out = str(tmp_path / "run")
+    run(config, overrides=("risk.verify_with_sweep=true",), out=out)
+    assert os.path.isfile(os.path.join(out, "summary.json"))

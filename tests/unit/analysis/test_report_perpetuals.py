@@ -115,3 +115,17 @@ def test_price_labels_have_the_decimals_their_step_needs():
     ax.plot([0, 1], [45_000, 50_000])
     plots._thousands(ax)
     assert ax.yaxis.get_major_formatter()(np.float64(46_000)) == "46,000"
+
+
+def test_small_mark_moves_get_distinct_labels():
+    """Marks moving under 0.1 % still get one distinct label per tick (not all '+0.0'); a
+    12 % move keeps one decimal."""
+    _, ax = plots._figure(plots.HALF)
+    ax.plot([0, 1], [-0.04, 0.03])
+    report_perpetuals.label_changes(ax)
+    labels = [ax.yaxis.get_major_formatter()(v) for v in ax.get_yticks()]
+    assert len(set(labels)) == len(labels), labels
+    _, ax = plots._figure(plots.HALF)
+    ax.plot([0, 1], [-12, 0])
+    report_perpetuals.label_changes(ax)
+    assert ax.yaxis.get_major_formatter()(-10.0).replace("\u2212", "-") == "-10.0"

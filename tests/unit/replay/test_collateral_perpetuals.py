@@ -134,6 +134,29 @@ def test_collateral_of_a_home_account_without_a_position_backs_the_linked_one(
         )  # fmt: skip
 
 
+def test_a_wallet_the_home_collateral_covers_may_go_negative_in_either_market(tmp_path):
+    """No depeg, home positions closed after 5 s, 1 USDT deposits: the shared wallet goes below
+    zero on fees while the home account's USDE covers it. Every step's invariants hold (the
+    linked ledger counts the home's collateral) and no linked order is refused for margin the
+    collateral provides."""
+    out = str(tmp_path / "run")
+    run(
+        CONFIG,
+        overrides=(
+            'collateral.0.oracle=[{at="0s", price_ppb=1.0}]',
+            "participants.eth_longs.deposit=1",
+            "participants.btc_longs.deposit=1",
+            "participants.eth_longs.holding=fixed",
+            "participants.eth_longs.holding_time=5s",
+            'run.check="every-event"',
+        ),
+        out=out,
+    )
+    events = _events(out)
+    assert any(e["type"] == "position" and e["wallet"] < 0 for e in events)
+    assert not any(e.get("reason") == "insufficient_margin" for e in events)
+
+
 @pytest.mark.parametrize(
     "fixture", ["closed_largest_first", "closed_where_found", "home_without_position"]
 )
