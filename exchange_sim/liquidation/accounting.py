@@ -200,7 +200,7 @@ class LiquidationAccounting:
         still holding a position in another perpetual is netted instead: its wallet backs that
         position, and what is left of it (or owed) is settled when its last position closes
         (*assumption*: the reference gives no venue's rule; one wallet, one settlement)."""
-        if account.size_lots or self._backs_other_positions(account):
+        if account.size_lots or self.backs_other_positions(account):
             return cause
         if bankrupt:
             leftover = account.wallet - wallet_base if account.isolated else account.wallet
@@ -213,7 +213,7 @@ class LiquidationAccounting:
         """Pay a flat account's negative balance (wallet, or isolated bucket) back to 0: the
         ``fund`` stage first, then a write-off as bad debt (which ``socialise`` may cover).
         Nothing while the wallet backs the account's position in another perpetual (netted)."""
-        if account.size_lots or self._backs_other_positions(account):
+        if account.size_lots or self.backs_other_positions(account):
             return cause
         remaining = max(0, -account.wallet) + max(0, -account.isolated_margin)
         for stage in self.stages:
@@ -230,7 +230,7 @@ class LiquidationAccounting:
             cause = self.write_off(now, cause, account, remaining, mark)
         return cause
 
-    def _backs_other_positions(self, account) -> bool:
+    def backs_other_positions(self, account) -> bool:
         """Whether the account's (shared) wallet still backs a position in another perpetual."""
         cross = self.ledger.cross
         return (

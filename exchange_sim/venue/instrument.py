@@ -226,12 +226,20 @@ class Instrument:
 
     def _funding_shortfall(self, now: int, account, payment_seq: int, price: int) -> None:
         """A delayed funding payment left a flat account below zero: unless the account is
-        still in the liquidation pipeline (whose settlement covers its deficit), record the
-        deficit as bad debt, caused by the payment (docs/mechanics.md, funding). A socialised
-        loss is shared at the mark (the settlement price if there is no mark yet)."""
+        still in the liquidation pipeline (whose settlement covers its deficit), its wallet
+        still backs a position in another perpetual (settled when that closes), or its
+        collateral assets cover the wallet, record the deficit as bad debt, caused by the
+        payment (docs/mechanics.md, funding). A socialised loss is shared at the mark (the
+        settlement price if there is no mark yet)."""
         assert self.liquidation is not None
         accounting = self.liquidation.accounting
-        if account.account_id in accounting.busy:
+        if account.account_id in accounting.busy or accounting.backs_other_positions(account):
+            return
+        if (
+            not account.isolated
+            and account.holder.holdings
+            and account.wallet + self.ledger.collateral_value(account) >= 0
+        ):
             return
         deficit = max(0, -account.wallet) + max(0, -account.isolated_margin)
         mark = self.mark.price
