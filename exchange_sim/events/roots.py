@@ -81,6 +81,13 @@ ROOT_KINDS = (
         ("intervention",),
     ),
     RootKind(
+        "collateral_move",
+        "A `collateral_price` with no cause: a collateral asset's price feed (`oracle`) or its "
+        "redemption rate published a value the venue now marks the asset at (a `book` price "
+        "names the trade of the asset's book that set it).",
+        ("collateral_price",),
+    ),
+    RootKind(
         "funding_payment",
         "A `funding_payment`: the venue's scheduled settlement between longs and shorts. A chain "
         "through a payment stops there (its rate came from premium samples, but the payment is "

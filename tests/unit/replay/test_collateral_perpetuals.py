@@ -79,6 +79,16 @@ def test_a_depeg_liquidates_both_markets_positions(closed_largest_first):
         assert events[check["cause"]]["type"] == "collateral_price"
 
 
+def test_an_oracle_collateral_price_is_the_root_of_its_chains(closed_largest_first):
+    """The cascade roots each account's first liquidation at the oracle's uncaused
+    ``collateral_price`` (kind ``collateral_move``); the second position's is fed by the first."""
+    with open(os.path.join(closed_largest_first, "summary.json")) as handle:
+        cascade = json.load(handle)["metrics"]["cascade"]
+    firsts = _first_triggers(_events(closed_largest_first))
+    assert cascade["roots_by_kind"]["collateral_move"] == len(firsts) == cascade["roots"]
+    assert cascade["fed_by_liquidations"] == len(firsts)
+
+
 def test_the_collateral_is_converted_once_by_the_home_ledger(closed_where_found):
     """Each account's USDE is converted once, right after its first liquidation_triggered,
     logged by the ledger holding it (ETHUSDT, the home accounts'), even when the position
