@@ -60,9 +60,10 @@ class CollateralHoldings:
             )
             return seq, "collateral_needs_cross_margin"
         collateral = self.collateral
-        holdings = account.holdings
+        holder = account.holder  # a linked account's units go to its home account (one pool)
+        holdings = holder.holdings
         if holdings is None:
-            holdings = account.holdings = {}
+            holdings = holder.holdings = {}
         held = holdings[asset] = holdings.get(asset, 0) + units
         collateral.deposited[asset] += units
         seq = self._emit(

@@ -63,12 +63,6 @@ def check_perpetuals(root, markets: list[str]) -> None:
                 raise FieldProblem(
                     f"participants[{i}].accounts_of", shared, "must name an earlier group"
                 )
-            if participant.collateral_holdings():
-                raise FieldProblem(
-                    f"participants[{i}].collateral_asset",
-                    participant.collateral_asset or participant.collateral[0].asset,
-                    f"the accounts' collateral is posted by the group that owns them ({shared})",
-                )
             if owner.count != participant.count or owner.market == market:
                 raise FieldProblem(
                     f"participants[{i}].accounts_of",

@@ -10,8 +10,6 @@ import os
 import orjson
 import pytest
 
-import exchange_sim as es
-from exchange_sim.core.errors import ConfigError
 from exchange_sim.replay.audit import replay
 from exchange_sim.replay.redrive import redrive
 from exchange_sim.runner.api import run
@@ -178,17 +176,27 @@ def test_runs_replay_consistent_and_redrive_identical(fixture, request, tmp_path
     assert result.identical, f"differs at line {result.first_difference}"
 
 
-def test_the_linked_group_cannot_post_collateral():
-    """Collateral is posted by the group that owns the accounts: the key is named."""
-    with pytest.raises(ConfigError) as caught:
-        es.load_config(
-            CONFIG,
-            (
-                "participants.btc_longs.collateral_asset=USDE",
-                "participants.btc_longs.collateral_deposit=10",
-            ),
-        )
-    assert "participants[3].collateral_asset" in str(caught.value)
+def test_a_linked_groups_collateral_joins_the_home_accounts(tmp_path):
+    """USDE posted through the BTCUSDT accounts (the ``accounts_of`` group) is the home
+    account's: its units after are the home's 3,000 plus 500, and the one conversion takes all
+    3,500; the run replays consistent."""
+    out = str(tmp_path / "run")
+    run(
+        CONFIG,
+        overrides=(
+            "participants.btc_longs.collateral_asset=USDE",
+            "participants.btc_longs.collateral_deposit=500",
+        ),
+        out=out,
+    )
+    events = _events(out)
+    linked_deposits = [
+        e for e in events if e["type"] == "collateral_deposit" and "instrument" not in e
+    ]
+    assert linked_deposits and all(e["collateral_units"] == 3_500_000_000 for e in linked_deposits)
+    converted = [e for e in events if e["type"] == "collateral_converted"]
+    assert converted and all(e["units"] == 3_500_000_000 for e in converted)
+    assert replay(out).status == "consistent"
 
 
 SCENARIO = os.path.join(
