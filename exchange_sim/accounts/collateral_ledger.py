@@ -81,13 +81,6 @@ class CollateralHoldings:
         self.refresh(now, account, seq)
         return seq, None
 
-    def revalue_collateral(self, account: Account) -> None:
-        """Recompute the account's trigger and bankruptcy prices with its collateral at the
-        assets' current prices (they were solved at the prices of the account's last change; a
-        collateral price move does not refresh them). No listener is told."""
-        if account.holdings:
-            self._refresh_prices(account)
-
     def convert_collateral(self, now: int, account: Account, cause: int) -> int | None:
         """Take the account's collateral over at its haircut value (the venue's conversion desk
         pays it into the wallet): what a venue does when it liquidates a multi-asset account.

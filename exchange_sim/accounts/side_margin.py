@@ -56,25 +56,20 @@ class SideMargin:
         self, tiers, call_factor_ppb: int, on_entry: bool, funding_rate_ppb: int = 0
     ) -> None:
         self.funding_rate_ppb = funding_rate_ppb
-        base = (tiers, TriggerLevel(tiers, RATE_SCALE, on_entry))
-        base_call = TriggerLevel(tiers, call_factor_ppb, on_entry)
-        sides = []
-        for added in funding_added_rates_ppb(funding_rate_ppb):
-            if not added:
-                sides.append((*base, base_call))
-                continue
-            side_tiers = with_rate_added_below_initial(tiers, added)
-            sides.append(
-                (
-                    side_tiers,
-                    TriggerLevel(side_tiers, RATE_SCALE, on_entry),
-                    TriggerLevel(side_tiers, call_factor_ppb, on_entry),
-                )
+
+        def rules(side_tiers) -> tuple:
+            return (
+                side_tiers,
+                TriggerLevel(side_tiers, RATE_SCALE, on_entry),
+                TriggerLevel(side_tiers, call_factor_ppb, on_entry),
             )
-        (long_tiers, long_level, long_call), (short_tiers, short_level, short_call) = sides
-        self.tiers = (tiers, long_tiers, short_tiers)
-        self.liquidation = (base[1], long_level, short_level)
-        self.call = (base_call, long_call, short_call)
+
+        venue = rules(tiers)
+        long, short = (
+            rules(with_rate_added_below_initial(tiers, added)) if added else venue
+            for added in funding_added_rates_ppb(funding_rate_ppb)
+        )
+        self.tiers, self.liquidation, self.call = zip(venue, long, short, strict=True)
 
 
 class MarginRules:

@@ -49,13 +49,18 @@ def _time_axis(ax, run) -> None:
     ax.set_xlabel("time (s)")
 
 
+def step_decimals(ax, least: int, most: int) -> int:
+    """The decimals the y axis's tick step needs, within ``[least, most]``."""
+    ticks = ax.get_yticks()
+    step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
+    needed = -int(np.floor(np.log10(step))) if step > 0 else least
+    return min(max(least, needed), most)
+
+
 def _thousands(ax) -> None:
     """Readable y tick labels: 1,250,000 rather than 1.25e6, with as many decimals as the tick
     step needs (an altcoin at 2.000 shows 1.995, 2.000, not 2, 2)."""
-    ticks = ax.get_yticks()
-    step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
-    decimals = max(0, -int(np.floor(np.log10(step)))) if step > 0 else 0
-    ax.yaxis.set_major_formatter(StrMethodFormatter(f"{{x:,.{min(decimals, 8)}f}}"))
+    ax.yaxis.set_major_formatter(StrMethodFormatter(f"{{x:,.{step_decimals(ax, 0, 8)}f}}"))
 
 
 def _title_and_legend(fig, ax, title: str, ncols: int) -> None:

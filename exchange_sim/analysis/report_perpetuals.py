@@ -126,9 +126,7 @@ def shares_the_fund(data, symbol: str) -> bool:
 def label_changes(ax) -> None:
     """Signed % labels with as many decimals as the tick step needs (at least one), so a mark
     that moved 0.05 % is not labelled +0.0 throughout."""
-    ticks = ax.get_yticks()
-    step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
-    decimals = min(max(1, -int(np.floor(np.log10(step)))), 6) if step > 0 else 1
+    decimals = plots.step_decimals(ax, 1, 6)
     ax.yaxis.set_major_formatter(plots.StrMethodFormatter(f"{{x:+.{decimals}f}}"))
 
 

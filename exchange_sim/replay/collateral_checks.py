@@ -154,7 +154,7 @@ def on_liquidation_triggered(st: ReplayState, ev: dict) -> None:
     collateral (or, several perpetuals, whose home account does) has it converted next, by the
     ledger holding it."""
     account = st.account(ev)
-    holder = getattr(account, "home", account)
+    holder = account.holder
     if holder.holdings:
         st.ledger.refresh_prices(account)
     money_checks.on_liquidation_triggered(st, ev)

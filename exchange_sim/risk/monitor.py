@@ -193,9 +193,7 @@ class RiskMonitor:
         ):
             self._schedule_check(now, account_id, mark, cause)
             return
-        if self._holder(account).holdings and self._index_collateral(
-            now, account, cause, after_check
-        ):
+        if account.holder.holdings and self._index_collateral(now, account, cause, after_check):
             return
         index.set(account_id, LIQUIDATION, side, account.liquidation_price)
         if not self._cooling(account_id, now):
@@ -245,12 +243,6 @@ class RiskMonitor:
             if account_id in self.pending or account_id in self.in_liquidation:
                 continue  # another perpetual's monitor found it first (shared state)
             self._schedule_check(now, account_id, mark, seq)
-
-    @staticmethod
-    def _holder(account):
-        """The account whose wallet and collateral back ``account``: itself, or for a linked
-        account in another perpetual (several perpetuals), its home account."""
-        return account.holder
 
     def _cooling(self, account_id: int, now: int) -> bool:
         """Whether a margin call to the account is still within its cooldown."""
@@ -374,7 +366,7 @@ class RiskMonitor:
 
     def _trigger_liquidation(self, now, account, mark, equity, mm, check_seq) -> None:
         account_id = account.account_id
-        holder = self._holder(account)
+        holder = account.holder
         if holder.holdings:  # log the bankruptcy price at the collateral's value now
             self.ledger.refresh_prices(account)
         seq = self._log.emit(

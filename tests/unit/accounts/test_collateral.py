@@ -96,6 +96,14 @@ def test_a_collateral_depeg_alone_makes_an_account_liquidatable():
     assert ledger.is_liquidatable(account, 100)
 
 
+def safe_mark(side: int, liquidation_price: int | None, offset: int) -> int:
+    """A mark ``offset`` ticks on the safe side of the position's liquidation trigger (above a
+    long's, below a short's; from 1 or 100 when there is none)."""
+    if side == BUY:
+        return (max(liquidation_price, 1) if liquidation_price is not None else 1) + offset
+    return liquidation_price - offset if liquidation_price is not None else 100
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     wallet=st.integers(0, 2_000),
@@ -119,11 +127,7 @@ def test_no_liquidation_is_missed_while_neither_price_crossed(
     if ledger.is_liquidatable(account, 100):
         return  # past maintenance at once: the monitor checks it immediately
     liquidation, _call = ledger.collateral.triggers[1]["USDE"]
-    lp = account.liquidation_price
-    if side == BUY:
-        mark = max(lp, 1) + mark_offset if lp is not None else 1 + mark_offset
-    else:
-        mark = lp - mark_offset if lp is not None else 100
+    mark = safe_mark(side, account.liquidation_price, mark_offset)
     if mark <= 0:
         return
     ledger.collateral.price_ppb["USDE"] = liquidation + price_offset

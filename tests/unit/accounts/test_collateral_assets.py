@@ -22,8 +22,9 @@ from exchange_sim.matching.orders import BUY, SELL
 from exchange_sim.replay.audit import replay
 from exchange_sim.replay.redrive import redrive
 from exchange_sim.runner.api import run
+from tests.cross_helpers import join
 
-from .test_collateral import PAR, SCENARIO, TIERS
+from .test_collateral import PAR, SCENARIO, TIERS, safe_mark
 
 NO_FEES = FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0)
 
@@ -103,11 +104,7 @@ def test_no_liquidation_is_missed_while_no_price_crossed(
     if ledger.is_liquidatable(account, 100):
         return  # past maintenance at once: the monitor checks it immediately
     triggers = ledger.collateral.triggers[1]
-    lp = account.liquidation_price
-    if side == BUY:
-        mark = max(lp, 1) + mark_offset if lp is not None else 1 + mark_offset
-    else:
-        mark = lp - mark_offset if lp is not None else 100
+    mark = safe_mark(side, account.liquidation_price, mark_offset)
     if mark <= 0:
         return
     ledger.collateral.price_ppb["USDE"] = triggers["USDE"][0] + usde_offset
@@ -258,18 +255,10 @@ def test_an_asset_listed_twice_is_refused():
 def _two_ledgers():
     """A home account in one ledger holding 1,000 USDE and no position; its linked account in a
     second ledger is long 100 at 100. One set of assets for both (the venue shares it)."""
-    from exchange_sim.accounts.cross_margin import CrossMargin
-
     assets = CollateralAssets({"USDE": 100_000_000}, {"USDE": PAR})
     home_ledger, other_ledger = _ledger(), _ledger()
     home_ledger.collateral = other_ledger.collateral = assets
-    cross = CrossMargin()
-    cross.add_ledger(home_ledger)
-    cross.add_ledger(other_ledger)
-    home = home_ledger.open_account(1)
-    linked = other_ledger.open_linked_account(home, False, 20, "", "")
-    cross.link(home_ledger, home)
-    cross.link(other_ledger, linked)
+    home, linked = join(home_ledger, other_ledger)
     home_ledger.deposit(0, 1, 20, None)
     home_ledger.deposit(0, 1, 1_000, None, asset="USDE")
     other_ledger.apply_fill(0, 0, linked, BUY, 100, 100, 0)

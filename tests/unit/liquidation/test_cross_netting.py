@@ -5,7 +5,6 @@ rather than covered by (or paid into) the first market's fund."""
 
 from __future__ import annotations
 
-from exchange_sim.accounts.cross_margin import CrossMargin
 from exchange_sim.accounts.ledger import FeeSchedule, Ledger
 from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.events.log import MemoryLog
@@ -13,9 +12,16 @@ from exchange_sim.liquidation.accounting import LiquidationAccounting
 from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.liquidation.insurance_fund import InsuranceFund
 from exchange_sim.matching.orders import BUY, SELL
+from tests.cross_helpers import join
 
 TIERS = BracketTiers.from_brackets([(0, 10**15, 50, 10_000_000, 0)])
 NO_FEES = FeeSchedule(maker_fee_ppb=0, taker_fee_ppb=0)
+
+
+def _trade(ledger, account, side: int, price: int, lots: int, now: int = 0) -> None:
+    """``account`` trades ``lots`` at ``price`` against account 9 (the counterparty)."""
+    ledger.apply_fill(now, now, account, side, price, lots, 0)
+    ledger.apply_fill(now, now, ledger.accounts[9], -side, price, lots, 0)
 
 
 def _setup():
@@ -26,23 +32,14 @@ def _setup():
     a, b = Ledger(log, 1, TIERS, NO_FEES), Ledger(log, 1, TIERS, NO_FEES)
     a.mark_price = lambda: 85
     b.mark_price = lambda: 110
-    cross = CrossMargin()
-    cross.add_ledger(a)
-    cross.add_ledger(b)
-    home = a.open_account(1)
-    linked = b.open_linked_account(home, False, 20, "", "")
-    cross.link(a, home)
-    cross.link(b, linked)
+    home, linked = join(a, b)
     for ledger in (a, b):
         ledger.open_account(9)
         ledger.deposit(0, 9, 10_000, None)
     a.deposit(0, 1, 100, None)
-    a.apply_fill(0, 0, home, BUY, 100, 10, 0)
-    a.apply_fill(0, 0, a.accounts[9], SELL, 100, 10, 0)
-    b.apply_fill(0, 0, linked, BUY, 100, 10, 0)
-    b.apply_fill(0, 0, b.accounts[9], SELL, 100, 10, 0)
-    a.apply_fill(1, 1, home, SELL, 85, 10, 0)
-    a.apply_fill(1, 1, a.accounts[9], BUY, 85, 10, 0)
+    _trade(a, home, BUY, 100, 10)
+    _trade(b, linked, BUY, 100, 10)
+    _trade(a, home, SELL, 85, 10, now=1)
     fund = InsuranceFund(balance=1_000)
     accounting = LiquidationAccounting(log, a, 1, LiquidationConfig(), fund, 9, None)
     return a, b, home, linked, fund, accounting
@@ -60,8 +57,7 @@ def test_the_last_close_settles_the_shared_wallet():
     """Once B is closed too (at 110: +100), the wallet is +50 and nothing is owed; had B closed
     at a loss the remaining deficit would be covered then, by the engine closing it."""
     _a, b, home, linked, fund, accounting = _setup()
-    b.apply_fill(3, 3, linked, SELL, 110, 10, 0)
-    b.apply_fill(3, 3, b.accounts[9], BUY, 110, 10, 0)
+    _trade(b, linked, SELL, 110, 10, now=3)
     accounting.settle_flat(3, 0, home, False, 0, 110)
     assert (home.wallet, fund.balance) == (50, 1_000)
 
@@ -69,8 +65,7 @@ def test_the_last_close_settles_the_shared_wallet():
 def test_a_deficit_left_when_the_last_position_closes_is_covered():
     """B closed at 95 (-50): the wallet is -100 with no position left; the fund covers it."""
     _a, b, home, linked, fund, accounting = _setup()
-    b.apply_fill(3, 3, linked, SELL, 95, 10, 0)
-    b.apply_fill(3, 3, b.accounts[9], BUY, 95, 10, 0)
+    _trade(b, linked, SELL, 95, 10, now=3)
     accounting.settle_flat(3, 0, home, False, 0, 95)
     assert (home.wallet, fund.balance) == (0, 900)
 

@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import exchange_sim as es
-from exchange_sim.accounts.cross_margin import CrossMargin, split_slack
+from exchange_sim.accounts.cross_margin import split_slack
 from exchange_sim.accounts.ledger import FeeSchedule, Ledger
 from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.matching.orders import BUY, SELL
 from exchange_sim.runner.simulate import build_venue
+from tests.cross_helpers import join
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SCENARIO = os.path.join(ROOT, "configs", "scenarios", "contagion_two_markets.toml")
@@ -35,13 +36,7 @@ def _pair(btc_mmr_ppb=4_000_000, eth_mmr_ppb=6_500_000, btc_mark=946_281, eth_ma
     )
     btc.mark_price = lambda: btc_mark
     eth.mark_price = lambda: eth_mark
-    cross = CrossMargin()
-    cross.add_ledger(btc)
-    cross.add_ledger(eth)
-    home = btc.open_account(1, leverage=100)
-    linked = eth.open_linked_account(home, False, 100, "t", "leveraged")
-    cross.link(btc, home)
-    cross.link(eth, linked)
+    home, linked = join(btc, eth, home_leverage=100, leverage=100, owner="t", role="leveraged")
     return btc, eth, home, linked
 
 
