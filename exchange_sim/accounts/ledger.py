@@ -67,7 +67,12 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         "tiers",
         "total_deposits",
         "total_withdrawals",
+        "value_residue",
     )
+
+    inverse = False
+    """Whether positions are inverse (:mod:`exchange_sim.accounts.inverse_ledger`): trigger
+    prices' ``None`` then means *already* for a long and *never* for a short."""
 
     def __init__(
         self,
@@ -92,6 +97,9 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         self.fees_collected = 0
         self.total_deposits = 0
         self.total_withdrawals = 0
+        self.value_residue = 0
+        """What trades left the exchange by rounding values (always 0 here; an inverse ledger's
+        seller's value exceeds the buyer's by up to one minor unit per trade)."""
         self.mark_price: Callable[[], int | None] = lambda: None
         self.fallback_price: Callable[[], int | None] = lambda: None
         self.open_orders: Callable[[int], list] = lambda account_id: []
@@ -319,6 +327,12 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
             moved = margin if margin < account.wallet else max(account.wallet, 0)
             account.wallet -= moved
             account.isolated_margin += moved
+
+    def close_pnl(self, account: Account, price: int) -> int:
+        """The realised PnL of closing the whole position at ``price`` (no fee)."""
+        size = account.size_lots
+        side = 1 if size > 0 else -1
+        return side * (price * abs(size) * self._mptl) - side * account.entry_notional
 
     def transfer_position(
         self, now: int, cause: int, source: Account, target: Account, price: int, lots: int

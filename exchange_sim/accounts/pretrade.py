@@ -80,7 +80,14 @@ class PreTradeChecks:
         size = account.size_lots
         buys, sells = self._open_lots(account.account_id)
         lots = max(buys - (-size if size < 0 else 0), sells - (size if size > 0 else 0), 0)
-        return self.tiers.initial_margin(price * lots * self._mptl, account.leverage) if lots else 0
+        return (
+            self.tiers.initial_margin(self.lots_value(lots, price), account.leverage) if lots else 0
+        )
+
+    def lots_value(self, lots: int, price: int) -> int:
+        """What ``lots`` are worth at ``price`` (the margin basis of orders and positions):
+        ``price x lots x m`` (an inverse ledger overrides it)."""
+        return price * lots * self._mptl
 
     def reduce_only_capacity(self, order) -> int:
         """Engine hook: lots a resting reduce-only ``order`` may still fill (what it closes)."""
@@ -140,13 +147,13 @@ class PreTradeChecks:
         lots = buys if buys > sells else sells
         if lots <= 0:
             return None
-        mptl = self._mptl
         leverage = account.leverage
         tiers = self.tiers
-        need = tiers.initial_margin(reference * lots * mptl, leverage)
+        lots_value = self.lots_value
+        need = tiers.initial_margin(lots_value(lots, reference), leverage)
         taker_fee = self.fees.taker_fee_ppb
         if taker_fee > 0:  # the fee to open must be there too (Bybit reserves it, §2.3)
-            need += div_round(reference * order_lots * mptl * taker_fee, RATE_SCALE, UP)
+            need += div_round(lots_value(order_lots, reference) * taker_fee, RATE_SCALE, UP)
         if account.isolated:
             have = account.wallet
         else:

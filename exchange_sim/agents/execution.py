@@ -24,6 +24,7 @@ account is funded by a ``Deposit`` at t = 0 and opened with its own leverage by 
 from __future__ import annotations
 
 from exchange_sim.agents.maker_config import ExecutionConfig
+from exchange_sim.core.contract import lots_value
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.kernel.environment import Phase
@@ -57,6 +58,7 @@ class ExecutionAgent:
         "_next_order_id",
         "_own",
         "_plan",
+        "_price_lots",
         "_seen",
         "_seen_seq",
         "_sending_done",
@@ -106,6 +108,7 @@ class ExecutionAgent:
         self.child_sizes: list[int] = []
         self.filled_lots = 0
         self.notional = 0
+        self._price_lots = 0
         """The value of its children's fills: sum of price x size x money per tick-lot."""
 
     def start(self) -> None:
@@ -215,7 +218,8 @@ class ExecutionAgent:
         self._own.add(seq)
         child.received += fill.size_lots
         self.filled_lots += fill.size_lots
-        self.notional += fill.price_ticks * fill.size_lots * self._mptl
+        self.notional += lots_value(self._mptl, -self.side, fill.size_lots, fill.price_ticks)
+        self._price_lots += fill.price_ticks * fill.size_lots
         self._settle(fill.order_id, child, seq)
 
     def on_order_update(self, now: int, seq: int, update) -> None:
@@ -245,12 +249,14 @@ class ExecutionAgent:
         filled, notional, arrival, side = self.filled_lots, self.notional, self._arrival, self.side
         vwap = impact = impact_ppb = None
         if filled:
-            value_per_tick = filled * self._mptl  # the fills' value at one tick
-            vwap = div_round(notional, value_per_tick, UP if side == BUY else DOWN)
+            price_lots = self._price_lots  # sum of price x lots of the fills, in ticks x lots
+            vwap = div_round(price_lots, filled, UP if side == BUY else DOWN)
             if arrival is not None:
                 impact = side * (vwap - arrival)
-                at_arrival = value_per_tick * arrival
-                impact_ppb = div_round(side * (notional - at_arrival) * RATE_SCALE, at_arrival, UP)
+                at_arrival = filled * arrival
+                impact_ppb = div_round(
+                    side * (price_lots - at_arrival) * RATE_SCALE, at_arrival, UP
+                )
         self._emit(
             self._env.now,
             cause,

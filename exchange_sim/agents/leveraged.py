@@ -32,7 +32,8 @@ from typing import Any
 from exchange_sim.agents.config import LeveragedTraderConfig
 from exchange_sim.agents.draws import BlockDraws
 from exchange_sim.agents.lifecycle import LifeCycle
-from exchange_sim.core.rounding import DOWN, div_round
+from exchange_sim.core.contract import lots_for_value
+from exchange_sim.core.rounding import DOWN
 from exchange_sim.kernel.environment import Phase
 from exchange_sim.matching.orders import BUY, SELL
 from exchange_sim.venue.messages import Deposit, SubmitOrder
@@ -195,7 +196,7 @@ class LeveragedTraderGroup:
             * self.leverage[account_id]
             * cfg.position_fraction
         )
-        return div_round(notional, price * self._money_per_tick_lot, DOWN)
+        return lots_for_value(self._money_per_tick_lot, notional, price, DOWN)
 
     def _enter(self, account_id: int) -> None:
         price = self.index_price

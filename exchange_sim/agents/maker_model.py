@@ -9,6 +9,7 @@ from fractions import Fraction
 
 from exchange_sim.agents.maker_config import AdaptiveMakerConfig
 from exchange_sim.agents.signals import RollingSum, RollingVolatility
+from exchange_sim.core.contract import lots_value
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import MAX_INT, RATE_SCALE
 
@@ -68,7 +69,11 @@ class MakerModel:
     def trade(self, side: int, price: int, lots: int) -> None:
         """One of its fills, or a position the venue moved onto it (side: what it did)."""
         self.position_lots += side * lots
-        self.cash -= side * price * lots * self._mptl
+        mptl = self._mptl
+        if type(mptl) is int:
+            self.cash -= side * price * lots * mptl
+        else:  # inverse: a buy's contracts are worth their coin value back at any later price
+            self.cash += side * mptl.fill_value(side, lots, price)
 
     # -- measures --------------------------------------------------------------------------------
     def anchor(self) -> int | None:
@@ -142,10 +147,14 @@ class MakerModel:
         if not position or anchor is None or self._spot:
             return 0
         mptl = self._mptl
-        equity = self.deposited + self.cash + position * anchor * mptl
+        side = 1 if position > 0 else -1
+        notional = lots_value(mptl, side, abs(position), anchor)
+        if type(mptl) is int:
+            equity = self.deposited + self.cash + side * notional
+        else:  # inverse: a long is worth its entry value less its value now
+            equity = self.deposited + self.cash - side * notional
         if equity <= 0:
             return MAX_INT
-        notional = abs(position) * anchor * mptl
         return min(MAX_INT, div_round(notional * RATE_SCALE, self._cfg.leverage * equity, UP))
 
     def over(self, now: int, anchor: int | None) -> tuple[str, int, int] | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from exchange_sim.agents.holdings import Holdings
 from exchange_sim.agents.triggers import Levels
+from exchange_sim.core.contract import lots_for_value
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.kernel.environment import Phase
@@ -127,7 +128,7 @@ class SignalGroup:
     def _enter(self, account_id: int, side: int, signal: int, seq, price: int) -> None:
         cfg = self._cfg
         notional = int(cfg.deposit * cfg.leverage * cfg.position_fraction)
-        lots = div_round(notional, price * self._money_per_tick_lot, DOWN)
+        lots = lots_for_value(self._money_per_tick_lot, notional, price, DOWN)
         if cfg.max_position:
             lots = min(lots, cfg.max_position)
         if lots <= 0:

@@ -165,12 +165,18 @@ class Scale:
     ``money_per_tick_lot`` is the value in money minor units of one tick of price on one lot of
     size (a linear, quote-settled contract): ``notional = price_ticks * size_lots *
     money_per_tick_lot`` is then an exact integer.
+
+    An inverse (coin-margined) contract has ``inverse_k`` instead (``money_per_tick_lot`` is 0):
+    one lot at one tick is worth ``inverse_k`` minor units of the base asset, so ``size_lots``
+    at ``price_ticks`` are worth ``size_lots * inverse_k / price_ticks``
+    (:mod:`exchange_sim.core.contract`).
     """
 
     tick_size: Decimal
     lot_size: Decimal
     money_decimals: int
     money_per_tick_lot: int
+    inverse_k: int = 0
 
     @classmethod
     def build(cls, tick_size: Decimal, lot_size: Decimal, money_decimals: int, key: str) -> Scale:
@@ -185,6 +191,55 @@ class Scale:
                 f"(10^-{money_decimals}); raise money_decimals or coarsen tick/lot",
             )
         return cls(tick_size, lot_size, money_decimals, product)
+
+    @classmethod
+    def build_inverse(
+        cls,
+        tick_size: Decimal,
+        lot_size: Decimal,
+        money_decimals: int,
+        contract_value: Decimal,
+        key: str,
+    ) -> Scale:
+        """An inverse contract's grid: a lot of ``lot_size`` contracts of ``contract_value``
+        (quote) each; ``inverse_k = lot_size x contract_value x 10**money_decimals /
+        tick_size``, a whole number or a :class:`UnitError` naming ``key``."""
+        tick_num, tick_den = tick_size.as_integer_ratio()
+        lot_num, lot_den = lot_size.as_integer_ratio()
+        value_num, value_den = contract_value.as_integer_ratio()
+        k, remainder = divmod(
+            lot_num * value_num * tick_den * 10**money_decimals, lot_den * value_den * tick_num
+        )
+        if remainder or k <= 0:
+            raise UnitError(
+                key,
+                f"lot {lot_size} x contract value {contract_value} / tick {tick_size}",
+                f"one lot at one tick must be worth a whole number of money minor units "
+                f"(10^-{money_decimals}); raise money_decimals or change tick/lot/contract value",
+            )
+        return cls(tick_size, lot_size, money_decimals, 0, k)
+
+    @property
+    def inverse(self) -> bool:
+        """Whether the contract is inverse (coin-margined)."""
+        return self.inverse_k > 0
+
+    @property
+    def valuation(self):
+        """``money_per_tick_lot`` (linear), or the inverse contract's
+        :class:`~exchange_sim.core.contract.InverseContract`: what the functions that value
+        positions take (:func:`exchange_sim.core.contract.valuation_of`)."""
+        from exchange_sim.core.contract import valuation_of
+
+        return valuation_of(self.money_per_tick_lot, self.inverse_k)
+
+    def contract(self):
+        """The contract's valuation (:mod:`exchange_sim.core.contract`)."""
+        from exchange_sim.core.contract import InverseContract, LinearContract
+
+        if self.inverse_k:
+            return InverseContract(self.inverse_k)
+        return LinearContract(self.money_per_tick_lot)
 
     def price_ticks(self, value: object, key: str) -> int:
         """A user price (decimal) to ticks, exactly."""

@@ -1,8 +1,10 @@
 """Funding settlement: exact integer payments between longs and shorts, and the residue.
 
 ``payment = size_lots x price_ticks x money_per_tick_lot x rate_ppb / 10^9`` (the position's
-notional times the rate, §6.1: ``PositionNotional x F``); longs pay shorts when the rate is
-positive, shorts pay longs when it is negative, peer to peer with no exchange fee.
+notional times the rate, §6.1: ``PositionNotional x F``); an inverse contract's (passed as its
+:class:`~exchange_sim.core.contract.InverseContract`) is its value at the price,
+``size_lots x k x rate_ppb / (price_ticks x 10^9)`` in coin (§6.3, W21); longs pay shorts when
+the rate is positive, shorts pay longs when it is negative, peer to peer with no exchange fee.
 
 **Rounding, in the exchange's favour**: a payer's amount rounds ``UP`` (what a trader owes) and a
 receiver's rounds ``DOWN`` (what the exchange pays out). Seen from the account, both are the floor
@@ -37,7 +39,11 @@ def settle_rows(
     positions: Iterable[tuple[int, int]], price_ticks: int, rate_ppb: int, money_per_tick_lot: int
 ) -> tuple[list[tuple[int, int, int]], int]:
     """Like :func:`settle`, returning ``(account_id, size_lots, amount_minor)`` rows."""
-    per_lot = price_ticks * money_per_tick_lot * rate_ppb  # money minor units x 10^9 per lot
+    if type(money_per_tick_lot) is int:
+        per_lot = price_ticks * money_per_tick_lot * rate_ppb  # money minor units x 10^9 per lot
+        scale = RATE_SCALE
+    else:  # inverse (its InverseContract): the value at the price, Q k / P, times the rate
+        per_lot, scale = money_per_tick_lot.k * rate_ppb, price_ticks * RATE_SCALE
     rows: list[tuple[int, int, int]] = []
     net_lots = 0
     total = 0
@@ -45,7 +51,7 @@ def settle_rows(
         if size_lots == 0:
             continue
         net_lots += size_lots
-        amount = div_round(-size_lots * per_lot, RATE_SCALE, DOWN)
+        amount = div_round(-size_lots * per_lot, scale, DOWN)
         total += amount
         rows.append((account_id, size_lots, amount))
     if net_lots != 0:

@@ -154,7 +154,7 @@ class FundingScheduler:
         self._book = book
         self._index = index_publisher
         self._mark = mark_service
-        self._mptl = scale.money_per_tick_lot
+        self._mptl = scale.valuation
         self._initial_rate_ppb, self._maintenance_rate_ppb = max_leverage_margin_rates_ppb(tiers)
         self.impact_notional_minor = rule_impact_notional_minor(rule, scale, self._initial_rate_ppb)
         self._index_seq: int | None = None

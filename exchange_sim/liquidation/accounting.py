@@ -52,6 +52,7 @@ def money_identity(
     left = (
         ledger.money_in_accounts()
         + ledger.fees_collected
+        + ledger.value_residue
         + fund.balance
         + (vault.cash if vault is not None else 0)
         - bad_debt_outstanding

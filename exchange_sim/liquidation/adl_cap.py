@@ -58,8 +58,11 @@ def cap_lots(
     ``price_ticks``: the fraction cap and the notional cap, each rounded DOWN."""
     lots = div_round(position_lots * config.max_fraction, RATE_SCALE, DOWN)
     if config.max_notional:
-        unit = price_ticks * money_per_tick_lot
-        by_notional = div_round(config.max_notional, unit, DOWN) if unit > 0 else lots
+        if type(money_per_tick_lot) is not int:  # inverse: lots worth max_notional in coin
+            by_notional = money_per_tick_lot.lots_for_value(config.max_notional, price_ticks, DOWN)
+        else:
+            unit = price_ticks * money_per_tick_lot
+            by_notional = div_round(config.max_notional, unit, DOWN) if unit > 0 else lots
         lots = min(lots, by_notional)
     return lots
 

@@ -64,6 +64,8 @@ def bitmex_ratio(candidate: AdlCandidate, money_per_tick_lot: int) -> tuple[int,
     """BitMEX: ``PnL% * EffLev`` if ``PnL% > 0``, else ``PnL% / EffLev``."""
     size = candidate.size_lots
     sign = 1 if size > 0 else -1
+    if type(money_per_tick_lot) is not int:
+        return _inverse_bitmex_ratio(candidate, money_per_tick_lot)
     mark_value = size * candidate.mark_price_ticks * money_per_tick_lot
     entry_value = sign * candidate.entry_notional
     bankrupt_value = size * candidate.bankruptcy_price_ticks * money_per_tick_lot
@@ -74,6 +76,28 @@ def bitmex_ratio(candidate: AdlCandidate, money_per_tick_lot: int) -> tuple[int,
     if pnl > 0:
         return _ratio(pnl * abs(mark_value), candidate.entry_notional * cushion)
     return _ratio(pnl * cushion, candidate.entry_notional * abs(mark_value))
+
+
+def _inverse_bitmex_ratio(candidate: AdlCandidate, contract) -> tuple[int, int]:
+    """BitMEX's ranking on its inverse contracts, in coin: ``PnL% = uPnL / entry value`` and
+    ``EffLev = value at mark / (uPnL at mark - uPnL at bankruptcy)``. No bankruptcy price
+    (``0``): a long is bankrupt at every price (no cushion), a short never (its value there is
+    0)."""
+    size = candidate.size_lots
+    side = 1 if size > 0 else -1
+    lots = abs(size)
+    mark_value = contract.position_value(side, lots, candidate.mark_price_ticks)
+    pnl = candidate.unrealised_pnl
+    bankrupt = candidate.bankruptcy_price_ticks
+    if bankrupt:
+        cushion = -side * (mark_value - contract.position_value(side, lots, bankrupt))
+    else:
+        cushion = 0 if side > 0 else mark_value
+    if cushion <= 0:
+        return INFINITE if pnl > 0 else ZERO
+    if pnl > 0:
+        return _ratio(pnl * mark_value, candidate.entry_notional * cushion)
+    return _ratio(pnl * cushion, candidate.entry_notional * mark_value)
 
 
 def binance_ratio(candidate: AdlCandidate, one_money_unit: int) -> tuple[int, int]:
@@ -91,7 +115,13 @@ def hyperliquid_ratio(candidate: AdlCandidate, money_per_tick_lot: int) -> tuple
     if candidate.account_value <= 0:
         return INFINITE
     size = candidate.size_lots
-    mark_notional = abs(size) * candidate.mark_price_ticks * money_per_tick_lot
+    mark_notional = (
+        abs(size) * candidate.mark_price_ticks * money_per_tick_lot
+        if type(money_per_tick_lot) is int
+        else money_per_tick_lot.position_value(
+            1 if size > 0 else -1, abs(size), candidate.mark_price_ticks
+        )
+    )
     if size > 0:
         return _ratio(
             mark_notional * mark_notional, candidate.entry_notional * candidate.account_value

@@ -363,7 +363,9 @@ def build_liquidation(
     the backstop vault. Opens one ledger account for the fund's takeovers (and one for the vault)
     with ``ids.next("account")``; order ids come from ``ids.counter("order")``. Logs nothing
     (safe to call before ``run_start``)."""
-    money_per_tick_lot = scale.money_per_tick_lot
+    # An inverse contract's valuation travels where a linear one's money per tick-lot does: the
+    # functions that value positions dispatch on it (the others fail loudly on it).
+    money_per_tick_lot = scale.valuation
     fund_account = ids.next("account")
     ledger.open_account(fund_account, owner="insurance_fund", role="insurance_fund")
     if fund is None:

@@ -53,8 +53,17 @@ def liquidation_fill_delta(
 
     ``(fill - bankruptcy) * size * money_per_tick_lot * side + fee`` (§5.1), ``side = +1`` when a
     long is being closed (sold), ``-1`` for a short (bought back); ``size_lots`` is unsigned.
-    Exact: no division.
+    Exact: no division. An inverse contract (``money_per_tick_lot`` its
+    :class:`~exchange_sim.core.contract.InverseContract`): ``-side x (value(fill) -
+    value(bankruptcy))`` of the closing fill, in coin.
     """
+    if type(money_per_tick_lot) is not int:
+        return (
+            money_per_tick_lot.settlement_delta(
+                side, size_lots, fill_price_ticks, bankruptcy_price_ticks
+            )
+            + liquidation_fee
+        )
     return (
         fill_price_ticks - bankruptcy_price_ticks
     ) * size_lots * money_per_tick_lot * side + liquidation_fee

@@ -18,9 +18,19 @@ from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
 
-def fee_amount(price_ticks: int, lots: int, money_per_tick_lot: int, rate_ppb: int) -> int:
-    """``price x lots x m x rate``, rounded UP (a fee is owed by the trader)."""
-    return div_round(price_ticks * lots * money_per_tick_lot * rate_ppb, RATE_SCALE, UP)
+def lots_value(price_ticks: int, lots: int, money_per_tick_lot, side: int = 1) -> int:
+    """What ``lots`` of a ``side`` position are worth at ``price_ticks``: ``price x lots x m``,
+    or an inverse contract's (``money_per_tick_lot`` is then its
+    :class:`~exchange_sim.core.contract.InverseContract`) ``lots x k / price``."""
+    if type(money_per_tick_lot) is int:
+        return price_ticks * lots * money_per_tick_lot
+    return money_per_tick_lot.position_value(side, lots, price_ticks)
+
+
+def fee_amount(price_ticks: int, lots: int, money_per_tick_lot, rate_ppb: int) -> int:
+    """``price x lots x m x rate``, rounded UP (a fee is owed by the trader); an inverse
+    contract's fee is on the value rounded UP (a long's)."""
+    return div_round(lots_value(price_ticks, lots, money_per_tick_lot) * rate_ppb, RATE_SCALE, UP)
 
 
 def share_lots(held_lots: int, fraction_ppb: int) -> int:
@@ -41,12 +51,21 @@ def close_state(
     size = account.size_lots
     held = size if size > 0 else -size
     entry = account.entry_notional
+    inverse = type(money_per_tick_lot) is not int
     if lots >= held:
         lots, removed = held, entry
     else:
-        removed = div_round(entry * lots, held, UP if size > 0 else DOWN)
-    exit_notional = price_ticks * lots * money_per_tick_lot
-    realised = exit_notional - removed if size > 0 else removed - exit_notional
+        removed = div_round(
+            entry * lots,
+            held,
+            (UP if size > 0 else DOWN) if not inverse else (DOWN if size > 0 else UP),
+        )
+    if inverse:  # the closing fill's value (a sell's UP, a buy's DOWN); a long gains as it falls
+        exit_value = money_per_tick_lot.fill_value(-1 if size > 0 else 1, lots, price_ticks)
+        realised = removed - exit_value if size > 0 else exit_value - removed
+    else:
+        exit_notional = price_ticks * lots * money_per_tick_lot
+        realised = exit_notional - removed if size > 0 else removed - exit_notional
     new_size = size - lots if size > 0 else size + lots
     if account.isolated:
         bucket = account.isolated_margin + realised
@@ -79,10 +98,13 @@ def compliant_after_close(
     if size == 0:
         return True
     held = size if size > 0 else -size
-    equity = collateral + size * mark_ticks * money_per_tick_lot - (entry if size > 0 else -entry)
-    return equity >= tiers.maintenance_margin(
-        entry if on_entry else mark_ticks * held * money_per_tick_lot
-    )
+    side = 1 if size > 0 else -1
+    value = lots_value(mark_ticks, held, money_per_tick_lot, side)
+    if type(money_per_tick_lot) is int:
+        equity = collateral + side * value - side * entry
+    else:  # inverse: a long gains as its value falls
+        equity = collateral - side * value + side * entry
+    return equity >= tiers.maintenance_margin(entry if on_entry else value)
 
 
 def _first_true(lo: int, hi: int, predicate) -> int:
@@ -129,9 +151,10 @@ def reduction_lots(
         )
 
     x = 1
+    side = 1 if account.size_lots > 0 else -1
     while x < held:
-        tier = tiers.tier_index((held - x) * mark_ticks * money_per_tick_lot)
-        end = _last_in_tier(x, held - 1, tier, held, mark_ticks, money_per_tick_lot, tiers)
+        tier = tiers.tier_index(lots_value(mark_ticks, held - x, money_per_tick_lot, side))
+        end = _last_in_tier(x, held - 1, tier, held, mark_ticks, money_per_tick_lot, tiers, side)
         if ok(x):
             return x
         if ok(end):
@@ -144,13 +167,13 @@ def reduction_lots(
 
 
 def _last_in_tier(
-    lo: int, hi: int, tier: int, held: int, mark: int, money_per_tick_lot: int, tiers
+    lo: int, hi: int, tier: int, held: int, mark: int, money_per_tick_lot, tiers, side: int = 1
 ) -> int:
     """Largest ``x`` in ``[lo, hi]`` whose remaining notional is still in ``tier`` (the tier of
     the remaining notional never rises as ``x`` grows)."""
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if tiers.tier_index((held - mid) * mark * money_per_tick_lot) == tier:
+        if tiers.tier_index(lots_value(mark, held - mid, money_per_tick_lot, side)) == tier:
             lo = mid
         else:
             hi = mid - 1
@@ -170,16 +193,19 @@ def tier_reduction_lots(
     size = account.size_lots
     held = abs(size)
     entry = account.entry_notional
+    side = 1 if size > 0 else -1
     if on_entry:
+        inverse = type(money_per_tick_lot) is not int
+        removal = (UP if size > 0 else DOWN) if not inverse else (DOWN if size > 0 else UP)
 
         def value(x: int) -> int:
             if x >= held:
                 return 0
-            return entry - div_round(entry * x, held, UP if size > 0 else DOWN)
+            return entry - div_round(entry * x, held, removal)
     else:
 
         def value(x: int) -> int:
-            return (held - x) * mark_ticks * money_per_tick_lot
+            return lots_value(mark_ticks, held - x, money_per_tick_lot, side)
 
     tier = tiers.tier_index(value(0))
     if tier == 0:

@@ -100,9 +100,7 @@ class Waterfall:
         account's leftover collateral out (unless ``keep_residue``). Returns (seq, residue)."""
         size = account.size_lots
         side = 1 if size > 0 else -1
-        realised = (
-            side * (price * abs(size) * self.money_per_tick_lot) - side * account.entry_notional
-        )
+        realised = self.ledger.close_pnl(account, price)
         if account.isolated:
             bucket = account.isolated_margin + realised
             residue = bucket if bucket > 0 else 0
@@ -134,7 +132,11 @@ class Waterfall:
         fund, money_per_tick_lot = self.fund, self.money_per_tick_lot
         size = account.size_lots
         price = self._takeover_price(account, mark)
-        loss_at_mark = max(0, (price - mark) * size * money_per_tick_lot)
+        side = 1 if size > 0 else -1
+        if type(money_per_tick_lot) is int:
+            loss_at_mark = max(0, (price - mark) * size * money_per_tick_lot)
+        else:  # inverse: what closing at the takeover price leaves above closing at the mark
+            loss_at_mark = max(0, money_per_tick_lot.settlement_delta(side, abs(size), price, mark))
         # The fund must also be able to pay for what it already holds: its open loss at the mark
         # counts against its balance (else it keeps taking risk it cannot pay for).
         held_account = self.ledger.accounts[self.fund_account_id]
@@ -144,7 +146,10 @@ class Waterfall:
                 return None
             limit = self.config.fund_position_limit
             held = self.ledger.accounts[self.fund_account_id].size_lots + size
-            if limit and abs(held) * mark * money_per_tick_lot * RATE_SCALE > fund.balance * limit:
+            if (
+                limit
+                and self.ledger.lots_value(abs(held), mark) * RATE_SCALE > fund.balance * limit
+            ):
                 return None
         seq, residue = self._transfer_to(
             now, cause, account, "insurance_fund", self.fund_account_id, price, mark, False

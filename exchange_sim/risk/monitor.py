@@ -51,6 +51,7 @@ class RiskMonitor:
         "_check_latency",
         "_config",
         "_env",
+        "_inverse",
         "_log",
         "_mark",
         "called_until",
@@ -81,6 +82,7 @@ class RiskMonitor:
         self._check_latency = check_latency
         self._call_latency = call_latency
         self.ledger = ledger
+        self._inverse = ledger.inverse
         self.index = TriggerIndex()
         self.collateral_indexes: dict[str, TriggerIndex] = {}
         """Per collateral asset: accounts by the collateral price below which they are checked
@@ -180,26 +182,32 @@ class RiskMonitor:
             return
         side = 1 if account.size_lots > 0 else -1
         mark = self._mark.price
+        liquidation, call = account.liquidation_price, account.margin_call_price
+        # An inverse position's None is the mirror of a linear one's (a long's "already", a
+        # short's "never"): read it as the other side's None.
+        liquidation_side = -side if liquidation is None and self._inverse else side
+        call_side = -side if call is None and self._inverse else side
         if (
             mark is not None
             and not after_check
             and (
-                index.is_crossed(side, account.liquidation_price, mark)
-                or (
-                    not self._cooling(account_id, now)
-                    and index.is_crossed(side, account.margin_call_price, mark)
-                )
+                index.is_crossed(liquidation_side, liquidation, mark)
+                or (not self._cooling(account_id, now) and index.is_crossed(call_side, call, mark))
             )
         ):
             self._schedule_check(now, account_id, mark, cause)
             return
         if account.holder.holdings and self._index_collateral(now, account, cause, after_check):
             return
-        index.set(account_id, LIQUIDATION, side, account.liquidation_price)
+        index.set(account_id, LIQUIDATION, liquidation_side, liquidation)
         if not self._cooling(account_id, now):
-            index.set(account_id, MARGIN_CALL, side, account.margin_call_price)
-        if account.tier_step_price is not None:
-            index.set(account_id, TIER_STEP, -1, account.tier_step_price - 1)
+            index.set(account_id, MARGIN_CALL, call_side, call)
+        step = account.tier_step_price
+        if step is not None:
+            if self._inverse:  # an inverse short's MM jumps at or below it (a falling price)
+                index.set(account_id, TIER_STEP, 1, step + 1)
+            else:  # a linear long's at or above it (a rising price)
+                index.set(account_id, TIER_STEP, -1, step - 1)
 
     def _unindex(self, account_id: int) -> None:
         self.index.remove_account(account_id)

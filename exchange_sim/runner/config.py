@@ -41,7 +41,7 @@ from exchange_sim.pricing.correlation import IndexCorrelationConfig
 from exchange_sim.pricing.index import CsvIndex, IndexConfig, SpotIndex
 from exchange_sim.pricing.mark_config import MarkConfig
 from exchange_sim.risk.config import RiskConfig
-from exchange_sim.runner.config_checks import check_collateral, check_perpetuals
+from exchange_sim.runner.config_checks import check_collateral, check_inverse, check_perpetuals
 from exchange_sim.runner.perpetual_config import PerpetualConfig
 from exchange_sim.venue.collateral_config import CollateralConfig
 from exchange_sim.venue.intervention_config import InterventionConfig
@@ -121,12 +121,43 @@ class InstrumentConfig:
     money_decimals: int = attrs.field(
         default=6, metadata={"min": 0, "max": 18, "help": "decimals of the settlement asset"}
     )
+    contract: str = attrs.field(
+        default="linear",
+        metadata={
+            "choices": ("linear", "inverse"),
+            "help": "linear: quote-settled, lots of base (BTCUSDT); inverse: coin-margined, "
+            "settled in the base asset, lots of contracts of contract_value quote each (XBTUSD)",
+        },
+    )
+    contract_value: Decimal = attrs.field(
+        default=Decimal("0"),
+        metadata={
+            "unit": "decimal",
+            "help": "inverse only: quote value of one contract (XBTUSD: 1 USD); 0 for linear",
+        },
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.tick_size <= 0 or self.lot_size <= 0:
             raise ValueError("tick_size and lot_size must be positive")
+        if self.contract == "inverse" and self.contract_value <= 0:
+            raise FieldProblem(
+                "contract_value", self.contract_value, "an inverse contract needs a value > 0"
+            )
+        if self.contract == "linear" and self.contract_value:
+            raise FieldProblem(
+                "contract_value", self.contract_value, "only an inverse contract has a value"
+            )
 
     def scale(self) -> Scale:
+        if self.contract == "inverse":
+            return Scale.build_inverse(
+                self.tick_size,
+                self.lot_size,
+                self.money_decimals,
+                self.contract_value,
+                "instrument",
+            )
         return Scale.build(self.tick_size, self.lot_size, self.money_decimals, "instrument")
 
 
@@ -268,6 +299,7 @@ class SimConfig:
                 if getattr(participant, "reference", "index") == "fundamental":
                     raise FieldProblem(f"participants[{i}].reference", "fundamental", needs)
         self._check_collateral(markets)
+        check_inverse(self)
         names = [p.name for p in self.participants]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

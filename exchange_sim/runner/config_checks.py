@@ -135,3 +135,28 @@ def check_collateral(root, markets: list[str]) -> None:
                 getattr(participant, "margin_mode", ""),
                 "collateral assets back cross margin only",
             )
+
+
+INVERSE_POLICIES = ("binance", "tiered", "hyperliquid", "market")
+"""Liquidation policies an inverse contract runs with (dYdX's fillable-price algebra is linear)."""
+
+
+def check_inverse(root) -> None:
+    """An inverse (coin-margined) instrument runs alone: no other perpetuals (their cross margin
+    would add coin and quote money), no spot markets or collateral assets (quote-priced), no
+    backstop vault, and a liquidation policy whose arithmetic is ported to inverse value."""
+    if root.instrument.contract != "inverse":
+        return
+    why = "not supported with an inverse instrument (instrument.contract = 'inverse')"
+    for key in ("perpetuals", "spot_markets", "collateral"):
+        if getattr(root, key):
+            raise FieldProblem(key, f"{len(getattr(root, key))} entries", why)
+    liquidation = root.liquidation
+    if liquidation.policy.KIND not in INVERSE_POLICIES:
+        raise FieldProblem(
+            "liquidation.policy.kind",
+            liquidation.policy.KIND,
+            f"{why}; use one of {', '.join(INVERSE_POLICIES)}",
+        )
+    if "vault" in liquidation.waterfall:
+        raise FieldProblem("liquidation.waterfall", "vault", why)

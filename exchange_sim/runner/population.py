@@ -202,7 +202,7 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
             next_order_id,
             rng,
             venue.sampler(cfg.response.reaction_latency, f"{prefix}/reaction"),
-            venue.scale.money_per_tick_lot,
+            venue.scale.valuation,
             venue.rng.stream(f"{prefix}/life") if cfg.life_cycle else None,
         )
         isolated = cfg.margin_mode == "isolated"

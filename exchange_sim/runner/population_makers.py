@@ -43,7 +43,7 @@ def add_adaptive_maker(
         cfg,
         account,
         next_order_id,
-        venue.scale.money_per_tick_lot,
+        venue.scale.valuation,
     )
     place.gateway.connect(maker, request, response)
     _subscribe(venue, maker, cfg, prefix, place, reference)
@@ -61,7 +61,7 @@ def add_execution(
         cfg,
         account,
         next_order_id,
-        venue.scale.money_per_tick_lot,
+        venue.scale.valuation,
     )
     place.gateway.connect(agent, request, response)
     _subscribe(venue, agent, cfg, prefix, place, reference)

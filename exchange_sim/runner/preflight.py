@@ -13,6 +13,7 @@ Everything raised here is an :class:`~exchange_sim.core.errors.InputError` namin
 from __future__ import annotations
 
 from exchange_sim.accounts.margin_config import build_tiers
+from exchange_sim.core.contract import lots_value
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.funding.premium import rule_impact_notional_minor
 from exchange_sim.funding.scheduler import max_leverage_margin_rates_ppb
@@ -82,7 +83,7 @@ def _check_entries(config, scale) -> None:
     start = getattr(config.index.process, "start_price", 0)
     if not start:
         return
-    lot_notional = start * scale.money_per_tick_lot
+    lot_notional = lots_value(scale.valuation, 1, 1, start)  # inverse: ceil(k / start)
 
     def money(minor: int) -> str:
         return format(scale.money_decimal(minor).normalize(), "f")

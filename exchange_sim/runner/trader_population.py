@@ -69,7 +69,7 @@ def add_trader(venue, cfg, member_class, next_order_id, request, response) -> li
         accounts,
         next_order_id,
         venue.rng.stream(f"{prefix}/flow"),
-        venue.scale.money_per_tick_lot,
+        venue.scale.valuation,
     )
     if isinstance(group, CarryTraderGroup):  # built from a CarryTraderConfig
         feed.subscribe_index(group.on_index, observed("index_latency"))
@@ -99,7 +99,7 @@ def _add_manipulator(venue, cfg, next_order_id, request, response, prefix: str):
         perp_account,
         spot_account,
         next_order_id,
-        venue.scale.money_per_tick_lot,
+        venue.scale.valuation,
     )
     venue.gateway.connect(manipulator.perp_leg, request, response)
     spot.gateway.connect(

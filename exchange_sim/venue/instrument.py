@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exchange_sim.accounts.inverse_ledger import InverseLedger
 from exchange_sim.accounts.ledger import Ledger
 from exchange_sim.accounts.margin_config import build_tiers
 from exchange_sim.funding.scheduler import FundingScheduler
@@ -115,9 +116,9 @@ class Instrument:
             log, config.matching, venue.ids.counter("trade"), market=symbol
         )
         self.tiers = tiers = build_tiers(config.margin, scale)
-        self.ledger = ledger = Ledger(
+        self.ledger = ledger = (InverseLedger if scale.inverse else Ledger)(
             log,
-            scale.money_per_tick_lot,
+            scale.inverse_k or scale.money_per_tick_lot,
             tiers,
             root.fees,
             root.risk.margin_call_ratio,
