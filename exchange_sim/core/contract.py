@@ -20,6 +20,9 @@ solvers with one lot worth one minor unit per "tick" of value) and converted bac
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from fractions import Fraction
+
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
@@ -120,3 +123,23 @@ def lots_for_value(valuation, value: int, price: int, rounding) -> int:
     if type(valuation) is int:
         return div_round(value, price * valuation, rounding)
     return valuation.lots_for_value(value, price, rounding)
+
+
+def inverse_impact_price(
+    levels: Iterable[tuple[int, int]], value_minor: int, k: int
+) -> tuple[int, int] | None:
+    """An inverse contract's impact price (exact rational ticks): a market order filling
+    ``value_minor`` of coin against ``levels`` (``(price_ticks, lots)``, best first, each worth
+    ``lots x k / price``), its average price the harmonic one, ``lots x k / value``. With whole
+    levels ``(p_i, q_i)`` and ``R`` coin left at ``p``: ``lots = sum(q_i) + R p / k``, so ``avg =
+    (k sum(q_i) + R p) / value``. ``None`` when the levels hold less than ``value_minor``."""
+    left = Fraction(value_minor)
+    whole_lots = 0
+    for price, lots in levels:
+        level_value = Fraction(lots * k, price)
+        if level_value >= left:
+            average = (k * whole_lots + left * price) / value_minor
+            return average.numerator, average.denominator
+        left -= level_value
+        whole_lots += lots
+    return None

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from math import gcd
 
+from exchange_sim.core.contract import inverse_impact_price
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.core.units import RATE_SCALE, Scale
 from exchange_sim.funding.config import FundingRule
@@ -160,6 +161,8 @@ def impact_price_ticks(
     """
     if impact_notional_minor <= 0:
         raise ValueError(f"impact notional must be > 0, got {impact_notional_minor}")
+    if type(money_per_tick_lot) is not int:  # inverse: an impact value in coin
+        return inverse_impact_price(levels, impact_notional_minor, money_per_tick_lot.k)
     filled_notional = 0
     filled_lots = 0
     for price, size in levels:

@@ -18,12 +18,12 @@ ticks, money minor units.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fractions import Fraction
 from itertools import islice
 from math import gcd
 
 from sortedcontainers import SortedDict
 
+from exchange_sim.core.contract import inverse_impact_price
 from exchange_sim.matching.orders import BUY, Order
 
 
@@ -253,7 +253,8 @@ class Book:
         if notional_minor <= 0:
             raise ValueError(f"impact notional must be positive, got {notional_minor}")
         if type(money_per_tick_lot) is not int:
-            return self._inverse_impact_price(side, notional_minor, money_per_tick_lot.k)
+            levels = ((lvl.price_ticks, lvl.total_lots) for lvl in self.levels_from_touch(side))
+            return inverse_impact_price(levels, notional_minor, money_per_tick_lot.k)
         left = notional_minor
         whole_lots = 0
         for level in self.levels_from_touch(side):
@@ -265,23 +266,6 @@ class Book:
                 common = gcd(numerator, denominator)
                 return numerator // common, denominator // common
             left -= level_notional
-            whole_lots += level.total_lots
-        return None
-
-    def _inverse_impact_price(self, side: int, value_minor: int, k: int) -> tuple[int, int] | None:
-        """An inverse contract's impact price: the order fills ``value_minor`` of coin (``q k /
-        p`` per level), and its average price is the harmonic one, ``lots x k / value``. With
-        whole levels ``(p_i, q_i)`` and ``R`` coin left at ``p_k``, ``lots = sum(q_i) + R p_k /
-        k``, so ``avg = (k sum(q_i) + R p_k) / value``, exact (``R`` is a rational)."""
-        left = Fraction(value_minor)
-        whole_lots = 0
-        for level in self.levels_from_touch(side):
-            price = level.price_ticks
-            level_value = Fraction(level.total_lots * k, price)
-            if level_value >= left:
-                average = (k * whole_lots + left * price) / value_minor
-                return average.numerator, average.denominator
-            left -= level_value
             whole_lots += level.total_lots
         return None
 

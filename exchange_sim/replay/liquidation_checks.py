@@ -166,7 +166,7 @@ def on_takeover(st: ReplayState, ev: dict) -> None:
         price = bankrupt if bankrupt is not None and bankrupt >= 1 else mark
         keep = False
     expect(ev, "price_ticks", price)
-    realised = side * (price * abs(size) * st.mptl) - side * account.entry_notional
+    realised = st.ledger.close_pnl(account, price)
     if account.isolated:
         bucket = account.isolated_margin + realised
         residue = bucket if bucket > 0 else 0
@@ -234,9 +234,7 @@ def _plan_adl(st: ReplayState, ev: dict) -> None:
     plan: deque[tuple] = deque()
     cap = st.config.stress.adl_cap
     if cap.enabled:
-        allocations = allocate_capped_ranked(
-            cap, queue, abs(size), price, st.ledger.money_per_tick_lot
-        )
+        allocations = allocate_capped_ranked(cap, queue, abs(size), price, st.mptl)
     else:
         allocations = st.ranker.allocate(queue, abs(size))
     for account_id, lots in allocations:

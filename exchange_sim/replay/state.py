@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from typing import Any
 
+from exchange_sim.accounts.inverse_ledger import InverseLedger
 from exchange_sim.accounts.ledger import Ledger
 from exchange_sim.accounts.margin_config import build_tiers
 from exchange_sim.liquidation.adl import AdlRanker
@@ -143,12 +144,12 @@ class ReplayState:
         scale = loaded.scale
         self.loaded = loaded
         self.config = config
-        self.mptl = mptl = scale.money_per_tick_lot
+        self.mptl = mptl = scale.valuation  # an inverse contract's InverseContract
         self.symbol = config.instrument.symbol if perpetual is None else perpetual.symbol
         self.capture = capture = Capture()
-        self.ledger = ledger = Ledger(
+        self.ledger = ledger = (InverseLedger if scale.inverse else Ledger)(
             capture,
-            mptl,
+            scale.inverse_k or scale.money_per_tick_lot,
             build_tiers(config.margin, scale),
             config.fees,
             config.risk.margin_call_ratio,
@@ -168,7 +169,7 @@ class ReplayState:
         for spot in config.spot_markets if perpetual is None else ():
             book = self.books[spot.name] = ReplayBook()
             spot_ledger = SpotLedger(
-                capture, spot.name, mptl, spot.maker_fee_ppb, spot.taker_fee_ppb
+                capture, spot.name, scale.money_per_tick_lot, spot.maker_fee_ppb, spot.taker_fee_ppb
             )
             spot_ledger.open_orders = book.open_orders
             self.spot[spot.name] = spot_ledger
@@ -254,6 +255,7 @@ class ReplayState:
         held = (
             ledger.money_in_accounts()
             + ledger.fees_collected
+            + ledger.value_residue
             + self.fund_balance
             + (self.vault_cash or 0)
             - self.bad_debt
