@@ -69,6 +69,17 @@ def _bitmex() -> dict:
     }
 
 
+def _bitmex_inverse(preset: dict) -> dict:
+    """The BitMEX preset on an inverse (coin-margined) instrument such as XBTUSD itself: the
+    step risk limits in XBT as the 2020 table gives them (§2.2: 200 XBT base, 100 XBT step; no
+    restatement), and an impact margin of 0.02 XBT (assumption: the linear preset's 200 USDT
+    at 10,000 USD/XBT; the reference gives no BitMEX impact notional)."""
+    margin = dict(preset["margin"], base_risk_limit="200", step="100")
+    funding = dict(preset["funding"])
+    funding["rule"] = dict(funding["rule"], impact_margin="0.02")
+    return dict(preset, margin=margin, funding=funding)
+
+
 def _bybit() -> dict:
     return {
         # §1.3: median(price 1, index + MA(5-minute basis, every second), last traded price).
@@ -214,6 +225,13 @@ def apply_preset(data: dict) -> dict:
     if name not in PRESETS:
         return data
     preset = PRESETS[name]()
+    instrument = data.get("instrument")
+    if (
+        name == "bitmex"
+        and isinstance(instrument, dict)
+        and instrument.get("contract") == "inverse"
+    ):
+        preset = _bitmex_inverse(preset)
     merged = merge_under(preset, data)
     perpetuals = data.get("perpetuals")
     if isinstance(perpetuals, list):  # each additional perpetual gets the venue's rules too

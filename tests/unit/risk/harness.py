@@ -54,10 +54,17 @@ class Quiet:
         pass
 
 
-def config_data(check_latency_ns: int, notify_latency_ns: int, margin: dict, risk: dict) -> dict:
+LINEAR = {"tick_size": 1, "lot_size": 1, "money_decimals": 0}
+INVERSE = {**LINEAR, "contract": "inverse", "contract_value": 10**8}
+"""An inverse grid with ``k = 10**8``: ``Q`` lots at ``P`` are worth ``Q x 10**8 / P``."""
+
+
+def config_data(
+    check_latency_ns: int, notify_latency_ns: int, margin: dict, risk: dict, instrument=LINEAR
+) -> dict:
     """The venue's config as parsed TOML (``risk``: the other keys of ``[risk]``)."""
     return {
-        "instrument": {"tick_size": 1, "lot_size": 1, "money_decimals": 0},
+        "instrument": instrument,
         "index": {"process": {"kind": "external"}},
         "mark": {"cadence": f"{MARK_CADENCE}ns", "rule": {"kind": "index"}},
         "margin": margin,
@@ -76,8 +83,12 @@ def config_data(check_latency_ns: int, notify_latency_ns: int, margin: dict, ris
 class Venue:
     """The real venue of :func:`config_data` and the helpers the risk tests share."""
 
-    def __init__(self, check_latency_ns=0, notify_latency_ns=0, margin=TIERS, **risk) -> None:
-        self.loaded = load_config(config_data(check_latency_ns, notify_latency_ns, margin, risk))
+    def __init__(
+        self, check_latency_ns=0, notify_latency_ns=0, margin=TIERS, instrument=LINEAR, **risk
+    ) -> None:
+        self.loaded = load_config(
+            config_data(check_latency_ns, notify_latency_ns, margin, risk, instrument)
+        )
         self.log = MemoryLog()
         self.venue = venue = RealVenue(self.loaded, self.log)
         self.env = venue.env
@@ -95,6 +106,14 @@ class Venue:
         account = ledger.open_account(account_id, leverage=50)
         ledger.deposit(0, account_id, wallet, None)
         ledger.apply_fill(0, 0, account, 1, price, lots, 0)
+        return account
+
+    def short(self, account_id: int, lots: int, price: int, wallet: int):
+        """An account holding a short (filled against an outside account not in the ledger)."""
+        ledger = self.ledger
+        account = ledger.open_account(account_id, leverage=50)
+        ledger.deposit(0, account_id, wallet, None)
+        ledger.apply_fill(0, 0, account, -1, price, lots, 0)
         return account
 
     def connect(self, participant, request_ns: int = 0, response_ns: int = 0) -> None:
