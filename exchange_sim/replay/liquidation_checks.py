@@ -107,7 +107,10 @@ def _fund_delta(st: ReplayState, ev: dict, account) -> tuple[int, int]:
             return delta, shortfall
     if reason == "collateral" and account is not None:
         takeover = st.pending_takeover
-        if takeover is not None and takeover[0] == cause:
+        if takeover is not None and takeover[0] == cause and takeover[3] is not None:
+            # The takeover's residue, once; a second deposit with the same cause is the
+            # bankrupt account's leftover (an isolated account's released margin, below).
+            st.pending_takeover = (*takeover[:3], None, *takeover[4:])
             return takeover[3], 0
         return (account.wallet if not account.isolated else ev["delta"]), 0
     if reason in ("cover", "takeover_loss") and account is not None:

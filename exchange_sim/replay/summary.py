@@ -29,6 +29,7 @@ def recomputed_summary(st: ReplayState, run_end: dict) -> dict:
         "money_deposited_net_minor": put_in,
         "fees_collected_minor": st.ledger.fees_collected,
         "funding_residue_minor": st.funding_residue,
+        **({"value_residue_minor": st.ledger.value_residue} if st.ledger.inverse else {}),
         "funding_settlements": st.funding_settlements,
         "margin_checks": st.margin_checks,
         "liquidations_triggered": (

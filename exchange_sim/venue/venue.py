@@ -286,6 +286,8 @@ class Venue:
             "money_deposited_net_minor": put_in,
             "fees_collected_minor": self.ledger.fees_collected,
             "funding_residue_minor": self._funding_residue(),
+            # An inverse contract's trades leave the exchange their values' rounding.
+            **({"value_residue_minor": self.ledger.value_residue} if self.ledger.inverse else {}),
             "funding_settlements": self.funding.settlements if self.funding is not None else 0,
             "margin_checks": self.risk.checks,
             "liquidations_triggered": len(self.risk.handoffs),
