@@ -132,7 +132,11 @@ EVENTS = (
             ("fee", "fee charged, minor units (negative: a rebate)."),
             ("realised_pnl", "PnL realised by this fill, minor units."),
             ("position_lots", "signed position after the fill, lots."),
-            ("entry_notional", "cost basis of the open position after, minor units."),
+            (
+                "entry_notional",
+                "cost basis of the open position after, minor units (an inverse contract: its "
+                "entry value in the settlement coin).",
+            ),
             ("wallet", "wallet balance after, minor units."),
             ("isolated_margin", "isolated margin after, minor units (0 in cross mode)."),
             ("liquidation_price_ticks", "price where equity = MM after this fill; null if none."),

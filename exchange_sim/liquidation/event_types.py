@@ -54,7 +54,10 @@ EVENTS = (
                 "position_lots",
                 "`account`'s signed position when it was ranked (before this close), lots.",
             ),
-            ("entry_notional", "cost basis of that position (unsigned), money."),
+            (
+                "entry_notional",
+                "cost basis of that position (unsigned), money (inverse: its entry value).",
+            ),
             ("mark_price", "mark the ranking valued it at, ticks."),
             ("unrealised_pnl", "the position's unrealised PnL at `mark_price`, money."),
             (
