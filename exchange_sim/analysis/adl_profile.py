@@ -9,7 +9,10 @@ is defined in ``docs/metrics.md`` ("ADL profile"); in short:
   in the published fill data: a ``liquidation_fill`` of a liquidation order (not a fund or vault
   unwind), a ``takeover`` (the backstop vault or fund took the position: Hyperliquid logs its
   backstop closes as liquidation fills) and the bankrupt side of every ``adl`` (Hyperliquid logs
-  each ADL fill with a liquidated twin). Its notional is ``size x price x money_per_tick_lot``.
+  each ADL fill with a liquidated twin). Its notional is ``size x price x money_per_tick_lot``;
+  an inverse contract's is ``size x k / price`` in the base asset
+  (:mod:`exchange_sim.analysis.valuation`: a fill valued as its order's side, a takeover as the
+  position taken, an ADL and its twin both as the deleveraged position's lots closed).
 * An **ADL** is one ``adl`` event (one deleveraged position closed in part or in full).
 * Seconds are whole seconds since the run's start (``ts // 1e9``); the published clock starts at
   21:15:00 UTC, so only differences (the delay, durations) compare directly.
@@ -35,6 +38,7 @@ from decimal import Decimal
 from exchange_sim.analysis.cascade import VENUE_TAGS
 from exchange_sim.analysis.metrics import scale_from_config
 from exchange_sim.analysis.metrics_liquidation import UNWIND_PURPOSES
+from exchange_sim.analysis.valuation import fill_notional, position_notional
 from exchange_sim.core.errors import DataError
 from exchange_sim.core.units import NS_PER_S, Scale
 from exchange_sim.events.reader import iter_log
@@ -190,11 +194,13 @@ def shortest_window(
 
 class AdlProfile:
     """Feed events in log order with :meth:`add`; :meth:`result` gives the profile. ``scale``
-    gives the money per tick and lot (notionals, leverage) and the money unit."""
+    gives the valuation (notionals, leverage: linear or inverse) and the money unit."""
 
     def __init__(self, scale: Scale) -> None:
         self.scale = scale
-        self.m = scale.money_per_tick_lot
+        self.valuation = scale.valuation
+        self._order_sides: dict[int, int] | None = None if not scale.inverse else {}
+        """Liquidation order id -> side (an inverse fill's value depends on it; linear: None)."""
         self.seed: int | None = None
         # Per event seq: the liquidation_triggered its cause chain reaches first, or -1.
         self._leads_to = array("q")
@@ -253,11 +259,16 @@ class AdlProfile:
             leads = self._venue_orders.get(event["maker_order_id"], leads)
         elif kind == "order_accepted" and event["tag"] in VENUE_TAGS:
             self._venue_orders[event["order_id"]] = leads
+        elif kind == "liquidation_order" and self._order_sides is not None:
+            self._order_sides[event["order_id"]] = event["side"]
         elif kind == "liquidation_fill":
             if event["purpose"] not in UNWIND_PURPOSES:
-                self._liquidation(seq, event["ts"], event["size_lots"] * event["price_ticks"])
+                self._liquidation(seq, event["ts"], self._fill_notional(event))
         elif kind == "takeover":
-            self._liquidation(seq, event["ts"], abs(event["position_lots"]) * event["price_ticks"])
+            notional = position_notional(
+                self.valuation, event["position_lots"], event["price_ticks"]
+            )
+            self._liquidation(seq, event["ts"], notional)
         elif kind == "adl":
             self._adl(event, leads)
         elif kind == "position" and cause in self._pending_close:
@@ -270,9 +281,18 @@ class AdlProfile:
             self.seed = event["seed"]
         self._leads_to.append(leads)
 
-    def _liquidation(self, seq: int, ts: int, lots_ticks: int, twin: bool = False) -> None:
+    def _fill_notional(self, e: dict) -> int:
+        """A liquidation fill's notional: an inverse fill valued as its order's side (a fill
+        whose order is not in the log as closing the position it leaves, else a long)."""
+        sides = self._order_sides
+        side = 1
+        if sides is not None:
+            side = sides.get(e["order_id"], 1 if e["position_lots"] < 0 else -1)
+        return fill_notional(self.valuation, side, e["size_lots"], e["price_ticks"])
+
+    def _liquidation(self, seq: int, ts: int, notional: int, twin: bool = False) -> None:
         self.liq_ts.append(ts)
-        self.liq_notional.append(lots_ticks * self.m)
+        self.liq_notional.append(notional)
         second = ts // NS_PER_S
         self.liq_per_second[second] = self.liq_per_second.get(second, 0) + 1
         if not twin:
@@ -282,20 +302,23 @@ class AdlProfile:
 
     def _adl(self, e: dict, leads: int) -> None:
         seq, ts, account = e["seq"], e["ts"], e["account"]
-        lots_ticks = e["size"] * e["price"]
+        position = e["position_lots"]
+        closed = position_notional(
+            self.valuation, e["size"] if position >= 0 else -e["size"], e["price"]
+        )
         second = ts // NS_PER_S
         if self.first_adl_ts is None:
             self.first_adl_ts = ts
-        self.adl_notional += lots_ticks * self.m
+        self.adl_notional += closed
         self.adl_per_second[second] = self.adl_per_second.get(second, 0) + 1
         self.adl_first_seq.setdefault(second, seq)
         if leads < 0 or self._trigger_account.get(leads) != e["counterparty"]:
             self.adl_untraced.add(second)
-        self._liquidation(seq, ts, lots_ticks, twin=True)
+        self._liquidation(seq, ts, closed, twin=True)
         # Who was deleveraged, as the ranking saw the position.
         self.fills += 1
         upnl, entry, equity = e["unrealised_pnl"], e["entry_notional"], e["equity"]
-        notional = abs(e["position_lots"]) * e["mark_price"] * self.m
+        notional = position_notional(self.valuation, position, e["mark_price"])
         self.profitable += upnl > 0
         if entry > 0:
             self.upnl_fractions.append(upnl / entry)

@@ -234,11 +234,11 @@ def has_perpetuals(config: dict) -> bool:
 
 
 def load_scale(config: dict, where: str) -> Scale:
-    """The instrument's :class:`Scale` from a resolved config (``[instrument]``)."""
+    """The instrument's :class:`Scale` from a resolved config (``[instrument]``; an inverse
+    contract's when ``contract = "inverse"``)."""
     inst = config.get("instrument", {})
     try:
-        tick, lot = Decimal(inst["tick_size"]), Decimal(inst["lot_size"])
-        return Scale.build(tick, lot, int(inst["money_decimals"]), "instrument")
+        return Scale.from_instrument_table(inst, "instrument")
     except KeyError as exc:
         raise DataError(where, sorted(inst), f"[instrument] has no {exc.args[0]}") from None
 

@@ -60,14 +60,14 @@ class MetricsCollector:
         insurance_fund_initial_minor: int | None = None,
         market: str | None = None,
     ) -> None:
-        m = scale.money_per_tick_lot
+        valuation = scale.valuation
         self.scale = scale
         self.market = market
         """The perpetual's symbol: order and trade events of other markets (spot) are skipped;
         ``None`` takes every market."""
-        self._accounts = Accounts(m)
-        self._market = Market(m, self._accounts)
-        self._liquidations = Liquidations(m, insurance_fund_initial_minor)
+        self._accounts = Accounts(valuation)
+        self._market = Market(valuation, self._accounts)
+        self._liquidations = Liquidations(valuation, insurance_fund_initial_minor)
         # Accounts first: the market's handlers read the open interest the accounts keep.
         table: dict[str, list] = {}
         for collector in (self._accounts, self._market, self._liquidations):
@@ -183,6 +183,8 @@ def _assemble(
         },
         "events": count,
     }
+    if scale.inverse:  # a linear run's block is unchanged (no contract keys)
+        result["scale"] |= {"contract": "inverse", "inverse_k": scale.inverse_k}
     out.time(result, "end_time", last_ts)
     result["liquidations"] = liquidations.liquidations(out)
     adl = liquidations.adl_result(out)
@@ -240,14 +242,8 @@ def _group(out: Out, totals: dict[str, int]) -> dict:
 # -- run directories ----------------------------------------------------------------------------
 def scale_from_config(config: dict) -> Scale:
     """The instrument's :class:`Scale` from a resolved config (``config.toml`` parsed with
-    ``parse_float=Decimal``)."""
-    instrument = config["instrument"]
-    return Scale.build(
-        Decimal(instrument["tick_size"]),
-        Decimal(instrument["lot_size"]),
-        int(instrument["money_decimals"]),
-        "instrument",
-    )
+    ``parse_float=Decimal``; an inverse contract's when ``contract = "inverse"``)."""
+    return Scale.from_instrument_table(config["instrument"], "instrument")
 
 
 def fund_initial_from_config(config: dict, scale: Scale) -> int | None:

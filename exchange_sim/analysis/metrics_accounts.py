@@ -10,11 +10,16 @@ to the account), ``liquidation_fill.fund_delta`` (taken from, or paid to, the ac
 ``takeover_loss``). The moves mirror the ledger's (``Ledger.adjust_collateral`` and
 ``Settlement.credit``), so the sum of ``collateral - signed entry notional`` over all accounts is
 the ledger's ``money_in_accounts`` at every point of the log (a test checks it on real runs).
+An inverse contract's entry term has the other sign (``collateral + side x entry value``,
+``InverseLedger.money_in_accounts``) and its open PnL is the ledger's
+(:func:`~exchange_sim.analysis.valuation.open_pnl`).
 
 Memory: one small record per account. Definitions of the outputs: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
+
+from exchange_sim.analysis.valuation import open_pnl, position_notional, value_side
 
 UNKNOWN_ROLE = "unknown"
 TRADER_ROLE = "leveraged"
@@ -80,19 +85,23 @@ class AccountState:
         if amount:
             self.adjust(amount)
 
-    def unrealised(self, mark: int | None, m: int) -> int:
-        """Open PnL at ``mark``: ``position x mark x m - signed entry notional`` (0 when flat;
-        with no mark, the position is valued at its entry)."""
+    def unrealised(self, mark: int | None, valuation) -> int:
+        """Open PnL at ``mark`` (0 when flat; with no mark, the position is valued at its
+        entry): linear ``position x mark x m - signed entry notional``, inverse the ledger's
+        (a long's ``entry - ceil(Q k / P)``, :func:`~exchange_sim.analysis.valuation.open_pnl`)."""
         if mark is None or not self.position:
             return 0
-        return self.position * mark * m - self.signed_entry
+        return open_pnl(valuation, self.position, self.entry, mark)
 
 
 class Accounts:
     """Replays account state; also the open interest and the ADL victims' PnL."""
 
-    def __init__(self, m: int) -> None:
-        self.m = m
+    def __init__(self, valuation) -> None:
+        self.valuation = valuation
+        """``Scale.valuation``: money per tick-lot, or an inverse contract."""
+        self.entry_sign = value_side(valuation, 1)
+        """The sign of the entry term of the money identity: 1 linear, -1 inverse."""
         self.accounts: dict[int, AccountState] = {}
         self.roles_known = False
         self.holders: dict[int, str] = {}  # holder ledger account -> "insurance_fund" / "vault"
@@ -178,7 +187,8 @@ class Accounts:
             if mark is not None:
                 sign = 1 if before > 0 else -1
                 removed = entry_before - e["entry_notional"]
-                self.adl_closed_upnl += sign * (size * mark * self.m - removed)
+                value = position_notional(self.valuation, sign * size, mark)
+                self.adl_closed_upnl += value_side(self.valuation, sign) * (value - removed)
             self.adl_realised += realised
 
     def on_funding_payment(self, e: dict) -> None:
@@ -237,7 +247,7 @@ class Accounts:
             if mark is None:
                 self.adl_without_mark += 1
             else:
-                upnl = state.unrealised(mark, self.m)
+                upnl = state.unrealised(mark, self.valuation)
                 self.adl_upnl_before += upnl
                 self.adl_in_profit += upnl > 0
                 self.adl_in_loss += upnl < 0
@@ -257,12 +267,14 @@ class Accounts:
         return TRADER_ROLE if self.roles_known else UNKNOWN_ROLE
 
     def money_in_accounts(self) -> int:
-        """``Σ (wallet + isolated_margin - signed entry notional)``, as the ledger defines it."""
-        return sum(s.wallet + s.iso - s.signed_entry for s in self.accounts.values())
+        """``Σ (wallet + isolated_margin - signed entry notional)``, as the ledger defines it
+        (inverse: ``+ signed entry value``, ``InverseLedger.money_in_accounts``)."""
+        sign = self.entry_sign
+        return sum(s.wallet + s.iso - sign * s.signed_entry for s in self.accounts.values())
 
     def groups(self, mark: int | None) -> dict[str, dict[str, int]]:
         """Integer totals per role (see ``docs/metrics.md``, section traders)."""
-        m = self.m
+        valuation = self.valuation
         groups: dict[str, dict[str, int]] = {}
         for account_id in sorted(self.accounts):
             state = self.accounts[account_id]
@@ -270,7 +282,7 @@ class Accounts:
             group = groups.get(role)
             if group is None:
                 group = groups[role] = dict.fromkeys(GROUP_FIELDS, 0)
-            unrealised = state.unrealised(mark, m)
+            unrealised = state.unrealised(mark, valuation)
             net = state.wallet + state.iso + unrealised - state.deposits + state.withdrawals
             net_realised = state.realised - state.fees + state.funding
             group["accounts"] += 1
@@ -293,11 +305,12 @@ class Accounts:
         return groups
 
     def holder_position(self, holder: str, mark: int | None) -> tuple[list[int], int, int, int]:
-        """``(accounts, signed lots, signed entry notional, open PnL at mark)`` of a holder kind."""
+        """``(accounts, signed lots, signed entry notional, open PnL at mark)`` of a holder kind
+        (the entry signed by the position's side, for either contract)."""
         ids = sorted(a for a, s in self.accounts.items() if self.role_of(a, s) == holder)
         lots = sum(self.accounts[a].position for a in ids)
         entry = sum(self.accounts[a].signed_entry for a in ids)
-        pnl = sum(self.accounts[a].unrealised(mark, self.m) for a in ids)
+        pnl = sum(self.accounts[a].unrealised(mark, self.valuation) for a in ids)
         return ids, lots, entry, pnl
 
 

@@ -13,6 +13,7 @@ snapshot costs O(levels in the band + log levels).
 
 from __future__ import annotations
 
+from exchange_sim.analysis.valuation import fill_notional
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.matching.book import Book
 from exchange_sim.matching.orders import Order
@@ -79,9 +80,12 @@ class StreamingBook:
             return None
         return bid + ask
 
-    def depth_near_mid(self, m: int, band_ppb: int = DEPTH_BAND_PPB) -> dict:
+    def depth_near_mid(self, valuation, band_ppb: int = DEPTH_BAND_PPB) -> dict:
         """Best bid/ask, spread, twice the mid, and the resting lots and notional within
         ``band_ppb`` of the mid: bids priced ``>= mid x (1 - band)``, asks ``<= mid x (1 + band)``.
+        ``valuation`` is ``Scale.valuation``: a level's notional is ``price x lots x m``, or an
+        inverse contract's value of a fill of the level (a bid's rounded DOWN, an ask's UP,
+        :func:`~exchange_sim.analysis.valuation.fill_notional`), summed level by level.
 
         Bounds are exact: a bid at ``p`` counts when ``2 p x 10^9 >= (10^9 - band) x mid2``. The
         depth keys are ``None`` when there is no uncrossed two-sided book.
@@ -108,11 +112,11 @@ class StreamingBook:
         for price in book.bids.irange(low, bid):
             lots = book.bids[price].total_lots
             bid_lots += lots
-            bid_notional += price * lots * m
+            bid_notional += fill_notional(valuation, 1, lots, price)
         for price in book.asks.irange(ask, high):
             lots = book.asks[price].total_lots
             ask_lots += lots
-            ask_notional += price * lots * m
+            ask_notional += fill_notional(valuation, -1, lots, price)
         result.update(
             mid2_ticks=mid2,
             bid_lots=bid_lots,

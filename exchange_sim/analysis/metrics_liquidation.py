@@ -4,11 +4,18 @@ the latencies of the liquidation pipeline.
 State is bounded by the accounts (open liquidations, distinct accounts hit) and by one integer
 per margin check / liquidation (latency samples); no event is kept. Definitions:
 ``docs/metrics.md``.
+
+Notionals (:mod:`exchange_sim.analysis.valuation`): a liquidation at its trigger, a takeover and
+an ADL close are valued as the position they move (the deleveraged one's for an ADL), a
+liquidation fill as the fill of its order's side; for a linear contract all are ``price x lots x
+m``, for an inverse one ``lots x k / price`` rounded as the ledger rounds (a long's UP, a
+short's DOWN).
 """
 
 from __future__ import annotations
 
 from exchange_sim.analysis.metrics_stats import Out, PeakRate, Samples
+from exchange_sim.analysis.valuation import fill_notional, position_notional
 
 UNWIND_PURPOSES = ("fund_unwind", "vault_unwind")
 """``liquidation_order`` / ``liquidation_fill`` purposes of a holder's own orders (not a
@@ -24,8 +31,11 @@ def _bucket() -> list[int]:
 class Liquidations:
     """Counters of the liquidation pipeline (money minor units, lots, ns)."""
 
-    def __init__(self, m: int, fund_initial: int | None) -> None:
-        self.m = m
+    def __init__(self, valuation, fund_initial: int | None) -> None:
+        self.valuation = valuation
+        """``Scale.valuation``: money per tick-lot, or an inverse contract."""
+        self.order_sides: dict[int, int] | None = None if type(valuation) is int else {}
+        """Liquidation order id -> side (an inverse fill's value depends on it; linear: None)."""
         self.triggered = 0
         self.sides = {"longs": _bucket(), "shorts": _bucket()}
         self.accounts: set[int] = set()
@@ -89,7 +99,7 @@ class Liquidations:
 
     def on_triggered(self, e: dict) -> None:
         account, lots = e["account_id"], e["position_lots"]
-        notional = abs(lots) * e["mark_price"] * self.m
+        notional = position_notional(self.valuation, lots, e["mark_price"])
         self.triggered += 1
         side = self.sides["longs" if lots > 0 else "shorts"]
         side[0] += 1
@@ -105,6 +115,8 @@ class Liquidations:
         self.backlog.add(e["backlog"])
 
     def on_order(self, e: dict) -> None:
+        if self.order_sides is not None:
+            self.order_sides[e["order_id"]] = e["side"]
         if e["purpose"] in UNWIND_PURPOSES:
             return
         triggered_at = self.awaiting_order.pop(e["account_id"], None)
@@ -113,21 +125,33 @@ class Liquidations:
 
     def on_fill(self, e: dict) -> None:
         bucket = self.unwinds.get(e["purpose"], self.book_close)
+        lots = e["size_lots"]
         bucket[0] += 1
-        bucket[1] += e["size_lots"]
-        bucket[2] += e["size_lots"] * e["price_ticks"] * self.m
+        bucket[1] += lots
+        side = 1 if self.order_sides is None else self._fill_side(e)
+        bucket[2] += fill_notional(self.valuation, side, lots, e["price_ticks"])
+
+    def _fill_side(self, e: dict) -> int:
+        """An inverse liquidation fill's side: its order's (a fill whose order is not in the log
+        closes the position it leaves, or a long when it leaves none)."""
+        side = self.order_sides.get(e["order_id"]) if self.order_sides is not None else None
+        if side is None:
+            side = 1 if e["position_lots"] < 0 else -1
+        return side
 
     def on_takeover(self, e: dict) -> None:
         bucket = self.takeovers.setdefault(e["holder"], _bucket())
         lots = abs(e["position_lots"])
         bucket[0] += 1
         bucket[1] += lots
-        bucket[2] += lots * e["price_ticks"] * self.m
+        bucket[2] += position_notional(self.valuation, e["position_lots"], e["price_ticks"])
 
     def on_adl(self, e: dict) -> None:
         self.adl[0] += 1
         self.adl[1] += e["size"]
-        self.adl[2] += e["size"] * e["price"] * self.m
+        # The deleveraged position's lots closed (its sign: a log without it is linear's).
+        size = e["size"] if e.get("position_lots", 0) >= 0 else -e["size"]
+        self.adl[2] += position_notional(self.valuation, size, e["price"])
         self.adl_accounts.add(e["account"])
         self.adl_counterparties.add(e["counterparty"])
 

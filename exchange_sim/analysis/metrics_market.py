@@ -27,8 +27,9 @@ RECOVERY_BAND_PPB = 10_000_000
 class Market:
     """Prices, shock snapshots, recovery and funding (prices ticks, sizes lots, money minor)."""
 
-    def __init__(self, m: int, accounts: Accounts) -> None:
-        self.m = m
+    def __init__(self, valuation, accounts: Accounts) -> None:
+        self.valuation = valuation
+        """``Scale.valuation`` (depth notionals): money per tick-lot, or an inverse contract."""
         self.accounts = accounts
         self.book = StreamingBook()
         """The mirror of the perpetual's book from its order events, or (once ``live_book`` is
@@ -128,7 +129,7 @@ class Market:
             "ts": ts,
             "mark": mark,
             "open_interest_lots": self.accounts.long_lots,
-            "depth": self.book.depth_near_mid(self.m),
+            "depth": self.book.depth_near_mid(self.valuation),
         }
 
     def _reference(self) -> str:

@@ -141,6 +141,7 @@ def liquidated_notional(run) -> Figure | None:
         index="second", columns=["side", "channel"], values="notional", aggfunc="sum"
     ).fillna(0.0)
     bottom = np.zeros(len(table))
+    decimals = 2 if run.scale.inverse else 0  # a coin's units are few (XBT), a quote's many
     channels = (("book", 1.0, "book fills"), ("takeover", 0.6, "taken over"), ("adl", 0.32, "ADL"))
     for side, colour, name in ((1, LONG, "longs"), (-1, SHORT, "shorts")):
         if not any((side, channel) in table for channel, _, _ in channels):
@@ -149,7 +150,7 @@ def liquidated_notional(run) -> Figure | None:
             if (side, channel) not in table:
                 continue
             values = table[(side, channel)].to_numpy()
-            label = f"{name}: {what} ({values.sum():,.0f} {run.settle})"
+            label = f"{name}: {what} ({values.sum():,.{decimals}f} {run.settle})"
             ax.bar(
                 table.index + 0.5,
                 values,

@@ -29,6 +29,7 @@ from exchange_sim.analysis import plots, report_perpetuals
 from exchange_sim.analysis.depth import BOOK_TYPES
 from exchange_sim.analysis.frames import FIELD_UNITS, Run, load_run
 from exchange_sim.analysis.report_html import page
+from exchange_sim.core.contract import lots_value
 
 REPORT_TYPES = (
     *BOOK_TYPES,
@@ -159,9 +160,13 @@ class ReportData:
         self.settle = str(inst.get("settlement_asset", "settlement"))
         symbol = instrument or str(inst.get("symbol", ""))
         self.symbol = symbol
-        self.quote = self.settle
-        self.base = symbol[: -len(self.settle)] if symbol.endswith(self.settle) else "base"
         self.scale = run.scale
+        if self.scale.inverse:  # XBTUSD: priced in USD, sized in contracts, settled in XBT
+            self.quote = symbol[len(self.settle) :] if symbol.startswith(self.settle) else "quote"
+            self.base = "contracts"
+        else:
+            self.quote = self.settle
+            self.base = symbol[: -len(self.settle)] if symbol.endswith(self.settle) else "base"
         start = run["run_start"]
         ends = [int(frame.ts.max()) for frame in run.frames.values() if len(frame)]
         self.duration_ns = int(self.summary.get("sim_time_ns") or 0) or (
@@ -183,12 +188,27 @@ class ReportData:
             frame = frame[frame.market == self.symbol]
         return frame
 
-    def notional(self, price_ticks, size_lots) -> np.ndarray:
-        """Exact notional in settlement units (floats only at the last step)."""
+    def notional(self, price_ticks, size_lots, sides=None) -> np.ndarray:
+        """Exact notional in settlement units (floats only at the last step): ``price x lots x
+        m``, or an inverse contract's ``lots x k / price`` in the base asset, each row valued as
+        a position of its side in ``sides`` (``lots_value``: a long's UP, a short's DOWN; no
+        ``sides``, or a side 0, a short's)."""
         prices = np.asarray(price_ticks, dtype=object)
         sizes = np.abs(np.asarray(size_lots, dtype=object))
-        minor = prices * sizes * self.scale.money_per_tick_lot
-        return np.asarray(minor, dtype=float) / 10**self.scale.money_decimals
+        scale = self.scale
+        if not scale.inverse:
+            minor = prices * sizes * scale.money_per_tick_lot
+        else:
+            valuation = scale.valuation
+            signs = np.zeros(len(prices), dtype=int) if sides is None else np.asarray(sides)
+            minor = np.array(
+                [
+                    lots_value(valuation, int(side), int(lots), int(price))
+                    for side, lots, price in zip(signs, sizes, prices, strict=True)
+                ],
+                dtype=object,
+            )
+        return np.asarray(minor, dtype=float) / 10**scale.money_decimals
 
     def for_perpetual(self, symbol: str) -> ReportData:
         """The same run seen through another perpetual's events."""
@@ -197,17 +217,21 @@ class ReportData:
     @functools.cached_property
     def flows(self) -> pd.DataFrame:
         """Notional closed out of liquidated accounts: ``time_s, side (1 long, -1 short),
-        channel (book, takeover, adl), notional``."""
+        channel (book, takeover, adl), notional``. An inverse notional is valued as the metrics
+        value it (:mod:`exchange_sim.analysis.valuation`): a book fill as its order's side, a
+        takeover as the position taken, an ADL as the deleveraged position's lots closed."""
         parts = []
         fills, orders = self["liquidation_fill"], self["liquidation_order"]
         fills = fills[~fills.purpose.isin(("fund_unwind", "vault_unwind"))]
         if len(fills):
             side = fills.order_id.map(orders.set_index("order_id").side).fillna(0)
-            parts.append((fills.time_s, -side, "book", fills.price_ticks, fills.size_lots))
+            parts.append((fills.time_s, -side, "book", fills.price_ticks, fills.size_lots, -side))
         over = self["takeover"]
         if len(over):
             sides = np.sign(over.position_lots)
-            parts.append((over.time_s, sides, "takeover", over.price_ticks, over.position_lots))
+            parts.append(
+                (over.time_s, sides, "takeover", over.price_ticks, over.position_lots, sides)
+            )
         adl = self["adl"]
         if len(adl):
             trig = self["liquidation_triggered"][["seq", "account_id", "position_lots"]]
@@ -218,17 +242,19 @@ class ReportData:
                 by="counterparty",
             )
             sides = np.sign(joined.position_lots.fillna(0))
-            parts.append((joined.time_s, sides, "adl", joined.price, joined["size"]))
+            # The deleveraged position's side (an inverse ADL's value; linear ignores it).
+            closed = np.sign(adl.position_lots) if self.scale.inverse else None
+            parts.append((joined.time_s, sides, "adl", joined.price, joined["size"], closed))
         frames = [
             pd.DataFrame(
                 {
                     "time_s": t,
                     "side": np.asarray(s, dtype="int64"),
                     "channel": c,
-                    "notional": self.notional(p, q),
+                    "notional": self.notional(p, q, v),
                 }
             )
-            for t, s, c, p, q in parts
+            for t, s, c, p, q, v in parts
         ]
         if not frames:
             return pd.DataFrame(columns=["time_s", "side", "channel", "notional"])

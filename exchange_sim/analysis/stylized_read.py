@@ -29,6 +29,7 @@ import numpy as np
 from exchange_sim.analysis.frames import load_scale, read_meta
 from exchange_sim.analysis.impact import Metaorder, metaorders
 from exchange_sim.analysis.metrics_book import BOOK_EVENTS, DEPTH_BAND_PPB, StreamingBook
+from exchange_sim.analysis.valuation import position_notional
 from exchange_sim.core.errors import DataError
 from exchange_sim.core.units import RATE_SCALE, Scale
 from exchange_sim.events.reader import iter_log
@@ -138,7 +139,7 @@ def read_run(path: str, book_period_ns: int, band_ppb: int = DEPTH_BAND_PPB) -> 
     summary, config = read_meta(path)
     scale = load_scale(config, os.path.join(path, "config.toml"))
     symbol = str(config.get("instrument", {}).get("symbol", ""))
-    m = scale.money_per_tick_lot
+    valuation = scale.valuation
     trades: list[tuple[int, int, int]] = []
     index: list[tuple[int, int]] = []
     liqs: list[tuple[int, int, int]] = []
@@ -165,7 +166,7 @@ def read_run(path: str, book_period_ns: int, band_ppb: int = DEPTH_BAND_PPB) -> 
             index.append((ts, event["price"]))
         elif kind == "liquidation_triggered":
             lots = event["position_lots"]
-            liqs.append((ts, lots, abs(lots) * event["mark_price"] * m))
+            liqs.append((ts, lots, position_notional(valuation, lots, event["mark_price"])))
             forced.append(ts)
         elif kind in _FORCED_TIMES:
             forced.append(ts)

@@ -219,6 +219,20 @@ class Scale:
             )
         return cls(tick_size, lot_size, money_decimals, 0, k)
 
+    @classmethod
+    def from_instrument_table(cls, table: dict, key: str) -> Scale:
+        """The grid of a resolved config's ``[instrument]`` table (a run's ``config.toml``,
+        decimals exact): :meth:`build_inverse` when ``contract = "inverse"``, else :meth:`build`
+        (a table without ``contract``, written before inverse contracts, is linear). A missing
+        ``tick_size``, ``lot_size``, ``money_decimals`` (or an inverse ``contract_value``) raises
+        :class:`KeyError` naming it; a bad grid a :class:`UnitError` naming ``key``."""
+        tick, lot = Decimal(table["tick_size"]), Decimal(table["lot_size"])
+        decimals = int(table["money_decimals"])
+        if table.get("contract", "linear") == "inverse":
+            value = Decimal(table["contract_value"])
+            return cls.build_inverse(tick, lot, decimals, value, key)
+        return cls.build(tick, lot, decimals, key)
+
     @property
     def inverse(self) -> bool:
         """Whether the contract is inverse (coin-margined)."""
