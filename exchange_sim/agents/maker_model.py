@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from exchange_sim.agents.maker_config import AdaptiveMakerConfig
 from exchange_sim.agents.signals import RollingSum, RollingVolatility
-from exchange_sim.core.contract import lots_value
+from exchange_sim.core.contract import InverseContract, Valuation, lots_value
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import MAX_INT, RATE_SCALE
 
@@ -35,7 +35,7 @@ class MakerModel:
         "position_lots",
     )
 
-    def __init__(self, config: AdaptiveMakerConfig, money_per_tick_lot: int) -> None:
+    def __init__(self, config: AdaptiveMakerConfig, money_per_tick_lot: Valuation) -> None:
         self._cfg = config
         self._mptl = money_per_tick_lot
         self._spot = bool(config.market)
@@ -70,10 +70,11 @@ class MakerModel:
         """One of its fills, or a position the venue moved onto it (side: what it did)."""
         self.position_lots += side * lots
         mptl = self._mptl
-        if type(mptl) is int:
-            self.cash -= side * price * lots * mptl
-        else:  # inverse: a buy's contracts are worth their coin value back at any later price
+        if isinstance(mptl, InverseContract):
+            # inverse: a buy's contracts are worth their coin value back at any later price
             self.cash += side * mptl.fill_value(side, lots, price)
+        else:
+            self.cash -= side * price * lots * mptl
 
     # -- measures --------------------------------------------------------------------------------
     def anchor(self) -> int | None:
@@ -149,7 +150,7 @@ class MakerModel:
         mptl = self._mptl
         side = 1 if position > 0 else -1
         notional = lots_value(mptl, side, abs(position), anchor)
-        if type(mptl) is int:
+        if not isinstance(mptl, InverseContract):
             equity = self.deposited + self.cash + side * notional
         else:  # inverse: a long is worth its entry value less its value now
             equity = self.deposited + self.cash - side * notional

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from exchange_sim.analysis.metrics_stats import Out, PeakRate, Samples
 from exchange_sim.analysis.valuation import fill_notional, position_notional
+from exchange_sim.core.contract import InverseContract
 
 UNWIND_PURPOSES = ("fund_unwind", "vault_unwind")
 """``liquidation_order`` / ``liquidation_fill`` purposes of a holder's own orders (not a
@@ -34,7 +35,9 @@ class Liquidations:
     def __init__(self, valuation, fund_initial: int | None) -> None:
         self.valuation = valuation
         """``Scale.valuation``: money per tick-lot, or an inverse contract."""
-        self.order_sides: dict[int, int] | None = None if type(valuation) is int else {}
+        self.order_sides: dict[int, int] | None = (
+            None if not isinstance(valuation, InverseContract) else {}
+        )
         """Liquidation order id -> side (an inverse fill's value depends on it; linear: None)."""
         self.triggered = 0
         self.sides = {"longs": _bucket(), "shorts": _bucket()}

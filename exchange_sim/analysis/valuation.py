@@ -21,13 +21,13 @@ Conventions (``docs/metrics.md``, "Inverse contracts"):
 
 from __future__ import annotations
 
-from exchange_sim.core.contract import lots_value
+from exchange_sim.core.contract import InverseContract, lots_value
 
 
 def value_side(valuation, side: int) -> int:
     """The side a position's value moves with its PnL: ``side`` (linear) or ``-side`` (inverse,
     :meth:`InverseContract.value_side`)."""
-    return side if type(valuation) is int else valuation.value_side(side)
+    return side if not isinstance(valuation, InverseContract) else valuation.value_side(side)
 
 
 def position_notional(valuation, position_lots: int, price: int) -> int:

@@ -102,6 +102,10 @@ class InverseContract:
 
 Contract = LinearContract | InverseContract
 
+Valuation = int | InverseContract
+"""What the functions that value positions take as ``money_per_tick_lot``: a linear contract's
+money per tick-lot, or an inverse contract's :class:`InverseContract`."""
+
 
 def valuation_of(money_per_tick_lot: int, inverse_k: int = 0):
     """What the functions that value positions take as ``money_per_tick_lot``: the linear
@@ -112,7 +116,7 @@ def valuation_of(money_per_tick_lot: int, inverse_k: int = 0):
 def lots_value(valuation, side: int, lots: int, price: int) -> int:
     """``lots`` of a ``side`` position at ``price``: ``price x lots x m``, or the inverse
     position's value (:meth:`InverseContract.position_value`)."""
-    if type(valuation) is int:
+    if not isinstance(valuation, InverseContract):
         return price * lots * valuation
     return valuation.position_value(side, lots, price)
 
@@ -120,7 +124,7 @@ def lots_value(valuation, side: int, lots: int, price: int) -> int:
 def lots_for_value(valuation, value: int, price: int, rounding) -> int:
     """Lots worth ``value`` at ``price``, rounded by ``rounding``: ``value / (price x m)``, or
     an inverse contract's ``value x price / k``."""
-    if type(valuation) is int:
+    if not isinstance(valuation, InverseContract):
         return div_round(value, price * valuation, rounding)
     return valuation.lots_for_value(value, price, rounding)
 
@@ -143,3 +147,11 @@ def inverse_impact_price(
         left -= level_value
         whole_lots += lots
     return None
+
+
+def linear_only(valuation: Valuation) -> int:
+    """A linear contract's money per tick-lot, for arithmetic an inverse contract does not run
+    (the config refuses it there: the ``dydx`` policy, the backstop vault)."""
+    if isinstance(valuation, InverseContract):
+        raise TypeError("linear-only arithmetic reached with an inverse contract")
+    return valuation

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from exchange_sim.core.contract import InverseContract, Valuation
 from exchange_sim.core.errors import SimulationError
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.core.units import RATE_SCALE
@@ -36,10 +37,13 @@ FUNDING_RESIDUE_LEDGER = "funding_residue"
 
 
 def settle_rows(
-    positions: Iterable[tuple[int, int]], price_ticks: int, rate_ppb: int, money_per_tick_lot: int
+    positions: Iterable[tuple[int, int]],
+    price_ticks: int,
+    rate_ppb: int,
+    money_per_tick_lot: Valuation,
 ) -> tuple[list[tuple[int, int, int]], int]:
     """Like :func:`settle`, returning ``(account_id, size_lots, amount_minor)`` rows."""
-    if type(money_per_tick_lot) is int:
+    if not isinstance(money_per_tick_lot, InverseContract):
         per_lot = price_ticks * money_per_tick_lot * rate_ppb  # money minor units x 10^9 per lot
         scale = RATE_SCALE
     else:  # inverse (its InverseContract): the value at the price, Q k / P, times the rate
@@ -62,7 +66,10 @@ def settle_rows(
 
 
 def settle(
-    positions: Iterable[tuple[int, int]], price_ticks: int, rate_ppb: int, money_per_tick_lot: int
+    positions: Iterable[tuple[int, int]],
+    price_ticks: int,
+    rate_ppb: int,
+    money_per_tick_lot: Valuation,
 ) -> tuple[list[tuple[int, int]], int]:
     """Funding payments ``[(account_id, amount_minor)]`` and the residue for the residue ledger.
 
@@ -83,7 +90,7 @@ def record_settlement(
     positions: Iterable[tuple[int, int]],
     price_ticks: int,
     rate_ppb: int,
-    money_per_tick_lot: int,
+    money_per_tick_lot: Valuation,
 ) -> tuple[list[tuple[int, int]], int]:
     """:func:`settle` and emit one ``funding_payment`` per position, then one ``funding_residue``.
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from math import gcd
 
-from exchange_sim.core.contract import inverse_impact_price
+from exchange_sim.core.contract import InverseContract, Valuation, inverse_impact_price
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.core.units import RATE_SCALE, Scale
 from exchange_sim.funding.config import FundingRule
@@ -148,7 +148,7 @@ def rule_impact_notional_minor(
 
 
 def impact_price_ticks(
-    levels: Iterable[tuple[int, int]], impact_notional_minor: int, money_per_tick_lot: int
+    levels: Iterable[tuple[int, int]], impact_notional_minor: int, money_per_tick_lot: Valuation
 ) -> tuple[int, int] | None:
     """Average fill price (exact rational ticks) of a market order for ``impact_notional_minor``.
 
@@ -161,7 +161,7 @@ def impact_price_ticks(
     """
     if impact_notional_minor <= 0:
         raise ValueError(f"impact notional must be > 0, got {impact_notional_minor}")
-    if type(money_per_tick_lot) is not int:  # inverse: an impact value in coin
+    if isinstance(money_per_tick_lot, InverseContract):  # inverse: an impact value in coin
         return inverse_impact_price(levels, impact_notional_minor, money_per_tick_lot.k)
     filled_notional = 0
     filled_lots = 0

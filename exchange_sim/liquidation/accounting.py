@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 
+from exchange_sim.core.contract import Valuation, linear_only
 from exchange_sim.liquidation import planners
 from exchange_sim.liquidation.insurance_fund import InsuranceFund, liquidation_fill_delta
 from exchange_sim.liquidation.policies import FEE_BANKRUPT, FEE_DYDX, FEE_LIQUIDATION
@@ -77,7 +78,7 @@ class LiquidationAccounting:
         self,
         log,
         ledger,
-        money_per_tick_lot: int,
+        money_per_tick_lot: Valuation,
         config,
         fund: InsuranceFund,
         fund_account_id: int,
@@ -145,7 +146,12 @@ class LiquidationAccounting:
             to_fund, from_fund = (delta, 0) if delta > 0 else (0, min(-delta, fund.balance))
         elif fee_mode == FEE_DYDX and bankrupt_price is not None:
             fee, owed = planners.dydx_fill_split(
-                side, price, bankrupt_price, lots, money_per_tick_lot, self.config.policy.max_fee
+                side,
+                price,
+                bankrupt_price,
+                lots,
+                linear_only(money_per_tick_lot),
+                self.config.policy.max_fee,
             )
             to_fund, from_fund = fee, min(owed, fund.balance)
         seq = self.log.emit(

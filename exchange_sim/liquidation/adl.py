@@ -47,6 +47,7 @@ from typing import Any
 
 import attrs
 
+from exchange_sim.core.contract import Valuation
 from exchange_sim.core.units import NS_PER_HOUR, RATE_SCALE
 from exchange_sim.liquidation.adl_ratios import (
     AdlCandidate,
@@ -118,7 +119,7 @@ INFINITE_SCORE = AdlScore(1, 0)
 ZERO_SCORE = AdlScore(0, 1)
 
 
-def bitmex_score(candidate: AdlCandidate, money_per_tick_lot: int) -> AdlScore:
+def bitmex_score(candidate: AdlCandidate, money_per_tick_lot: Valuation) -> AdlScore:
     """BitMEX ranking (§5.2): ``PnL% * EffLev`` if ``PnL% > 0``, else ``PnL% / EffLev``."""
     return AdlScore(*bitmex_ratio(candidate, money_per_tick_lot))
 
@@ -132,7 +133,7 @@ def binance_score(candidate: AdlCandidate, one_money_unit: int) -> AdlScore:
     return AdlScore(*binance_ratio(candidate, one_money_unit))
 
 
-def hyperliquid_score(candidate: AdlCandidate, money_per_tick_lot: int) -> AdlScore:
+def hyperliquid_score(candidate: AdlCandidate, money_per_tick_lot: Valuation) -> AdlScore:
     """Hyperliquid (§5.7): ``(mark/entry) * (notional/account_value)``; shorts use entry/mark."""
     return AdlScore(*hyperliquid_ratio(candidate, money_per_tick_lot))
 
@@ -242,7 +243,7 @@ class AdlRanker:
     """ADL for one instrument: a config plus the instrument's money grid."""
 
     config: AdlConfig
-    money_per_tick_lot: int
+    money_per_tick_lot: Valuation
     money_decimals: int
 
     def score(self, candidate: AdlCandidate) -> AdlScore:

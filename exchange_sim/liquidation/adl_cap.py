@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from exchange_sim.core.contract import InverseContract, Valuation
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.liquidation.apportion import QueueEntry
@@ -52,13 +53,15 @@ class AdlCapConfig:
 
 
 def cap_lots(
-    config: AdlCapConfig, position_lots: int, price_ticks: int, money_per_tick_lot: int
+    config: AdlCapConfig, position_lots: int, price_ticks: int, money_per_tick_lot: Valuation
 ) -> int:
     """The most lots one ADL event may close of a position of ``position_lots`` (unsigned) at
     ``price_ticks``: the fraction cap and the notional cap, each rounded DOWN."""
     lots = div_round(position_lots * config.max_fraction, RATE_SCALE, DOWN)
     if config.max_notional:
-        if type(money_per_tick_lot) is not int:  # inverse: lots worth max_notional in coin
+        if isinstance(
+            money_per_tick_lot, InverseContract
+        ):  # inverse: lots worth max_notional in coin
             by_notional = money_per_tick_lot.lots_for_value(config.max_notional, price_ticks, DOWN)
         else:
             unit = price_ticks * money_per_tick_lot
@@ -72,7 +75,7 @@ def allocate_capped_ranked(
     queue: Sequence[QueueEntry],
     size_lots: int,
     price_ticks: int,
-    money_per_tick_lot: int,
+    money_per_tick_lot: Valuation,
 ) -> list[tuple[int, int]]:
     """Walk ``queue`` in order closing at most :func:`cap_lots` of each entry until ``size_lots``
     is met (``[(account_id, lots)]``, no zero entries); the sum may fall short."""

@@ -6,8 +6,11 @@ keys its heap on them directly (no score object per candidate)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import attrs
+
+from exchange_sim.core.contract import InverseContract, Valuation
 
 INFINITE = (1, 0)
 ZERO = (0, 1)
@@ -35,9 +38,9 @@ class AdlCandidate:
     account_value: int
 
 
-RatioFn = Callable[[AdlCandidate, int], tuple[int, int]]
+RatioFn = Callable[[AdlCandidate, Any], tuple[int, int]]
 """A ranking's exact score as a fraction ``(numerator, denominator)``, given the candidate
-and the ranking's money unit."""
+and the ranking's money unit (a valuation, or one money unit for ``binance``)."""
 
 
 def candidate_of(ledger, account, mark_price_ticks: int) -> AdlCandidate:
@@ -60,11 +63,11 @@ def _ratio(num: int, den: int) -> tuple[int, int]:
     return (-num, -den) if den < 0 else (num, den)
 
 
-def bitmex_ratio(candidate: AdlCandidate, money_per_tick_lot: int) -> tuple[int, int]:
+def bitmex_ratio(candidate: AdlCandidate, money_per_tick_lot: Valuation) -> tuple[int, int]:
     """BitMEX: ``PnL% * EffLev`` if ``PnL% > 0``, else ``PnL% / EffLev``."""
     size = candidate.size_lots
     sign = 1 if size > 0 else -1
-    if type(money_per_tick_lot) is not int:
+    if isinstance(money_per_tick_lot, InverseContract):
         return _inverse_bitmex_ratio(candidate, money_per_tick_lot)
     mark_value = size * candidate.mark_price_ticks * money_per_tick_lot
     entry_value = sign * candidate.entry_notional
@@ -110,14 +113,14 @@ def binance_ratio(candidate: AdlCandidate, one_money_unit: int) -> tuple[int, in
     return _ratio(profit * candidate.maintenance_margin, wallet * equity)
 
 
-def hyperliquid_ratio(candidate: AdlCandidate, money_per_tick_lot: int) -> tuple[int, int]:
+def hyperliquid_ratio(candidate: AdlCandidate, money_per_tick_lot: Valuation) -> tuple[int, int]:
     """Hyperliquid: ``M^2 / (E * AV)`` for a long, ``E / AV`` for a short; ``AV <= 0``: +inf."""
     if candidate.account_value <= 0:
         return INFINITE
     size = candidate.size_lots
     mark_notional = (
         abs(size) * candidate.mark_price_ticks * money_per_tick_lot
-        if type(money_per_tick_lot) is int
+        if not isinstance(money_per_tick_lot, InverseContract)
         else money_per_tick_lot.position_value(
             1 if size > 0 else -1, abs(size), candidate.mark_price_ticks
         )

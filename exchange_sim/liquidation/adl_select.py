@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from heapq import heapify, heappop
 from operator import itemgetter
+from typing import Any
 
 from exchange_sim.liquidation.adl import (
     PROFITABLE_ONLY,
@@ -85,6 +86,7 @@ def queue_head(
     if ranking in ("pro_rata", "capped_pro_rata"):
         return ranker.queue(candidates, liquidated_side)
     ratio: RatioFn
+    arg: Any  # the ranking's money unit (RatioFn)
     if ranking == "bitmex":
         ratio, arg = bitmex_ratio, ranker.money_per_tick_lot
     elif ranking == "binance":

@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from exchange_sim.core.contract import InverseContract, Valuation
 from exchange_sim.core.units import NS_PER_HOUR, RATE_SCALE
 
 DEFAULT_MAX_WINDOW_NS = 8 * NS_PER_HOUR
@@ -46,7 +47,7 @@ def liquidation_fill_delta(
     fill_price_ticks: int,
     bankruptcy_price_ticks: int,
     size_lots: int,
-    money_per_tick_lot: int,
+    money_per_tick_lot: Valuation,
     liquidation_fee: int,
 ) -> int:
     """What a liquidation fill owes the fund (negative: what the fund owes), money minor units.
@@ -57,7 +58,7 @@ def liquidation_fill_delta(
     :class:`~exchange_sim.core.contract.InverseContract`): ``-side x (value(fill) -
     value(bankruptcy))`` of the closing fill, in coin.
     """
-    if type(money_per_tick_lot) is not int:
+    if isinstance(money_per_tick_lot, InverseContract):
         return (
             money_per_tick_lot.settlement_delta(
                 side, size_lots, fill_price_ticks, bankruptcy_price_ticks
@@ -187,7 +188,7 @@ class InsuranceFund:
         fill_price_ticks: int,
         bankruptcy_price_ticks: int,
         size_lots: int,
-        money_per_tick_lot: int,
+        money_per_tick_lot: Valuation,
         liquidation_fee: int,
         cause: int | None = None,
         account_id: int | None = None,

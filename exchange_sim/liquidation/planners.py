@@ -14,6 +14,7 @@ long's UP, a short's DOWN) so the order is never more aggressive than the formul
 
 from __future__ import annotations
 
+from exchange_sim.core.contract import InverseContract, Valuation
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 
@@ -22,7 +23,7 @@ def lots_value(price_ticks: int, lots: int, money_per_tick_lot, side: int = 1) -
     """What ``lots`` of a ``side`` position are worth at ``price_ticks``: ``price x lots x m``,
     or an inverse contract's (``money_per_tick_lot`` is then its
     :class:`~exchange_sim.core.contract.InverseContract`) ``lots x k / price``."""
-    if type(money_per_tick_lot) is int:
+    if not isinstance(money_per_tick_lot, InverseContract):
         return price_ticks * lots * money_per_tick_lot
     return money_per_tick_lot.position_value(side, lots, price_ticks)
 
@@ -40,7 +41,7 @@ def share_lots(held_lots: int, fraction_ppb: int) -> int:
 
 
 def close_state(
-    account, lots: int, price_ticks: int, fee: int, money_per_tick_lot: int
+    account, lots: int, price_ticks: int, fee: int, money_per_tick_lot: Valuation
 ) -> tuple[int, int, int]:
     """``(collateral, size_lots, entry_notional)`` after closing ``lots`` at ``price_ticks``.
 
@@ -51,7 +52,7 @@ def close_state(
     size = account.size_lots
     held = size if size > 0 else -size
     entry = account.entry_notional
-    inverse = type(money_per_tick_lot) is not int
+    inverse = isinstance(money_per_tick_lot, InverseContract)
     if lots >= held:
         lots, removed = held, entry
     else:
@@ -60,7 +61,8 @@ def close_state(
             held,
             (UP if size > 0 else DOWN) if not inverse else (DOWN if size > 0 else UP),
         )
-    if inverse:  # the closing fill's value (a sell's UP, a buy's DOWN); a long gains as it falls
+    if isinstance(money_per_tick_lot, InverseContract):
+        # the closing fill's value (a sell's UP, a buy's DOWN); a long gains as it falls
         exit_value = money_per_tick_lot.fill_value(-1 if size > 0 else 1, lots, price_ticks)
         realised = removed - exit_value if size > 0 else exit_value - removed
     else:
@@ -84,7 +86,7 @@ def compliant_after_close(
     mark_ticks: int,
     fee_ppb: int,
     tiers,
-    money_per_tick_lot: int,
+    money_per_tick_lot: Valuation,
     on_entry: bool = False,
 ) -> bool:
     """Whether the account passes maintenance at ``mark`` after closing ``lots`` at ``price``.
@@ -100,7 +102,7 @@ def compliant_after_close(
     held = size if size > 0 else -size
     side = 1 if size > 0 else -1
     value = lots_value(mark_ticks, held, money_per_tick_lot, side)
-    if type(money_per_tick_lot) is int:
+    if not isinstance(money_per_tick_lot, InverseContract):
         equity = collateral + side * value - side * entry
     else:  # inverse: a long gains as its value falls
         equity = collateral - side * value + side * entry
@@ -125,7 +127,7 @@ def reduction_lots(
     fill_price_ticks: int,
     fee_ppb: int,
     tiers,
-    money_per_tick_lot: int,
+    money_per_tick_lot: Valuation,
     on_entry: bool = False,
 ) -> int:
     """Binance §4.1 step 3: the lots one IOC must close to make the account compliant again.
@@ -181,7 +183,7 @@ def _last_in_tier(
 
 
 def tier_reduction_lots(
-    account, mark_ticks: int, tiers, money_per_tick_lot: int, on_entry: bool = False
+    account, mark_ticks: int, tiers, money_per_tick_lot: Valuation, on_entry: bool = False
 ) -> int | None:
     """BitMEX §4.2 (c) / Bybit §4.3 (c): the lots a FillOrKill must close so the position value
     falls into the next lower risk tier; ``None`` in the lowest tier (straight to takeover).
@@ -195,7 +197,7 @@ def tier_reduction_lots(
     entry = account.entry_notional
     side = 1 if size > 0 else -1
     if on_entry:
-        inverse = type(money_per_tick_lot) is not int
+        inverse = isinstance(money_per_tick_lot, InverseContract)
         removal = (UP if size > 0 else DOWN) if not inverse else (DOWN if size > 0 else UP)
 
         def value(x: int) -> int:

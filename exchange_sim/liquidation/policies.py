@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from exchange_sim.core.contract import Valuation, linear_only
 from exchange_sim.liquidation import planners
 from exchange_sim.liquidation.config import (
     BinancePolicyConfig,
@@ -102,7 +103,7 @@ class Context:
     now: int
     mark: int
     ledger: Ledger
-    money_per_tick_lot: int
+    money_per_tick_lot: Valuation
     last_partial_ns: dict
     fund_balance: int = 0
 
@@ -222,7 +223,7 @@ class DydxPolicy:
             mm,
             config.bankruptcy_adjustment,
             config.spread_to_maintenance_ratio,
-            ctx.money_per_tick_lot,
+            linear_only(ctx.money_per_tick_lot),
         )
         lots = planners.dydx_slice_lots(
             held,
@@ -230,7 +231,7 @@ class DydxPolicy:
             limit,
             account.bankruptcy_price,
             side,
-            ctx.money_per_tick_lot,
+            linear_only(ctx.money_per_tick_lot),
             config,
             ctx.fund_balance,
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from exchange_sim.core.contract import InverseContract, linear_only
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.liquidation import planners
 from exchange_sim.liquidation.accounting import LiquidationAccounting, money_identity
@@ -133,10 +134,11 @@ class Waterfall:
         size = account.size_lots
         price = self._takeover_price(account, mark)
         side = 1 if size > 0 else -1
-        if type(money_per_tick_lot) is int:
-            loss_at_mark = max(0, (price - mark) * size * money_per_tick_lot)
-        else:  # inverse: what closing at the takeover price leaves above closing at the mark
+        if isinstance(money_per_tick_lot, InverseContract):
+            # inverse: what closing at the takeover price leaves above closing at the mark
             loss_at_mark = max(0, money_per_tick_lot.settlement_delta(side, abs(size), price, mark))
+        else:
+            loss_at_mark = max(0, (price - mark) * size * money_per_tick_lot)
         # The fund must also be able to pay for what it already holds: its open loss at the mark
         # counts against its balance (else it keeps taking risk it cannot pay for).
         held_account = self.ledger.accounts[self.fund_account_id]
@@ -170,7 +172,9 @@ class Waterfall:
         price = planners.vault_takeover_price(
             side, account.bankruptcy_price, mark, vault.takeover_price_rule, vault.discount_ppb
         )
-        if not force and not vault.accepts(self.ledger, size, price, mark, self.money_per_tick_lot):
+        if not force and not vault.accepts(
+            self.ledger, size, price, mark, linear_only(self.money_per_tick_lot)
+        ):
             return None
         keep = vault.takeover_price_rule != "bankruptcy"
         seq, residue = self._transfer_to(

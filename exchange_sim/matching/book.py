@@ -23,7 +23,7 @@ from math import gcd
 
 from sortedcontainers import SortedDict
 
-from exchange_sim.core.contract import inverse_impact_price
+from exchange_sim.core.contract import InverseContract, Valuation, inverse_impact_price
 from exchange_sim.matching.orders import BUY, Order
 
 
@@ -233,7 +233,7 @@ class Book:
         return got
 
     def impact_price(
-        self, side: int, notional_minor: int, money_per_tick_lot: int
+        self, side: int, notional_minor: int, money_per_tick_lot: Valuation
     ) -> tuple[int, int] | None:
         """Average fill price (ticks) of a market order of ``notional_minor`` against ``side``.
 
@@ -252,7 +252,7 @@ class Book:
         """
         if notional_minor <= 0:
             raise ValueError(f"impact notional must be positive, got {notional_minor}")
-        if type(money_per_tick_lot) is not int:
+        if isinstance(money_per_tick_lot, InverseContract):
             levels = ((lvl.price_ticks, lvl.total_lots) for lvl in self.levels_from_touch(side))
             return inverse_impact_price(levels, notional_minor, money_per_tick_lot.k)
         left = notional_minor
