@@ -142,9 +142,17 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
         cards.append(("Max price drawdown", f"{-worst:.2%}", note, worst > 0.05))
     oi = data.open_interest
     if oi is not None:
-        note = f"peak {oi.long_base.max():,.3f} {data.base}"
+        # Contracts of an inverse instrument are whole on a whole lot: its lot's decimals.
+        lot = data.scale.lot_size
+        places = max(0, -int(lot.normalize().as_tuple().exponent)) if data.scale.inverse else 3
+        note = f"peak {oi.long_base.max():,.{places}f} {data.base}"
         cards.append(
-            ("Open interest (end)", f"{oi.long_base.iloc[-1]:,.3f} {data.base}", note, False)
+            (
+                "Open interest (end)",
+                f"{oi.long_base.iloc[-1]:,.{places}f} {data.base}",
+                note,
+                False,
+            )
         )
     tree = data.cascade
     if tree is not None:
