@@ -65,10 +65,14 @@ EVENTS = (
             ("best_ask_ticks", "start: the ask it saw, ticks."),
             ("index_ticks", "start, end: the last index it saw, ticks."),
             ("filled_lots", "end: lots filled over all children."),
-            ("notional_minor", "end: the value of its fills, minor units."),
+            (
+                "notional_minor",
+                "end: the value of its fills, minor units (inverse: each fill's value in coin).",
+            ),
             (
                 "vwap_ticks",
-                "end: average fill price, ticks, rounded against the trader; null if none.",
+                "end: average fill price, ticks, rounded against the trader (an inverse "
+                "contract's harmonic one, lots x k / value); null if none.",
             ),
             ("impact_ticks", "end: side x (vwap - arrival price), ticks; null if none."),
             (

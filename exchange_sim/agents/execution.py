@@ -24,7 +24,7 @@ account is funded by a ``Deposit`` at t = 0 and opened with its own leverage by 
 from __future__ import annotations
 
 from exchange_sim.agents.maker_config import ExecutionConfig
-from exchange_sim.core.contract import lots_value
+from exchange_sim.core.contract import InverseContract, lots_value
 from exchange_sim.core.rounding import DOWN, UP, div_round
 from exchange_sim.core.units import RATE_SCALE
 from exchange_sim.kernel.environment import Phase
@@ -108,8 +108,9 @@ class ExecutionAgent:
         self.child_sizes: list[int] = []
         self.filled_lots = 0
         self.notional = 0
+        """The value of its children's fills: sum of price x size x money per tick-lot (an
+        inverse contract: of each fill's value in coin)."""
         self._price_lots = 0
-        """The value of its children's fills: sum of price x size x money per tick-lot."""
 
     def start(self) -> None:
         cfg = self._cfg
@@ -248,7 +249,16 @@ class ExecutionAgent:
         self.ended = True
         filled, notional, arrival, side = self.filled_lots, self.notional, self._arrival, self.side
         vwap = impact = impact_ppb = None
-        if filled:
+        mptl = self._mptl
+        if filled and isinstance(mptl, InverseContract):
+            # The average price of contracts is the harmonic one: lots x k / their value.
+            bought = filled * mptl.k
+            vwap = div_round(bought, notional, UP if side == BUY else DOWN)
+            if arrival is not None:
+                impact = side * (vwap - arrival)
+                at_arrival = notional * arrival
+                impact_ppb = div_round(side * (bought - at_arrival) * RATE_SCALE, at_arrival, UP)
+        elif filled:
             price_lots = self._price_lots  # sum of price x lots of the fills, in ticks x lots
             vwap = div_round(price_lots, filled, UP if side == BUY else DOWN)
             if arrival is not None:

@@ -114,17 +114,20 @@ def binance_ratio(candidate: AdlCandidate, one_money_unit: int) -> tuple[int, in
 
 
 def hyperliquid_ratio(candidate: AdlCandidate, money_per_tick_lot: Valuation) -> tuple[int, int]:
-    """Hyperliquid: ``M^2 / (E * AV)`` for a long, ``E / AV`` for a short; ``AV <= 0``: +inf."""
+    """Hyperliquid: ``M^2 / (E * AV)`` for a long, ``E / AV`` for a short; ``AV <= 0``: +inf.
+
+    On an inverse contract (values in coin) the price ratio ``mark / entry`` is ``E / M``, so the
+    forms swap: ``E / AV`` for a long, ``M^2 / (E * AV)`` for a short."""
     if candidate.account_value <= 0:
         return INFINITE
     size = candidate.size_lots
-    mark_notional = (
-        abs(size) * candidate.mark_price_ticks * money_per_tick_lot
-        if not isinstance(money_per_tick_lot, InverseContract)
-        else money_per_tick_lot.position_value(
+    if isinstance(money_per_tick_lot, InverseContract):
+        mark_notional = money_per_tick_lot.position_value(
             1 if size > 0 else -1, abs(size), candidate.mark_price_ticks
         )
-    )
+        size = -size  # in value, an inverse long is a linear short
+    else:
+        mark_notional = abs(size) * candidate.mark_price_ticks * money_per_tick_lot
     if size > 0:
         return _ratio(
             mark_notional * mark_notional, candidate.entry_notional * candidate.account_value

@@ -11,7 +11,7 @@ from exchange_sim.accounts.margin import StepRiskLimit
 from exchange_sim.core.contract import InverseContract
 from exchange_sim.funding.payments import settle_rows
 from exchange_sim.funding.premium import impact_price_ticks
-from exchange_sim.liquidation.adl_ratios import AdlCandidate, bitmex_ratio
+from exchange_sim.liquidation.adl_ratios import AdlCandidate, bitmex_ratio, hyperliquid_ratio
 from exchange_sim.liquidation.insurance_fund import liquidation_fill_delta
 from exchange_sim.liquidation.planners import fee_amount, tier_reduction_lots
 
@@ -97,3 +97,35 @@ def test_inverse_bitmex_ranking_is_pnl_percent_times_effective_leverage_in_coin(
     )
     num, den = bitmex_ratio(candidate, C)
     assert num * 1_000_000 * 202_021 == den * 111_111 * 1_111_111
+
+
+def _hyperliquid_long(entry_price: int) -> AdlCandidate:
+    """A long of 100 lots bought at ``entry_price`` (entry value ``10**10 / entry``), marked at
+    50,000, account value 1,000,000."""
+    entry_value = 100 * 10**8 // entry_price
+    upnl = entry_value - C.position_value(1, 100, 50_000)
+    return AdlCandidate(1, 100, entry_value, 50_000, 1_000_000 - upnl, upnl, 1, 1, 1_000_000)
+
+
+def test_inverse_hyperliquid_ranking_puts_the_profitable_long_first():
+    """§5.7 ranks by ``(mark / entry price) x (notional / account value)``. In coin ``mark /
+    entry`` is ``E / M``, so a long scores ``E / AV``: the long bought at 40,000 (entry value
+    250,000) scores 250,000 / 1,000,000 and ranks above the one bought at 60,000 (166,666)."""
+    winner = hyperliquid_ratio(_hyperliquid_long(40_000), C)
+    loser = hyperliquid_ratio(_hyperliquid_long(60_000), C)
+    assert winner == (250_000, 1_000_000)
+    assert winner[0] * loser[1] > loser[0] * winner[1]
+
+
+def test_inverse_hyperliquid_ranking_scores_a_short_by_its_value_squared():
+    """A short's ``(entry / mark price) x (M / AV)`` is ``M^2 / (E x AV)`` in coin: sold at 60,000
+    (entry value 166,667, marked at 200,000) it outranks one sold at 40,000 (250,000)."""
+
+    def short(entry_price: int) -> AdlCandidate:
+        entry_value = -(-100 * 10**8 // entry_price)
+        upnl = C.position_value(-1, 100, 50_000) - entry_value
+        return AdlCandidate(1, -100, entry_value, 50_000, 0, upnl, 1, 1, 1_000_000)
+
+    winner, loser = hyperliquid_ratio(short(60_000), C), hyperliquid_ratio(short(40_000), C)
+    assert winner == (200_000 * 200_000, 166_667 * 1_000_000)
+    assert winner[0] * loser[1] > loser[0] * winner[1]

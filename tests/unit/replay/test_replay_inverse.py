@@ -85,15 +85,94 @@ def test_a_tampered_inverse_entry_value_is_divergent(inverse_run, copy_of):
         ("liquidation.policy.kind=market",),
         ("liquidation.policy.kind=hyperliquid", "liquidation.adl.ranking=hyperliquid"),
         ("participants.crowd.margin_mode=isolated",),
+        ("liquidation.adl.ranking=binance",),
+        ("liquidation.adl.ranking=pro_rata",),
+        ("liquidation.adl.ranking=capped_pro_rata",),
+        (
+            "stress.circuit_breaker.enabled=true",
+            "stress.circuit_breaker.move=0.02",
+            "stress.circuit_breaker.window=10s",
+            "stress.circuit_breaker.duration=10s",
+        ),
+        (
+            "stress.dynamic_margin.enabled=true",
+            "stress.dynamic_margin.cadence=2s",
+            "stress.dynamic_margin.window=20s",
+            "stress.dynamic_margin.vol_threshold=0.005",
+            "stress.dynamic_margin.vol_slope=50",
+        ),
+        (
+            "stress.liquidation_throttle.enabled=true",
+            "stress.liquidation_throttle.reference_depth=200000",
+            "stress.liquidation_throttle.depth_band=0.002",
+        ),
+        ("stress.mark_smoothing.kind=median", "stress.mark_smoothing.window=5s"),
+        (
+            "stress.adl_cap.enabled=true",
+            "stress.adl_cap.max_fraction=0.25",
+            "stress.adl_cap.max_notional=0.5",
+        ),
     ],
-    ids=["binance", "market", "hyperliquid", "isolated"],
+    ids=[
+        "binance",
+        "market",
+        "hyperliquid",
+        "isolated",
+        "adl-binance",
+        "adl-pro-rata",
+        "adl-capped-pro-rata",
+        "circuit-breaker",
+        "dynamic-margin",
+        "throttle",
+        "mark-smoothing",
+        "adl-cap",
+    ],
 )
 def test_inverse_policies_and_isolated_margin_conserve_and_replay(tmp_path_factory, overrides):
-    """Other close-out policies and isolated margin on the inverse instrument: checked after
-    every event, and consistent on replay."""
+    """Other close-out policies, isolated margin, every ADL ranking and each stress policy on the
+    inverse instrument: checked after every event, and consistent on replay."""
     run_dir = write_run(
         tmp_path_factory, "xbtusd_inverse", *CHECKED, "run.duration=80s", *overrides
     )
     result = replay(run_dir)
     assert result.status == "consistent", result.divergence or result.damage
     assert _events(run_dir, "liquidation_triggered")
+
+
+def test_inverse_metaorder_reports_the_harmonic_average_price(tmp_path):
+    """An execution agent buying 2,000,000 contracts of XBTUSD by TWAP: its ``notional_minor`` is
+    the sum of its fills' values (a buy's rounded down), its ``vwap_ticks`` the harmonic average
+    ``lots x k / value``, rounded up against the buyer, and its ``impact_ppb`` that average's
+    distance from the arrival price."""
+    from exchange_sim.core.rounding import UP, div_round
+    from exchange_sim.runner.api import run
+
+    from .conftest import SCENARIOS
+
+    config = tmp_path / "xbt_twap.toml"
+    with open(f"{SCENARIOS}/xbtusd_inverse.toml", encoding="utf-8") as handle:
+        text = handle.read()
+    config.write_text(
+        text
+        + '\n[[participants]]\nkind = "execution"\nname = "buyer"\nside = "buy"\n'
+        + 'total_size = 2000000\nstart = "25s"\nstyle = "twap"\nduration = "10s"\n'
+        + 'child_interval = "1s"\norder_type = "market"\ndeposit = 100\nleverage = 5\n'
+    )
+    out = tmp_path / "run"
+    run(str(config), overrides=("run.duration=40s",), out=str(out))
+    events = _events(str(out), "metaorder")
+    (end,) = [e for e in events if e["phase"] == "end"]
+    account = end["account_id"]
+    k = 2 * 10**10
+    fills = [
+        e for e in _events(str(out), "position") if e["account_id"] == account and e["side"] == 1
+    ]
+    value = sum(e["size_lots"] * k // e["price_ticks"] for e in fills)
+    lots = sum(e["size_lots"] for e in fills)
+    assert lots == end["filled_lots"] > 0 and len({e["price_ticks"] for e in fills}) > 1
+    assert end["notional_minor"] == value
+    assert end["vwap_ticks"] == div_round(lots * k, value, UP)
+    arrival = end["arrival_price_ticks"]
+    exact = div_round((lots * k - value * arrival) * 10**9, value * arrival, UP)
+    assert end["impact_ppb"] == exact  # the harmonic average against arrival, in ppb
+    assert replay(str(out)).status == "consistent"
