@@ -58,6 +58,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         "fallback_price",
         "fees",
         "fees_collected",
+        "flat_below_zero",
         "maintenance_on_entry",
         "margin",
         "margin_call_factor_ppb",
@@ -105,6 +106,10 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         self.open_orders: Callable[[int], list] = lambda account_id: []
         self.change_listeners: list[Callable[[int, Account, int | None], None]] = []
         self.collateral = CollateralAssets({}, {})
+        self.flat_below_zero: Callable[[int, Account, int, int], None] | None = None
+        """Called with ``(now, account, position seq, trade price)`` when a trade leaves an
+        account flat with a negative balance (the venue settles it:
+        :meth:`Instrument._trade_shortfall`)."""
         self.cross: CrossMargin | None = None
         """Cross margin over several perpetuals (:mod:`exchange_sim.accounts.cross_margin`);
         None in a venue of one perpetual."""
@@ -248,14 +253,27 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         self.refresh(now, account, cause)
 
     def on_trade(self, now: int, seq: int, maker, taker, price: int, size: int) -> None:
-        """Engine hook: apply both sides of a trade (maker first)."""
+        """Engine hook: apply both sides of a trade (maker first); then tell
+        :attr:`flat_below_zero` of a side the trade left flat with a negative balance (a close
+        that walked the book past its bankruptcy price)."""
         fees = self.fees
         maker_account = self.accounts.get(maker.account_id)
+        maker_seq = taker_seq = 0
         if maker_account is not None:
-            self.apply_fill(now, seq, maker_account, maker.side, price, size, fees.maker_fee_ppb)
+            maker_seq = self.apply_fill(
+                now, seq, maker_account, maker.side, price, size, fees.maker_fee_ppb
+            )
         taker_account = self.accounts.get(taker.account_id)
         if taker_account is not None:
-            self.apply_fill(now, seq, taker_account, taker.side, price, size, fees.taker_fee_ppb)
+            taker_seq = self.apply_fill(
+                now, seq, taker_account, taker.side, price, size, fees.taker_fee_ppb
+            )
+        hook = self.flat_below_zero
+        if hook is not None:
+            if maker_account is not None and _flat_below_zero(maker_account):
+                hook(now, maker_account, maker_seq, price)
+            if taker_account is not None and _flat_below_zero(taker_account):
+                hook(now, taker_account, taker_seq, price)
 
     # -- fills ---------------------------------------------------------------------------------
     def apply_fill(
@@ -403,3 +421,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
     def _changed(self, now: int, account: Account, seq: int | None) -> None:
         for listener in self.change_listeners:
             listener(now, account, seq)
+
+
+def _flat_below_zero(account: Account) -> bool:
+    return not account.size_lots and (account.wallet < 0 or account.isolated_margin < 0)

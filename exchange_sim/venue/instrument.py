@@ -224,6 +224,30 @@ class Instrument:
         liquidation.accounting.fill_listeners[:] = [self.feed.on_liquidation_fill]
         if self.funding is not None:
             self.funding.shortfall_listener = self._funding_shortfall
+        self.ledger.flat_below_zero = self._trade_shortfall
+
+    def _trade_shortfall(self, now: int, account, position_seq: int, price: int) -> None:
+        """A trade left an account flat below zero: a trader's own close (a market order, or a
+        limit beyond its bankruptcy price) that filled past its bankruptcy price. Unless the
+        account is in the liquidation pipeline (its settlement covers it), a venue holder, its
+        wallet backs a position in another perpetual, or its collateral assets cover the
+        wallet, the deficit goes down the waterfall as a liquidation's would: the fund covers
+        it, the rest is bad debt (:meth:`LiquidationAccounting.cover_negative`), caused by the
+        fill (*assumption*: the reference names no venue's rule for this case). A socialised
+        loss is shared at the mark (the trade's price if there is no mark yet)."""
+        assert self.liquidation is not None
+        accounting = self.liquidation.accounting
+        account_id = account.account_id
+        if account_id in accounting.busy or account_id in accounting.venue_accounts:
+            return
+        if (
+            not account.isolated
+            and account.holder.holdings
+            and account.wallet + self.ledger.collateral_value(account) >= 0
+        ):
+            return
+        mark = self.mark.price
+        accounting.cover_negative(now, position_seq, account, price if mark is None else mark)
 
     def _funding_shortfall(self, now: int, account, payment_seq: int, price: int) -> None:
         """A delayed funding payment left a flat account below zero: unless the account is
