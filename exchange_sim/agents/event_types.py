@@ -72,7 +72,7 @@ EVENTS = (
             (
                 "vwap_ticks",
                 "end: average fill price, ticks, rounded against the trader (an inverse "
-                "contract's harmonic one, lots x k / value); null if none.",
+                "contract's: the harmonic mean of its fill prices); null if none.",
             ),
             ("impact_ticks", "end: side x (vwap - arrival price), ticks; null if none."),
             (
