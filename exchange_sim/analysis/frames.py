@@ -145,10 +145,18 @@ def to_batch(
     spec = spec_of(kind, instruments)
     columns = list(zip(*rows, strict=True))
     own_grids = []
-    if grids and ("market", "str") in FIELD_UNITS[kind]:
-        markets = np.asarray(columns[[f for f, _ in spec].index("market")], dtype=object)
-        own_grids = [(markets == name, grid) for name, grid in grids.items()]
-        own_grids = [(mask, grid) for mask, grid in own_grids if mask.any()]
+    if grids:
+        names = [f for f, _ in spec]
+        # A row is on a market's own grid when its ``market`` (a collateral book, a perpetual's
+        # orders and trades) or its ``instrument`` (any event of another perpetual) names it.
+        keys = [k for k in ("market", "instrument") if k in names]
+        tags = [np.asarray(columns[names.index(k)], dtype=object) for k in keys]
+        for name, grid in grids.items():
+            mask = np.zeros(len(rows), dtype=bool)
+            for tag in tags:
+                mask |= tag == name
+            if mask.any():
+                own_grids.append((mask, grid))
     for (field, unit), values in zip(spec, columns, strict=True):
         if field == "type":
             continue
@@ -181,11 +189,24 @@ Grids = dict[str, dict[str, tuple[int, int]]]
 
 
 def market_grids(config: dict) -> Grids:
-    """The collateral books' own grids (``config.toml``'s ``[[collateral]]``): a tick is
-    ``tick_ppb`` settlement units per collateral unit, a lot ``lot_units`` collateral units
-    (:mod:`exchange_sim.venue.collateral`). Other markets use the instrument's scale."""
-    settle = config.get("instrument", {}).get("settlement_asset", "")
+    """The markets not on the instrument's grid: each perpetual with a tick or lot of its own
+    (``[[perpetuals]]`` ``tick_size`` / ``lot_size``, the instrument's where one is left out), and
+    the collateral books (``[[collateral]]``: a tick is ``tick_ppb`` settlement units per
+    collateral unit, a lot ``lot_units`` collateral units, :mod:`exchange_sim.venue.collateral`).
+    Other markets use the instrument's scale."""
+    instrument = config.get("instrument", {})
+    settle = instrument.get("settlement_asset", "")
     grids: Grids = {}
+    for perpetual in config.get("perpetuals", ()):
+        tick, lot = perpetual.get("tick_size"), perpetual.get("lot_size")
+        if tick is None and lot is None:
+            continue
+        grids[str(perpetual["symbol"])] = {
+            "ticks": Decimal(
+                tick if tick is not None else instrument["tick_size"]
+            ).as_integer_ratio(),
+            "lots": Decimal(lot if lot is not None else instrument["lot_size"]).as_integer_ratio(),
+        }
     for asset in config.get("collateral", ()):
         book = asset.get("book", {})
         tick, lot = Decimal(book.get("tick_ppb", 0)), Decimal(book.get("lot_units", 0))
@@ -226,6 +247,25 @@ def scan(
         skeleton,
         INSTRUMENT[0] if instruments else None,
     )
+
+
+def perpetual_scale(config: dict, symbol: str | None, scale: Scale) -> Scale:
+    """The grid of the perpetual ``symbol`` in a run's ``config.toml`` (its own ``tick_size`` /
+    ``lot_size``, the instrument's where one is left out, the instrument's money unit); the
+    instrument's ``scale`` for the first perpetual (``None`` or its symbol)."""
+    for perpetual in config.get("perpetuals", ()):
+        if perpetual.get("symbol") != symbol:
+            continue
+        tick, lot = perpetual.get("tick_size"), perpetual.get("lot_size")
+        if tick is None and lot is None:
+            return scale
+        return Scale.build(
+            scale.tick_size if tick is None else Decimal(str(tick)),
+            scale.lot_size if lot is None else Decimal(str(lot)),
+            scale.money_decimals,
+            f"perpetuals[{symbol}]",
+        )
+    return scale
 
 
 def has_perpetuals(config: dict) -> bool:

@@ -27,7 +27,7 @@ import pandas as pd
 from exchange_sim.analysis import cascade as cascade_tree
 from exchange_sim.analysis import plots, report_perpetuals
 from exchange_sim.analysis.depth import BOOK_TYPES
-from exchange_sim.analysis.frames import FIELD_UNITS, Run, load_run
+from exchange_sim.analysis.frames import FIELD_UNITS, Run, load_run, perpetual_scale
 from exchange_sim.analysis.report_html import page
 from exchange_sim.core.contract import lots_value
 
@@ -160,7 +160,8 @@ class ReportData:
         self.settle = str(inst.get("settlement_asset", "settlement"))
         symbol = instrument or str(inst.get("symbol", ""))
         self.symbol = symbol
-        self.scale = run.scale
+        # Another perpetual may have a tick and lot of its own.
+        self.scale = perpetual_scale(run.config, instrument, run.scale)
         if self.scale.inverse:  # XBTUSD: priced in USD, sized in contracts, settled in XBT
             self.quote = symbol[len(self.settle) :] if symbol.startswith(self.settle) else "quote"
             self.base = "contracts"

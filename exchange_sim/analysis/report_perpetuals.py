@@ -63,14 +63,16 @@ def perpetual_table(data) -> tuple[list[str], list[tuple[str, list[str]]]]:
     others = s.get("perpetuals") or {}
     if not others:
         return [], []
-    scale = data.scale
-    tick, lot, money = float(scale.tick_size), float(scale.lot_size), 10**scale.money_decimals
-    tick_decimals = max(0, -int(Decimal(scale.tick_size).normalize().as_tuple().exponent))
+    money = 10**data.scale.money_decimals
     columns = [(data.symbol, s), *sorted(others.items())]
+    grids = {symbol: data.for_perpetual(symbol).scale for symbol in others}
     rows = []
     for label, key, unit in PERPETUAL_FIGURES:
         cells = []
-        for _, section in columns:
+        for symbol, section in columns:
+            scale = grids.get(symbol, data.scale)  # each perpetual on its own grid
+            tick, lot = float(scale.tick_size), float(scale.lot_size)
+            tick_decimals = max(0, -int(Decimal(scale.tick_size).normalize().as_tuple().exponent))
             value = _get(section, key)
             if value is None:
                 cells.append("n/a")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -142,6 +143,7 @@ def load_value(
     key: str,
     scale: Scale | None,
     default_scale: Scale | None = None,
+    grids: Mapping[str, Scale] | None = None,
 ) -> Any:
     """Convert one value of declared type ``tp`` (with field ``meta``) found at ``key``."""
     members = _union_members(tp)
@@ -161,9 +163,9 @@ def load_value(
             kind = value.get("kind")
             if kind not in kinds:
                 raise ConfigError(_join(key, "kind"), kind, f"must be one of {', '.join(kinds)}")
-            return load_section(kinds[kind], value, key, scale, default_scale)
+            return load_section(kinds[kind], value, key, scale, default_scale, grids)
         if len(concrete) == 1:
-            return load_value(value, concrete[0], meta, key, scale, default_scale)
+            return load_value(value, concrete[0], meta, key, scale, default_scale, grids)
         raise AssertionError(f"unsupported union at {key}")
     origin = typing.get_origin(tp)
     if origin is tuple:
@@ -172,13 +174,13 @@ def load_value(
             raise ConfigError(key, value, "expected a list")
         item_tp = args[0]
         return tuple(
-            load_value(item, item_tp, meta, _join(key, i), scale, default_scale)
+            load_value(item, item_tp, meta, _join(key, i), scale, default_scale, grids)
             for i, item in enumerate(value)
         )
     if attrs.has(tp):
         if not isinstance(value, dict):
             raise ConfigError(key, value, "expected a table")
-        return load_section(tp, value, key, scale, default_scale)
+        return load_section(tp, value, key, scale, default_scale, grids)
     unit = meta.get("unit")
     if unit is None:
         converted = _scalar(value, tp, key)
@@ -229,12 +231,35 @@ def regrid(value: Any, meta: dict, key: str, old: Scale, new: Scale) -> Any:
     return value
 
 
+def table_grid(cls: type, market: object, scale: Scale | None, grids) -> Scale | None:
+    """The grid a table's prices and sizes are on: a perpetual's own (``grids``, by symbol) for
+    the perpetual's table (a class with ``OWN_GRID``, keyed by its ``symbol``) and for a table
+    with a ``market`` naming it; else ``scale``."""
+    if grids and isinstance(market, str) and market in grids:
+        return grids[market]
+    return scale
+
+
+def _table_market(cls: type, data: dict) -> object:
+    if getattr(cls, "OWN_GRID", False):
+        return data.get("symbol")
+    return data.get("market") if "market" in attrs.fields_dict(cls) else None
+
+
 def load_section(
-    cls: type, data: dict, path: str, scale: Scale | None, default_scale: Scale | None = None
+    cls: type,
+    data: dict,
+    path: str,
+    scale: Scale | None,
+    default_scale: Scale | None = None,
+    grids: Mapping[str, Scale] | None = None,
 ) -> Any:
-    """Build config class ``cls`` from table ``data`` found at ``path``; reject unknown keys."""
+    """Build config class ``cls`` from table ``data`` found at ``path``; reject unknown keys.
+    ``grids``: the perpetuals' own grids by symbol (:func:`table_grid`)."""
     if not isinstance(data, dict):
         raise ConfigError(path or "<root>", data, "expected a table")
+    if grids:
+        scale = table_grid(cls, _table_market(cls, data), scale, grids)
     fields = {f.name: f for f in attrs.fields(cls)}
     hints = _hints(cls)
     unknown = [k for k in data if k not in fields and not (k == "kind" and hasattr(cls, "KIND"))]
@@ -260,7 +285,7 @@ def load_section(
             if isinstance(value, dict) and "kind" not in value and _union_members(hints[name]):
                 value = {"kind": _default_kind(field), **value}
             kwargs[name] = load_value(
-                value, hints[name], dict(field.metadata), key, scale, default_scale
+                value, hints[name], dict(field.metadata), key, scale, default_scale, grids
             )
     try:
         return cls(**kwargs)
@@ -272,23 +297,29 @@ def load_section(
         raise ConfigError(path or "<root>", data, str(exc)) from None
 
 
-def dump_section(obj: Any, scale: Scale | None) -> dict:
+def dump_section(obj: Any, scale: Scale | None, grids: Mapping[str, Scale] | None = None) -> dict:
     """The inverse of :func:`load_section`: plain data in user units (for ``config.toml``)."""
     out: dict[str, Any] = {}
-    if hasattr(type(obj), "KIND"):
-        out["kind"] = kind_of(type(obj))
-    for field in attrs.fields(type(obj)):
-        out[field.name] = _dump_value(getattr(obj, field.name), dict(field.metadata), scale)
+    cls = type(obj)
+    if grids:
+        market = obj.symbol if getattr(cls, "OWN_GRID", False) else getattr(obj, "market", None)
+        scale = table_grid(cls, market, scale, grids)
+    if hasattr(cls, "KIND"):
+        out["kind"] = kind_of(cls)
+    for field in attrs.fields(cls):
+        out[field.name] = _dump_value(getattr(obj, field.name), dict(field.metadata), scale, grids)
     return out
 
 
-def _dump_value(value: Any, meta: dict, scale: Scale | None) -> Any:
+def _dump_value(
+    value: Any, meta: dict, scale: Scale | None, grids: Mapping[str, Scale] | None = None
+) -> Any:
     if value is None:
         return None
     if attrs.has(type(value)):
-        return dump_section(value, scale)
+        return dump_section(value, scale, grids)
     if isinstance(value, tuple):
-        return [_dump_value(v, meta, scale) for v in value]
+        return [_dump_value(v, meta, scale, grids) for v in value]
     unit = meta.get("unit")
     if unit == "duration":
         return format_duration(value)

@@ -141,7 +141,7 @@ class ReplayState:
         """``perpetual``: one of the config's ``perpetuals[]`` (its own book, ledger, fund,
         funding and liquidation rules; no spot market), or ``None`` for the first perpetual."""
         config = loaded.config if perpetual is None else PerpetualSections(loaded.config, perpetual)
-        scale = loaded.scale
+        scale = loaded.scale if perpetual is None else loaded.scale_of(perpetual.symbol)
         self.loaded = loaded
         self.config = config
         self.mptl = mptl = scale.valuation  # an inverse contract's InverseContract

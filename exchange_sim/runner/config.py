@@ -31,7 +31,7 @@ from exchange_sim.agents.trader_config import (
 )
 from exchange_sim.config.loader import FieldProblem, dump_section, load_section
 from exchange_sim.core.errors import ConfigError
-from exchange_sim.core.units import MAX_INT, Scale
+from exchange_sim.core.units import MAX_INT, Scale, to_decimal
 from exchange_sim.funding.config import FundingConfig
 from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.markets.config import FundamentalConfig, SpotMarketConfig
@@ -320,8 +320,18 @@ class LoadedConfig:
     scale: Scale
     base_dir: str
 
+    @property
+    def grids(self) -> dict[str, Scale]:
+        """Each perpetual's own grid by symbol (the instrument's for one without a tick or lot
+        of its own): what its prices, sizes and money per tick-lot are on."""
+        return perpetual_grids(self.config.perpetuals, self.scale)
+
+    def scale_of(self, symbol: str) -> Scale:
+        """The grid of the perpetual ``symbol`` (the instrument's for the first)."""
+        return self.grids.get(symbol, self.scale)
+
     def to_data(self) -> dict:
-        return dump_section(self.config, self.scale)
+        return dump_section(self.config, self.scale, self.grids)
 
     def data_files(self) -> dict[tuple[str | int, ...], str]:
         """The data files the run reads: config key (as a path of table names and list
@@ -468,8 +478,50 @@ def load_data(data: dict, base_dir: str = ".", overrides: tuple[str, ...] = ()) 
     data = apply_preset(data)
     instrument = load_section(InstrumentConfig, data.get("instrument", {}), "instrument", None)
     scale = instrument.scale()
-    config = load_section(SimConfig, data, "", scale, InstrumentConfig().scale())
+    grids = _raw_perpetual_grids(data.get("perpetuals"), scale)
+    config = load_section(SimConfig, data, "", scale, InstrumentConfig().scale(), grids)
     return LoadedConfig(config, scale, base_dir)
+
+
+def _grid(tick: Decimal | None, lot: Decimal | None, scale: Scale, key: str) -> Scale:
+    return Scale.build(
+        scale.tick_size if tick is None else tick,
+        scale.lot_size if lot is None else lot,
+        scale.money_decimals,
+        key,
+    )
+
+
+def perpetual_grids(perpetuals, scale: Scale) -> dict[str, Scale]:
+    """``perpetuals[]``' grids by symbol: each one's tick and lot (the instrument's where left
+    out) with the instrument's money unit."""
+    return {
+        p.symbol: _grid(p.tick_size, p.lot_size, scale, "perpetuals")
+        for p in perpetuals
+        if p.tick_size is not None or p.lot_size is not None
+    }
+
+
+def _raw_perpetual_grids(tables: object, scale: Scale) -> dict[str, Scale]:
+    """The same from the config's raw ``[[perpetuals]]`` tables, before they are loaded (their
+    values, and their traders', are read on these grids)."""
+    grids: dict[str, Scale] = {}
+    if not isinstance(tables, list):
+        return grids
+    for i, table in enumerate(tables):
+        if not isinstance(table, dict) or not isinstance(table.get("symbol"), str):
+            continue
+        key = f"perpetuals[{i}]"
+        tick, lot = table.get("tick_size"), table.get("lot_size")
+        if tick is None and lot is None:
+            continue
+        tick_dec = None if tick is None else to_decimal(tick, f"{key}.tick_size")
+        lot_dec = None if lot is None else to_decimal(lot, f"{key}.lot_size")
+        for name, value in (("tick_size", tick_dec), ("lot_size", lot_dec)):
+            if value is not None and value <= 0:
+                raise ConfigError(f"{key}.{name}", value, "must be positive")
+        grids[table["symbol"]] = _grid(tick_dec, lot_dec, scale, key)
+    return grids
 
 
 def read_toml(path: str) -> dict:

@@ -22,6 +22,14 @@ def check_perpetuals(root, markets: list[str]) -> None:
         ]
     )
     for i, perpetual in enumerate(root.perpetuals):
+        own_grid = perpetual.tick_size is not None or perpetual.lot_size is not None
+        if own_grid and isinstance(perpetual.index.process, SpotIndex):
+            raise FieldProblem(
+                f"perpetuals[{i}].index.process.kind",
+                "spot",
+                "a perpetual with a grid of its own cannot take its index from the spot markets "
+                "(their prices are on the instrument's grid)",
+            )
         if symbols.count(perpetual.symbol) > 1 or perpetual.symbol in markets:
             raise FieldProblem(
                 f"perpetuals[{i}].symbol",

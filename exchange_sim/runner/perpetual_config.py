@@ -1,8 +1,10 @@
 """An additional perpetual of the venue (``[[perpetuals]]``): its own index, mark, margin tiers,
-matching rules, funding and liquidation engine, on the instrument's grid
-(:mod:`exchange_sim.venue.instrument`)."""
+matching rules, funding and liquidation engine, and its own tick and lot (the instrument's by
+default; money is the instrument's settlement asset) (:mod:`exchange_sim.venue.instrument`)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import attrs
 
@@ -20,12 +22,26 @@ each of them as under the root's)."""
 
 @attrs.frozen(kw_only=True)
 class PerpetualConfig:
-    """One more perpetual contract, settled in the instrument's settlement asset on its grid
-    (tick, lot, money unit): a contract of another underlying, priced on the same grid."""
+    """One more perpetual contract of another underlying, settled in the instrument's settlement
+    asset (money unit), with its own tick and lot (``tick_size``, ``lot_size``; the instrument's
+    when left out). Its prices and sizes, and those of the participants trading it, are on its
+    grid."""
+
+    OWN_GRID = True
+    """Its table's prices and sizes are on its own grid (:func:`~exchange_sim.config.loader.
+    table_grid`)."""
 
     symbol: str = attrs.field(
         default="ETHUSDT",
         metadata={"plain_name": True, "help": "the contract's name (its events' `instrument`)"},
+    )
+    tick_size: Decimal | None = attrs.field(
+        default=None,
+        metadata={"unit": "decimal", "help": "price increment (quote); the instrument's if unset"},
+    )
+    lot_size: Decimal | None = attrs.field(
+        default=None,
+        metadata={"unit": "decimal", "help": "size increment (base); the instrument's if unset"},
     )
     index: IndexConfig = attrs.field(factory=IndexConfig, metadata={"help": "index price"})
     mark: MarkConfig = attrs.field(factory=MarkConfig, metadata={"help": "mark price"})

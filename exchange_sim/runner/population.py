@@ -80,10 +80,13 @@ class Place:
     """Where a participant trades: a perpetual (the instrument, or one of ``perpetuals[]`` by
     symbol) or one spot market (its gateway, feed and how accounts are opened there)."""
 
-    __slots__ = ("feed", "gateway", "ledger", "spot")
+    __slots__ = ("feed", "gateway", "ledger", "spot", "valuation")
 
     def __init__(self, venue, market: str, key: str) -> None:
         perpetual = venue.perpetuals.extra.get(market) if market else venue.instrument
+        # What its orders' lots are worth: its perpetual's grid (a spot market's is the
+        # instrument's).
+        self.valuation = (perpetual.scale if perpetual is not None else venue.scale).valuation
         if perpetual is not None:
             self.spot = False
             self.gateway, self.feed, self.ledger = (
@@ -202,7 +205,7 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
             next_order_id,
             rng,
             venue.sampler(cfg.response.reaction_latency, f"{prefix}/reaction"),
-            venue.scale.valuation,
+            place.valuation,
             venue.rng.stream(f"{prefix}/life") if cfg.life_cycle else None,
         )
         isolated = cfg.margin_mode == "isolated"

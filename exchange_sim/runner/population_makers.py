@@ -43,7 +43,7 @@ def add_adaptive_maker(
         cfg,
         account,
         next_order_id,
-        venue.scale.valuation,
+        place.valuation,
     )
     place.gateway.connect(maker, request, response)
     _subscribe(venue, maker, cfg, prefix, place, reference)
@@ -56,12 +56,12 @@ def add_execution(
     account = _account(venue, cfg, place)
     agent = ExecutionAgent(
         venue.env,
-        venue.gateway,
+        place.gateway,
         venue.log,
         cfg,
         account,
         next_order_id,
-        venue.scale.valuation,
+        place.valuation,
     )
     place.gateway.connect(agent, request, response)
     _subscribe(venue, agent, cfg, prefix, place, reference)

@@ -34,10 +34,13 @@ def preflight(loaded: LoadedConfig, participants: bool = True) -> None:
     config = loaded.config
     scale = loaded.scale
     check_amplification(loaded)
-    for process in [config.index.process] + [p.index.process for p in config.perpetuals]:
+    indexes = [(config.index.process, scale)] + [
+        (p.index.process, loaded.scale_of(p.symbol)) for p in config.perpetuals
+    ]
+    for process, grid in indexes:
         if isinstance(process, CsvIndex):
             snap = process.off_grid == "nearest"
-            read_price_csv(process.path, loaded.base_dir, scale, snap, process.column)
+            read_price_csv(process.path, loaded.base_dir, grid, snap, process.column)
     try:
         tiers = build_tiers(config.margin, scale)
     except ValueError as exc:
@@ -47,7 +50,7 @@ def preflight(loaded: LoadedConfig, participants: bool = True) -> None:
         _check_funding(config.funding.rule, scale, tiers)
     if participants:
         _check_leverage(config, tiers)
-        _check_entries(config, scale)
+        _check_entries(config, loaded)
     check_step_budget(config)
 
 
@@ -75,15 +78,13 @@ def _check_leverage(config, tiers) -> None:
                 )
 
 
-def _check_entries(config, scale) -> None:
+def _check_entries(config, loaded) -> None:
     """A leveraged group whose largest entry (``deposit x leverage x position_fraction`` of
-    notional at the index's start price) is below one lot could never open a position: it is
-    a population that cannot trade. Skipped when the index has no start price (spot-built or
-    replayed: the entry price is not known before the run)."""
-    start = getattr(config.index.process, "start_price", 0)
-    if not start:
-        return
-    lot_notional = lots_value(scale.valuation, 1, 1, start)  # inverse: ceil(k / start)
+    notional at its perpetual's index start price) is below one lot could never open a
+    position: it is a population that cannot trade. Skipped when the index has no start price
+    (spot-built or replayed: the entry price is not known before the run)."""
+    perpetuals = {p.symbol: p for p in config.perpetuals}
+    scale = loaded.scale
 
     def money(minor: int) -> str:
         return format(scale.money_decimal(minor).normalize(), "f")
@@ -93,6 +94,14 @@ def _check_entries(config, scale) -> None:
         leverages = getattr(participant, "leverages", None)
         if fraction is None or not leverages:
             continue
+        market = getattr(participant, "market", "")
+        perpetual = perpetuals.get(market)
+        process = (perpetual or config).index.process
+        start = getattr(process, "start_price", 0)
+        if not start:
+            continue
+        grid = loaded.scale_of(market) if perpetual is not None else scale
+        lot_notional = lots_value(grid.valuation, 1, 1, start)  # inverse: ceil(k / start)
         largest = int(participant.deposit * max(leverages) * fraction)
         if largest < lot_notional:
             raise ConfigError(

@@ -43,7 +43,7 @@ def observe_run(
     if config.perpetuals:  # each perpetual's metrics from its own events; the tree spans them
         more = {
             p.symbol: MetricsCollector(
-                loaded.scale, p.liquidation.insurance_fund.initial_balance, p.symbol
+                loaded.scale_of(p.symbol), p.liquidation.insurance_fund.initial_balance, p.symbol
             )
             for p in config.perpetuals
         }

@@ -76,7 +76,9 @@ class Instrument:
         ``matching``, ``funding``, ``liquidation``): the root config for the first instrument,
         a :class:`PerpetualConfig` for another."""
         root = venue.config
-        env, scale = venue.env, venue.scale
+        env = venue.env
+        # Another perpetual may have a tick and lot of its own (money is the instrument's).
+        scale = venue.scale if first else venue.loaded.scale_of(symbol)
         self.symbol = symbol
         self.config = config
         self.scale = scale
