@@ -84,7 +84,8 @@ CLOSE_FIRST = ("largest_margin", "largest_loss", "triggered")
 def two_market_configs(draw) -> tuple[str, ...]:
     """Overrides of configs/scenarios/contagion_two_markets.toml (two perpetuals, one crowd in
     both from the same accounts): preset, margin mode, close-first rule, crowd, leverage, crash
-    depth and the shared fund drawn; every invariant checked after every step."""
+    depth, the shared fund and ETH's own tick drawn; every invariant checked after every
+    step."""
     mode = draw(st.sampled_from(["cross", "isolated"]))
     count = draw(st.integers(1, 30))
     low = draw(st.integers(44000, 50000))
@@ -100,6 +101,7 @@ def two_market_configs(draw) -> tuple[str, ...]:
         f"participants.btc_longs.leverages=[{draw(st.integers(2, 20))}]",
         f"participants.eth_longs.leverages=[{draw(st.integers(2, 20))}]",
         f"perpetuals.0.shared_insurance_fund={draw(st.sampled_from(['true', 'false']))}",
+        f"perpetuals.0.tick_size={draw(st.sampled_from(['0.01', '0.05', '0.1']))}",
         f'index.process.points=[{{at="0s", price=50000}}, {{at="40s", price=50000}}, '
         f'{{at="60s", price={low}}}]',
         'run.check="every-event"',
