@@ -269,10 +269,18 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
                 now, seq, taker_account, taker.side, price, size, fees.taker_fee_ppb
             )
         hook = self.flat_below_zero
-        if hook is not None:
-            if maker_account is not None and _flat_below_zero(maker_account):
+        if hook is not None:  # attribute tests inline: this runs on every trade
+            if (
+                maker_account is not None
+                and not maker_account.size_lots
+                and (maker_account.wallet < 0 or maker_account.isolated_margin < 0)
+            ):
                 hook(now, maker_account, maker_seq, price)
-            if taker_account is not None and _flat_below_zero(taker_account):
+            if (
+                taker_account is not None
+                and not taker_account.size_lots
+                and (taker_account.wallet < 0 or taker_account.isolated_margin < 0)
+            ):
                 hook(now, taker_account, taker_seq, price)
 
     # -- fills ---------------------------------------------------------------------------------
@@ -421,7 +429,3 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
     def _changed(self, now: int, account: Account, seq: int | None) -> None:
         for listener in self.change_listeners:
             listener(now, account, seq)
-
-
-def _flat_below_zero(account: Account) -> bool:
-    return not account.size_lots and (account.wallet < 0 or account.isolated_margin < 0)
