@@ -142,41 +142,10 @@ class InverseLedger(Ledger):
             account.entry_notional -= removed
             account.size_lots = size + side * closing
             account.realised_pnl += realised
-            if account.isolated:
-                bucket = account.isolated_margin + realised
-                if account.size_lots == 0:
-                    released = bucket if bucket > 0 else 0
-                else:
-                    released = div_round(bucket * closing, held, DOWN) if bucket > 0 else 0
-                account.isolated_margin = bucket - released
-                account.wallet += released
-            else:
-                account.wallet += realised
+            self._settle_close(account, realised, closing, held)
             if lots > closing:
                 self._open(account, side, lots - closing, total - exit_value)
-        account.wallet -= fee
-        account.fees_paid += fee
-        self.fees_collected += fee
-        self._refresh_prices(account)
-        seq = self._emit(
-            now,
-            "position",
-            cause,
-            account_id=account.account_id,
-            side=side,
-            price_ticks=price,
-            size_lots=lots,
-            fee=fee,
-            realised_pnl=realised,
-            position_lots=account.size_lots,
-            entry_notional=account.entry_notional,
-            wallet=account.wallet,
-            isolated_margin=account.isolated_margin,
-            liquidation_price_ticks=account.liquidation_price,
-            bankruptcy_price_ticks=account.bankruptcy_price,
-        )
-        self._changed(now, account, seq)
-        return seq
+        return self._book_fill(now, cause, account, side, price, lots, fee, realised)
 
     # -- triggers ------------------------------------------------------------------------------
     def _refresh_prices(self, account: Account) -> None:

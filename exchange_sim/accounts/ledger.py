@@ -309,18 +309,38 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
             account.entry_notional -= removed
             account.size_lots = size + side * closing
             account.realised_pnl += realised
-            if account.isolated:
-                bucket = account.isolated_margin + realised
-                if account.size_lots == 0:
-                    released = bucket if bucket > 0 else 0
-                else:
-                    released = div_round(bucket * closing, held, DOWN) if bucket > 0 else 0
-                account.isolated_margin = bucket - released
-                account.wallet += released
-            else:
-                account.wallet += realised
+            self._settle_close(account, realised, closing, held)
             if lots > closing:
                 self._open(account, side, lots - closing, price * (lots - closing) * mptl)
+        return self._book_fill(now, cause, account, side, price, lots, fee, realised)
+
+    def _settle_close(self, account: Account, realised: int, closing: int, held: int) -> None:
+        """Move a reducing fill's realised PnL: into the wallet (cross), or into the isolated
+        bucket, whose proportional share (all of it on a full close) goes back to the wallet."""
+        if account.isolated:
+            bucket = account.isolated_margin + realised
+            if account.size_lots == 0:
+                released = bucket if bucket > 0 else 0
+            else:
+                released = div_round(bucket * closing, held, DOWN) if bucket > 0 else 0
+            account.isolated_margin = bucket - released
+            account.wallet += released
+        else:
+            account.wallet += realised
+
+    def _book_fill(
+        self,
+        now: int,
+        cause: int,
+        account: Account,
+        side: int,
+        price: int,
+        lots: int,
+        fee: int,
+        realised: int,
+    ) -> int:
+        """Charge a fill's fee, re-price the account's triggers, log its ``position`` event and
+        tell the listeners; return the event's seq (both ledgers' fills end here)."""
         account.wallet -= fee
         account.fees_paid += fee
         self.fees_collected += fee

@@ -242,11 +242,7 @@ class Instrument:
         account_id = account.account_id
         if account_id in accounting.busy or account_id in accounting.venue_accounts:
             return
-        if (
-            not account.isolated
-            and account.holder.holdings
-            and account.wallet + self.ledger.collateral_value(account) >= 0
-        ):
+        if self._collateral_covers(account):
             return
         mark = self.mark.price
         accounting.cover_negative(now, position_seq, account, price if mark is None else mark)
@@ -262,15 +258,20 @@ class Instrument:
         accounting = self.liquidation.accounting
         if account.account_id in accounting.busy or accounting.backs_other_positions(account):
             return
-        if (
-            not account.isolated
-            and account.holder.holdings
-            and account.wallet + self.ledger.collateral_value(account) >= 0
-        ):
+        if self._collateral_covers(account):
             return
         deficit = max(0, -account.wallet) + max(0, -account.isolated_margin)
         mark = self.mark.price
         accounting.write_off(now, payment_seq, account, deficit, price if mark is None else mark)
+
+    def _collateral_covers(self, account) -> bool:
+        """Whether a cross account's collateral assets cover its negative wallet (they back it:
+        nothing to settle)."""
+        return bool(
+            not account.isolated
+            and account.holder.holdings
+            and account.wallet + self.ledger.collateral_value(account) >= 0
+        )
 
     def start(self) -> None:
         """The instrument's own processes: index, mark, funding, risk (at t = 0)."""
