@@ -241,8 +241,8 @@ def table_grid(cls: type, market: object, scale: Scale | None, grids) -> Scale |
 
 
 def _table_market(cls: type, data: dict) -> object:
-    if getattr(cls, "OWN_GRID", False):
-        return data.get("symbol")
+    if getattr(cls, "OWN_GRID", False):  # keyed by its symbol, the default one if unwritten
+        return data.get("symbol", attrs.fields_dict(cls)["symbol"].default)
     return data.get("market") if "market" in attrs.fields_dict(cls) else None
 
 

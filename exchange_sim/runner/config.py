@@ -502,6 +502,10 @@ def perpetual_grids(perpetuals, scale: Scale) -> dict[str, Scale]:
     }
 
 
+PERPETUAL_DEFAULT_SYMBOL = attrs.fields_dict(PerpetualConfig)["symbol"].default
+"""The symbol of a ``[[perpetuals]]`` table that writes none."""
+
+
 def _raw_perpetual_grids(tables: object, scale: Scale) -> dict[str, Scale]:
     """The same from the config's raw ``[[perpetuals]]`` tables, before they are loaded (their
     values, and their traders', are read on these grids)."""
@@ -509,7 +513,8 @@ def _raw_perpetual_grids(tables: object, scale: Scale) -> dict[str, Scale]:
     if not isinstance(tables, list):
         return grids
     for i, table in enumerate(tables):
-        if not isinstance(table, dict) or not isinstance(table.get("symbol"), str):
+        symbol = table.get("symbol", PERPETUAL_DEFAULT_SYMBOL) if isinstance(table, dict) else None
+        if not isinstance(symbol, str):
             continue
         key = f"perpetuals[{i}]"
         tick, lot = table.get("tick_size"), table.get("lot_size")
@@ -520,7 +525,7 @@ def _raw_perpetual_grids(tables: object, scale: Scale) -> dict[str, Scale]:
         for name, value in (("tick_size", tick_dec), ("lot_size", lot_dec)):
             if value is not None and value <= 0:
                 raise ConfigError(f"{key}.{name}", value, "must be positive")
-        grids[table["symbol"]] = _grid(tick_dec, lot_dec, scale, key)
+        grids[symbol] = _grid(tick_dec, lot_dec, scale, key)
     return grids
 
 

@@ -5,7 +5,7 @@ several perpetuals and collateral assets against the participants that use them.
 from __future__ import annotations
 
 from exchange_sim.agents.config import LeveragedTraderConfig
-from exchange_sim.agents.flow_config import SpotArbitrageurConfig
+from exchange_sim.agents.flow_config import InformedTraderConfig, SpotArbitrageurConfig
 from exchange_sim.config.loader import FieldProblem
 from exchange_sim.pricing.index import SpotIndex
 
@@ -21,8 +21,23 @@ def check_perpetuals(root, markets: list[str]) -> None:
             for i, p in enumerate(root.perpetuals)
         ]
     )
+    own_grids = {
+        p.symbol for p in root.perpetuals if p.tick_size is not None or p.lot_size is not None
+    }
+    for i, participant in enumerate(root.participants):
+        if getattr(participant, "market", "") not in own_grids:
+            continue
+        if isinstance(participant, InformedTraderConfig) or (
+            getattr(participant, "reference", "index") == "fundamental"
+        ):
+            raise FieldProblem(
+                f"participants[{i}].market",
+                participant.market,
+                "the fundamental value is priced on the instrument's grid: a trader reading it "
+                "cannot trade a perpetual with a grid of its own",
+            )
     for i, perpetual in enumerate(root.perpetuals):
-        own_grid = perpetual.tick_size is not None or perpetual.lot_size is not None
+        own_grid = perpetual.symbol in own_grids
         if own_grid and isinstance(perpetual.index.process, SpotIndex):
             raise FieldProblem(
                 f"perpetuals[{i}].index.process.kind",

@@ -72,6 +72,34 @@ def test_a_perpetual_on_its_own_grid_cannot_take_a_spot_index():
         )
 
 
+def test_a_perpetual_table_without_a_symbol_is_read_on_its_own_grid():
+    """A ``[[perpetuals]]`` table that writes no symbol is the default one (ETHUSDT), and its
+    prices are read on its own grid: 3,000 USDT on a 0.01 tick is 300,000 ticks."""
+    data = {
+        "participants": [],
+        "perpetuals": [
+            {
+                "tick_size": "0.01",
+                "index": {"process": {"kind": "scripted", "points": [{"at": "0s", "price": 3000}]}},
+            }
+        ],
+    }
+    loaded = load_data(data)
+    assert loaded.config.perpetuals[0].index.process.points[0].price == 300_000
+    assert loaded.scale_of("ETHUSDT").tick_size == loaded.config.perpetuals[0].tick_size
+
+
+def test_a_fundamental_reader_on_a_perpetual_with_its_own_grid_is_refused():
+    """The fundamental value is priced on the instrument's grid: a maker centred on it cannot
+    trade ALT's book (it would quote 1,000 times too low), so the config is refused."""
+    with pytest.raises(ConfigError, match=r"participants\[1\]\.market"):
+        _load(
+            "fundamental.enabled=true",
+            "fundamental.start_price=2",
+            "participants.mm_alt.reference=fundamental",
+        )
+
+
 @pytest.fixture(scope="module")
 def altcoin_run(tmp_path_factory) -> str:
     """altcoin_cascade with ALT in lots of 10 ALT, so that its money per tick-lot (0.0001 x 10 =
