@@ -31,11 +31,13 @@ holds the scale. The first line is always `run_start` and the last `run_end`, wh
 `digest_sha256` is the sha256 of every byte before it.
 
 Several perpetuals: in a venue with `perpetuals[]`, every event written by one of those additional
-perpetuals (its book, index, mark, accounts, risk monitor, funding and liquidation engine) has one
-more field right after `cause`, `instrument`: that perpetual's symbol. The first perpetual's
-events (the instrument's), the spot markets' and the run's have none. A cross account's
-`liquidation_triggered` is written by the perpetual whose position is closed first, caused by the
-`margin_check` of whichever market found it (so a cause chain can cross instruments).
+perpetuals (its book, index, mark, accounts, risk monitor, funding and liquidation engine, and the
+participants trading it: their `trader_entry`, `trader_exit`, `margin_call_response` and
+`maker_state`) has one more field right after `cause`, `instrument`: that perpetual's symbol.
+The first perpetual's events (the instrument's), the spot markets' and the run's have none. A
+cross account's `liquidation_triggered` is written by the perpetual whose position is closed
+first, caused by the `margin_check` of whichever market found it (so a cause chain can cross
+instruments).
 
 Same-instant order: work at one `ts` runs in the order of the kernel's phases (index, match, feed,
 mark, margin, liquidate, funding, agent; see `exchange_sim/kernel/environment.py`), then in the

@@ -9,7 +9,8 @@ is defined in ``docs/metrics.md`` ("ADL profile"); in short:
   in the published fill data: a ``liquidation_fill`` of a liquidation order (not a fund or vault
   unwind), a ``takeover`` (the backstop vault or fund took the position: Hyperliquid logs its
   backstop closes as liquidation fills) and the bankrupt side of every ``adl`` (Hyperliquid logs
-  each ADL fill with a liquidated twin). Its notional is ``size x price x money_per_tick_lot``;
+  each ADL fill with a liquidated twin). Its notional is ``size x price x money_per_tick_lot`` of
+its own perpetual (a line's ``instrument``: the profile spans every perpetual of the venue);
   an inverse contract's is ``size x k / price`` in the base asset
   (:mod:`exchange_sim.analysis.valuation`: a fill valued as its order's side, a takeover as the
   position taken, an ADL and its twin both as the deleveraged position's lots closed).
@@ -36,7 +37,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from exchange_sim.analysis.cascade import VENUE_TAGS
-from exchange_sim.analysis.metrics import scale_from_config
+from exchange_sim.analysis.metrics import perpetual_scales, scale_from_config
 from exchange_sim.analysis.metrics_liquidation import UNWIND_PURPOSES
 from exchange_sim.analysis.valuation import fill_notional, position_notional
 from exchange_sim.core.errors import DataError
@@ -194,11 +195,15 @@ def shortest_window(
 
 class AdlProfile:
     """Feed events in log order with :meth:`add`; :meth:`result` gives the profile. ``scale``
-    gives the valuation (notionals, leverage: linear or inverse) and the money unit."""
+    gives the valuation (notionals, leverage: linear or inverse) and the money unit; ``grids``
+    the scale of each other perpetual with a tick or lot of its own (by symbol), so that a line
+    tagged with its ``instrument`` is valued on that perpetual's grid (every perpetual settles
+    in the instrument's money, so notionals add up across them)."""
 
-    def __init__(self, scale: Scale) -> None:
+    def __init__(self, scale: Scale, grids: dict[str, Scale] | None = None) -> None:
         self.scale = scale
         self.valuation = scale.valuation
+        self._valuations = {symbol: own.valuation for symbol, own in (grids or {}).items()}
         self._order_sides: dict[int, int] | None = None if not scale.inverse else {}
         """Liquidation order id -> side (an inverse fill's value depends on it; linear: None)."""
         self.seed: int | None = None
@@ -266,7 +271,7 @@ class AdlProfile:
                 self._liquidation(seq, event["ts"], self._fill_notional(event))
         elif kind == "takeover":
             notional = position_notional(
-                self.valuation, event["position_lots"], event["price_ticks"]
+                self._valuation_of(event), event["position_lots"], event["price_ticks"]
             )
             self._liquidation(seq, event["ts"], notional)
         elif kind == "adl":
@@ -288,7 +293,14 @@ class AdlProfile:
         side = 1
         if sides is not None:
             side = sides.get(e["order_id"], 1 if e["position_lots"] < 0 else -1)
-        return fill_notional(self.valuation, side, e["size_lots"], e["price_ticks"])
+        return fill_notional(self._valuation_of(e), side, e["size_lots"], e["price_ticks"])
+
+    def _valuation_of(self, event: dict):
+        """The valuation of the perpetual ``event`` belongs to (its ``instrument``, else the
+        instrument's)."""
+        if not self._valuations:
+            return self.valuation
+        return self._valuations.get(event.get("instrument", ""), self.valuation)
 
     def _liquidation(self, seq: int, ts: int, notional: int, twin: bool = False) -> None:
         self.liq_ts.append(ts)
@@ -303,8 +315,9 @@ class AdlProfile:
     def _adl(self, e: dict, leads: int) -> None:
         seq, ts, account = e["seq"], e["ts"], e["account"]
         position = e["position_lots"]
+        valuation = self._valuation_of(e)
         closed = position_notional(
-            self.valuation, e["size"] if position >= 0 else -e["size"], e["price"]
+            valuation, e["size"] if position >= 0 else -e["size"], e["price"]
         )
         second = ts // NS_PER_S
         if self.first_adl_ts is None:
@@ -318,7 +331,7 @@ class AdlProfile:
         # Who was deleveraged, as the ranking saw the position.
         self.fills += 1
         upnl, entry, equity = e["unrealised_pnl"], e["entry_notional"], e["equity"]
-        notional = position_notional(self.valuation, position, e["mark_price"])
+        notional = position_notional(valuation, position, e["mark_price"])
         self.profitable += upnl > 0
         if entry > 0:
             self.upnl_fractions.append(upnl / entry)
@@ -416,10 +429,16 @@ class AdlProfile:
         return float(Decimal(minor).scaleb(-self.scale.money_decimals))
 
 
-def profile(events: Iterable[dict], scale: Scale, path: str = "events") -> dict:
-    """The profile of a whole log (event dicts in log order, e.g. a stream); a malformed event
-    is a :class:`DataError` naming ``path:line``."""
-    collector = AdlProfile(scale)
+def profile(
+    events: Iterable[dict],
+    scale: Scale,
+    path: str = "events",
+    grids: dict[str, Scale] | None = None,
+) -> dict:
+    """The profile of a whole log (event dicts in log order, e.g. a stream; ``grids``: each
+    other perpetual's own scale, :class:`AdlProfile`); a malformed event is a
+    :class:`DataError` naming ``path:line``."""
+    collector = AdlProfile(scale, grids)
     for line, event in enumerate(events, start=1):
         try:
             collector.add(event)
@@ -439,12 +458,13 @@ def profile_run_dir(path: str) -> dict:
         with open(config_path, "rb") as handle:
             config = tomllib.load(handle, parse_float=Decimal)
         scale = scale_from_config(config)
+        grids = perpetual_scales(config, scale)
     except OSError as exc:
         raise DataError(config_path, config_path, f"cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise DataError(config_path, config_path, f"no usable [instrument] scale ({exc})") from None
     log_path = os.path.join(path, "events.jsonl")
-    return profile(iter_log(log_path), scale, log_path)
+    return profile(iter_log(log_path), scale, log_path, grids)
 
 
 def lookup(result: dict, key: str):

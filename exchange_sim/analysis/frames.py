@@ -249,25 +249,6 @@ def scan(
     )
 
 
-def perpetual_scale(config: dict, symbol: str | None, scale: Scale) -> Scale:
-    """The grid of the perpetual ``symbol`` in a run's ``config.toml`` (its own ``tick_size`` /
-    ``lot_size``, the instrument's where one is left out, the instrument's money unit); the
-    instrument's ``scale`` for the first perpetual (``None`` or its symbol)."""
-    for perpetual in config.get("perpetuals", ()):
-        if perpetual.get("symbol") != symbol:
-            continue
-        tick, lot = perpetual.get("tick_size"), perpetual.get("lot_size")
-        if tick is None and lot is None:
-            return scale
-        return Scale.build(
-            scale.tick_size if tick is None else Decimal(str(tick)),
-            scale.lot_size if lot is None else Decimal(str(lot)),
-            scale.money_decimals,
-            f"perpetuals[{symbol}]",
-        )
-    return scale
-
-
 def has_perpetuals(config: dict) -> bool:
     """Whether a run's ``config.toml`` has ``[[perpetuals]]`` besides the instrument."""
     return bool(config.get("perpetuals"))

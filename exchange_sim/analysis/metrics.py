@@ -246,6 +246,35 @@ def scale_from_config(config: dict) -> Scale:
     return Scale.from_instrument_table(config["instrument"], "instrument")
 
 
+def perpetual_scale(config: dict, symbol: str | None, scale: Scale) -> Scale:
+    """The grid of the perpetual ``symbol`` in a run's ``config.toml`` (its own ``tick_size`` /
+    ``lot_size``, the instrument's where one is left out, the instrument's money unit); the
+    instrument's ``scale`` for the first perpetual (``None`` or its symbol)."""
+    for perpetual in config.get("perpetuals", ()):
+        if perpetual.get("symbol") != symbol:
+            continue
+        tick, lot = perpetual.get("tick_size"), perpetual.get("lot_size")
+        if tick is None and lot is None:
+            return scale
+        return Scale.build(
+            scale.tick_size if tick is None else Decimal(str(tick)),
+            scale.lot_size if lot is None else Decimal(str(lot)),
+            scale.money_decimals,
+            f"perpetuals[{symbol}]",
+        )
+    return scale
+
+
+def perpetual_scales(config: dict, scale: Scale) -> dict[str, Scale]:
+    """Each other perpetual with a tick or lot of its own -> its scale
+    (:func:`perpetual_scale`); the others are on the instrument's ``scale``."""
+    return {
+        str(p["symbol"]): perpetual_scale(config, p["symbol"], scale)
+        for p in config.get("perpetuals", ())
+        if p.get("tick_size") is not None or p.get("lot_size") is not None
+    }
+
+
 def fund_initial_from_config(config: dict, scale: Scale) -> int | None:
     """``liquidation.insurance_fund.initial_balance`` in minor units, if the config has it."""
     value = config.get("liquidation", {}).get("insurance_fund", {}).get("initial_balance")

@@ -27,7 +27,8 @@ import pandas as pd
 from exchange_sim.analysis import cascade as cascade_tree
 from exchange_sim.analysis import plots, report_perpetuals
 from exchange_sim.analysis.depth import BOOK_TYPES
-from exchange_sim.analysis.frames import FIELD_UNITS, Run, load_run, perpetual_scale
+from exchange_sim.analysis.frames import FIELD_UNITS, Run, load_run
+from exchange_sim.analysis.metrics import perpetual_scale
 from exchange_sim.analysis.report_html import page
 from exchange_sim.core.contract import lots_value
 

@@ -80,13 +80,16 @@ class Place:
     """Where a participant trades: a perpetual (the instrument, or one of ``perpetuals[]`` by
     symbol) or one spot market (its gateway, feed and how accounts are opened there)."""
 
-    __slots__ = ("feed", "gateway", "ledger", "spot", "valuation")
+    __slots__ = ("feed", "gateway", "ledger", "log", "spot", "valuation")
 
     def __init__(self, venue, market: str, key: str) -> None:
         perpetual = venue.perpetuals.extra.get(market) if market else venue.instrument
         # What its orders' lots are worth: its perpetual's grid (a spot market's is the
         # instrument's).
         self.valuation = (perpetual.scale if perpetual is not None else venue.scale).valuation
+        # Where its participants' own events go: its perpetual's log (another perpetual's tags
+        # each line with its symbol, so the line is read on that perpetual's grid).
+        self.log = perpetual.log if perpetual is not None else venue.log
         if perpetual is not None:
             self.spot = False
             self.gateway, self.feed, self.ledger = (
@@ -199,7 +202,7 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
         group = LeveragedTraderGroup(
             venue.env,
             gateway,
-            venue.log,
+            place.log,
             cfg,
             accounts,
             next_order_id,

@@ -39,7 +39,7 @@ def add_adaptive_maker(
     maker = AdaptiveMaker(
         venue.env,
         place.gateway,
-        venue.log,
+        place.log,
         cfg,
         account,
         next_order_id,
@@ -57,7 +57,7 @@ def add_execution(
     agent = ExecutionAgent(
         venue.env,
         place.gateway,
-        venue.log,
+        place.log,
         cfg,
         account,
         next_order_id,

@@ -6,6 +6,7 @@ run trades, replays and reports on it. ``altcoin_cascade``: BTC on 0.1 / 0.001, 
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 import orjson
 import pytest
@@ -152,3 +153,76 @@ def test_frames_read_each_perpetual_on_its_grid(altcoin_run):
     alt = frame[frame.instrument == "ALTUSDT"].price_quote.iloc[0]
     btc = frame[frame.instrument.isna()].price_quote.iloc[0]
     assert 1.9 < alt < 2.1 and 49_000 < btc < 51_000
+
+
+@pytest.fixture(scope="module")
+def altcoin_life_run(tmp_path_factory) -> str:
+    """altcoin_cascade with the ALT longs stopping out at a 3 % loss and an adaptive maker on
+    ALT, so that participants trading ALT log their own ``trader_exit`` and ``maker_state``
+    lines."""
+    out = str(tmp_path_factory.mktemp("grids") / "life")
+    data = read_toml(ALTCOIN)
+    data["participants"].append(
+        {
+            "kind": "adaptive_maker",
+            "name": "alt_amm",
+            "market": "ALTUSDT",
+            "initial_price": Decimal("2.0"),
+            "deposit": 1_000_000,
+            "levels": 3,
+            "level_sizes": [Decimal(100)],
+            "base_half_spread": Decimal("0.001"),
+            "level_spacing": Decimal("0.001"),
+        }
+    )
+    run(load_data(data, SCENARIOS, ("participants.5.stop_loss=0.03",)), out=out)
+    return out
+
+
+def test_a_group_on_another_perpetual_tags_its_decisions_with_it(altcoin_life_run):
+    """Every ``trader_exit`` of the ALT longs carries ``instrument = "ALTUSDT"`` and its prices
+    are ALT's ticks (near 20,000, not BTC's 500,000)."""
+    exits = [e for e in _events(altcoin_life_run, "trader_exit") if e["participant"] == "alt_longs"]
+    assert exits
+    assert {e.get("instrument") for e in exits} == {"ALTUSDT"}
+    assert all(15_000 < e["entry_price_ticks"] < 21_000 for e in exits)
+
+
+def test_frames_read_another_perpetuals_decisions_on_its_grid(altcoin_life_run):
+    """The frames give an ALT long's exit price in USDT on ALT's grid (about 2.0)."""
+    from exchange_sim.analysis.frames import load_run
+
+    frame = load_run(altcoin_life_run).frames["trader_exit"]
+    alt = frame[frame.participant == "alt_longs"]
+    assert len(alt) and alt.entry_price_quote.between(1.5, 2.1).all()
+
+
+def test_a_maker_on_another_perpetual_tags_its_state_with_it(altcoin_life_run):
+    """The ALT maker's ``maker_state`` lines carry ``instrument = "ALTUSDT"``."""
+    lines = _events(altcoin_life_run, "maker_state")
+    assert lines and {e.get("instrument") for e in lines} == {"ALTUSDT"}
+
+
+def test_decisions_on_another_perpetual_replay_and_redrive(altcoin_life_run, tmp_path):
+    """The replay reads the tagged decisions; the re-drive writes them again byte for byte."""
+    result = replay(altcoin_life_run)
+    assert result.status == "consistent", result.divergence or result.damage
+    again = redrive(altcoin_life_run, str(tmp_path / "again"))
+    assert again.identical, again.first_difference
+
+
+def test_adl_profile_values_each_perpetuals_liquidations_on_its_grid(altcoin_run):
+    """The ADL profile's liquidation notional is every takeover's and liquidation order fill's
+    lots x price x money per tick-lot of its own perpetual: 1,000 minor units for ALT (0.0001
+    USDT x 10 ALT), 100 for BTC (0.1 USDT x 0.001 BTC)."""
+    from exchange_sim.analysis.adl_profile import profile_run_dir
+
+    takeovers = _events(altcoin_run, "takeover")
+    fills = [e for e in _events(altcoin_run, "liquidation_fill") if e["purpose"] == "reduce"]
+    assert {e.get("instrument") for e in takeovers} == {None, "ALTUSDT"}
+    per_tick_lot = {None: 100, "ALTUSDT": 1_000}
+    expected = sum(
+        abs(e["position_lots"]) * e["price_ticks"] * per_tick_lot[e.get("instrument")]
+        for e in takeovers
+    ) + sum(e["size_lots"] * e["price_ticks"] * per_tick_lot[e.get("instrument")] for e in fills)
+    assert profile_run_dir(altcoin_run)["liquidation_notional"] == expected / 10**6
