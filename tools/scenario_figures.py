@@ -23,6 +23,10 @@ and ``funding_squeeze.toml``, it reads any run:
   settlements, and the liquidations whose causal chain starts at a ``funding_payment`` (the
   cascade tree's root kind, ``exchange_sim/analysis/cascade.py``), roots and fed ones.
 
+With several perpetuals the race, the withdrawals and the cascade span the venue; the prices, the
+metaorders and the funding rates are the first perpetual's (the instrument's): a trade, metaorder
+or rate another perpetual wrote (it carries ``instrument``) is on its own grid and is left out.
+
 Bad input (not a run directory, a damaged log) prints one line and exits with status 2.
 """
 
@@ -83,6 +87,9 @@ def _race(calls, responses, arrivals, triggered, started, finished) -> dict:
     return out
 
 
+_FIRST_PERPETUAL_ONLY = frozenset(("metaorder", "funding_rate", "trade"))
+
+
 def figures(run_dir: str) -> dict:
     """The figures of one run directory (see the module docstring)."""
     config = load_config_file(os.path.join(run_dir, "config.toml")).config
@@ -138,6 +145,8 @@ def figures(run_dir: str) -> dict:
             entry["count"] += 1
             entry["times_s"].append(round(event["ts"] / 1e9, 2))
             entry["reasons"][event["reason"]] += 1
+        elif "instrument" in event and kind in _FIRST_PERPETUAL_ONLY:
+            continue  # another perpetual's price, size or rate (module docstring)
         elif kind == "metaorder" and event["phase"] in ("start", "end"):
             metaorders.append(_metaorder(event, names, tick, lot))
         elif kind == "intervention":

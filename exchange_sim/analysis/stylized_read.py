@@ -16,7 +16,10 @@ the log with :func:`~exchange_sim.events.reader.iter_log` (verified line by line
 * ``funding_rate`` (interval end, rate) and ``premium_sample`` (time, premium);
 * the metaorders of execution agents (:func:`exchange_sim.analysis.impact.metaorders`).
 
-Prices stay in ticks, sizes in lots, times in ns; :class:`RunSeries` carries the scale.
+With several perpetuals these are the first perpetual's (the instrument's): a line another
+perpetual wrote (it carries ``instrument``) is skipped, as its prices are on its own grid and of
+another asset. Prices stay in ticks, sizes in lots, times in ns; :class:`RunSeries` carries the
+scale.
 """
 
 from __future__ import annotations
@@ -155,6 +158,8 @@ def read_run(path: str, book_period_ns: int, band_ppb: int = DEPTH_BAND_PPB) -> 
         kind, ts = event["type"], event["ts"]
         sampler.until(ts, streaming, last_trade)
         end_ns = max(end_ns, ts)
+        if "instrument" in event:
+            continue  # another perpetual's (module docstring)
         if kind in BOOK_EVENTS:
             if event["market"] != symbol:
                 continue

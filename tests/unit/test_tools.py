@@ -93,3 +93,13 @@ def test_scenario_figures_rejects_a_directory_that_is_not_a_run(tmp_path, capsys
     """A directory without a run's files is one line on stderr and exit status 2."""
     assert scenario_figures.main([str(tmp_path)]) == 2
     assert str(tmp_path) in capsys.readouterr().err
+
+
+def test_scenario_figures_reads_the_first_perpetuals_prices(tmp_path):
+    """In altcoin_cascade the perpetual's low and last trade are BTC's (near 50,000 USDT),
+    never an ALT trade (about 2 USDT) read on BTC's grid."""
+    out = str(tmp_path / "run")
+    es.run(calibrate.scenario_path("altcoin_cascade"), out=out)
+    result = scenario_figures.figures(out)
+    assert result["perp_low"]["price"] > 40_000
+    assert result["perp_last"] > 40_000

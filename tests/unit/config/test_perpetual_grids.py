@@ -226,3 +226,14 @@ def test_adl_profile_values_each_perpetuals_liquidations_on_its_grid(altcoin_run
         for e in takeovers
     ) + sum(e["size_lots"] * e["price_ticks"] * per_tick_lot[e.get("instrument")] for e in fills)
     assert profile_run_dir(altcoin_run)["liquidation_notional"] == expected / 10**6
+
+
+def test_stylized_series_are_the_first_perpetuals(altcoin_run):
+    """The stylized facts read the instrument's index (BTC near 500,000 of its ticks, never
+    ALT's near 20,000) and its liquidations only (ALT's carry ``instrument``)."""
+    from exchange_sim.analysis.stylized_read import read_run
+
+    series = read_run(altcoin_run, 10**9)
+    assert len(series.index_price) and series.index_price.min() > 400_000
+    btc = [e for e in _events(altcoin_run, "liquidation_triggered") if "instrument" not in e]
+    assert len(series.liq_ts) == len(btc)
