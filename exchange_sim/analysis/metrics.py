@@ -142,6 +142,12 @@ class MetricsCollector:
         )
 
 
+def _plain(value: Decimal) -> str:
+    """A grid step as plain decimal text, without trailing zeros (``10`` whether the config wrote
+    ``10`` or ``10.0``; a resolved ``config.toml`` writes TOML floats)."""
+    return format(value.normalize(), "f")
+
+
 def _dispatcher(handlers: tuple, market: str | None):
     """One event type's handlers behind the collector's market filter (an event naming another
     market, a spot book's, reaches none of them)."""
@@ -176,8 +182,8 @@ def _assemble(
     result: dict = {
         "metrics_version": METRICS_VERSION,
         "scale": {
-            "tick_size": str(scale.tick_size),
-            "lot_size": str(scale.lot_size),
+            "tick_size": _plain(scale.tick_size),
+            "lot_size": _plain(scale.lot_size),
             "money_decimals": scale.money_decimals,
             "money_per_tick_lot": scale.money_per_tick_lot,
         },
@@ -283,11 +289,24 @@ def fund_initial_from_config(config: dict, scale: Scale) -> int | None:
     return scale.money_minor(value, "liquidation.insurance_fund.initial_balance")
 
 
-def metrics_from_run_dir(path: str) -> dict:
-    """:func:`compute_metrics` of a run directory (``config.toml`` and ``events.jsonl``)."""
+def metrics_from_run_dir(path: str, symbol: str | None = None) -> dict:
+    """:func:`compute_metrics` of a run directory (``config.toml`` and ``events.jsonl``) for
+    one perpetual: the first (the instrument, ``symbol`` ``None``) or ``perpetuals[]``'s
+    ``symbol``, each from its own lines (those tagged with its ``instrument``; the first's carry
+    none) on its own grid, as the run's ``summary.json`` computes them (``metrics``, and
+    ``perpetuals.<symbol>.metrics``). An unknown ``symbol`` raises ``KeyError``."""
     with open(os.path.join(path, "config.toml"), "rb") as handle:
         config = tomllib.load(handle, parse_float=Decimal)
     scale = scale_from_config(config)
     events = iter_log(os.path.join(path, "events.jsonl"))
-    market = config.get("instrument", {}).get("symbol")
-    return compute_metrics(events, scale, fund_initial_from_config(config, scale), market)
+    if symbol is None:
+        market = config.get("instrument", {}).get("symbol")
+        fund = fund_initial_from_config(config, scale)
+        return compute_metrics((e for e in events if "instrument" not in e), scale, fund, market)
+    table = next((p for p in config.get("perpetuals", ()) if p.get("symbol") == symbol), None)
+    if table is None:
+        raise KeyError(symbol)
+    own = perpetual_scale(config, symbol, scale)
+    fund = fund_initial_from_config(table, own)
+    mine = (e for e in events if e.get("instrument") == symbol)
+    return compute_metrics(mine, own, fund, symbol)

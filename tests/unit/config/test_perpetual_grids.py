@@ -237,3 +237,22 @@ def test_stylized_series_are_the_first_perpetuals(altcoin_run):
     assert len(series.index_price) and series.index_price.min() > 400_000
     btc = [e for e in _events(altcoin_run, "liquidation_triggered") if "instrument" not in e]
     assert len(series.liq_ts) == len(btc)
+
+
+def _summary(run_dir: str) -> dict:
+    with open(os.path.join(run_dir, "summary.json"), "rb") as handle:
+        return orjson.loads(handle.read())
+
+
+def test_offline_metrics_of_each_perpetual_are_the_runs(altcoin_run):
+    """``metrics_from_run_dir`` reads each perpetual from its own lines on its own grid: the
+    first's are the summary's ``metrics``, ALT's its ``perpetuals.ALTUSDT.metrics`` (but for
+    the cascade, which only the run computes)."""
+    from exchange_sim.analysis.metrics import metrics_from_run_dir
+
+    summary = _summary(altcoin_run)
+    for symbol, in_run in ((None, summary["metrics"]),
+                           ("ALTUSDT", summary["perpetuals"]["ALTUSDT"]["metrics"])):  # fmt: skip
+        offline = metrics_from_run_dir(altcoin_run, symbol)
+        offline.pop("cascade")
+        assert offline == {k: v for k, v in in_run.items() if k != "cascade"}
