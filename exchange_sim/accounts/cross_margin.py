@@ -119,6 +119,12 @@ class CrossMargin:
         """Whether the account holds a position in any ledger."""
         return any(a.size_lots for _l, a in self.members.get(account_id, ()))
 
+    def holds_elsewhere(self, account_id: int, ledger) -> bool:
+        """Whether the account holds a position in a ledger other than ``ledger``."""
+        return any(
+            a.size_lots for other, a in self.members.get(account_id, ()) if other is not ledger
+        )
+
     def refresh(self, now: int, account_id: int, cause: int | None) -> None:
         """Split the account's slack again in every ledger (at the current prices) and tell
         the venue, which re-indexes it where it is watched."""

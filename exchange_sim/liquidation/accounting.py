@@ -238,10 +238,13 @@ class LiquidationAccounting:
         return cause
 
     def backs_other_positions(self, account) -> bool:
-        """Whether the account's (shared) wallet still backs a position in another perpetual."""
+        """Whether the account's (shared) wallet still backs a position in another perpetual
+        (whatever it holds in this one)."""
         cross = self.ledger.cross
         return (
-            cross is not None and cross.is_member(account) and cross.holds_any(account.account_id)
+            cross is not None
+            and cross.is_member(account)
+            and cross.holds_elsewhere(account.account_id, self.ledger)
         )
 
     def credit(self, now: int, cause: int, account, amount: int) -> None:

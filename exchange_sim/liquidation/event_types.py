@@ -167,7 +167,11 @@ EVENTS = (
             ("position_lots", "signed position moved (the account's, before), lots."),
             ("price_ticks", "transfer price, ticks (bankruptcy price, or the vault's price)."),
             ("mark_price", "mark at the takeover, ticks."),
-            ("collateral", "what the account had left after the transfer and gave the holder."),
+            (
+                "collateral",
+                "what the account had left after the transfer and gave the holder (0 while a "
+                "cross account's wallet backs a position in another perpetual: netted).",
+            ),
         ),
     ),
     EventType(

@@ -98,7 +98,9 @@ class Waterfall:
         keep_residue: bool,
     ) -> tuple[int, int]:
         """Log ``takeover``, move the whole position to ``holder_id`` at ``price`` and the
-        account's leftover collateral out (unless ``keep_residue``). Returns (seq, residue)."""
+        account's leftover collateral out (unless ``keep_residue``, or a cross account's wallet
+        still backs its position in another perpetual: netted, settled when that closes, as
+        :meth:`LiquidationAccounting.settle_flat` does). Returns (seq, residue)."""
         size = account.size_lots
         side = 1 if size > 0 else -1
         realised = self.ledger.close_pnl(account, price)
@@ -107,7 +109,9 @@ class Waterfall:
             residue = bucket if bucket > 0 else 0
         else:
             residue = max(account.wallet + realised, 0)
-        if keep_residue:
+        if keep_residue or (
+            not account.isolated and self.accounting.backs_other_positions(account)
+        ):
             residue = 0
         seq = self.log.emit(
             now,

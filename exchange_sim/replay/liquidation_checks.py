@@ -175,6 +175,10 @@ def on_takeover(st: ReplayState, ev: dict) -> None:
         residue = bucket if bucket > 0 else 0
     else:
         residue = max(account.wallet + realised, 0)
+        cross = st.ledger.cross
+        if cross is not None and cross.is_member(account):
+            # a wallet that backs a position in another perpetual is netted (not swept)
+            keep = keep or cross.holds_elsewhere(account.account_id, st.ledger)
     if keep:
         residue = 0
     expect(ev, "collateral", residue)

@@ -221,6 +221,25 @@ def test_money_is_conserved_across_both_markets(cross_run):
         assert longs == shorts
 
 
+def test_a_takeover_leaves_the_wallet_that_backs_another_position(cross_run):
+    """A cross account's position taken over by one market's fund while it still holds one in
+    the other market moves no collateral into that fund: the wallet is netted, settled when its
+    last position closes (each such takeover's ``collateral`` is 0)."""
+    _venue, log = cross_run
+    positions: dict[tuple[int, str | None], int] = {}
+    netted = 0
+    for event in log.events:
+        market = event.get("instrument")
+        if event["type"] == "position":
+            positions[(event["account_id"], market)] = event["position_lots"]
+        elif event["type"] == "takeover":
+            account = event["account_id"]
+            if any(lots for (a, m), lots in positions.items() if a == account and m != market):
+                assert event["collateral"] == 0, event
+                netted += 1
+    assert netted > 0
+
+
 def test_the_close_first_rule_picks_the_market_of_the_first_liquidation(cross_run):
     """With ``largest_margin`` the first liquidation of a cross account closes the position with
     the larger maintenance margin: after BTC's fall, mostly ETH; ``triggered`` closes BTC's."""
