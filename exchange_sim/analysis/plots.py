@@ -49,17 +49,30 @@ def _time_axis(ax, run) -> None:
     ax.set_xlabel("time (s)")
 
 
+def decimals_for_step(step: float, least: int, most: int) -> int:
+    """The fewest decimals, within ``[least, most]``, that write ``step`` exactly: 2.5 needs 1,
+    0.25 needs 2, 0.125 needs 3, 5 needs 0 (a float's last-bit noise, as in 0.30000000000000004,
+    is not a decimal)."""
+    if not step > 0:
+        return least
+    for decimals in range(least, most + 1):
+        if abs(round(step, decimals) - step) <= step * 1e-9:
+            return decimals
+    return most
+
+
 def step_decimals(ax, least: int, most: int) -> int:
-    """The decimals the y axis's tick step needs, within ``[least, most]``."""
+    """The decimals the y axis's tick step needs, within ``[least, most]``: enough to write the
+    step exactly, so ticks every 2.5 read 2.5, 5.0, 7.5 (not 2, 5, 8)."""
     ticks = ax.get_yticks()
     step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
-    needed = -int(np.floor(np.log10(step))) if step > 0 else least
-    return min(max(least, needed), most)
+    return decimals_for_step(step, least, most)
 
 
 def _thousands(ax) -> None:
     """Readable y tick labels: 1,250,000 rather than 1.25e6, with as many decimals as the tick
-    step needs (an altcoin at 2.000 shows 1.995, 2.000, not 2, 2)."""
+    step needs to be written exactly (an altcoin at 2 with ticks every 0.0025 shows 1.9975,
+    2.0000, not 2, 2; ticks every 2.5 show 2.5, 5.0, not 2, 5)."""
     ax.yaxis.set_major_formatter(StrMethodFormatter(f"{{x:,.{step_decimals(ax, 0, 8)}f}}"))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from exchange_sim.config.loader import dump_section
+from exchange_sim.core.errors import ConfigError
 from exchange_sim.funding import config as funding_presets
 
 
@@ -218,19 +219,29 @@ def merge_under(base: dict, top: dict) -> dict:
     return out
 
 
+NO_INVERSE_PRESETS = ("dydx",)
+"""Presets of venues that list no inverse contract (dYdX v4 margins every market in USDC, §2.5):
+refused on an inverse instrument before their tables, in USDC, are read in coin."""
+
+
 def apply_preset(data: dict) -> dict:
-    """The user's config data with its venue preset's tables laid under it."""
+    """The user's config data with its venue preset's tables laid under it. A preset of a venue
+    without inverse contracts on an inverse instrument is refused naming ``venue.preset`` (its
+    USDC tables would otherwise fail first, read in coin, under keys the user never wrote)."""
     venue = data.get("venue")
     name = venue.get("preset", "custom") if isinstance(venue, dict) else "custom"
     if name not in PRESETS:
         return data
     preset = PRESETS[name]()
     instrument = data.get("instrument")
-    if (
-        name == "bitmex"
-        and isinstance(instrument, dict)
-        and instrument.get("contract") == "inverse"
-    ):
+    inverse = isinstance(instrument, dict) and instrument.get("contract") == "inverse"
+    if inverse and name in NO_INVERSE_PRESETS:
+        raise ConfigError(
+            "venue.preset",
+            name,
+            f"{name} has no inverse contracts (instrument.contract = 'inverse')",
+        )
+    if name == "bitmex" and inverse:
         preset = _bitmex_inverse(preset)
     merged = merge_under(preset, data)
     perpetuals = data.get("perpetuals")

@@ -407,25 +407,48 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return path, value
 
 
+_TABLE_IDS: dict[str, tuple[str, str | None]] = {
+    "participants": ("name", None),
+    "spot_markets": ("name", attrs.fields_dict(SpotMarketConfig)["name"].default),
+    "perpetuals": ("symbol", attrs.fields_dict(PerpetualConfig)["symbol"].default),
+    "collateral": ("asset", attrs.fields_dict(CollateralConfig)["asset"].default),
+}
+"""The key that names a table of each list of tables, and its default when the table leaves
+it out (a participant's default name depends on its kind, so none is guessed)."""
+
+
+def _table_id(list_key: str, table: dict) -> str | None:
+    """The name that identifies ``table`` of the list ``list_key`` (a perpetual's ``symbol``, a
+    collateral's ``asset``, else its ``name``), or None when it has none."""
+    id_key, default = _TABLE_IDS.get(list_key, ("name", None))
+    return table.get(id_key, default)
+
+
 def _pick_table(tables: list, segment: str, key: str) -> dict:
-    """The table of a list of tables (``participants``, ``spot_markets``) that ``segment``
-    names: its index (``0``), its ``name``, or else its ``kind`` when exactly one table has it."""
+    """The table of a list of tables that ``segment`` names: its index (``0``), its name
+    (``name``; a perpetual's ``symbol``, a collateral's ``asset``), or else its ``kind`` when
+    exactly one table has it."""
+    list_key = key.rsplit(".", 1)[0]
+    id_key = _TABLE_IDS.get(list_key, ("name", None))[0]
     candidates = [t for t in tables if isinstance(t, dict)]
     if segment.isdigit():
         index = int(segment)
         if index < len(tables) and isinstance(tables[index], dict):
             return tables[index]
         raise ConfigError(key, segment, f"no such index (have 0..{len(tables) - 1})")
-    named = [t for t in candidates if t.get("name") == segment]
+    named = [t for t in candidates if _table_id(list_key, t) == segment]
     if named:
         return named[0]
     kinds = [t for t in candidates if t.get("kind") == segment]
     if len(kinds) == 1:
         return kinds[0]
     have = ", ".join(
-        f"{i}: {t.get('name', '?')} ({t.get('kind', '?')})" for i, t in enumerate(candidates)
+        f"{i}: {_table_id(list_key, t) or '?'}"
+        + (f" ({t.get('kind', '?')})" if list_key == "participants" or "kind" in t else "")
+        for i, t in enumerate(candidates)
     )
-    problem = f"{len(kinds)} groups have this kind" if kinds else "no such name, index or kind"
+    what = f"{id_key}, index or kind" if list_key == "participants" else f"{id_key} or index"
+    problem = f"{len(kinds)} groups have this kind" if kinds else f"no such {what}"
     raise ConfigError(key, segment, f"{problem} (have {have or 'none'})")
 
 
@@ -442,11 +465,13 @@ def _default_tables(key: str) -> list | None:
 
 
 def apply_override(data: dict, path: list[str], value: Any) -> None:
-    """Set ``path`` to ``value``. In a list of tables (``participants``, ``spot_markets``) the
-    segment after the list's key picks a table by index, ``name`` or (when exactly one table has
-    it) ``kind``: ``participants.0.count=5``, ``participants.longs.count=500``,
-    ``participants.leveraged.count=100000``. A list left at its built-in default is filled in
-    with that default first, so its tables can be reached too."""
+    """Set ``path`` to ``value``. In a list of tables (``participants``, ``spot_markets``,
+    ``perpetuals``, ``collateral``) the segment after the list's key picks a table by index, name
+    (a perpetual's ``symbol``, a collateral's ``asset``) or (when exactly one table has it)
+    ``kind``: ``participants.0.count=5``, ``participants.longs.count=500``,
+    ``participants.leveraged.count=100000``, ``perpetuals.ALTUSDT.tick_size=0.001``. A list left
+    at its built-in default is filled in with that default first, so its tables can be reached
+    too."""
     node = data
     depth = 0
     while depth < len(path) - 1:

@@ -104,13 +104,16 @@ def test_a_single_perpetual_run_has_no_perpetual_parts(cascade_run):
 
 
 def test_price_labels_have_the_decimals_their_step_needs():
-    """A price axis near 2.0 is labelled 1.995, 2.000, ...; one near 50,000 with none."""
+    """A price axis near 2.0 (ticks every 0.0025) is labelled 1.9975, 2.0000, ..., each label
+    its tick exactly; one near 50,000 with none."""
     _, ax = plots._figure(plots.HALF)
     ax.plot([0, 1], [1.99, 2.01])
     plots._thousands(ax)
-    labels = {ax.yaxis.get_major_formatter()(v) for v in ax.get_yticks()}
-    assert len(labels) == len(ax.get_yticks())
-    assert any(label.endswith(".000") or label.endswith(".005") for label in labels), labels
+    ticks = ax.get_yticks()
+    labels = [ax.yaxis.get_major_formatter()(v) for v in ticks]
+    assert len(set(labels)) == len(ticks)
+    assert [float(label) for label in labels] == pytest.approx(list(ticks), abs=1e-12), labels
+    assert "2.0000" in labels, labels
     _, ax = plots._figure(plots.HALF)
     ax.plot([0, 1], [45_000, 50_000])
     plots._thousands(ax)
@@ -129,3 +132,22 @@ def test_small_mark_moves_get_distinct_labels():
     ax.plot([0, 1], [-12, 0])
     report_perpetuals.label_changes(ax)
     assert ax.yaxis.get_major_formatter()(-10.0).replace("\u2212", "-") == "-10.0"
+
+
+@pytest.mark.parametrize(
+    ("step", "decimals"),
+    [(2.5, 1), (0.25, 2), (0.125, 3), (5.0, 0), (0.2, 1), (0.1 + 0.2, 1), (20_000.0, 0)],
+)
+def test_tick_step_decimals_write_the_step_exactly(step, decimals):
+    """A tick step gets the fewest decimals that write it exactly (2.5 -> 1, 0.125 -> 3), float
+    noise ignored (0.1 + 0.2 -> 1)."""
+    assert plots.decimals_for_step(step, 0, 8) == decimals
+
+
+def test_ticks_every_two_and_a_half_are_labelled_exactly():
+    """An axis with ticks every 2.5 is labelled 2.5, 7.5, 12.5 (not 2, 8, 12)."""
+    _, ax = plots._figure(plots.HALF)
+    ax.set_yticks([0, 2.5, 5, 7.5, 10, 12.5])
+    plots._thousands(ax)
+    labels = [ax.yaxis.get_major_formatter()(v) for v in ax.get_yticks()]
+    assert labels == ["0.0", "2.5", "5.0", "7.5", "10.0", "12.5"]

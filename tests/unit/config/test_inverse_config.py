@@ -60,6 +60,24 @@ def test_what_an_inverse_instrument_cannot_run_with_is_refused(cli, key, value, 
     assert message in err and "Traceback" not in err
 
 
+def test_dydx_preset_on_an_inverse_instrument_is_refused_naming_the_preset(cli):
+    """dYdX lists no inverse contract: venue.preset = dydx on XBTUSD exits 2 naming the preset
+    and the contract, before the preset's USDC brackets are read in XBT."""
+    status, out, err = cli("validate", XBTUSD, "--set", "venue.preset=dydx")
+    assert status == 2, (out, err)
+    line = "venue.preset: dydx has no inverse contracts (instrument.contract = 'inverse')"
+    assert err.strip().endswith(f"{line} (got 'dydx')"), err
+    assert "margin" not in err
+
+
+def test_dydx_preset_on_a_linear_instrument_keeps_its_bracket():
+    """The refusal is the inverse instrument's only: on a linear instrument dydx's one bracket
+    (cap 1,000,000,000,000 USDC) loads."""
+    data = {"venue": {"preset": "dydx"}, "participants": []}
+    brackets = load_data(data).config.margin.brackets
+    assert brackets[0].notional_cap == 10**12 * 10**6
+
+
 def test_linear_instrument_refuses_a_contract_value(cli):
     """Only an inverse contract has a contract value."""
     status, _, err = cli("validate", "--set", "instrument.contract_value=1")
