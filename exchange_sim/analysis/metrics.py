@@ -129,7 +129,14 @@ class MetricsCollector:
         for handler in handlers:
             handler(event)
 
-    def result(self) -> dict:
+    @property
+    def accounts(self) -> Accounts:
+        """The replayed account state (read by :mod:`exchange_sim.analysis.metrics_venue`)."""
+        return self._accounts
+
+    def result(self, shared: frozenset[int] = frozenset()) -> dict:
+        """The metrics; ``shared``: accounts whose wallet another perpetual shares, left out of
+        the wallet-based trader figures (:mod:`exchange_sim.analysis.metrics_venue`)."""
         if self._log is not None and self._last_ts is None:
             raise RuntimeError("the metrics of an attached log are complete after its run_end")
         return _assemble(
@@ -139,6 +146,7 @@ class MetricsCollector:
             self._accounts,
             self._market,
             self._liquidations,
+            shared,
         )
 
 
@@ -175,7 +183,13 @@ def compute_metrics(
 
 
 def _assemble(
-    scale: Scale, count: int, last_ts: int | None, accounts, market, liquidations
+    scale: Scale,
+    count: int,
+    last_ts: int | None,
+    accounts,
+    market,
+    liquidations,
+    shared: frozenset[int] = frozenset(),
 ) -> dict:
     out = Out(scale)
     final_mark = market.mark.last
@@ -215,7 +229,7 @@ def _assemble(
     result["recovery"] = market.recovery(out)
     result["funding"] = market.funding(out)
     result["latency"] = liquidations.latency(out)
-    groups = accounts.groups(final_mark)
+    groups = accounts.groups(final_mark, shared)
     roles = {role: _group(out, groups[role]) for role in sorted(groups)}
     trader_role = accounts.trader_role()
     traders = _group(out, groups.get(trader_role, dict.fromkeys(GROUP_FIELDS, 0)))
@@ -236,6 +250,8 @@ def _holder(out: Out, accounts: Accounts, holder: str, mark: int | None) -> dict
 
 def _group(out: Out, totals: dict[str, int]) -> dict:
     result: dict = {"accounts": totals["accounts"], "lost_money": totals["lost_money"]}
+    if totals.get("shared_wallet_accounts"):
+        result["shared_wallet_accounts"] = totals["shared_wallet_accounts"]
     out.money(result, "realised_losses", totals["losses_on_losing_fills"] + totals["fees_paid"])
     for name in GROUP_FIELDS[2:]:
         if name.endswith("_lots"):
@@ -294,19 +310,18 @@ def metrics_from_run_dir(path: str, symbol: str | None = None) -> dict:
     one perpetual: the first (the instrument, ``symbol`` ``None``) or ``perpetuals[]``'s
     ``symbol``, each from its own lines (those tagged with its ``instrument``; the first's carry
     none) on its own grid, as the run's ``summary.json`` computes them (``metrics``, and
-    ``perpetuals.<symbol>.metrics``). An unknown ``symbol`` raises ``KeyError``."""
+    ``perpetuals.<symbol>.metrics``; :func:`exchange_sim.analysis.metrics_venue.from_run_dir`
+    gives all of them and the venue's). An unknown ``symbol`` raises ``KeyError``."""
     with open(os.path.join(path, "config.toml"), "rb") as handle:
         config = tomllib.load(handle, parse_float=Decimal)
+    if config.get("perpetuals"):
+        from exchange_sim.analysis.metrics_venue import from_run_dir
+
+        first, more, _venue = from_run_dir(path)
+        return first if symbol is None else more[symbol]
+    if symbol is not None:
+        raise KeyError(symbol)
     scale = scale_from_config(config)
     events = iter_log(os.path.join(path, "events.jsonl"))
-    if symbol is None:
-        market = config.get("instrument", {}).get("symbol")
-        fund = fund_initial_from_config(config, scale)
-        return compute_metrics((e for e in events if "instrument" not in e), scale, fund, market)
-    table = next((p for p in config.get("perpetuals", ()) if p.get("symbol") == symbol), None)
-    if table is None:
-        raise KeyError(symbol)
-    own = perpetual_scale(config, symbol, scale)
-    fund = fund_initial_from_config(table, own)
-    mine = (e for e in events if e.get("instrument") == symbol)
-    return compute_metrics(mine, own, fund, symbol)
+    market = config.get("instrument", {}).get("symbol")
+    return compute_metrics(events, scale, fund_initial_from_config(config, scale), market)

@@ -272,8 +272,14 @@ class Accounts:
         sign = self.entry_sign
         return sum(s.wallet + s.iso - sign * s.signed_entry for s in self.accounts.values())
 
-    def groups(self, mark: int | None) -> dict[str, dict[str, int]]:
-        """Integer totals per role (see ``docs/metrics.md``, section traders)."""
+    def groups(
+        self, mark: int | None, shared: frozenset[int] = frozenset()
+    ) -> dict[str, dict[str, int]]:
+        """Integer totals per role (see ``docs/metrics.md``, section traders). An account in
+        ``shared`` (its wallet backs positions in other perpetuals too) counts in this market's
+        PnL figures but not in those read from its wallet (``lost_money``, ``net_result``,
+        ``liquidation_transfers``, ``deposits``, ``withdrawals``), only in the role's
+        ``shared_wallet_accounts``."""
         valuation = self.valuation
         groups: dict[str, dict[str, int]] = {}
         for account_id in sorted(self.accounts):
@@ -283,10 +289,8 @@ class Accounts:
             if group is None:
                 group = groups[role] = dict.fromkeys(GROUP_FIELDS, 0)
             unrealised = state.unrealised(mark, valuation)
-            net = state.wallet + state.iso + unrealised - state.deposits + state.withdrawals
             net_realised = state.realised - state.fees + state.funding
             group["accounts"] += 1
-            group["lost_money"] += net < 0
             group["losses_on_losing_fills"] += state.losing
             group["fees_paid"] += state.fees_paid
             group["fee_rebates"] += state.fees_paid - state.fees
@@ -295,13 +299,18 @@ class Accounts:
             group["funding"] += state.funding
             group["net_realised_pnl"] += net_realised
             group["socialised_loss"] += state.socialised
-            group["liquidation_transfers"] += net - net_realised + state.socialised - unrealised
             group["unrealised_pnl_end"] += unrealised
+            group["long_end_lots"] += max(state.position, 0)
+            group["short_end_lots"] += max(-state.position, 0)
+            if account_id in shared:
+                group["shared_wallet_accounts"] = group.get("shared_wallet_accounts", 0) + 1
+                continue
+            net = state.wallet + state.iso + unrealised - state.deposits + state.withdrawals
+            group["lost_money"] += net < 0
+            group["liquidation_transfers"] += net - net_realised + state.socialised - unrealised
             group["net_result"] += net
             group["deposits"] += state.deposits
             group["withdrawals"] += state.withdrawals
-            group["long_end_lots"] += max(state.position, 0)
-            group["short_end_lots"] += max(-state.position, 0)
         return groups
 
     def holder_position(self, holder: str, mark: int | None) -> tuple[list[int], int, int, int]:

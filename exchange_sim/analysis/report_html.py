@@ -226,8 +226,12 @@ def _seconds(value) -> str:
     return "n/a" if value is None else f"{value:,.3f} s"
 
 
-def key_tables(metrics: dict, settle: str, base: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Compact tables of the figures an analyst reads first, from ``summary.json["metrics"]``."""
+def key_tables(
+    metrics: dict, settle: str, base: str, venue: dict | None = None
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Compact tables of the figures an analyst reads first, from ``summary.json["metrics"]``;
+    with several perpetuals (``venue``: ``summary.json["venue"]``) the traders' figures are the
+    whole venue's, each account counted once."""
     latency = []
     for name, label in (
         ("margin_check_delay", "margin-check delay"),
@@ -277,7 +281,16 @@ def key_tables(metrics: dict, settle: str, base: str) -> list[tuple[str, list[tu
         stress.append(("funding rate min · max", f"{rate_min:.4%} · {rate_max:.4%}"))
     people = []
     traders = metrics.get("traders") or {}
-    if traders.get("accounts"):
+    whole = (venue or {}).get("traders") or {}
+    if whole.get("accounts"):
+        people.append(
+            (
+                f"{whole['role']} traders, whole venue",
+                f"{whole['accounts']} accounts, {whole['lost_money']} lost money",
+            )
+        )
+        people.append(("their net result, whole venue", f"{_num(whole['net_result'])} {settle}"))
+    elif traders.get("accounts"):
         people.append(
             (
                 f"{traders['role']} traders",
@@ -379,7 +392,8 @@ def page(data, figures, missing: dict[str, str], perpetuals=(None, ())) -> str:
     metrics = s.get("metrics")
     if isinstance(metrics, dict) and metrics:
         out += ['<h2>Key figures</h2><div class="tables">']
-        for title, rows in key_tables(metrics, data.settle, data.base):
+        venue = s.get("venue") if data.instrument is None else None
+        for title, rows in key_tables(metrics, data.settle, data.base, venue):
             out += _table(title, rows, (title, "value"))
         out.append("</div>")
     out += perpetual_section(data)

@@ -9,7 +9,8 @@ combination: ``{"point": i, "label": ..., "factors": {key: value}}``) and ``resu
 
 :data:`METRICS` is the catalogue of what ``compare`` and the sweep report show, each a column of
 ``results.parquet`` (or, for the fund drawdown, two) with its unit. Anything missing from a sweep
-(``amplification`` without ``run.amplification = true``) is skipped with a note, never guessed.
+(``amplification`` without ``run.amplification = true``) is skipped with a note, never guessed;
+the whole venue's metrics (``venue_*``, several perpetuals only) are skipped silently.
 """
 
 from __future__ import annotations
@@ -82,7 +83,32 @@ METRICS: tuple[Metric, ...] = (
     _m("queue_wait_p99", "liquidation queue wait p99", "s", f"{_LAT}.queue_wait.p99"),
     _m("first_order_p99", "trigger to first order p99", "s", f"{_LAT}.trigger_to_first_order.p99"),
     _m("backlog_max", "liquidation backlog, max", "count", f"{_LAT}.backlog.max"),
+    # A venue with several perpetuals: the whole venue (summary.json venue; every perpetual's
+    # own figures are the perpetuals.<symbol>.metrics.* columns).
+    _m("venue_liquidations", "liquidations, whole venue", "count", "venue.liquidations.count"),
+    _m(
+        "venue_liquidated_notional",
+        "liquidated notional, whole venue",
+        "money",
+        "venue.liquidations.notional",
+    ),
+    _m("venue_adl_notional", "ADL notional, whole venue", "money", "venue.adl.notional"),
+    _m(
+        "venue_fund_change",
+        "insurance funds' change, whole venue",
+        "money",
+        "venue.insurance_funds.change",
+    ),
+    _m("venue_bad_debt", "bad debt recorded, whole venue", "money", "venue.bad_debt.recorded"),
+    _m(
+        "venue_trader_net_result",
+        "trader net result, whole venue",
+        "money",
+        "venue.traders.net_result",
+    ),
 )
+VENUE_METRICS = tuple(m.name for m in METRICS if m.name.startswith("venue_"))
+"""Only a venue with several perpetuals has them: absent from a sweep of one, without a note."""
 METRIC_NAMES = tuple(metric.name for metric in METRICS)
 KEY_METRICS = (
     "bad_debt",
@@ -93,6 +119,8 @@ KEY_METRICS = (
     "trader_losses",
     "amplification_perp",
     "queue_wait_p99",
+    "venue_liquidated_notional",
+    "venue_trader_net_result",
 )
 """The metrics the sweep report plots (the runs table and ``compare`` show all of them)."""
 
@@ -161,7 +189,8 @@ class Sweep:
         present, absent, empty = [], [], []
         for metric in chosen:
             if any(c not in self.frame.columns for c in metric.columns):
-                absent.append(metric.name)
+                if names is not None or metric.name not in VENUE_METRICS:
+                    absent.append(metric.name)
             elif np.isnan(metric.values(self.frame)).all():
                 empty.append(metric.name)
             else:

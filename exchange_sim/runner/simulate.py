@@ -14,6 +14,7 @@ from typing import Any
 from exchange_sim import __version__
 from exchange_sim.analysis.cascade import CascadeTree
 from exchange_sim.analysis.metrics import MetricsCollector
+from exchange_sim.analysis.metrics_venue import VenueMetrics
 from exchange_sim.core.units import NS_PER_S
 from exchange_sim.events.log import ByteSink, EventLog
 from exchange_sim.runner.config import LoadedConfig
@@ -29,12 +30,13 @@ def build_venue(loaded: LoadedConfig, log: EventLog) -> Venue:
 
 def observe_run(
     loaded: LoadedConfig, log: EventLog
-) -> tuple[MetricsCollector, CascadeTree, dict[str, MetricsCollector]]:
+) -> tuple[MetricsCollector, CascadeTree, VenueMetrics | None]:
     """The run's in-run analysis on ``log``: the metrics (each of its handlers reached only by
-    its own event types), the cascade tree (every event), and with several perpetuals one more
-    metrics collector per additional perpetual (then every collector is fed by one observer that
-    routes each event by its ``instrument``). After the venue is built, give the first metrics
-    its book: ``metrics.read_book(venue.instrument.engine.book)`` (single perpetual only)."""
+    its own event types), the cascade tree (every event), and with several perpetuals the
+    :class:`VenueMetrics` (one metrics collector per perpetual, each fed its own events, and
+    the venue's account replay; fed by one observer). After the venue is built, give the first
+    metrics its book: ``metrics.read_book(venue.instrument.engine.book)`` (single perpetual
+    only)."""
     config = loaded.config
     metrics = MetricsCollector(
         loaded.scale, config.liquidation.insurance_fund.initial_balance, config.instrument.symbol
@@ -47,12 +49,14 @@ def observe_run(
             )
             for p in config.perpetuals
         }
-        log.observe(_by_instrument(metrics, more))
+        sharers = frozenset(p.symbol for p in config.perpetuals if p.shared_insurance_fund)
+        venue = VenueMetrics(metrics, more, sharers)
+        log.observe(venue.add)
         log.observe(tree.add)
-        return metrics, tree, more
+        return metrics, tree, venue
     metrics.attach(log)
     log.observe(tree.add)
-    return metrics, tree, {}
+    return metrics, tree, None
 
 
 def simulate(
@@ -66,10 +70,10 @@ def simulate(
     config = loaded.config
     # EventLog only calls sink.write(); its BinaryIO annotation is narrower than it needs.
     log = EventLog(sink, buffer_lines=config.log.buffer_lines)
-    metrics, tree, more = observe_run(loaded, log)
+    metrics, tree, venue_metrics = observe_run(loaded, log)
     wall_start = time.perf_counter()
     venue = (build or build_venue)(loaded, log)
-    if not more:
+    if venue_metrics is None:
         metrics.read_book(venue.instrument.engine.book)
     bar = RunProgress(config.run.duration, log) if progress else None
     try:
@@ -101,20 +105,13 @@ def simulate(
     }
     summary.update(venue.results())
     summary["invariant_checks"] = venue.invariants.summary()
-    summary["metrics"] = metrics.result()
+    if venue_metrics is None:
+        summary["metrics"] = metrics.result()
+    else:
+        first, more, venue_section = venue_metrics.results()
+        summary["metrics"] = first
+        for symbol, result in more.items():
+            summary["perpetuals"][symbol]["metrics"] = result
+        summary["venue"] = venue_section
     summary["metrics"]["cascade"] = tree.summary()
-    for symbol, collector in more.items():
-        summary["perpetuals"][symbol]["metrics"] = collector.result()
     return summary, digest
-
-
-def _by_instrument(first: MetricsCollector, more: dict[str, MetricsCollector]):
-    """One observer feeding each perpetual's metrics the events of that perpetual: those with
-    an ``instrument`` field to its collector, the others (the first perpetual's, the spot
-    markets', the run's) to the first's."""
-
-    def add(event: dict) -> None:
-        symbol = event.get("instrument")
-        (first if symbol is None else more[symbol]).add(event)
-
-    return add

@@ -59,6 +59,16 @@ def summary_lines(directory: str | None, summary: dict) -> list[str]:
             f"{_money(more.get('notional', 0), asset)} at trigger; insurance fund "
             f"{_money(perpetual['insurance_fund_minor'] / 10 ** _decimals(metrics), asset)}"
         )
+    venue = summary.get("venue")
+    if venue:
+        funds, traders = venue["insurance_funds"], venue["traders"]
+        lines.append(
+            f"whole venue: liquidations {venue['liquidations']['count']}, "
+            f"{_money(venue['liquidations']['notional'], asset)} at trigger; insurance funds "
+            f"{_money(funds['start'], asset)} -> {_money(funds['end'], asset)}; "
+            f"{traders['role']} traders: {traders['lost_money']} of {traders['accounts']} lost "
+            f"money, net {_money(traders['net_result'], asset)}"
+        )
     fund = metrics.get("insurance_fund")
     if fund:
         lines.append(

@@ -131,3 +131,27 @@ def test_sweep_report_draws_a_zipped_group_once(cli, tmp_path):
         html = handle.read()
     assert html.count('src="data:image/png;base64,') == 2
     assert f"{FUND} is zipped with {kind} and shown with it" in html
+
+
+def test_compare_shows_the_whole_venue_of_several_perpetuals(cli, tmp_path):
+    """A sweep whose runs have a ``venue`` section compares its figures (``venue_*``)."""
+    points = [{FUND: 0}, {FUND: 50000}]
+    runs = [
+        {"point": p, "seed": s, "settlement_asset": "USDT"}
+        | COLUMNS
+        | {"venue.liquidations.notional": 1000.0 + 100 * p + s, "venue.traders.net_result": -5.0}
+        for p in (0, 1)
+        for s in (1, 2, 3)
+    ]
+    sweep = write_sweep_dir(tmp_path / "sweep", points, runs)
+    status, out, _ = cli("compare", sweep, "--by", "initial_balance")
+    assert status == 0
+    line = next(x for x in out.splitlines() if x.startswith("venue_liquidated_notional "))
+    assert re.search(r"\s100\s", line), line
+    assert any(x.startswith("venue_trader_net_result ") for x in out.splitlines())
+
+
+def test_compare_of_one_perpetual_does_not_note_the_venue_metrics(cli, tmp_path):
+    """Without several perpetuals the ``venue_*`` metrics are absent without a note."""
+    status, out, _ = cli("compare", _sweep(tmp_path), "--by", "initial_balance")
+    assert status == 0 and "venue_" not in out

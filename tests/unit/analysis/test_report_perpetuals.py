@@ -151,3 +151,16 @@ def test_ticks_every_two_and_a_half_are_labelled_exactly():
     plots._thousands(ax)
     labels = [ax.yaxis.get_major_formatter()(v) for v in ax.get_yticks()]
     assert labels == ["0.0", "2.5", "5.0", "7.5", "10.0", "12.5"]
+
+
+def test_the_traders_headline_is_the_whole_venues(contagion):
+    """The traders share one wallet across BTC and ETH: the key figures give the whole venue's
+    count of accounts that lost money and net result (summary ``venue.traders``)."""
+    import orjson
+
+    run_dir, html = contagion
+    with open(os.path.join(run_dir, "summary.json"), "rb") as handle:
+        traders = orjson.loads(handle.read())["venue"]["traders"]
+    assert "leveraged traders, whole venue" in html
+    assert f"{traders['accounts']} accounts, {traders['lost_money']} lost money" in html
+    assert "their net result, whole venue" in html
