@@ -54,7 +54,8 @@ def _bitmex() -> dict:
             "base_risk_limit": "2000000",
             "step": "1000000",
             # §2.2, §3.2: MM includes the commission to close ("exit taker fee", [3p]/[uncertain]):
-            # the default taker fee, 5 bp (assumption: the reference gives no BitMEX fee).
+            # the default taker fee, 5 bp (assumption: the reference gives no BitMEX fee). A
+            # config with another fees.taker_fee_ppb sets margin.trigger_rate_added to it.
             "trigger_rate_added": "0.0005",
         },
         "liquidation": {

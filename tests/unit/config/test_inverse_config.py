@@ -82,3 +82,15 @@ def test_linear_instrument_refuses_a_contract_value(cli):
     """Only an inverse contract has a contract value."""
     status, _, err = cli("validate", "--set", "instrument.contract_value=1")
     assert status == 2 and "instrument.contract_value" in err
+
+
+def test_xbtusd_maintenance_adds_its_own_taker_fee():
+    """BitMEX's maintenance margin includes the taker fee to close (§2.2): xbtusd_inverse's
+    exit-fee add-on is its own 7.5 bp taker fee, not the preset's 5 bp default."""
+    import exchange_sim as es
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    config = es.load_config(
+        os.path.join(root, "configs", "scenarios", "xbtusd_inverse.toml")
+    ).config
+    assert config.margin.trigger_rate_added == config.fees.taker_fee_ppb == 750_000
