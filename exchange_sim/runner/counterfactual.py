@@ -7,7 +7,8 @@ random numbers wherever their histories agree (common random numbers): the diffe
 them is what forced closures did. The summary's ``amplification`` compares the two runs' maximum
 drawdowns (``docs/metrics.md``, prices): ``perp`` the last traded price, ``mark`` the mark, and
 ``index`` the venue's index; ``ratio`` = drawdown with forced closures / without (``None`` when
-the baseline never fell).
+the baseline never fell). With several perpetuals ``perpetuals.<symbol>`` holds the same three
+for each other perpetual (from its own ``metrics.prices``).
 """
 
 from __future__ import annotations
@@ -38,9 +39,22 @@ def baseline_config(loaded: LoadedConfig) -> LoadedConfig:
     return load_data(loaded.to_data(), loaded.base_dir, BASELINE_OVERRIDES)
 
 
-def _drawdown(summary: dict, series: str) -> float | None:
-    prices = summary["metrics"]["prices"][series]
+def _drawdown(metrics: dict, series: str) -> float | None:
+    prices = metrics["prices"][series]
     return prices["max_drawdown"]["fraction"] if prices.get("max_drawdown") else None
+
+
+def _ratios(metrics: dict, baseline: dict) -> dict:
+    """``perp``, ``mark``, ``index``: each series' drawdown with and without forced closures."""
+    result = {}
+    for name, series in SERIES:
+        with_closures = _drawdown(metrics, series)
+        without = _drawdown(baseline, series)
+        ratio = None
+        if with_closures is not None and without:
+            ratio = with_closures / without
+        result[name] = {"drawdown": with_closures, "baseline_drawdown": without, "ratio": ratio}
+    return result
 
 
 def amplification(summary: dict, baseline: dict) -> dict:
@@ -49,13 +63,13 @@ def amplification(summary: dict, baseline: dict) -> dict:
         "baseline_overrides": list(BASELINE_OVERRIDES),
         "baseline_log_digest_sha256": baseline["log_digest_sha256"],
     }
-    for name, series in SERIES:
-        with_closures = _drawdown(summary, series)
-        without = _drawdown(baseline, series)
-        ratio = None
-        if with_closures is not None and without:
-            ratio = with_closures / without
-        result[name] = {"drawdown": with_closures, "baseline_drawdown": without, "ratio": ratio}
+    result |= _ratios(summary["metrics"], baseline["metrics"])
+    perpetuals = summary.get("perpetuals") or {}
+    if perpetuals:
+        result["perpetuals"] = {
+            symbol: _ratios(section["metrics"], baseline["perpetuals"][symbol]["metrics"])
+            for symbol, section in perpetuals.items()
+        }
     cascade = summary["metrics"].get("cascade") or {}
     result["liquidations"] = summary.get("liquidations_triggered", 0)
     result["deepest_generation"] = cascade.get("deepest_generation", 0)

@@ -44,6 +44,17 @@ def test_ratio_is_drawdown_with_over_without():
     assert (result["liquidations"], result["deepest_generation"]) == (3, 2)
 
 
+def test_each_other_perpetual_has_its_own_ratios():
+    """With several perpetuals each other perpetual's drawdowns are compared with its own
+    baseline's (``perpetuals.<symbol>``), not the first's."""
+    run, baseline = _summary(0.04, 0.06, 0.09), _summary(0.04, 0.03, 0.03)
+    run["perpetuals"] = {"ALTUSDT": {"metrics": _summary(0.02, 0.10, 0.12)["metrics"]}}
+    baseline["perpetuals"] = {"ALTUSDT": {"metrics": _summary(0.02, 0.05, 0.03)["metrics"]}}
+    alt = amplification(run, baseline)["perpetuals"]["ALTUSDT"]
+    assert alt["perp"] == {"drawdown": 0.12, "baseline_drawdown": 0.03, "ratio": 4.0}
+    assert alt["mark"]["ratio"] == 2.0 and alt["index"]["ratio"] == 1.0
+
+
 def test_ratio_is_none_when_the_baseline_never_fell():
     """A baseline drawdown of 0 gives no ratio (not a division by zero)."""
     result = amplification(_summary(0.01, 0.01, 0.01), _summary(0.0, 0.0, 0.0))
