@@ -81,6 +81,25 @@ class CrossMargin:
                 total += other_ledger.collateral_value(other)
         return total
 
+    def other_margin_in_use(self, account, ledger) -> int:
+        """What the account's cross positions in the other ledgers take from the one wallet
+        before a new order or a withdrawal here: each one's initial margin and resting orders'
+        margin, and its unrealised loss (a profit is not usable: as in one ledger,
+        :meth:`~exchange_sim.accounts.pretrade.PreTradeChecks.available_balance`)."""
+        total = 0
+        for other_ledger, other, price in self.peers(account, ledger):
+            if price is None:
+                continue
+            if other.size_lots:
+                upnl = other_ledger.unrealised_pnl(other, price)
+                total += other_ledger.tiers.initial_margin(
+                    other_ledger.notional(other, price), other.leverage
+                )
+                if upnl < 0:
+                    total -= upnl
+            total += other_ledger._order_margin(other, price)
+        return total
+
     def other_maintenance(self, account, ledger) -> int:
         return sum(
             other_ledger.position_maintenance(other, price)

@@ -35,6 +35,7 @@ class PreTradeChecks:
         fallback_price: Callable[[], int | None]
         open_orders: Callable[[int], list]
         collateral: Any
+        cross: Any
 
         def unrealised_pnl(self, account: Account, price: int) -> int: ...
 
@@ -42,18 +43,20 @@ class PreTradeChecks:
 
     def available_balance(self, account: Account) -> int:
         """What can be withdrawn or used for new orders: equity (at mark) minus margin in use
-        (cross), or the free wallet (isolated). Unrealised profit is not withdrawable."""
+        (cross; a cross account over several perpetuals also less what its positions in the
+        others use, :meth:`CrossMargin.other_margin_in_use`), or the free wallet (isolated).
+        Unrealised profit is not withdrawable."""
         price = self.mark_price()
-        if account.isolated or not account.size_lots or price is None:
-            held = (
-                account.wallet
-                if account.isolated
-                else account.wallet + self.collateral_value(account)
-            )
+        if account.isolated:
+            return account.wallet - (self._order_margin(account, price) if price else 0)
+        held = account.wallet + self.collateral_value(account)
+        cross = self.cross
+        if cross is not None and cross.is_member(account):
+            held -= cross.other_margin_in_use(account, self)
+        if not account.size_lots or price is None:
             return held - (self._order_margin(account, price) if price else 0)
         upnl = self.unrealised_pnl(account, price)
         in_use = self.tiers.initial_margin(self.notional(account, price), account.leverage)
-        held = account.wallet + self.collateral_value(account)
         return held + min(upnl, 0) - in_use - self._order_margin(account, price)
 
     def collateral_value(self, account: Account) -> int:
@@ -163,4 +166,7 @@ class PreTradeChecks:
                 have += self.collateral_value(account)
             if size:
                 have -= tiers.initial_margin(self.notional(account, price), leverage)
+            cross = self.cross
+            if cross is not None and cross.is_member(account):  # one wallet, several perpetuals
+                have -= cross.other_margin_in_use(account, self)
         return "insufficient_margin" if need > have else None

@@ -15,7 +15,7 @@ from exchange_sim.accounts.ledger import FeeSchedule, Ledger
 from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.events.log import MemoryLog
-from exchange_sim.matching.orders import BUY, SELL
+from exchange_sim.matching.orders import BUY, SELL, Order
 from exchange_sim.runner.simulate import build_venue
 from tests.cross_helpers import join
 
@@ -59,6 +59,48 @@ def test_linked_accounts_share_one_wallet():
     eth.apply_fill(0, 0, linked, BUY, 100, 10, 0)
     eth.apply_fill(1, 0, linked, SELL, 110, 10, 0)
     assert home.wallet == 1_000 + 10 * 10 * MPTL
+
+
+def _ten_x_pair():
+    """Two ledgers allowing 10x (IM 10 %), marks at 100, no resting orders, one cross account
+    (id 1) with 1,000 in its one wallet and a 10x long of 100 lots at 100 in the first market:
+    its whole wallet is the first position's initial margin."""
+    tiers = BracketTiers.from_brackets([(0, 10**15, 10, 10_000_000, 0)])
+    a, b = Ledger(MemoryLog(), 1, tiers, NO_FEES), Ledger(MemoryLog(), 1, tiers, NO_FEES)
+    for ledger in (a, b):
+        ledger.mark_price = lambda: 100
+        ledger.open_orders = lambda account_id: ()
+    home, linked = join(a, b, home_leverage=10, leverage=10)
+    a.deposit(0, 1, 1_000, None)
+    a.apply_fill(0, 0, home, BUY, 100, 100, 0)
+    return a, b, home, linked
+
+
+def test_an_order_in_another_market_counts_the_margin_the_first_uses():
+    """The wallet is all the first market's initial margin: an opening order in the second is
+    refused (one wallet backs both), as another lot in the first is."""
+    _a, b, _home, _linked = _ten_x_pair()
+    assert b.pre_trade_check(0, Order(3, 1, BUY, 100, 1)) == "insufficient_margin"
+
+
+def test_a_withdrawal_through_another_market_keeps_the_margin_in_use():
+    """Nothing is available through the second market while the first uses the whole wallet;
+    with half the position closed, half the wallet is."""
+    a, b, home, linked = _ten_x_pair()
+    assert b.available_balance(linked) == 0
+    assert b.withdraw(0, 1, 1_000, None)[1] == "insufficient_available"
+    a.apply_fill(1, 0, home, SELL, 100, 50, 0)
+    assert b.available_balance(linked) == 500
+
+
+def test_an_unrealised_loss_in_one_market_is_not_available_in_the_other():
+    """At a mark of 95 the first position has lost 500 (IM 950): 1,000 - 950 - 500 < 0, so
+    nothing is available in the second market; a profit would not be usable either."""
+    a, b, _home, linked = _ten_x_pair()
+    a.mark_price = lambda: 95
+    assert b.available_balance(linked) == -450
+    a.mark_price = lambda: 105
+    assert b.available_balance(linked) == 1_000 - 1_050
 
 
 def test_cross_equity_and_maintenance_span_both_markets():
