@@ -20,6 +20,8 @@ Memory: one small record per account. Definitions of the outputs: ``docs/metrics
 from __future__ import annotations
 
 from exchange_sim.analysis.valuation import open_pnl, position_notional, value_side
+from exchange_sim.core.rounding import DOWN, div_round
+from exchange_sim.core.units import RATE_SCALE
 
 UNKNOWN_ROLE = "unknown"
 TRADER_ROLE = "leveraged"
@@ -116,6 +118,10 @@ class Accounts:
         self.adl_without_mark = 0
         self.adl_closed_upnl = 0
         self.adl_realised = 0
+        # Collateral assets (only accounts that deposit one have entries).
+        self.collateral_prices: dict[str, int] = {}  # asset -> last price, ppb of par
+        self.collateral_units: dict[int, dict[str, int]] = {}  # account -> asset -> units held
+        self.collateral_in: dict[int, int] = {}  # account -> value of its deposits, minor units
 
     def handlers(self) -> dict:
         return {
@@ -133,6 +139,9 @@ class Accounts:
             "vault": self.on_vault,
             "adl": self.on_adl,
             "liquidation_finished": self.on_liquidation_finished,
+            "collateral_price": self.on_collateral_price,
+            "collateral_deposit": self.on_collateral_deposit,
+            "collateral_converted": self.on_collateral_converted,
         }
 
     def get(self, account_id: int) -> AccountState:
@@ -253,6 +262,39 @@ class Accounts:
                 self.adl_in_loss += upnl < 0
         self._adl = (e["seq"], account_id, e["size"], state.position, state.entry, mark)
 
+    def on_collateral_price(self, e: dict) -> None:
+        self.collateral_prices[e["asset"]] = e["price_ppb"]
+
+    def on_collateral_deposit(self, e: dict) -> None:
+        """Units of a collateral asset deposited, valued at the asset's last logged price (par
+        before any: the traders' deposits are sized at par)."""
+        account_id, asset = e["account_id"], e["asset"]
+        self.get(account_id)
+        self.collateral_units.setdefault(account_id, {})[asset] = e["collateral_units"]
+        price = self.collateral_prices.get(asset, RATE_SCALE)
+        value = div_round(e["units"] * price, RATE_SCALE, DOWN)
+        self.collateral_in[account_id] = self.collateral_in.get(account_id, 0) + value
+
+    def on_collateral_converted(self, e: dict) -> None:
+        """The venue took units of the asset and paid ``value`` into the wallet."""
+        account_id = e["account_id"]
+        held = self.collateral_units.setdefault(account_id, {})
+        held[e["asset"]] = held.get(e["asset"], 0) - e["units"]
+        self.get(account_id).wallet = e["wallet"]
+
+    def collateral_result(self, account_id: int) -> int:
+        """The account's collateral assets: what its units still held are worth at each asset's
+        last price, less what its deposits were worth when made (0 without any)."""
+        held = self.collateral_units.get(account_id)
+        if held is None:
+            return 0
+        prices = self.collateral_prices
+        worth = sum(
+            div_round(units * prices.get(asset, RATE_SCALE), RATE_SCALE, DOWN)
+            for asset, units in held.items()
+        )
+        return worth - self.collateral_in.get(account_id, 0)
+
     def on_liquidation_finished(self, e: dict) -> None:
         state = self.get(e["account_id"])
         state.wallet, state.iso = e["wallet"], e["isolated_margin"]
@@ -305,9 +347,13 @@ class Accounts:
             if account_id in shared:
                 group["shared_wallet_accounts"] = group.get("shared_wallet_accounts", 0) + 1
                 continue
-            net = state.wallet + state.iso + unrealised - state.deposits + state.withdrawals
+            held = self.collateral_result(account_id)
+            net = state.wallet + state.iso + unrealised + held - state.deposits + state.withdrawals
             group["lost_money"] += net < 0
-            group["liquidation_transfers"] += net - net_realised + state.socialised - unrealised
+            group["collateral_result"] += held
+            group["liquidation_transfers"] += (
+                net - net_realised + state.socialised - unrealised - held
+            )
             group["net_result"] += net
             group["deposits"] += state.deposits
             group["withdrawals"] += state.withdrawals
@@ -335,6 +381,7 @@ GROUP_FIELDS = (
     "net_realised_pnl",
     "socialised_loss",
     "liquidation_transfers",
+    "collateral_result",
     "unrealised_pnl_end",
     "net_result",
     "deposits",

@@ -53,12 +53,16 @@ _WALLET_TYPES = (
     "liquidation_finished",
     "insurance_fund",
     "adl",
+    "collateral_price",
+    "collateral_deposit",
+    "collateral_converted",
 )
 """The event types that set or move an account's collateral (metrics_accounts' docstring; an
 ``adl`` names the account a later fund ``cover`` pays)."""
 
 VENUE_TRADER_FIELDS = (
     "net_result",
+    "collateral_result",
     "deposits",
     "withdrawals",
     "realised_pnl",
@@ -159,7 +163,8 @@ class VenueMetrics:
                 if own is not None:
                     iso += own.iso
                     unrealised += own.unrealised(accounts.mark, accounts.valuation)
-            net = state.wallet + iso + unrealised - state.deposits + state.withdrawals
+            held = self.wallets.collateral_result(account_id)
+            net = state.wallet + iso + unrealised + held - state.deposits + state.withdrawals
             group = totals.get(role)
             if group is None:
                 group = totals[role] = _empty()
@@ -167,6 +172,7 @@ class VenueMetrics:
             group["shared_wallet_accounts"] += account_id in shared
             group["lost_money"] += net < 0
             group["net_result"] += net
+            group["collateral_result"] += held
             group["deposits"] += state.deposits
             group["withdrawals"] += state.withdrawals
             group["realised_pnl"] += state.realised

@@ -16,6 +16,7 @@ from exchange_sim.runner.simulate import build_venue, observe_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ALTCOIN = os.path.join(ROOT, "configs", "scenarios", "altcoin_cascade.toml")
+UNIFIED = os.path.join(ROOT, "configs", "scenarios", "unified_account_depeg.toml")
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +136,22 @@ def test_the_closing_summary_states_the_whole_venue(in_run):
     assert "insurance funds 1,000,000.00 USDT ->" in line
     traders = section["traders"]
     assert f"leveraged traders: {traders['lost_money']} of 100 lost money" in line
+
+
+def test_a_depeg_marked_to_the_book_costs_the_traders_more_than_the_redemption_rate(tmp_path):
+    """unified_account_depeg: with USDE and WBETH marked to their thin book and feed, the
+    traders' whole-venue net result is lower than with both at their redemption rate (their
+    collateral is marked at the price the venue uses, and what it took from them is gone)."""
+    results = {}
+    for name, overrides in (
+        ("book", ()),
+        ("redemption", ("collateral.0.price_source=redemption",
+                        "collateral.1.price_source=redemption")),
+    ):  # fmt: skip
+        out = str(tmp_path / name)
+        es.run(UNIFIED, overrides=overrides, out=out)
+        with open(os.path.join(out, "summary.json"), "rb") as handle:
+            results[name] = orjson.loads(handle.read())["venue"]["traders"]
+    assert results["book"]["net_result_minor"] < results["redemption"]["net_result_minor"]
+    assert results["book"]["collateral_result_minor"] < 0
+    assert results["redemption"]["collateral_result_minor"] == 0
