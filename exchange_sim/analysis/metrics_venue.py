@@ -37,6 +37,7 @@ from exchange_sim.analysis.metrics import (
 )
 from exchange_sim.analysis.metrics_accounts import HOLDER_ROLES, Accounts
 from exchange_sim.analysis.metrics_stats import Out
+from exchange_sim.analysis.metrics_venue_vault import venue_vaults
 from exchange_sim.events.reader import iter_log
 
 _WALLET_TYPES = (
@@ -141,6 +142,7 @@ class VenueMetrics:
         for name in ("recorded", "outstanding"):
             out.money(bad_debt, name, sum(s["bad_debt"][f"{name}_minor"] for s in sections))
         result["bad_debt"] = bad_debt
+        result["vaults"] = venue_vaults(out, sections)
         roles = self._roles(out, shared)
         role = first["traders"]["role"]
         result["traders"] = {"role": role} | roles.get(role, _role_result(out, _empty()))

@@ -348,10 +348,12 @@ def cascade(run) -> Figure | None:
     colours = _generation_colours(top)
     tree = tree.assign(rank=np.arange(1, len(tree) + 1))
     by_seq = tree.set_index("seq")
+    # With several perpetuals the tree is the venue's: every perpetual's liquidations, each
+    # perpetual with its own marker, a link drawn across perpetuals as within one.
     links = tree.dropna(subset=["parent"])
-    # With several perpetuals the tree is the venue's: a parent in another perpetual has no
-    # point here (its child keeps its generation), so no line is drawn to it.
     links = links[links.parent.astype("int64").isin(by_seq.index)]
+    symbols = list(dict.fromkeys(tree.perpetual))
+    venue = run.run.instruments
     if len(links):
         parent = by_seq.loc[links.parent.astype("int64")]
         segments = np.stack(
@@ -367,24 +369,34 @@ def cascade(run) -> Figure | None:
         )
         ax.add_collection(lines)
     for gen in range(top + 1):
-        part = tree[tree.generation == gen]
-        if len(part):
+        labelled = False
+        for i, symbol in enumerate(symbols):
+            part = tree[(tree.generation == gen) & (tree.perpetual == symbol)]
+            if len(part):
+                ax.scatter(
+                    part.time_s,
+                    part["rank"],
+                    s=20,
+                    color=colours[gen],
+                    marker=MARKERS[i % len(MARKERS)],
+                    zorder=3,
+                    edgecolor="white",
+                    linewidth=0.3,
+                    label=None if labelled else f"generation {gen}",
+                )
+                labelled = True
+    if venue:  # which marker is which perpetual
+        for i, symbol in enumerate(symbols):
             ax.scatter(
-                part.time_s,
-                part["rank"],
-                s=20,
-                color=colours[gen],
-                zorder=3,
-                edgecolor="white",
-                linewidth=0.3,
-                label=f"generation {gen}",
+                [], [], s=20, color="#8a8a8a", marker=MARKERS[i % len(MARKERS)], label=symbol
             )
     span = tree.time_s.max() - tree.time_s.min()
     ax.set_xlim(tree.time_s.min() - 0.05 * span - 0.5, tree.time_s.max() + 0.05 * span + 0.5)
     ax.set_xlabel("time of trigger (s; zoomed to the liquidations)")
     ax.set_ylabel("n-th liquidation")
-    ax.set_title("Cascade: each liquidation, coloured by generation, linked to its parent")
-    ax.legend(loc="upper left", ncols=2 if top > 4 else 1)
+    where = f" (whole venue: {', '.join(symbols)})" if venue else ""
+    ax.set_title(f"Cascade{where}: each liquidation, coloured by generation, linked to its parent")
+    ax.legend(loc="upper left", ncols=2 if top + len(symbols) > 5 else 1)
     counts = tree.generation.value_counts().reindex(range(top + 1), fill_value=0)
     bars.bar(counts.index, counts.to_numpy(), color=colours, width=0.8)
     bars.set_xlabel("generation (0 = started by the market)")
@@ -392,6 +404,11 @@ def cascade(run) -> Figure | None:
     bars.set_title("Liquidations per generation")
     bars.set_xticks(counts.index)
     return fig
+
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+"""The cascade tree's marker of each perpetual, in order of first liquidation (cycled past
+seven)."""
 
 
 def _generation_colours(top: int) -> list:

@@ -275,16 +275,25 @@ class ReportData:
 
     @functools.cached_property
     def cascade(self) -> pd.DataFrame | None:
-        """``liquidation_triggered`` rows with their ``generation`` and ``parent`` seq."""
-        liq = self["liquidation_triggered"]
+        """The whole venue's ``liquidation_triggered`` rows (every perpetual's, whichever view
+        this is: a cascade's generations cross instruments) with their ``generation``, ``parent``
+        seq and ``perpetual`` (its symbol), as ``summary.json``'s ``metrics.cascade`` counts
+        them."""
+        liq = self.run["liquidation_triggered"]
         if not len(liq):
             return None
+        first = str(self.run.config.get("instrument", {}).get("symbol", ""))
+        if self.run.instruments:
+            perpetual = liq.instrument.where(liq.instrument.notna(), first).astype(str)
+        else:
+            perpetual = pd.Series(first, index=liq.index)
         events = EventsView(self.run)
         gens = cascade_tree.generations(events)
         parent = cascade_tree.parents(events)
         return liq.assign(
             generation=liq.seq.map(gens).astype("int64"),
             parent=liq.seq.map(parent).astype("float64"),
+            perpetual=perpetual,
         )
 
 

@@ -158,7 +158,10 @@ def key_figures(data) -> list[tuple[str, str, str, bool]]:
     if tree is not None:
         fed = int((tree.generation > 0).sum())
         note = f"{fed} of {len(tree)} liquidations fed by earlier ones"
-        cards.append(("Cascade depth", f"generation {int(tree.generation.max())}", note, fed > 0))
+        title = "Cascade depth"
+        if data.run.instruments:  # every perpetual's liquidations: one venue-wide tree
+            title, note = "Cascade depth (whole venue)", f"{note}, in every perpetual"
+        cards.append((title, f"generation {int(tree.generation.max())}", note, fed > 0))
     amp = s.get("amplification")
     if amp:
         perp, index = amp["perp"], amp["index"]

@@ -9,8 +9,9 @@ The report's cards and first figures are the first perpetual's (the instrument's
 * an overview figure (``perpetuals.png``) draws every perpetual's mark, as a change from its
   first mark, over the cumulative notional liquidated in each: contagion in one look;
 * after the first perpetual's figures, each other perpetual has its own (``SYMBOL-<stem>.png``),
-  the same builders on its events alone. The cascade tree is drawn once, for the whole venue
-  (its generations already cross instruments).
+  the same builders on its events alone. The cascade tree (and its card) is drawn once, on the
+  first perpetual's page, for the whole venue: every perpetual's liquidations, whose
+  generations cross instruments.
 """
 
 from __future__ import annotations

@@ -225,6 +225,24 @@ NO_INVERSE_PRESETS = ("dydx",)
 refused on an inverse instrument before their tables, in USDC, are read in coin."""
 
 
+def _refuse_preset_vault(name: str, preset: dict, data: dict) -> None:
+    """A preset whose waterfall ends in a backstop vault (hyperliquid, §5.7) on an inverse
+    instrument, where no vault runs, is refused naming ``venue.preset``, unless the user's own
+    ``liquidation.waterfall`` replaces the preset's (then the preset's policy runs without it,
+    and a vault the user wrote is refused under their key)."""
+    waterfall = preset.get("liquidation", {}).get("waterfall", ())
+    liquidation = data.get("liquidation")
+    own = isinstance(liquidation, dict) and "waterfall" in liquidation
+    if "vault" in waterfall and not own:
+        raise ConfigError(
+            "venue.preset",
+            name,
+            f"{name}'s backstop vault (liquidation.waterfall {', '.join(waterfall)}) does not run "
+            "on an inverse instrument (instrument.contract = 'inverse'); write a "
+            'liquidation.waterfall without "vault" to run its other rules',
+        )
+
+
 def apply_preset(data: dict) -> dict:
     """The user's config data with its venue preset's tables laid under it. A preset of a venue
     without inverse contracts on an inverse instrument is refused naming ``venue.preset`` (its
@@ -242,6 +260,8 @@ def apply_preset(data: dict) -> dict:
             name,
             f"{name} has no inverse contracts (instrument.contract = 'inverse')",
         )
+    if inverse:
+        _refuse_preset_vault(name, preset, data)
     if name == "bitmex" and inverse:
         preset = _bitmex_inverse(preset)
     merged = merge_under(preset, data)

@@ -48,21 +48,33 @@ def preflight(loaded: LoadedConfig, participants: bool = True) -> None:
         raise ConfigError("margin", f"{margin.KIND} {margin.preset}", str(exc)) from None
     if config.funding.enabled:
         _check_funding(config.funding.rule, scale, tiers)
+    perpetual_tiers = {config.instrument.symbol: (tiers, config.margin, "margin")}
+    for number, perpetual in enumerate(config.perpetuals):
+        key = f"perpetuals[{number}].margin"
+        try:  # on its own grid, as its instrument builds them
+            built = build_tiers(perpetual.margin, loaded.scale_of(perpetual.symbol))
+        except ValueError as exc:
+            raise ConfigError(key, _tiers_name(perpetual.margin), str(exc)) from None
+        perpetual_tiers[perpetual.symbol] = (built, perpetual.margin, key)
     if participants:
-        _check_leverage(config, tiers)
+        _check_leverage(config, perpetual_tiers)
         _check_entries(config, loaded)
     check_step_budget(config)
 
 
-def _check_leverage(config, tiers) -> None:
-    """No perpetual trader asks for more leverage than the margin tiers allow anywhere (the
-    first tier's cap): such a trader would only ever be rejected at entry, so the config could
-    not mean what it says."""
-    cap = tiers.max_leverage(0)
+def _check_leverage(config, perpetual_tiers) -> None:
+    """No perpetual trader asks for more leverage than its perpetual's margin tiers allow
+    anywhere (their first tier's cap): such a trader would only ever be rejected at entry, so
+    the config could not mean what it says. ``perpetual_tiers``: each perpetual's symbol ->
+    (tiers, margin config, its key); a trader with no ``market`` trades the first perpetual, one
+    whose ``market`` is no perpetual's trades spot (no leverage involved)."""
+    first = config.instrument.symbol
     for index, participant in enumerate(config.participants):
-        market = getattr(participant, "market", "")
-        if market and market != config.instrument.symbol:
+        market = getattr(participant, "market", "") or first
+        if market not in perpetual_tiers:
             continue  # a spot trader: no leverage involved
+        tiers, margin, key = perpetual_tiers[market]
+        cap = tiers.max_leverage(0)
         for name in ("leverage", "leverages"):
             value = getattr(participant, name, None)
             if value is None:
@@ -73,8 +85,8 @@ def _check_leverage(config, tiers) -> None:
                 raise ConfigError(
                     f"participants[{index}].{name}",
                     value if isinstance(value, int) else list(value),
-                    f"{max(over)}x is above the {cap}x the margin tiers allow "
-                    f"({_tiers_name(config.margin)}); such traders could never open a position",
+                    f"{max(over)}x is above the {cap}x the margin tiers allow ({market}'s "
+                    f"{key}: {_tiers_name(margin)}); such traders could never open a position",
                 )
 
 
@@ -115,8 +127,19 @@ def _check_entries(config, loaded) -> None:
 
 
 def _tiers_name(margin) -> str:
+    """The tier table in use: the preset's name, or an explicit table's size when it replaces
+    the preset (a step preset with fields of its own says which)."""
+    rows = getattr(margin, "brackets", None) or getattr(margin, "tiers", None)
+    if rows:
+        return f"{margin.KIND}, an explicit table of {len(rows)} row{'s' * (len(rows) > 1)}"
+    own = [name for name in STEP_FIELDS if getattr(margin, name, None) is not None]
     preset = getattr(margin, "preset", None)
-    return f"{margin.KIND} {preset}" if preset else margin.KIND
+    name = f"{margin.KIND} {preset}" if preset else margin.KIND
+    return f"{name} with its own {', '.join(own)}" if own else name
+
+
+STEP_FIELDS = ("base_risk_limit", "step", "base_maintenance_rate", "base_initial_rate")
+"""The step risk limit's fields that replace its preset's."""
 
 
 def _check_funding(rule, scale, tiers) -> None:

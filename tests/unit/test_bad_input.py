@@ -466,3 +466,54 @@ def test_a_leveraged_group_that_affords_exactly_one_lot_is_accepted(cli):
     assert status == 0, out
     status, _, err = cli("validate", *group, "--set", "participants.leveraged.deposit=9.999999")
     assert status == 2 and "below one lot" in err
+
+
+CONTAGION = os.path.join(os.path.dirname(CASCADE), "contagion_two_markets.toml")
+
+
+def test_leverage_on_another_perpetual_is_checked_against_its_own_tiers(reject):
+    """Under dYdX (one 20x bracket) the ETH group's 25x is refused, naming its key and ETHUSDT's
+    own tier table, though the BTC group stays within 20x."""
+    err = reject(
+        "validate",
+        CONTAGION,
+        "--set",
+        "venue.preset=dydx",
+        "--set",
+        "participants.btc_longs.leverages=[15,20]",
+    )
+    assert "participants[5].leverages: 25x is above the 20x the margin tiers allow" in err
+    assert "(ETHUSDT's perpetuals[0].margin: brackets, an explicit table of 1 row)" in err
+
+
+def test_leverage_refusal_names_the_explicit_table_not_the_unused_preset(reject):
+    """A bracket table written out replaces the preset: the refusal says so rather than naming
+    the preset field's default (binance_btcusdt_illustrative) that no tier comes from."""
+    err = reject("validate", CONTAGION, "--set", "venue.preset=dydx")
+    assert "(BTCUSDT's margin: brackets, an explicit table of 1 row)" in err
+    assert "binance_btcusdt_illustrative" not in err
+
+
+def test_a_step_preset_with_its_own_fields_says_so():
+    """A step risk limit with fields of its own is named as its preset with those fields."""
+    from exchange_sim.accounts.margin_config import StepRiskLimitConfig
+    from exchange_sim.runner.preflight import _tiers_name
+
+    margin = StepRiskLimitConfig(base_risk_limit=10**8)
+    assert _tiers_name(margin) == "step bitmex_xbtusd_2020 with its own base_risk_limit"
+    assert _tiers_name(StepRiskLimitConfig()) == "step bitmex_xbtusd_2020"
+
+
+def test_another_perpetuals_trader_is_held_to_that_perpetuals_tiers_not_the_firsts(reject):
+    """ETHUSDT on Hyperliquid-style tiers (cap 40x) beside BTCUSDT on Binance's (125x): the ETH
+    group's 50x is refused, naming ETHUSDT's table."""
+    err = reject(
+        "validate",
+        CONTAGION,
+        "--set",
+        "perpetuals.ETHUSDT.margin.kind=deduction",
+        "--set",
+        "participants.eth_longs.leverages=[50]",
+    )
+    assert "50x is above the 40x the margin tiers allow" in err
+    assert "(ETHUSDT's perpetuals[0].margin: deduction hyperliquid_btc)" in err

@@ -164,3 +164,23 @@ def test_the_traders_headline_is_the_whole_venues(contagion):
     assert "leveraged traders, whole venue" in html
     assert f"{traders['accounts']} accounts, {traders['lost_money']} lost money" in html
     assert "their net result, whole venue" in html
+
+
+def test_the_cascade_card_and_tree_are_the_whole_venues(data, contagion):
+    """The cascade card and cascade.png count every perpetual's liquidations, as summary
+    ``metrics.cascade`` does (the tree crosses instruments), and say it is the whole venue's."""
+    import orjson
+
+    run_dir, html = contagion
+    with open(os.path.join(run_dir, "summary.json"), "rb") as handle:
+        cascade = orjson.loads(handle.read())["metrics"]["cascade"]
+    assert set(data.cascade.perpetual) == {"BTCUSDT", "ETHUSDT"}
+    fed, total = cascade["fed_by_liquidations"], cascade["liquidations"]
+    assert "Cascade depth (whole venue)" in html
+    assert f"generation {cascade['deepest_generation']}<" in html
+    assert f"{fed} of {total} liquidations fed by earlier ones, in every perpetual" in html
+    fig = plots.cascade(data)
+    tree, bars = fig.axes
+    assert "whole venue" in tree.get_title()
+    assert sum(patch.get_height() for patch in bars.patches) == total
+    assert sum(len(points.get_offsets()) for points in tree.collections[1:]) == total

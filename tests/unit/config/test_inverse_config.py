@@ -70,6 +70,37 @@ def test_dydx_preset_on_an_inverse_instrument_is_refused_naming_the_preset(cli):
     assert "margin" not in err
 
 
+def test_hyperliquid_preset_on_an_inverse_instrument_is_refused_naming_the_preset(cli):
+    """Hyperliquid's waterfall ends in its backstop vault, which no inverse instrument runs: the
+    preset on XBTUSD exits 2 naming venue.preset, not a liquidation.waterfall never written."""
+    status, out, err = cli("validate", XBTUSD, "--set", "venue.preset=hyperliquid")
+    assert status == 2, (out, err)
+    assert "venue.preset: hyperliquid's backstop vault" in err
+    assert err.strip().endswith("(got 'hyperliquid')"), err
+
+
+def test_a_vault_the_user_writes_on_an_inverse_instrument_is_refused_under_their_key(cli):
+    """The user's own waterfall replaces the preset's: a vault written there is refused naming
+    liquidation.waterfall (not the preset)."""
+    waterfall = 'liquidation.waterfall=["book","vault","adl"]'
+    status, _, err = cli(
+        "validate", XBTUSD, "--set", "venue.preset=hyperliquid", "--set", waterfall
+    )
+    assert status == 2 and "liquidation.waterfall: not supported with an inverse" in err, err
+
+
+def test_hyperliquid_policy_runs_on_an_inverse_instrument_without_the_vault():
+    """With a waterfall of the user's that leaves the vault out, the hyperliquid preset loads on
+    XBTUSD: its policy, tiers and ADL ranking, book -> ADL."""
+    data = read_toml(XBTUSD)
+    data["venue"]["preset"] = "hyperliquid"
+    data["liquidation"] = {**data.get("liquidation", {}), "waterfall": ["book", "adl"]}
+    data["participants"] = []
+    config = load_data(data).config
+    assert config.liquidation.policy.KIND == "hyperliquid"
+    assert config.liquidation.waterfall == ("book", "adl")
+
+
 def test_dydx_preset_on_a_linear_instrument_keeps_its_bracket():
     """The refusal is the inverse instrument's only: on a linear instrument dydx's one bracket
     (cap 1,000,000,000,000 USDC) loads."""
