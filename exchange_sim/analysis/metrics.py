@@ -248,16 +248,27 @@ def _holder(out: Out, accounts: Accounts, holder: str, mark: int | None) -> dict
     return out.money(result, "open_pnl", pnl)
 
 
+WALLET_FIELDS = frozenset(
+    ("lost_money", "liquidation_transfers", "collateral_result", "net_result", "deposits",
+     "withdrawals")
+)  # fmt: skip
+"""The role figures read from the accounts' wallets: ``None`` in a market where every account
+of the role shares its wallet with another perpetual (they are the venue's, ``venue.traders``)."""
+
+
 def _group(out: Out, totals: dict[str, int]) -> dict:
-    result: dict = {"accounts": totals["accounts"], "lost_money": totals["lost_money"]}
-    if totals.get("shared_wallet_accounts"):
-        result["shared_wallet_accounts"] = totals["shared_wallet_accounts"]
+    shared = totals.get("shared_wallet_accounts", 0)
+    none = shared and shared == totals["accounts"]  # no figure of this market's own
+    lost = None if none else totals["lost_money"]
+    result: dict = {"accounts": totals["accounts"], "lost_money": lost}
+    if shared:
+        result["shared_wallet_accounts"] = shared
     out.money(result, "realised_losses", totals["losses_on_losing_fills"] + totals["fees_paid"])
     for name in GROUP_FIELDS[2:]:
         if name.endswith("_lots"):
             out.size(result, name.removesuffix("_lots"), totals[name])
         else:
-            out.money(result, name, totals[name])
+            out.money(result, name, None if none and name in WALLET_FIELDS else totals[name])
     return result
 
 
