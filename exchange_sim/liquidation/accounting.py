@@ -139,7 +139,11 @@ class LiquidationAccounting:
         to_fund = from_fund = 0
         if fee_mode == FEE_LIQUIDATION:
             fee = planners.fee_amount(price, lots, money_per_tick_lot, self.config.liquidation_fee)
-            room = ledger.equity(account, mark) if account.size_lots else account.collateral
+            # What the account can pay: its equity while it holds a position (here, or in
+            # another perpetual its one wallet backs: that position's uPnL counts), else its
+            # collateral.
+            open_somewhere = account.size_lots or self.backs_other_positions(account)
+            room = ledger.equity(account, mark) if open_somewhere else account.collateral
             to_fund = min(fee, max(room, 0))
         elif fee_mode == FEE_BANKRUPT and bankrupt_price is not None:
             delta = liquidation_fill_delta(side, price, bankrupt_price, lots, money_per_tick_lot, 0)

@@ -75,7 +75,14 @@ def on_liquidation_fill(st: ReplayState, ev: dict) -> None:
     config = st.config.liquidation
     if mode == FEE_LIQUIDATION:
         fee = planners.fee_amount(price, lots, mptl, config.liquidation_fee)
-        room = st.ledger.equity(account, mark) if account.size_lots else account.collateral
+        cross = st.ledger.cross
+        elsewhere = (
+            cross is not None
+            and cross.is_member(account)
+            and cross.holds_elsewhere(account.account_id, st.ledger)
+        )
+        open_somewhere = account.size_lots or elsewhere
+        room = st.ledger.equity(account, mark) if open_somewhere else account.collateral
         to_fund = min(fee, max(room, 0))
     elif mode == FEE_BANKRUPT and bankrupt is not None:
         delta = liquidation_fill_delta(side, price, bankrupt, lots, mptl, 0)

@@ -11,6 +11,7 @@ from exchange_sim.events.log import MemoryLog
 from exchange_sim.liquidation.accounting import LiquidationAccounting
 from exchange_sim.liquidation.config import LiquidationConfig
 from exchange_sim.liquidation.insurance_fund import InsuranceFund
+from exchange_sim.liquidation.policies import FEE_LIQUIDATION
 from exchange_sim.matching.orders import BUY, SELL
 from tests.cross_helpers import join
 
@@ -77,3 +78,42 @@ def test_a_bankrupt_leftover_is_kept_while_another_position_needs_it():
     a.adjust_collateral(2, 1, 80, 0)  # wallet +30
     accounting.settle_flat(2, 0, home, True, 0, 85)
     assert (home.wallet, fund.balance) == (30, 1_000)
+
+
+def _closed_in_a(deposit: int, lots: int, close: int, b_mark: int):
+    """Account 1 long ``lots`` at 100 in A and long 10 at 100 in B (marked at ``b_mark``), one
+    wallet of ``deposit``; its A position closed at ``close`` by a liquidation fill not yet
+    settled. Returns (accounting, fund, home, b, linked)."""
+    log = MemoryLog()
+    a, b = Ledger(log, 1, TIERS, NO_FEES), Ledger(log, 1, TIERS, NO_FEES)
+    a.mark_price = lambda: close
+    b.mark_price = lambda: b_mark
+    home, linked = join(a, b)
+    for ledger in (a, b):
+        ledger.open_account(9)
+        ledger.deposit(0, 9, 10_000, None)
+    a.deposit(0, 1, deposit, None)
+    _trade(a, home, BUY, 100, lots)
+    _trade(b, linked, BUY, 100, 10)
+    _trade(a, home, SELL, close, lots, now=1)
+    fund = InsuranceFund(balance=1_000)
+    accounting = LiquidationAccounting(log, a, 1, LiquidationConfig(), fund, 9, None)
+    return accounting, fund, home, b, linked
+
+
+def test_a_liquidation_fee_never_takes_more_than_the_equity_another_position_leaves():
+    """Wallet 97 but B has lost 90: the account's equity is 7, so of the 10 due (0.5 % of
+    2,000) the fee takes 7 and leaves equity 0, never below."""
+    accounting, fund, _home, b, linked = _closed_in_a(97, 20, 100, 91)
+    accounting.settle_fill(1, 0, _home, 7, "reduce", FEE_LIQUIDATION, 1, 100, 20, None, 100)
+    assert fund.balance - 1_000 == 7
+    assert b.equity(linked, 91) == 0
+
+
+def test_a_liquidation_fee_is_paid_from_another_positions_profit():
+    """The wallet is -20 after the close but B's +100 makes the equity 80: the fee due (4.4,
+    rounded up to 5) is charged, the wallet netted against B."""
+    accounting, fund, home, b, linked = _closed_in_a(100, 10, 88, 110)
+    accounting.settle_fill(1, 0, home, 7, "reduce", FEE_LIQUIDATION, 1, 88, 10, None, 88)
+    assert fund.balance - 1_000 == 5
+    assert home.wallet == -25 and b.equity(linked, 110) == 75
