@@ -21,6 +21,7 @@ class Checks(PreTradeChecks):
     """What the mixin reads from the ledger, with the ledger's own valuation formulas."""
 
     __slots__ = ("_fallback", "_mark", "_mptl", "_orders", "accounts", "fees", "tiers")
+    cross = None  # one perpetual: no cross margin over several ledgers
 
     def mark_price(self):
         return self._mark
