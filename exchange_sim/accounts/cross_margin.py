@@ -100,6 +100,17 @@ class CrossMargin:
             total += other_ledger._order_margin(other, price)
         return total
 
+    def other_order_margin(self, account, ledger) -> int:
+        """The margin the account's resting orders in the other ledgers hold back from the one
+        wallet (an isolated account's: its positions' margin is in their own buckets)."""
+        total = 0
+        for other_ledger, other in self.members.get(account.account_id, ()):
+            if other_ledger is not ledger:
+                price = other_ledger.current_price(other)
+                if price is not None:
+                    total += other_ledger._order_margin(other, price)
+        return total
+
     def other_maintenance(self, account, ledger) -> int:
         return sum(
             other_ledger.position_maintenance(other, price)

@@ -47,10 +47,15 @@ class PreTradeChecks:
         others use, :meth:`CrossMargin.other_margin_in_use`), or the free wallet (isolated).
         Unrealised profit is not withdrawable."""
         price = self.mark_price()
-        if account.isolated:
-            return account.wallet - (self._order_margin(account, price) if price else 0)
-        held = account.wallet + self.collateral_value(account)
+        if price is None:  # before the first mark: the index, as the pre-trade check reads
+            price = self.fallback_price()
         cross = self.cross
+        if account.isolated:
+            free = account.wallet - (self._order_margin(account, price) if price else 0)
+            if cross is not None and account.account_id in cross.members:
+                free -= cross.other_order_margin(account, self)
+            return free
+        held = account.wallet + self.collateral_value(account)
         if cross is not None and cross.is_member(account):
             held -= cross.other_margin_in_use(account, self)
         if not account.size_lots or price is None:
@@ -159,6 +164,9 @@ class PreTradeChecks:
             need += div_round(lots_value(order_lots, reference) * taker_fee, RATE_SCALE, UP)
         if account.isolated:
             have = account.wallet
+            cross = self.cross
+            if cross is not None and account.account_id in cross.members:  # one wallet
+                have -= cross.other_order_margin(account, self)
         else:
             upnl = self.unrealised_pnl(account, price)
             have = account.wallet + (upnl if upnl < 0 else 0)

@@ -320,7 +320,8 @@ class Accounts:
         """Integer totals per role (see ``docs/metrics.md``, section traders). An account in
         ``shared`` (its wallet backs positions in other perpetuals too) counts in this market's
         PnL figures but not in those read from its wallet (``lost_money``, ``net_result``,
-        ``liquidation_transfers``, ``deposits``, ``withdrawals``), only in the role's
+        ``liquidation_transfers``, ``collateral_result``, ``deposits``, ``withdrawals``), only
+        in the role's
         ``shared_wallet_accounts``."""
         valuation = self.valuation
         groups: dict[str, dict[str, int]] = {}

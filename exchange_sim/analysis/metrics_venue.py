@@ -96,6 +96,9 @@ class VenueMetrics:
 
     def add(self, event: dict) -> None:
         symbol = event.get("instrument")
+        if event["type"] == "collateral_price":  # the venue's: every market values with it
+            for collector in self.more.values():
+                collector.add(event)
         (self.first if symbol is None else self.more[symbol]).add(event)
         handler = self._handlers.get(event["type"])
         if handler is not None:

@@ -154,3 +154,23 @@ def test_a_depeg_marked_to_the_book_costs_the_traders_more_than_the_redemption_r
     assert results["book"]["net_result_minor"] < results["redemption"]["net_result_minor"]
     assert results["book"]["collateral_result_minor"] < 0
     assert results["redemption"]["collateral_result_minor"] == 0
+
+
+def test_every_market_values_collateral_at_the_venues_price(tmp_path):
+    """unified_account_depeg with the ETH crowd on accounts of its own, depositing USDE: the
+    collateral prices the venue logs (no instrument) reach ETH's metrics too, so the two
+    markets' collateral results add up to the venue's."""
+    out = str(tmp_path / "split")
+    overrides = (
+        'participants.unified_eth.accounts_of=""',
+        "participants.unified_eth.collateral_asset=USDE",
+        "participants.unified_eth.collateral_deposit=1000",
+    )
+    es.run(UNIFIED, overrides=overrides, out=out)
+    with open(os.path.join(out, "summary.json"), "rb") as handle:
+        summary = orjson.loads(handle.read())
+    btc = summary["metrics"]["roles"]["leveraged"]["collateral_result_minor"]
+    eth = summary["perpetuals"]["ETHUSDT"]["metrics"]["roles"]["leveraged"]
+    venue = summary["venue"]["roles"]["leveraged"]["collateral_result_minor"]
+    assert eth["collateral_result_minor"] < 0
+    assert btc + eth["collateral_result_minor"] == venue

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import exchange_sim as es
-from exchange_sim.accounts.cross_margin import split_slack
+from exchange_sim.accounts.cross_margin import CrossMargin, split_slack
 from exchange_sim.accounts.ledger import FeeSchedule, Ledger
 from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.core.errors import ConfigError
@@ -101,6 +101,58 @@ def test_an_unrealised_loss_in_one_market_is_not_available_in_the_other():
     assert b.available_balance(linked) == -450
     a.mark_price = lambda: 105
     assert b.available_balance(linked) == 1_000 - 1_050
+
+
+def test_resting_orders_in_one_market_hold_back_margin_in_the_other():
+    """Flat in both, 1,000 in the wallet and a resting 10x buy of 100 lots at 100 in the first
+    market (its margin: 1,000): nothing is available through the second."""
+    tiers = BracketTiers.from_brackets([(0, 10**15, 10, 10_000_000, 0)])
+    a, b = Ledger(MemoryLog(), 1, tiers, NO_FEES), Ledger(MemoryLog(), 1, tiers, NO_FEES)
+    resting = Order(10, 1, BUY, 100, 100)
+    for ledger in (a, b):
+        ledger.mark_price = lambda: 100
+    a.open_orders = lambda account_id: [resting] if account_id == 1 else []
+    b.open_orders = lambda account_id: []
+    _home, linked = join(a, b, home_leverage=10, leverage=10)
+    a.deposit(0, 1, 1_000, None)
+    assert b.available_balance(linked) == 0
+    assert b.pre_trade_check(0, Order(3, 1, BUY, 100, 1)) == "insufficient_margin"
+
+
+def test_isolated_accounts_over_two_markets_share_what_resting_orders_hold():
+    """Isolated positions over two markets still draw on one wallet: a resting order in the
+    first holding it all leaves nothing to order or withdraw through the second."""
+    tiers = BracketTiers.from_brackets([(0, 10**15, 10, 10_000_000, 0)])
+    a, b = Ledger(MemoryLog(), 1, tiers, NO_FEES), Ledger(MemoryLog(), 1, tiers, NO_FEES)
+    resting = Order(10, 1, BUY, 100, 100)
+    for ledger in (a, b):
+        ledger.mark_price = lambda: 100
+    a.open_orders = lambda account_id: [resting] if account_id == 1 else []
+    b.open_orders = lambda account_id: []
+    cross = CrossMargin()
+    cross.add_ledger(a)
+    cross.add_ledger(b)
+    home = a.open_account(1, isolated=True, leverage=10)
+    linked = b.open_linked_account(home, True, 10, "", "leveraged")
+    cross.link(a, home)
+    cross.link(b, linked)
+    a.deposit(0, 1, 1_000, None)
+    assert b.available_balance(linked) == 0
+    assert b.pre_trade_check(0, Order(3, 1, BUY, 100, 100)) == "insufficient_margin"
+
+
+def test_before_the_first_mark_the_available_balance_reads_the_index():
+    """No mark yet, the index at 100: a 10x long of 100 lots holds the whole wallet of 1,000 as
+    initial margin, so nothing is available (as the pre-trade check already read it)."""
+    tiers = BracketTiers.from_brackets([(0, 10**15, 10, 10_000_000, 0)])
+    ledger = Ledger(MemoryLog(), 1, tiers, NO_FEES)
+    ledger.open_orders = lambda account_id: ()
+    ledger.fallback_price = lambda: 100
+    account = ledger.open_account(1, leverage=10)
+    ledger.deposit(0, 1, 1_000, None)
+    ledger.apply_fill(0, 0, account, BUY, 100, 100, 0)
+    assert ledger.available_balance(account) == 0
+    assert ledger.withdraw(0, 1, 1_000, None)[1] == "insufficient_available"
 
 
 def test_cross_equity_and_maintenance_span_both_markets():
