@@ -68,6 +68,13 @@ def _num(value: float | Decimal, decimals: int | None = None) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def quantity(value: float) -> str:
+    """A size as written: thousands separated, no trailing zeros (5,519,500 contracts; 12.121
+    BTC), never more than 8 decimals."""
+    text = f"{value:,.8f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def _drawdown(prices) -> float | None:
     """Largest fall from a running peak, as a fraction (0.08 = 8 %)."""
     values = np.asarray(prices, dtype=float)
@@ -271,7 +278,8 @@ def key_tables(
         stress.append(
             (
                 "open interest before · trough · end",
-                f"{oi['before']} · {oi['trough']} · {oi['end']} {base}",
+                f"{quantity(oi['before'])} · {quantity(oi['trough'])} · "
+                f"{quantity(oi['end'])} {base}",
             )
         )
     ratio = _get(metrics, "prices.mark_drawdown_over_index")

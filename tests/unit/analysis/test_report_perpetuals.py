@@ -184,3 +184,14 @@ def test_the_cascade_card_and_tree_are_the_whole_venues(data, contagion):
     assert "whole venue" in tree.get_title()
     assert sum(patch.get_height() for patch in bars.patches) == total
     assert sum(len(points.get_offsets()) for points in tree.collections[1:]) == total
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(5_519_500.0, "5,519,500"), (12.121, "12.121"), (0.0, "0"), (1432200.5, "1,432,200.5")],
+)
+def test_sizes_are_written_with_separators_and_no_trailing_zeros(value, text):
+    """Open interest in the key figures: 5,519,500 contracts, not 5519500.0."""
+    from exchange_sim.analysis.report_html import quantity
+
+    assert quantity(value) == text
