@@ -131,7 +131,9 @@ def _tiers_name(margin) -> str:
     the preset (a step preset with fields of its own says which)."""
     rows = getattr(margin, "brackets", None) or getattr(margin, "tiers", None)
     if rows:
-        return f"{margin.KIND}, an explicit table of {len(rows)} row{'s' * (len(rows) > 1)}"
+        plural = "s" * (len(rows) > 1)
+        source = "the config's or its venue preset's"
+        return f"{margin.KIND}, a table of {len(rows)} row{plural} ({source})"
     own = [name for name in STEP_FIELDS if getattr(margin, name, None) is not None]
     preset = getattr(margin, "preset", None)
     name = f"{margin.KIND} {preset}" if preset else margin.KIND

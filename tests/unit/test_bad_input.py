@@ -483,14 +483,19 @@ def test_leverage_on_another_perpetual_is_checked_against_its_own_tiers(reject):
         "participants.btc_longs.leverages=[15,20]",
     )
     assert "participants[5].leverages: 25x is above the 20x the margin tiers allow" in err
-    assert "(ETHUSDT's perpetuals[0].margin: brackets, an explicit table of 1 row)" in err
+    assert (
+        "(ETHUSDT's perpetuals[0].margin: brackets, a table of 1 row "
+        "(the config's or its venue preset's))" in err
+    )
 
 
 def test_leverage_refusal_names_the_explicit_table_not_the_unused_preset(reject):
     """A bracket table written out replaces the preset: the refusal says so rather than naming
     the preset field's default (binance_btcusdt_illustrative) that no tier comes from."""
     err = reject("validate", CONTAGION, "--set", "venue.preset=dydx")
-    assert "(BTCUSDT's margin: brackets, an explicit table of 1 row)" in err
+    assert (
+        "(BTCUSDT's margin: brackets, a table of 1 row (the config's or its venue preset's))" in err
+    )
     assert "binance_btcusdt_illustrative" not in err
 
 
