@@ -88,8 +88,6 @@ class CrossMargin:
         :meth:`~exchange_sim.accounts.pretrade.PreTradeChecks.available_balance`)."""
         total = 0
         for other_ledger, other, price in self.peers(account, ledger):
-            if price is None:
-                continue
             if other.size_lots:
                 upnl = other_ledger.unrealised_pnl(other, price)
                 total += other_ledger.tiers.initial_margin(
@@ -106,9 +104,7 @@ class CrossMargin:
         total = 0
         for other_ledger, other in self.members.get(account.account_id, ()):
             if other_ledger is not ledger:
-                price = other_ledger.current_price(other)
-                if price is not None:
-                    total += other_ledger._order_margin(other, price)
+                total += other_ledger._order_margin(other, other_ledger.current_price(other))
         return total
 
     def other_maintenance(self, account, ledger) -> int:

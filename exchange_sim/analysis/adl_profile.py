@@ -10,7 +10,7 @@ is defined in ``docs/metrics.md`` ("ADL profile"); in short:
   unwind), a ``takeover`` (the backstop vault or fund took the position: Hyperliquid logs its
   backstop closes as liquidation fills) and the bankrupt side of every ``adl`` (Hyperliquid logs
   each ADL fill with a liquidated twin). Its notional is ``size x price x money_per_tick_lot`` of
-its own perpetual (a line's ``instrument``: the profile spans every perpetual of the venue);
+  its own perpetual (a line's ``instrument``: the profile spans every perpetual of the venue);
   an inverse contract's is ``size x k / price`` in the base asset
   (:mod:`exchange_sim.analysis.valuation`: a fill valued as its order's side, a takeover as the
   position taken, an ADL and its twin both as the deleveraged position's lots closed).

@@ -321,8 +321,7 @@ class Accounts:
         ``shared`` (its wallet backs positions in other perpetuals too) counts in this market's
         PnL figures but not in those read from its wallet (``lost_money``, ``net_result``,
         ``liquidation_transfers``, ``collateral_result``, ``deposits``, ``withdrawals``), only
-        in the role's
-        ``shared_wallet_accounts``."""
+        in the role's ``shared_wallet_accounts``."""
         valuation = self.valuation
         groups: dict[str, dict[str, int]] = {}
         for account_id in sorted(self.accounts):

@@ -13,8 +13,9 @@ every market's fills, fees, funding and liquidations move.
 * each perpetual's metrics, as :func:`~exchange_sim.analysis.metrics.compute_metrics` defines
   them, except that an account whose wallet is shared with another perpetual is left out of
   that perpetual's wallet-based trader figures (``lost_money``, ``net_result``,
-  ``liquidation_transfers``, ``deposits``, ``withdrawals``; counted in
-  ``shared_wallet_accounts``): its wallet is not that market's. A perpetual that shares the
+  ``liquidation_transfers``, ``collateral_result``, ``deposits``, ``withdrawals``; counted in
+  ``shared_wallet_accounts``; ``null`` when every account of the role is such): its wallet is
+  not that market's. A perpetual that shares the
   first's insurance fund has ``insurance_fund = {"shared_with": <first symbol>}``, the fund's
   figures being the first's.
 * ``venue``: the sums over the perpetuals (liquidations, ADL, bad debt, each distinct insurance

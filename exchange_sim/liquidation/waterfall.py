@@ -109,9 +109,7 @@ class Waterfall:
             residue = bucket if bucket > 0 else 0
         else:
             residue = max(account.wallet + realised, 0)
-        if keep_residue or (
-            not account.isolated and self.accounting.backs_other_positions(account)
-        ):
+        if keep_residue or self.accounting.backs_other_positions(account):
             residue = 0
         seq = self.log.emit(
             now,

@@ -59,6 +59,17 @@ def on_liquidation_order(st: ReplayState, ev: dict) -> None:
     st.liquidation_orders[ev["order_id"]] = (account.account_id, purpose, bankrupt, -ev["side"])
 
 
+def _backs_other_positions(st: ReplayState, account) -> bool:
+    """``LiquidationAccounting.backs_other_positions`` on the replayed ledgers: a cross
+    account's one wallet still backs its position in another perpetual."""
+    cross = st.ledger.cross
+    return (
+        cross is not None
+        and cross.is_member(account)
+        and cross.holds_elsewhere(account.account_id, st.ledger)
+    )
+
+
 def on_liquidation_fill(st: ReplayState, ev: dict) -> None:
     record = st.liquidation_orders.get(ev["order_id"])
     if record is None:
@@ -75,13 +86,7 @@ def on_liquidation_fill(st: ReplayState, ev: dict) -> None:
     config = st.config.liquidation
     if mode == FEE_LIQUIDATION:
         fee = planners.fee_amount(price, lots, mptl, config.liquidation_fee)
-        cross = st.ledger.cross
-        elsewhere = (
-            cross is not None
-            and cross.is_member(account)
-            and cross.holds_elsewhere(account.account_id, st.ledger)
-        )
-        open_somewhere = account.size_lots or elsewhere
+        open_somewhere = account.size_lots or _backs_other_positions(st, account)
         room = st.ledger.equity(account, mark) if open_somewhere else account.collateral
         to_fund = min(fee, max(room, 0))
     elif mode == FEE_BANKRUPT and bankrupt is not None:
@@ -182,10 +187,8 @@ def on_takeover(st: ReplayState, ev: dict) -> None:
         residue = bucket if bucket > 0 else 0
     else:
         residue = max(account.wallet + realised, 0)
-        cross = st.ledger.cross
-        if cross is not None and cross.is_member(account):
-            # a wallet that backs a position in another perpetual is netted (not swept)
-            keep = keep or cross.holds_elsewhere(account.account_id, st.ledger)
+        # a wallet that backs a position in another perpetual is netted (not swept)
+        keep = keep or _backs_other_positions(st, account)
     if keep:
         residue = 0
     expect(ev, "collateral", residue)

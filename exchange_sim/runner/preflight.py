@@ -127,8 +127,9 @@ def _check_entries(config, loaded) -> None:
 
 
 def _tiers_name(margin) -> str:
-    """The tier table in use: the preset's name, or an explicit table's size when it replaces
-    the preset (a step preset with fields of its own says which)."""
+    """The tier table in use: the preset's name, or the size of a table written out (by the
+    config or its venue preset) that replaces it (a step preset with fields of its own says
+    which)."""
     rows = getattr(margin, "brackets", None) or getattr(margin, "tiers", None)
     if rows:
         plural = "s" * (len(rows) > 1)

@@ -136,12 +136,16 @@ def test_each_perpetual_trades_on_its_grid(altcoin_run):
     assert fill["fee"] in {-(-value * rate // 10**9) for rate in (200_000, 500_000)}
 
 
+def _replays_and_redrives(run_dir: str, tmp_path) -> None:
+    result = replay(run_dir)
+    assert result.status == "consistent", result.divergence or result.damage
+    again = redrive(run_dir, str(tmp_path / "again"))
+    assert again.identical, again.first_difference
+
+
 def test_run_on_two_grids_replays_and_redrives(altcoin_run, tmp_path):
     """The replay rebuilds ALT's ledger on its own grid; the re-drive reproduces the log."""
-    result = replay(altcoin_run)
-    assert result.status == "consistent", result.divergence or result.damage
-    again = redrive(altcoin_run, str(tmp_path / "again"))
-    assert again.identical, again.first_difference
+    _replays_and_redrives(altcoin_run, tmp_path)
 
 
 def test_frames_read_each_perpetual_on_its_grid(altcoin_run):
@@ -205,10 +209,7 @@ def test_a_maker_on_another_perpetual_tags_its_state_with_it(altcoin_life_run):
 
 def test_decisions_on_another_perpetual_replay_and_redrive(altcoin_life_run, tmp_path):
     """The replay reads the tagged decisions; the re-drive writes them again byte for byte."""
-    result = replay(altcoin_life_run)
-    assert result.status == "consistent", result.divergence or result.damage
-    again = redrive(altcoin_life_run, str(tmp_path / "again"))
-    assert again.identical, again.first_difference
+    _replays_and_redrives(altcoin_life_run, tmp_path)
 
 
 def test_adl_profile_values_each_perpetuals_liquidations_on_its_grid(altcoin_run):

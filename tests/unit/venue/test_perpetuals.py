@@ -103,9 +103,10 @@ def test_an_unrealised_loss_in_one_market_is_not_available_in_the_other():
     assert b.available_balance(linked) == 1_000 - 1_050
 
 
-def test_resting_orders_in_one_market_hold_back_margin_in_the_other():
-    """Flat in both, 1,000 in the wallet and a resting 10x buy of 100 lots at 100 in the first
-    market (its margin: 1,000): nothing is available through the second."""
+def _resting_order_pair(isolated: bool):
+    """Two 10x ledgers (marks at 100), one account (id 1) flat in both with 1,000 in its one
+    wallet and a resting buy of 100 lots at 100 in the first (its margin: 1,000). Returns the
+    second ledger and the account there."""
     tiers = BracketTiers.from_brackets([(0, 10**15, 10, 10_000_000, 0)])
     a, b = Ledger(MemoryLog(), 1, tiers, NO_FEES), Ledger(MemoryLog(), 1, tiers, NO_FEES)
     resting = Order(10, 1, BUY, 100, 100)
@@ -113,8 +114,24 @@ def test_resting_orders_in_one_market_hold_back_margin_in_the_other():
         ledger.mark_price = lambda: 100
     a.open_orders = lambda account_id: [resting] if account_id == 1 else []
     b.open_orders = lambda account_id: []
-    _home, linked = join(a, b, home_leverage=10, leverage=10)
+    if isolated:
+        cross = CrossMargin()
+        cross.add_ledger(a)
+        cross.add_ledger(b)
+        home = a.open_account(1, isolated=True, leverage=10)
+        linked = b.open_linked_account(home, True, 10, "", "leveraged")
+        cross.link(a, home)
+        cross.link(b, linked)
+    else:
+        _home, linked = join(a, b, home_leverage=10, leverage=10)
     a.deposit(0, 1, 1_000, None)
+    return b, linked
+
+
+def test_resting_orders_in_one_market_hold_back_margin_in_the_other():
+    """Flat in both, 1,000 in the wallet and a resting 10x buy of 100 lots at 100 in the first
+    market (its margin: 1,000): nothing is available through the second."""
+    b, linked = _resting_order_pair(isolated=False)
     assert b.available_balance(linked) == 0
     assert b.pre_trade_check(0, Order(3, 1, BUY, 100, 1)) == "insufficient_margin"
 
@@ -122,21 +139,7 @@ def test_resting_orders_in_one_market_hold_back_margin_in_the_other():
 def test_isolated_accounts_over_two_markets_share_what_resting_orders_hold():
     """Isolated positions over two markets still draw on one wallet: a resting order in the
     first holding it all leaves nothing to order or withdraw through the second."""
-    tiers = BracketTiers.from_brackets([(0, 10**15, 10, 10_000_000, 0)])
-    a, b = Ledger(MemoryLog(), 1, tiers, NO_FEES), Ledger(MemoryLog(), 1, tiers, NO_FEES)
-    resting = Order(10, 1, BUY, 100, 100)
-    for ledger in (a, b):
-        ledger.mark_price = lambda: 100
-    a.open_orders = lambda account_id: [resting] if account_id == 1 else []
-    b.open_orders = lambda account_id: []
-    cross = CrossMargin()
-    cross.add_ledger(a)
-    cross.add_ledger(b)
-    home = a.open_account(1, isolated=True, leverage=10)
-    linked = b.open_linked_account(home, True, 10, "", "leveraged")
-    cross.link(a, home)
-    cross.link(b, linked)
-    a.deposit(0, 1, 1_000, None)
+    b, linked = _resting_order_pair(isolated=True)
     assert b.available_balance(linked) == 0
     assert b.pre_trade_check(0, Order(3, 1, BUY, 100, 100)) == "insufficient_margin"
 
