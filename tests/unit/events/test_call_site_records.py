@@ -11,9 +11,11 @@ from exchange_sim.accounts.margin import BracketTiers
 from exchange_sim.core.ids import IdSource
 from exchange_sim.events.log import MemoryLog
 from exchange_sim.kernel.environment import PhasedEnvironment
+from exchange_sim.liquidation.config import LiquidationConfig, MarketPolicyConfig
 from exchange_sim.markets.config import SpotMarketConfig
 from exchange_sim.venue.spot_market import SpotMarket
 from tests.record_shape import misshapen
+from tests.scenario.liquidation_harness import S, Venue
 
 RUNS = {
     # spot books, the fundamental price, makers and a crowd: the spot ledger's and the
@@ -21,6 +23,8 @@ RUNS = {
     "flash_crash": ("run.duration=10s",),
     # a second perpetual: its lines carry ``instrument`` (InstrumentLog.emit_record)
     "contagion_two_markets": ("run.duration=20s",),
+    # margin checks and calls, liquidations (orders, fills, takeovers), the insurance fund
+    "cascade": ("run.duration=70s",),
 }
 WRITTEN_BY_RECORD = {
     "account_opened",
@@ -28,6 +32,14 @@ WRITTEN_BY_RECORD = {
     "deposit",
     "fundamental_price",
     "index_price",
+    "insurance_fund",
+    "liquidation_fill",
+    "liquidation_finished",
+    "liquidation_order",
+    "liquidation_started",
+    "liquidation_triggered",
+    "margin_call",
+    "margin_check",
     "mark_price",
     "order_accepted",
     "order_cancelled",
@@ -37,6 +49,7 @@ WRITTEN_BY_RECORD = {
     "spot_account_opened",
     "spot_deposit",
     "spot_fill",
+    "takeover",
     "trade",
 }
 
@@ -59,9 +72,9 @@ def test_every_line_of_a_run_has_its_declared_keys_in_order(run_events, name):
 
 
 def test_the_runs_reach_every_type_written_by_record(run_events):
-    """Between them the runs write every type the engine, ledgers, index, fundamental and mark
-    build at the call site (so the check above covers each of those call sites), and the second
-    perpetual's lines carry ``instrument``."""
+    """Between them the runs write every type the engine, ledgers, index, fundamental, mark,
+    risk monitor and liquidation build at the call site (so the check above covers each of those
+    call sites; bad debt below), and the second perpetual's lines carry ``instrument``."""
     written = {event["type"] for events in run_events.values() for event in events}
     assert written >= WRITTEN_BY_RECORD
     assert any("instrument" in e for e in run_events["contagion_two_markets"])
@@ -102,3 +115,20 @@ def test_spot_ledger_lines_have_their_declared_keys_in_order():
         "withdrawal_rejected",
     ]
     assert misshapen(log.events) == []
+
+
+def test_bad_debt_lines_have_their_declared_keys_in_order():
+    """The liquidation's bad-debt and bad-debt-covered lines (a deficit socialised): the fund
+    of 101 covers part of a 400 deficit, the rest is clawed back (as in the waterfall tests)."""
+    config = LiquidationConfig(
+        policy=MarketPolicyConfig(), max_retries=0, waterfall=("book", "fund", "socialise")
+    )
+    venue = Venue(config, fund=101)
+    venue.account(10, 600)
+    venue.account(11, 10_000)
+    venue.pair(10, 11, 10, 1_000)
+    venue.quote(1, 900, 1_000)
+    venue.index_at(0, 945)
+    venue.run(S)
+    assert venue.events("bad_debt") and venue.events("bad_debt_covered")
+    assert misshapen(venue.log.events) == []
