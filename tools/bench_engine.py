@@ -251,7 +251,7 @@ class NullSink:
 
 
 class NoopLog:
-    """A log whose ``emit`` only hands out seqs: what the engine costs without rendering."""
+    """A log whose ``emit``/``emit_record`` only hand out seqs: the engine without rendering."""
 
     __slots__ = ("seq",)
 
@@ -259,6 +259,11 @@ class NoopLog:
         self.seq = 0
 
     def emit(self, ts, type, cause, **payload):
+        seq = self.seq
+        self.seq = seq + 1
+        return seq
+
+    def emit_record(self, record):
         seq = self.seq
         self.seq = seq + 1
         return seq

@@ -37,11 +37,12 @@ ratios are the medians of the per-round ratios, by wall and by CPU time. Without
 directory (a clean clone) the ceiling row says so and the project rows replay a stream of the same
 shape built by :func:`_fallback_world` (no ratio).
 
-**Writer.** ``EventLog.emit`` against the reference's raw line (a dict literal, ``orjson.dumps``
-with the newline option, ``write`` to a buffered file), per line, on the same values, each side
-called as its producer calls it: a realistic mix recorded from a 30 s run of the shipped
-``quickstart`` scenario (orders, trades, cancels, positions, accounts, deposits, index and mark
-prices ...), side by side in one process, median of alternating repetitions.
+**Writer.** ``EventLog.emit`` and ``EventLog.emit_record`` against the reference's raw line (a
+dict literal, ``orjson.dumps`` with the newline option, ``write`` to a buffered file), per line,
+on the same values, each side called as its producer calls it: a realistic mix recorded from a
+30 s run of the shipped ``quickstart`` scenario (orders, trades, cancels, positions, accounts,
+deposits, index and mark prices ...), side by side in one process, median of alternating
+repetitions.
 """
 
 from __future__ import annotations
@@ -308,6 +309,12 @@ def record_payloads(duration: str) -> list[tuple[int, str, int | None, dict]]:
             recorded.append((ts, type, cause, payload))
             return super().emit(ts, type, cause, **payload)
 
+        def emit_record(self, record):
+            fields = dict(record)
+            del fields["seq"], fields["ts"], fields["type"], fields["cause"]
+            recorded.append((record["ts"], record["type"], record["cause"], fields))
+            return super().emit_record(record)
+
     path = os.path.join(REPO, "configs", "scenarios", "quickstart.toml")
     loaded = load_config(path, (f'run.duration="{duration}"',))
     log = Recorder(open(os.devnull, "wb"))  # noqa: SIM115
@@ -315,14 +322,16 @@ def record_payloads(duration: str) -> list[tuple[int, str, int | None, dict]]:
     return recorded
 
 
-def _callers(events) -> tuple[list, list]:
+def _callers(events) -> tuple[list, list, list]:
     """Per event, a call as its producer writes it, on each side: ``emit(ts, type, cause,
-    key=value, ...)`` (keywords, as the engine and ledger call it) and the reference's raw line
+    key=value, ...)`` (keywords, as the less frequent call sites call it), ``emit_record({"seq":
+    0, "ts": ts, "type": type, "cause": cause, "key": value, ...})`` (the whole line as one dict
+    display, as the engine, ledger, index and mark call it) and the reference's raw line
     ``write(dumps({"seq": seq, "ts": ts, "type": type, "cause": cause, "key": value, ...},
     option=OPT_APPEND_NEWLINE))`` (a dict literal, as the reference loop writes). One function of
-    each kind per event shape (type and keys), generated; both read the values from one tuple."""
+    each kind per event shape (type and keys), generated; all read the values from one tuple."""
     shapes: dict[tuple, tuple] = {}
-    emits, raws = [], []
+    emits, records, raws = [], [], []
     for ts, type_, cause, payload in events:
         shape = (type_, tuple(payload))
         if shape not in shapes:
@@ -331,27 +340,30 @@ def _callers(events) -> tuple[list, list]:
             items = "".join(f", {k!r}: v[{i}]" for i, k in enumerate(keys))
             source = (
                 f"def emit_(e, ts, c, v):\n    e(ts, {type_!r}, c{kw})\n"
+                f"def record_(e, ts, c, v):\n"
+                f"    e({{'seq': 0, 'ts': ts, 'type': {type_!r}, 'cause': c{items}}})\n"
                 f"def raw_(w, seq, ts, c, v):\n"
                 f"    w(dumps({{'seq': seq, 'ts': ts, 'type': {type_!r}, 'cause': c{items}}},"
                 f" option=NL))\n"
             )
             space = {"dumps": orjson.dumps, "NL": orjson.OPT_APPEND_NEWLINE}
             exec(compile(source, f"<writer shape {type_}>", "exec"), space)
-            shapes[shape] = (space["emit_"], space["raw_"])
-        emit_, raw_ = shapes[shape]
+            shapes[shape] = (space["emit_"], space["record_"], space["raw_"])
+        emit_, record_, raw_ = shapes[shape]
         values = tuple(payload.values())
         emits.append((emit_, ts, cause, values))
+        records.append((record_, ts, cause, values))
         raws.append((raw_, ts, cause, values))
-    return emits, raws
+    return emits, records, raws
 
 
 def bench_writer(events, path: str, reps: int) -> dict:
-    """Time per line of ``EventLog.emit`` (to a buffered file: render, buffer, digest, write)
-    and of the reference's raw line (a dict literal, ``orjson.dumps``, ``write``) on the same
-    values, each called as its producer calls it (:func:`_callers`). The two alternate, one
-    each per repetition (the first not counted); the ratio is the median of the per-repetition
-    ratios, by wall and by CPU time."""
-    emits, raws = _callers(events)
+    """Time per line of ``EventLog.emit`` and of ``EventLog.emit_record`` (to a buffered file:
+    render, buffer, digest, write) and of the reference's raw line (a dict literal,
+    ``orjson.dumps``, ``write``) on the same values, each called as its producer calls it
+    (:func:`_callers`). The three alternate, one each per repetition (the first not counted);
+    a ratio is the median of the per-repetition ratios, by wall and by CPU time."""
+    emits, records, raws = _callers(events)
 
     def timed(body) -> tuple[float, float]:
         gc.collect()
@@ -370,37 +382,44 @@ def bench_writer(events, path: str, reps: int) -> dict:
 
             return timed(body)
 
-    def emit() -> tuple[float, float]:
+    def emit(calls: list, record: bool) -> tuple[float, float]:
         with open(path, "wb") as handle:
             log = EventLog(handle)
-            e = log.emit
+            e = log.emit_record if record else log.emit
 
             def body() -> None:
-                for fn, ts, cause, values in emits:
+                for fn, ts, cause, values in calls:
                     fn(e, ts, cause, values)
                 log.flush()
                 handle.flush()
 
             return timed(body)
 
-    raw_times, emit_times = [], []
+    def written() -> bytes:
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    raw_times, emit_times, record_times = [], [], []
+    same = True
     for i in range(reps + 1):
         r = raw()
-        with open(path, "rb") as handle:
-            raw_bytes = handle.read()
-        m = emit()
+        raw_bytes = written()
+        m = emit(emits, False)
+        same = same and written() == raw_bytes
+        d = emit(records, True)
+        same = same and written() == raw_bytes
         if i:
             raw_times.append(r)
             emit_times.append(m)
-    with open(path, "rb") as handle:
-        same = handle.read() == raw_bytes
+            record_times.append(d)
     n = len(events)
     types: dict[str, int] = {}
     for _, t, _, _ in events:
         types[t] = types.get(t, 0) + 1
 
-    def ratio(clock: int) -> float:
-        paired = [m[clock] / r[clock] for m, r in zip(emit_times, raw_times, strict=True)]
+    def ratio(clock: int, times: list | None = None) -> float:
+        mine = emit_times if times is None else times
+        paired = [m[clock] / r[clock] for m, r in zip(mine, raw_times, strict=True)]
         return round(statistics.median(paired), 3)
 
     return {
@@ -412,8 +431,14 @@ def bench_writer(events, path: str, reps: int) -> dict:
         "orjson_ns_per_line": round(statistics.median(r[0] for r in raw_times) / n * 1e9),
         "emit_cpu_ns_per_line": round(statistics.median(m[1] for m in emit_times) / n * 1e9),
         "orjson_cpu_ns_per_line": round(statistics.median(r[1] for r in raw_times) / n * 1e9),
+        "emit_record_ns_per_line": round(statistics.median(m[0] for m in record_times) / n * 1e9),
+        "emit_record_cpu_ns_per_line": round(
+            statistics.median(m[1] for m in record_times) / n * 1e9
+        ),
         "ratio_emit_over_orjson": ratio(0),
         "ratio_emit_over_orjson_cpu": ratio(1),
+        "ratio_emit_record_over_orjson": ratio(0, record_times),
+        "ratio_emit_record_over_orjson_cpu": ratio(1, record_times),
         "bytes_identical": same,
     }
 

@@ -50,6 +50,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
 
     __slots__ = (
         "_emit",
+        "_emit_record",
         "_mptl",
         "accounts",
         "change_listeners",
@@ -85,6 +86,7 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         maintenance_on_entry: bool = False,
     ) -> None:
         self._emit = log.emit
+        self._emit_record = log.emit_record
         self._mptl = money_per_tick_lot
         self.money_per_tick_lot = money_per_tick_lot
         self.tiers = tiers
@@ -148,17 +150,20 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         """Log one ``account_opened`` per account, in the order they were opened (the run's
         first events after ``run_start``: the setup a reader needs to tell traders from the
         venue's own accounts)."""
-        emit = self._emit
+        emit_record = self._emit_record
         for account in self.accounts.values():
-            emit(
-                now,
-                "account_opened",
-                None,
-                account_id=account.account_id,
-                participant=account.owner,
-                role=account.role,
-                isolated=account.isolated,
-                leverage=account.leverage,
+            emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "account_opened",
+                    "cause": None,
+                    "account_id": account.account_id,
+                    "participant": account.owner,
+                    "role": account.role,
+                    "isolated": account.isolated,
+                    "leverage": account.leverage,
+                }
             )
 
     def deposit(
@@ -190,16 +195,19 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         # The first deposit keeps the amount's own int (a million accounts funded alike share it).
         account.deposited = account.deposited + amount if account.deposited else amount
         self.total_deposits += amount
-        seq = self._emit(
-            now,
-            "deposit",
-            cause,
-            account_id=account_id,
-            amount=amount,
-            purpose=purpose,
-            ts_sent=now if ts_sent is None else ts_sent,
-            wallet=account.wallet,
-            isolated_margin=account.isolated_margin,
+        seq = self._emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "deposit",
+                "cause": cause,
+                "account_id": account_id,
+                "amount": amount,
+                "purpose": purpose,
+                "ts_sent": now if ts_sent is None else ts_sent,
+                "wallet": account.wallet,
+                "isolated_margin": account.isolated_margin,
+            }
         )
         self.refresh(now, account, seq)
         return seq, None
@@ -215,27 +223,33 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
             available = account.wallet  # collateral backs margin; only the wallet is paid out
         if amount <= 0 or amount > available:
             reason = "non_positive_amount" if amount <= 0 else "insufficient_available"
-            seq = self._emit(
-                now,
-                "withdrawal_rejected",
-                cause,
-                account_id=account_id,
-                amount=amount,
-                available=available,
-                reason=reason,
+            seq = self._emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "withdrawal_rejected",
+                    "cause": cause,
+                    "account_id": account_id,
+                    "amount": amount,
+                    "available": available,
+                    "reason": reason,
+                }
             )
             return seq, reason
         account.wallet -= amount
         account.withdrawn += amount
         self.total_withdrawals += amount
-        seq = self._emit(
-            now,
-            "withdrawal",
-            cause,
-            account_id=account_id,
-            amount=amount,
-            ts_sent=now if ts_sent is None else ts_sent,
-            wallet=account.wallet,
+        seq = self._emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "withdrawal",
+                "cause": cause,
+                "account_id": account_id,
+                "amount": amount,
+                "ts_sent": now if ts_sent is None else ts_sent,
+                "wallet": account.wallet,
+            }
         )
         self.refresh(now, account, seq)
         return seq, None
@@ -345,22 +359,25 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         account.fees_paid += fee
         self.fees_collected += fee
         self._refresh_prices(account)
-        seq = self._emit(
-            now,
-            "position",
-            cause,
-            account_id=account.account_id,
-            side=side,
-            price_ticks=price,
-            size_lots=lots,
-            fee=fee,
-            realised_pnl=realised,
-            position_lots=account.size_lots,
-            entry_notional=account.entry_notional,
-            wallet=account.wallet,
-            isolated_margin=account.isolated_margin,
-            liquidation_price_ticks=account.liquidation_price,
-            bankruptcy_price_ticks=account.bankruptcy_price,
+        seq = self._emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "position",
+                "cause": cause,
+                "account_id": account.account_id,
+                "side": side,
+                "price_ticks": price,
+                "size_lots": lots,
+                "fee": fee,
+                "realised_pnl": realised,
+                "position_lots": account.size_lots,
+                "entry_notional": account.entry_notional,
+                "wallet": account.wallet,
+                "isolated_margin": account.isolated_margin,
+                "liquidation_price_ticks": account.liquidation_price,
+                "bankruptcy_price_ticks": account.bankruptcy_price,
+            }
         )
         self._changed(now, account, seq)
         return seq

@@ -16,6 +16,18 @@ A line, once emitted, is never changed: that is what makes the record immutable.
 the record itself, with the newline appended by orjson: the bytes are the ones the chain renders
 (the renderer is that very call), without the processor call per line. Any other chain runs
 processor by processor, as structlog does.
+
+**Records built at the call site.** The hot call sites (the matching engine, both ledgers, the
+index, fundamental and mark prices, the risk monitor and the liquidation) pass no keywords:
+each builds the whole line as one dict display with constant keys, ``{"seq": 0, "ts": now,
+"type": "trade", "cause": cause, "market": ..., ...}``, and hands it to
+:meth:`EventLog.emit_record`, which writes the real ``seq`` into the placeholder (same key, same
+place) and goes on as :meth:`EventLog.emit` does. The bytes are the ones ``emit`` writes for the
+same fields in the same order; CPython builds such a display in one instruction, where ``emit``
+parses keyword arguments into a dict and copies it into the record (a third of an
+``order_accepted`` line's instructions). A log-like object handed to those call sites must have
+``emit_record`` too (:class:`MemoryLog`, the replay's capture, the extra instruments'
+:class:`InstrumentLog`).
 """
 
 from __future__ import annotations
@@ -143,15 +155,10 @@ class EventLog:
         if observers:
             for observer in observers:
                 observer(record)
-        buffer = self._buffer
         if self._fast:
-            buffer += _dumps(record, default=_reject_unserialisable, option=_NEWLINE)
+            self._buffer += _dumps(record, _reject_unserialisable, _NEWLINE)
         else:
-            rendered: Any = record
-            for processor in self._chain:
-                rendered = processor(None, type, rendered)
-            buffer += rendered
-            buffer += b"\n"
+            self._render_chain(type, record)
         if seq >= self._flush_at:
             self.flush()
         counts = self.counts
@@ -160,6 +167,43 @@ class EventLog:
         except KeyError:
             counts[type] = 1
         return seq
+
+    def emit_record(self, record: dict[str, Any]) -> int:
+        """Record one event given as its whole line, built at the call site in log order:
+        ``{"seq": 0, "ts": ts, "type": type, "cause": cause, **fields}``; return its ``seq``.
+
+        ``record["seq"]`` is a placeholder, overwritten in place with the event's ``seq``; the
+        line's bytes, the observers' view of it, the counts and the digest are those of
+        ``emit(ts, type, cause, **fields)``. The dict becomes the log's: the caller must not
+        keep or reuse it."""
+        seq = self.seq
+        self.seq = seq + 1
+        record["seq"] = seq
+        type = record["type"]
+        observers = self._observers_of.get(type, self._every)
+        if observers:
+            for observer in observers:
+                observer(record)
+        if self._fast:
+            self._buffer += _dumps(record, _reject_unserialisable, _NEWLINE)
+        else:
+            self._render_chain(type, record)
+        if seq >= self._flush_at:
+            self.flush()
+        counts = self.counts
+        try:
+            counts[type] += 1
+        except KeyError:
+            counts[type] = 1
+        return seq
+
+    def _render_chain(self, type: str, record: dict[str, Any]) -> None:
+        """Render ``record`` through a custom chain, processor by processor (the slow path)."""
+        rendered: Any = record
+        for processor in self._chain:
+            rendered = processor(None, type, rendered)
+        self._buffer += rendered
+        self._buffer += b"\n"
 
     def flush(self) -> None:
         self._flush_at = self.seq + self._buffer_limit - 1
@@ -211,6 +255,11 @@ class MemoryLog(EventLog):
         record = {"seq": seq, "ts": ts, "type": type, "cause": cause}
         record.update(payload)
         self.events.append(record)
+        return seq
+
+    def emit_record(self, record: dict[str, Any]) -> int:
+        seq = super().emit_record(record)
+        self.events.append(dict(record))
         return seq
 
     def of_type(self, type: str) -> list[dict]:

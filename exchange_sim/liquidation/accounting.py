@@ -158,18 +158,21 @@ class LiquidationAccounting:
                 self.config.policy.max_fee,
             )
             to_fund, from_fund = fee, min(owed, fund.balance)
-        seq = self.log.emit(
-            now,
-            "liquidation_fill",
-            trade_seq,
-            account_id=account.account_id,
-            order_id=order_id,
-            purpose=purpose,
-            price_ticks=price,
-            size_lots=lots,
-            bankruptcy_price_ticks=bankrupt_price,
-            fund_delta=to_fund - from_fund,
-            position_lots=account.size_lots,
+        seq = self.log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "liquidation_fill",
+                "cause": trade_seq,
+                "account_id": account.account_id,
+                "order_id": order_id,
+                "purpose": purpose,
+                "price_ticks": price,
+                "size_lots": lots,
+                "bankruptcy_price_ticks": bankrupt_price,
+                "fund_delta": to_fund - from_fund,
+                "position_lots": account.size_lots,
+            }
         )
         for listener in self.fill_listeners:
             listener(now, seq, -side, price, lots)
@@ -269,13 +272,16 @@ class LiquidationAccounting:
     def write_off(self, now: int, cause: int, account, amount: int, mark: int) -> int:
         self.bad_debt_outstanding += amount
         self.bad_debt_total += amount
-        seq = self.log.emit(
-            now,
-            "bad_debt",
-            cause,
-            account=account.account_id,
-            amount=amount,
-            outstanding=self.bad_debt_outstanding,
+        seq = self.log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "bad_debt",
+                "cause": cause,
+                "account": account.account_id,
+                "amount": amount,
+                "outstanding": self.bad_debt_outstanding,
+            }
         )
         self.credit(now, seq, account, amount)
         if "socialise" in self.stages:
@@ -300,13 +306,16 @@ class LiquidationAccounting:
         covered = amount - result.uncollected
         if covered:
             self.bad_debt_outstanding -= covered
-            cause = self.log.emit(
-                now,
-                "bad_debt_covered",
-                cause,
-                amount=covered,
-                outstanding=self.bad_debt_outstanding,
-                stage="socialise",
+            cause = self.log.emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "bad_debt_covered",
+                    "cause": cause,
+                    "amount": covered,
+                    "outstanding": self.bad_debt_outstanding,
+                    "stage": "socialise",
+                }
             )
         return cause
 

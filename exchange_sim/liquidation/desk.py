@@ -223,20 +223,23 @@ class OrderDesk:
             lots = planners.share_lots(abs(size), holder.config.fraction)
             holder.orders += 1
             order_id = self.next_order_id()
-            holder.last_seq = self._log.emit(
-                now,
-                "liquidation_order",
-                holder.last_seq,
-                account_id=holder.account_id,
-                order_id=order_id,
-                purpose=holder.purpose,
-                side=side,
-                price_ticks=None,
-                size_lots=lots,
-                tif=IOC,
-                attempt=holder.orders,
-                mark_price=mark,
-                bankruptcy_price_ticks=None,
+            holder.last_seq = self._log.emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "liquidation_order",
+                    "cause": holder.last_seq,
+                    "account_id": holder.account_id,
+                    "order_id": order_id,
+                    "purpose": holder.purpose,
+                    "side": side,
+                    "price_ticks": None,
+                    "size_lots": lots,
+                    "tif": IOC,
+                    "attempt": holder.orders,
+                    "mark_price": mark,
+                    "bankruptcy_price_ticks": None,
+                }
             )
             record = OrderRecord(
                 None, holder, holder.account_id, holder.purpose, FEE_NONE, None, -side

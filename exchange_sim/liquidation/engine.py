@@ -194,18 +194,21 @@ class LiquidationEngine:
         ledger = self.ledger
         account = ledger.accounts[job.account_id]
         mark = self._mark.price
-        job.last_seq = self._log.emit(
-            now,
-            "liquidation_started",
-            job.cause_seq,
-            account_id=job.account_id,
-            policy=self.policy.name,
-            queue_wait_ns=now - job.handed_at,
-            backlog=len(self._queue),
-            mark_price=mark,
-            position_lots=account.size_lots,
-            equity=ledger.equity(account, mark) if mark is not None else account.collateral,
-            maintenance_margin=ledger.maintenance_margin(account, mark) if mark else 0,
+        job.last_seq = self._log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "liquidation_started",
+                "cause": job.cause_seq,
+                "account_id": job.account_id,
+                "policy": self.policy.name,
+                "queue_wait_ns": now - job.handed_at,
+                "backlog": len(self._queue),
+                "mark_price": mark,
+                "position_lots": account.size_lots,
+                "equity": ledger.equity(account, mark) if mark is not None else account.collateral,
+                "maintenance_margin": ledger.maintenance_margin(account, mark) if mark else 0,
+            }
         )
         self.engine.cancel_all(now, job.account_id, job.last_seq, "liquidation")
         self._run(now, job)
@@ -273,20 +276,23 @@ class LiquidationEngine:
         side = -1 if account.size_lots > 0 else 1
         job.orders += 1
         order_id = self.desk.next_order_id()
-        job.last_seq = self._log.emit(
-            now,
-            "liquidation_order",
-            job.last_seq,
-            account_id=job.account_id,
-            order_id=order_id,
-            purpose=action.purpose,
-            side=side,
-            price_ticks=action.price_ticks,
-            size_lots=action.size_lots,
-            tif=action.tif,
-            attempt=job.orders,
-            mark_price=mark,
-            bankruptcy_price_ticks=account.bankruptcy_price,
+        job.last_seq = self._log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "liquidation_order",
+                "cause": job.last_seq,
+                "account_id": job.account_id,
+                "order_id": order_id,
+                "purpose": action.purpose,
+                "side": side,
+                "price_ticks": action.price_ticks,
+                "size_lots": action.size_lots,
+                "tif": action.tif,
+                "attempt": job.orders,
+                "mark_price": mark,
+                "bankruptcy_price_ticks": account.bankruptcy_price,
+            }
         )
         bankrupt_price = (
             job.bankrupt_price if action.fee_mode == FEE_BANKRUPT else account.bankruptcy_price
@@ -319,17 +325,20 @@ class LiquidationEngine:
         job.last_seq = self.accounting.settle_flat(
             now, job.last_seq, account, job.bankrupt, job.wallet_base, self._mark.price or 0
         )
-        seq = self._log.emit(
-            now,
-            "liquidation_finished",
-            job.last_seq,
-            account_id=job.account_id,
-            outcome=outcome,
-            position_lots=account.size_lots,
-            wallet=account.wallet,
-            isolated_margin=account.isolated_margin,
-            duration_ns=now - job.handed_at,
-            orders=job.orders,
+        seq = self._log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "liquidation_finished",
+                "cause": job.last_seq,
+                "account_id": job.account_id,
+                "outcome": outcome,
+                "position_lots": account.size_lots,
+                "wallet": account.wallet,
+                "isolated_margin": account.isolated_margin,
+                "duration_ns": now - job.handed_at,
+                "orders": job.orders,
+            }
         )
         job.done = True
         job.outcome = outcome

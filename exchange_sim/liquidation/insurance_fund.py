@@ -129,16 +129,19 @@ class InsuranceFund:
             while window[0][2] is not None and window[0][2] <= horizon:
                 window.popleft()
         if self.log is not None:
-            self.log.emit(
-                ts,
-                "insurance_fund",
-                cause,
-                fund=self.fund_id,
-                delta=delta,
-                balance=balance,
-                reason=reason,
-                shortfall=shortfall,
-                account_id=account_id,
+            self.log.emit_record(
+                {
+                    "seq": 0,
+                    "ts": ts,
+                    "type": "insurance_fund",
+                    "cause": cause,
+                    "fund": self.fund_id,
+                    "delta": delta,
+                    "balance": balance,
+                    "reason": reason,
+                    "shortfall": shortfall,
+                    "account_id": account_id,
+                }
             )
 
     def deposit(

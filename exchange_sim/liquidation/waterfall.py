@@ -111,17 +111,20 @@ class Waterfall:
             residue = max(account.wallet + realised, 0)
         if keep_residue or self.accounting.backs_other_positions(account):
             residue = 0
-        seq = self.log.emit(
-            now,
-            "takeover",
-            cause,
-            account_id=account.account_id,
-            holder=holder,
-            holder_account_id=holder_id,
-            position_lots=size,
-            price_ticks=price,
-            mark_price=mark,
-            collateral=residue,
+        seq = self.log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "takeover",
+                "cause": cause,
+                "account_id": account.account_id,
+                "holder": holder,
+                "holder_account_id": holder_id,
+                "position_lots": size,
+                "price_ticks": price,
+                "mark_price": mark,
+                "collateral": residue,
+            }
         )
         ledger = self.ledger
         ledger.transfer_position(now, seq, account, ledger.accounts[holder_id], price, abs(size))

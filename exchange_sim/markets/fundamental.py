@@ -124,7 +124,9 @@ class FundamentalValue:
         if price == self.price and cause is None:
             return
         self.price = price
-        seq = self._log.emit(now, "fundamental_price", cause, price=price)
+        seq = self._log.emit_record(
+            {"seq": 0, "ts": now, "type": "fundamental_price", "cause": cause, "price": price}
+        )
         update = FundamentalUpdate(now, price, seq)
         for handler, latency in self._subscribers:
             env.call_at(latency.draw(), Phase.AGENT, _deliver, (env, handler, update))

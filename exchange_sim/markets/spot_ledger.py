@@ -51,7 +51,7 @@ class SpotLedger:
     """Balances of one spot market, with the matching engine's hooks."""
 
     __slots__ = (
-        "_emit",
+        "_emit_record",
         "_mptl",
         "accounts",
         "base_deposited",
@@ -66,7 +66,7 @@ class SpotLedger:
     def __init__(
         self, log, market: str, money_per_tick_lot: int, maker_fee_ppb: int, taker_fee_ppb: int
     ):
-        self._emit = log.emit
+        self._emit_record = log.emit_record
         self.market = market
         self._mptl = money_per_tick_lot
         self.fees = (maker_fee_ppb, taker_fee_ppb)
@@ -88,14 +88,17 @@ class SpotLedger:
     def announce_accounts(self, now: int) -> None:
         """One ``spot_account_opened`` per account, in opening order."""
         for account in self.accounts.values():
-            self._emit(
-                now,
-                "spot_account_opened",
-                None,
-                market=self.market,
-                account_id=account.account_id,
-                participant=account.owner,
-                role=account.role,
+            self._emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "spot_account_opened",
+                    "cause": None,
+                    "market": self.market,
+                    "account_id": account.account_id,
+                    "participant": account.owner,
+                    "role": account.role,
+                }
             )
 
     def deposit(
@@ -112,8 +115,16 @@ class SpotLedger:
         account = self.accounts[account_id]
         if amount <= 0 or asset not in (QUOTE, BASE):
             reason = "non_positive_amount" if amount <= 0 else "asset_not_accepted"
-            seq = self._emit(
-                now, "deposit_rejected", cause, account_id=account_id, amount=amount, reason=reason
+            seq = self._emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "deposit_rejected",
+                    "cause": cause,
+                    "account_id": account_id,
+                    "amount": amount,
+                    "reason": reason,
+                }
             )
             return seq, reason
         if asset == BASE:
@@ -122,17 +133,20 @@ class SpotLedger:
         else:
             account.quote += amount
             self.quote_deposited += amount
-        seq = self._emit(
-            now,
-            "spot_deposit",
-            cause,
-            market=self.market,
-            account_id=account_id,
-            asset=asset or "quote",
-            amount=amount,
-            ts_sent=now if ts_sent is None else ts_sent,
-            quote=account.quote,
-            base=account.base,
+        seq = self._emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "spot_deposit",
+                "cause": cause,
+                "market": self.market,
+                "account_id": account_id,
+                "asset": asset or "quote",
+                "amount": amount,
+                "ts_sent": now if ts_sent is None else ts_sent,
+                "quote": account.quote,
+                "base": account.base,
+            }
         )
         return seq, None
 
@@ -144,27 +158,33 @@ class SpotLedger:
         available = account.quote - self._reserved(account_id)[0]
         if amount <= 0 or amount > available:
             reason = "non_positive_amount" if amount <= 0 else "insufficient_available"
-            seq = self._emit(
-                now,
-                "withdrawal_rejected",
-                cause,
-                account_id=account_id,
-                amount=amount,
-                available=available,
-                reason=reason,
+            seq = self._emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "withdrawal_rejected",
+                    "cause": cause,
+                    "account_id": account_id,
+                    "amount": amount,
+                    "available": available,
+                    "reason": reason,
+                }
             )
             return seq, reason
         account.quote -= amount
         self.quote_withdrawn += amount
-        seq = self._emit(
-            now,
-            "spot_withdrawal",
-            cause,
-            market=self.market,
-            account_id=account_id,
-            amount=amount,
-            ts_sent=now if ts_sent is None else ts_sent,
-            quote=account.quote,
+        seq = self._emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "spot_withdrawal",
+                "cause": cause,
+                "market": self.market,
+                "account_id": account_id,
+                "amount": amount,
+                "ts_sent": now if ts_sent is None else ts_sent,
+                "quote": account.quote,
+            }
         )
         return seq, None
 
@@ -223,18 +243,21 @@ class SpotLedger:
             account.base -= lots
         account.fees_paid += fee
         self.fees_collected += fee
-        self._emit(
-            now,
-            "spot_fill",
-            seq,
-            market=self.market,
-            account_id=order.account_id,
-            side=order.side,
-            price_ticks=price,
-            size_lots=lots,
-            fee=fee,
-            quote=account.quote,
-            base=account.base,
+        self._emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "spot_fill",
+                "cause": seq,
+                "market": self.market,
+                "account_id": order.account_id,
+                "side": order.side,
+                "price_ticks": price,
+                "size_lots": lots,
+                "fee": fee,
+                "quote": account.quote,
+                "base": account.base,
+            }
         )
 
     # -- conservation --------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class _Engine(Protocol):
     _min_price: int
     _max_price: int
     _max_lots: int
-    _emit: Callable[..., int]  # EventLog.emit(ts, type, cause, **payload) -> seq
+    _emit_record: Callable[[dict], int]  # EventLog.emit_record(record) -> seq
 
     def _notify(self, now: int, seq: int, order: Order | None, status: str) -> None: ...
 
@@ -122,16 +122,19 @@ class AmendCommands:
                         )
                         reason = self.pre_trade_check(now, trial)
         if reason is not None:
-            seq = self._emit(
-                now,
-                "amend_rejected",
-                cause,
-                market=self.market,
-                order_id=order_id,
-                account_id=account_id,
-                price_ticks=new_price_ticks if type(new_price_ticks) is int else None,
-                size_lots=new_size_lots if type(new_size_lots) is int else None,
-                reason=reason,
+            seq = self._emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "amend_rejected",
+                    "cause": cause,
+                    "market": self.market,
+                    "order_id": order_id,
+                    "account_id": account_id,
+                    "price_ticks": new_price_ticks if type(new_price_ticks) is int else None,
+                    "size_lots": new_size_lots if type(new_size_lots) is int else None,
+                    "reason": reason,
+                }
             )
             owned = order is not None and order.account_id == account_id
             self._notify(now, seq, order if owned else None, "amend_rejected")
@@ -143,20 +146,23 @@ class AmendCommands:
         else:
             self.book.remove(order)
             order.price_ticks, order.size_lots, order.remaining_lots = price, size, remaining
-        seq = self._emit(
-            now,
-            "order_amended",
-            cause,
-            market=self.market,
-            order_id=order_id,
-            account_id=account_id,
-            side=order.side,
-            old_price_ticks=old_price,
-            old_size_lots=old_size,
-            price_ticks=price,
-            size_lots=size,
-            remaining_lots=remaining,
-            priority_kept=keep,
+        seq = self._emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "order_amended",
+                "cause": cause,
+                "market": self.market,
+                "order_id": order_id,
+                "account_id": account_id,
+                "side": order.side,
+                "old_price_ticks": old_price,
+                "old_size_lots": old_size,
+                "price_ticks": price,
+                "size_lots": size,
+                "remaining_lots": remaining,
+                "priority_kept": keep,
+            }
         )
         self._notify(now, seq, order, "amended")
         if not keep and not self._match(now, order, price, seq) and order.remaining_lots:

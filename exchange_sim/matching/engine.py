@@ -2,7 +2,8 @@
 
 Pure core (no simpy): the gateway calls :meth:`MatchingEngine.submit`, :meth:`cancel`,
 :meth:`amend` and :meth:`cancel_all` with the current time and the seq of the causing event; the
-engine emits events through ``log.emit`` and returns their seqs. Prices are ticks, sizes lots.
+engine emits events through ``log.emit_record`` and returns their seqs. Prices are ticks, sizes
+lots.
 
 Rules
 -----
@@ -79,7 +80,7 @@ class MatchingEngine(AmendCommands):
     __slots__ = (
         "_band_ppb",
         "_busy",
-        "_emit",
+        "_emit_record",
         "_max_lots",
         "_max_price",
         "_min_price",
@@ -107,7 +108,7 @@ class MatchingEngine(AmendCommands):
         self.log = log
         self.market = market
         """The market's name, written into every event of this engine (``market``)."""
-        self._emit = log.emit
+        self._emit_record = log.emit_record
         self.config = config
         self.book = Book()
         self.reference_price: Callable[[], int | None] | None = None
@@ -154,42 +155,48 @@ class MatchingEngine(AmendCommands):
                 reason = self.pre_trade_check(now, order)
             if reason is not None:
                 price, size = order.price_ticks, order.size_lots
-                seq = self._emit(
-                    now,
-                    "order_rejected",
-                    cause,
-                    market=self.market,
-                    order_id=order.order_id,
-                    account_id=order.account_id,
-                    side=order.side,
-                    price_ticks=price if type(price) is int else None,
-                    size_lots=size if type(size) is int else None,
-                    tif=order.tif,
-                    post_only=order.post_only,
-                    reduce_only=order.reduce_only,
-                    tag=order.tag,
-                    ts_sent=order.ts_sent,
-                    reason=reason,
+                seq = self._emit_record(
+                    {
+                        "seq": 0,
+                        "ts": now,
+                        "type": "order_rejected",
+                        "cause": cause,
+                        "market": self.market,
+                        "order_id": order.order_id,
+                        "account_id": order.account_id,
+                        "side": order.side,
+                        "price_ticks": price if type(price) is int else None,
+                        "size_lots": size if type(size) is int else None,
+                        "tif": order.tif,
+                        "post_only": order.post_only,
+                        "reduce_only": order.reduce_only,
+                        "tag": order.tag,
+                        "ts_sent": order.ts_sent,
+                        "reason": reason,
+                    }
                 )
                 order.reject_reason = reason
                 self._notify(now, seq, order, "rejected")
                 return seq
             order.remaining_lots = order.size_lots
-            seq = self._emit(
-                now,
-                "order_accepted",
-                cause,
-                market=self.market,
-                order_id=order.order_id,
-                account_id=order.account_id,
-                side=order.side,
-                price_ticks=order.price_ticks,
-                size_lots=order.size_lots,
-                tif=order.tif,
-                post_only=order.post_only,
-                reduce_only=order.reduce_only,
-                tag=order.tag,
-                ts_sent=order.ts_sent,
+            seq = self._emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "order_accepted",
+                    "cause": cause,
+                    "market": self.market,
+                    "order_id": order.order_id,
+                    "account_id": order.account_id,
+                    "side": order.side,
+                    "price_ticks": order.price_ticks,
+                    "size_lots": order.size_lots,
+                    "tif": order.tif,
+                    "post_only": order.post_only,
+                    "reduce_only": order.reduce_only,
+                    "tag": order.tag,
+                    "ts_sent": order.ts_sent,
+                }
             )
             if self.order_listeners:
                 for listener in self.order_listeners:
@@ -224,29 +231,35 @@ class MatchingEngine(AmendCommands):
             order = self.book.orders.get(order_id)
             if order is None or order.account_id != account_id:
                 reason = "unknown_order" if order is None else "not_owner"
-                seq = self._emit(
-                    now,
-                    "cancel_rejected",
-                    cause,
-                    market=self.market,
-                    order_id=order_id,
-                    account_id=account_id,
-                    reason=reason,
+                seq = self._emit_record(
+                    {
+                        "seq": 0,
+                        "ts": now,
+                        "type": "cancel_rejected",
+                        "cause": cause,
+                        "market": self.market,
+                        "order_id": order_id,
+                        "account_id": account_id,
+                        "reason": reason,
+                    }
                 )
                 self._notify(now, seq, None, "cancel_rejected")
                 return seq
             self.book.remove(order)  # (_cancel_resting written out: cancels are a quarter of ops)
-            seq = self._emit(
-                now,
-                "order_cancelled",
-                cause,
-                market=self.market,
-                order_id=order.order_id,
-                account_id=order.account_id,
-                side=order.side,
-                price_ticks=order.price_ticks,
-                remaining_lots=order.remaining_lots,
-                reason="user",
+            seq = self._emit_record(
+                {
+                    "seq": 0,
+                    "ts": now,
+                    "type": "order_cancelled",
+                    "cause": cause,
+                    "market": self.market,
+                    "order_id": order.order_id,
+                    "account_id": order.account_id,
+                    "side": order.side,
+                    "price_ticks": order.price_ticks,
+                    "remaining_lots": order.remaining_lots,
+                    "reason": "user",
+                }
             )
             if self.order_listeners:
                 self._notify(now, seq, order, "cancelled")
@@ -367,7 +380,7 @@ class MatchingEngine(AmendCommands):
         remaining = taker.remaining_lots
         levels = book.asks if is_buy else book.bids
         maker_side = -taker.side
-        emit = self._emit
+        emit_record = self._emit_record
         market = self.market
         next_trade_id = self._next_trade_id
         trade_listeners = self.trade_listeners
@@ -408,21 +421,24 @@ class MatchingEngine(AmendCommands):
                 if size > remaining:
                     size = remaining
                 maker_id = maker.order_id
-                seq = emit(
-                    now,
-                    "trade",
-                    cause,
-                    market=market,
-                    trade_id=next_trade_id(),
-                    maker_order_id=maker_id,
-                    taker_order_id=taker_id,
-                    maker_account_id=maker.account_id,
-                    taker_account_id=taker_account,
-                    price_ticks=price,
-                    size_lots=size,
-                    aggressor_side=taker_side,
-                    maker_tag=maker.tag,
-                    taker_tag=taker_tag,
+                seq = emit_record(
+                    {
+                        "seq": 0,
+                        "ts": now,
+                        "type": "trade",
+                        "cause": cause,
+                        "market": market,
+                        "trade_id": next_trade_id(),
+                        "maker_order_id": maker_id,
+                        "taker_order_id": taker_id,
+                        "maker_account_id": maker.account_id,
+                        "taker_account_id": taker_account,
+                        "price_ticks": price,
+                        "size_lots": size,
+                        "aggressor_side": taker_side,
+                        "maker_tag": maker.tag,
+                        "taker_tag": taker_tag,
+                    }
                 )
                 remaining -= size
                 taker.remaining_lots = remaining
@@ -472,17 +488,20 @@ class MatchingEngine(AmendCommands):
         self, now: int, order: Order, cause: int | None, event: str, reason: str, status: str
     ) -> int:
         """Emit the terminal cancel/expire event of an order that is not (or no longer) resting."""
-        seq = self._emit(
-            now,
-            event,
-            cause,
-            market=self.market,
-            order_id=order.order_id,
-            account_id=order.account_id,
-            side=order.side,
-            price_ticks=order.price_ticks,
-            remaining_lots=order.remaining_lots,
-            reason=reason,
+        seq = self._emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": event,
+                "cause": cause,
+                "market": self.market,
+                "order_id": order.order_id,
+                "account_id": order.account_id,
+                "side": order.side,
+                "price_ticks": order.price_ticks,
+                "remaining_lots": order.remaining_lots,
+                "reason": reason,
+            }
         )
         self._notify(now, seq, order, status)
         return seq

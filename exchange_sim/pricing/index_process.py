@@ -92,6 +92,15 @@ class IndexPublisher:
         self.price = price
         # Sim time is integer ns (PhasedEnvironment); simpy's stubs say int | float.
         now = self._env.now
-        seq = self._log.emit(now, "index_price", cause, price=price, ts_source=source_ts)
+        seq = self._log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "index_price",
+                "cause": cause,
+                "price": price,
+                "ts_source": source_ts,
+            }
+        )
         for listener in self.listeners:
             listener(now, price, seq)

@@ -45,6 +45,12 @@ class Capture:
         self.payloads.append((type, payload))
         return self.seq
 
+    def emit_record(self, record: dict) -> int:
+        payload = dict(record)
+        del payload["seq"], payload["ts"], payload["type"], payload["cause"]
+        self.payloads.append((record["type"], payload))
+        return self.seq
+
     def take(self) -> list[tuple[str, dict]]:
         payloads, self.payloads = self.payloads, []
         return payloads

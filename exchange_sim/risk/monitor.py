@@ -309,17 +309,20 @@ class RiskMonitor:
             outcome = "margin_call"
         else:
             outcome = "ok"
-        seq = self._log.emit(
-            now,
-            "margin_check",
-            cause,
-            account_id=account_id,
-            mark_price=mark,
-            trigger_mark_price=trigger_mark,
-            trigger_ts=trigger_ts,
-            equity=equity,
-            maintenance_margin=mm,
-            outcome=outcome,
+        seq = self._log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "margin_check",
+                "cause": cause,
+                "account_id": account_id,
+                "mark_price": mark,
+                "trigger_mark_price": trigger_mark,
+                "trigger_ts": trigger_ts,
+                "equity": equity,
+                "maintenance_margin": mm,
+                "outcome": outcome,
+            }
         )
         if outcome == "liquidate":
             target = self
@@ -377,17 +380,20 @@ class RiskMonitor:
         holder = account.holder
         if holder.holdings:  # log the bankruptcy price at the collateral's value now
             self.ledger.refresh_prices(account)
-        seq = self._log.emit(
-            now,
-            "liquidation_triggered",
-            check_seq,
-            account_id=account_id,
-            mark_price=mark,
-            position_lots=account.size_lots,
-            equity=equity,
-            maintenance_margin=mm,
-            shortfall=mm - equity,
-            bankruptcy_price_ticks=account.bankruptcy_price,
+        seq = self._log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "liquidation_triggered",
+                "cause": check_seq,
+                "account_id": account_id,
+                "mark_price": mark,
+                "position_lots": account.size_lots,
+                "equity": equity,
+                "maintenance_margin": mm,
+                "shortfall": mm - equity,
+                "bankruptcy_price_ticks": account.bankruptcy_price,
+            }
         )
         self.in_liquidation.add(account_id)
         self._unindex(account_id)
@@ -403,15 +409,18 @@ class RiskMonitor:
         self.called_until[account_id] = now + cooldown
         if self._config.mode == "index" and cooldown:
             self._env.call_at(cooldown, Phase.MARGIN, self._rearm, account_id)
-        seq = self._log.emit(
-            now,
-            "margin_call",
-            check_seq,
-            account_id=account_id,
-            mark_price=mark,
-            equity=equity,
-            maintenance_margin=mm,
-            deliver_at=now + delay,
+        seq = self._log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "margin_call",
+                "cause": check_seq,
+                "account_id": account_id,
+                "mark_price": mark,
+                "equity": equity,
+                "maintenance_margin": mm,
+                "deliver_at": now + delay,
+            }
         )
         if self.deliver_margin_call is not None:
             position = self.ledger.accounts[account_id].size_lots

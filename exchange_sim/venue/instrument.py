@@ -46,6 +46,19 @@ class InstrumentLog:
     def emit(self, ts: int, type: str, cause: int | None, **payload) -> int:
         return self._log.emit(ts, type, cause, instrument=self.symbol, **payload)
 
+    def emit_record(self, record: dict) -> int:
+        """``record`` (built for :meth:`EventLog.emit_record`) with ``instrument`` right after
+        ``cause``, where :meth:`emit` puts it (``update`` keeps the first four keys in place)."""
+        line = {
+            "seq": 0,
+            "ts": record["ts"],
+            "type": record["type"],
+            "cause": record["cause"],
+            "instrument": self.symbol,
+        }
+        line.update(record)
+        return self._log.emit_record(line)
+
     def __getattr__(self, name: str):
         return getattr(self._log, name)
 

@@ -196,7 +196,16 @@ class MarkPriceService:
             return
         self.price = mark
         now = env.now
-        seq = self._log.emit(now, "mark_price", self.input_cause(), price=mark, index_price=index)
+        seq = self._log.emit_record(
+            {
+                "seq": 0,
+                "ts": now,
+                "type": "mark_price",
+                "cause": self.input_cause(),
+                "price": mark,
+                "index_price": index,
+            }
+        )
         for move in self._moves.values():
             move.restart()
         for listener in self.listeners:

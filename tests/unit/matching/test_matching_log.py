@@ -9,6 +9,7 @@ from exchange_sim.core.errors import ConfigError
 from exchange_sim.events.types import COMMON_FIELDS
 from exchange_sim.matching import BUY, FOK, IOC, SELL, MatchingConfig, Order, rebuild_book
 from exchange_sim.matching.event_types import EVENTS
+from tests.record_shape import misshapen
 
 COMMON = {name for name, _ in COMMON_FIELDS}
 
@@ -43,6 +44,14 @@ def test_every_event_carries_exactly_its_declared_fields(make_engine):
     declared = {event.name: event.field_names for event in EVENTS}
     for event in log.events:
         assert set(event) - COMMON == declared[event["type"]], event
+
+
+def test_every_event_has_its_declared_keys_in_declaration_order(make_engine):
+    """Each line the engine builds at the call site: seq, ts, type, cause, then exactly the
+    declared fields of its type, in declaration order (a dropped or swapped key fails)."""
+    engine, log = make_engine(price_band_ppb=100_000_000)
+    busy_session(engine)
+    assert misshapen(log.events) == []
 
 
 def test_session_emits_every_declared_type(make_engine):
