@@ -35,7 +35,7 @@ Rows:
     simulated activity, the event log rendered to a null sink (tools/bench_runs.py).
 ``scale``: the million-account flash crash (configs/scale/million_accounts.toml) at 100,000
     accounts, every one opening a position in the first 40 s (2,000 with ``--quick``; the table
-    shows how many still hold one at 42 s, before the news): events per second, bytes per
+    shows how many hold one at 42 s, before the news: all of them): events per second, bytes per
     account holding a position, peak RSS, ADL fills (tools/bench_scale.py; the 1,000,000-account
     run is ``python tools/bench_scale.py``).
 ``replay_redrive``: ``exchange-sim replay`` and ``redrive`` of a run directory written first (the
@@ -139,6 +139,11 @@ ROWS: dict[str, tuple[Callable[[bool, int], Figures], list[Headline], bool]] = {
             ),
             ("full venue / ceiling", ("ratio_project_full_venue_over_ceiling_cpu",), "ratio"),
             ("log writer: emit / raw orjson", ("writer", "ratio_emit_over_orjson_cpu"), "ratio"),
+            (
+                "log writer: emit_record / raw orjson",
+                ("writer", "ratio_emit_record_over_orjson_cpu"),
+                "ratio",
+            ),
         ],
         False,
     ),
@@ -183,6 +188,8 @@ ROWS: dict[str, tuple[Callable[[bool, int], Figures], list[Headline], bool]] = {
             ("bytes per position (with observers)", ("traced_per_position_b",), "B"),
             ("peak RSS", ("peak_rss_mb",), "MB"),
             ("ADL fills", ("adl_fills",), "fills"),
+            ("liquidation backlog, longest", ("liquidation_backlog_max",), "accounts"),
+            ("liquidation backlog at the end", ("liquidation_backlog_at_end",), "accounts"),
         ],
         True,
     ),

@@ -18,6 +18,9 @@ be measured at ``MEASURE_AT`` (every entry done, before the news).
 * ``positions_at_measure``: the leveraged accounts holding a position at ``MEASURE_AT``;
   ``without_position_at_measure`` those holding none, ``all_hold_positions`` whether that is 0
   (the scaling row's condition: every account in it holds a position).
+* ``liquidation_backlog_max``, ``liquidation_wait_max_s``: the longest backlog of the
+  liquidation engine (accounts handed over, not yet started) and the longest wait an account
+  had in it; ``liquidation_backlog_at_end``: what is left at the end (0: the backlog cleared).
 * ``rss_per_position_b``: resident memory at ``MEASURE_AT`` less before the build, over the
   accounts holding a position then (an upper bound: the venue's fixed parts are in it).
 * ``traced_per_position_b``: what one more leveraged account holding a position costs
@@ -123,6 +126,23 @@ class _Sampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class _Backlog:
+    """Observer of ``liquidation_started``: the longest backlog and queue wait the engine had
+    (whether its throughput keeps up with the crowd, rather than throttling the cascade)."""
+
+    __slots__ = ("longest_wait_ns", "most")
+
+    def __init__(self) -> None:
+        self.most = 0
+        self.longest_wait_ns = 0
+
+    def __call__(self, record: dict) -> None:
+        if record["backlog"] > self.most:
+            self.most = record["backlog"]
+        if record["queue_wait_ns"] > self.longest_wait_ns:
+            self.longest_wait_ns = record["queue_wait_ns"]
 
 
 def _rss_bytes() -> int:
@@ -237,6 +257,8 @@ def bench_scale(
     start = time.perf_counter()
     with _Sampler() as sampler:
         venue, log, _metrics, _tree = _venue(n, extra=extra)
+        backlog = _Backlog()
+        log.observe(backlog, ("liquidation_started",))
         built = time.perf_counter()
         venue.env.run_until(MEASURE_AT)
         rss_at = _rss_bytes()
@@ -263,6 +285,9 @@ def bench_scale(
             "rss_per_position_b": round((rss_at - rss_before) / max(positions, 1)),
             "liquidations": by_type.get("liquidation_triggered", 0),
             "liquidation_fills": by_type.get("liquidation_fill", 0),
+            "liquidation_backlog_max": backlog.most,
+            "liquidation_wait_max_s": round(backlog.longest_wait_ns / 1e9, 3),
+            "liquidation_backlog_at_end": venue.liquidation.backlog,
             "adl_fills": by_type.get("adl", 0),
             "takeovers": by_type.get("takeover", 0),
             "money_conserved": results["money_held_minor"] == results["money_deposited_net_minor"],
