@@ -42,6 +42,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from array import array
 from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -211,7 +212,7 @@ def _open_positions(venue) -> int:
             ledger.apply_fill(0, 0, maker, -side, price, lots, 0)
             group.positions[account_id] = side * lots
             opened += 1
-        group._entries = []  # as after its entries have run
+        group._entry_times = array("q")  # as after its entries have run
     return opened
 
 

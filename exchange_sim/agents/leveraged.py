@@ -89,8 +89,11 @@ class LeveragedTraderGroup:
     __slots__ = (
         "_cfg",
         "_collateral_at_par",
-        "_entries",
+        "_entry_first_id",
+        "_entry_next",
+        "_entry_order",
         "_entry_orders",
+        "_entry_times",
         "_env",
         "_gateway",
         "_life",
@@ -137,7 +140,12 @@ class LeveragedTraderGroup:
             account_ids, [BUY if u < long_fraction else SELL for u in rng.random(count).tolist()]
         )
         entries = rng.integers(config.entry_start, config.entry_end, size=count).tolist()
-        self._entries = list(zip(entries, account_ids, strict=True))
+        self._entry_times = array("q", entries)
+        """Each member's first entry time, ns (member order); empty once queued."""
+        self._entry_order = array("q")
+        """Members' indices in the order their entries run (time, then member order)."""
+        self._entry_next = 0
+        self._entry_first_id = 0
         self._uniform = BlockDraws(rng, lambda r, n: r.random(n))
         self.leverage = MemberValues(account_ids, [int(leverage) for leverage in leverages])
         """Each member's leverage (the account is opened with it)."""
@@ -153,7 +161,7 @@ class LeveragedTraderGroup:
             else None
         )
         if self._life is not None and config.arrival == "poisson":
-            self._entries = self._life.arrivals(account_ids)
+            self._entry_times = array("q", self._life.arrivals(account_ids))
         self._entry_orders: MemberValues | None = None
         """Each member's last entry order id (only with ``entry_retries``)."""
         self._retries_left: MemberValues | None = None
@@ -175,9 +183,33 @@ class LeveragedTraderGroup:
         for asset, units in self._cfg.collateral_holdings():
             for account_id in self.members:
                 self._gateway.send(account_id, Deposit(units, "deposit", asset), None)
-        for at, account_id in self._entries:
-            env.call_at(at, Phase.AGENT, self._enter, account_id)
-        self._entries = []  # scheduled: the kernel holds them until they are due
+        times = self._entry_times
+        if times:
+            # One queue entry at a time, with the ids the whole schedule would have taken now:
+            # the entries run exactly where queuing all of them here would have run them, and a
+            # million members do not sit in the kernel's queue (kernel/environment.py).
+            self._entry_first_id = env.reserve_queue_ids(len(times))
+            self._entry_order = array("q", sorted(range(len(times)), key=times.__getitem__))
+            self._queue_entry()
+
+    def _queue_entry(self) -> None:
+        """Queue the next entry of the schedule (the one after the entry that is running)."""
+        index = self._entry_order[self._entry_next]
+        self._env.call_at_id(
+            self._entry_times[index],
+            Phase.AGENT,
+            self._entry_first_id + index,
+            self._enter_in_turn,
+            index,
+        )
+
+    def _enter_in_turn(self, index: int) -> None:
+        self._entry_next += 1
+        if self._entry_next < len(self._entry_order):
+            self._queue_entry()
+        else:  # the schedule is done: free it
+            self._entry_times = self._entry_order = array("q")
+        self._enter(self.members[index])
 
     def on_index(self, now: int, update) -> None:
         """Index subscription (after the group's observation latency)."""

@@ -74,17 +74,15 @@ class LifeCycle:
         self._holding_draws = BlockDraws(rng, _exponential(config.holding_time))
         self._reentry_draws = BlockDraws(rng, _exponential(config.reentry_delay))
 
-    def arrivals(self, account_ids: list[int]) -> list[tuple[int, int]]:
-        """``(time, account_id)`` of each trader's first entry under ``arrival = "poisson"``."""
+    def arrivals(self, account_ids: list[int]) -> list[int]:
+        """Each trader's first entry time under ``arrival = "poisson"``, ns, in member order
+        (empty at a zero rate: nobody enters)."""
         cfg = self._cfg
         rate = float(cfg.arrival_rate)
         if rate <= 0:
             return []
         waits = self._rng.exponential(NS_PER_S / rate, size=len(account_ids)).astype("int64")
-        return [
-            (cfg.entry_start + int(wait), account_id)
-            for wait, account_id in zip(waits.tolist(), account_ids, strict=True)
-        ]
+        return [cfg.entry_start + int(wait) for wait in waits.tolist()]
 
     # -- holding time ----------------------------------------------------------------------------
     def _opened(self, now: int, account_id: int) -> None:

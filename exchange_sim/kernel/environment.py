@@ -24,6 +24,13 @@ and the environment's own :meth:`~PhasedEnvironment.step` / :meth:`~PhasedEnviro
 event scheduled at that time and phase would (the id comes from SimPy's own counter), so the order
 of everything is unchanged; it only saves building, scheduling and dispatching an event object.
 
+A long schedule known in advance (a crowd's entry times) need not sit in the queue at once:
+:meth:`~PhasedEnvironment.reserve_queue_ids` takes a block of consecutive insertion ids at the
+instant the schedule would have been queued, and :meth:`~PhasedEnvironment.call_at_id` queues one
+entry with its reserved id when its turn comes. Queued one at a time, in ``(time, id)`` order, no
+later than the previous one runs, the entries sort exactly where queuing them all at once would
+have put them, while the queue stays small (every push and pop is ``O(log queue)``).
+
 This is the only module that touches SimPy's internals (the queue, an event's ``_value`` /
 ``_ok``); the rest of the package sees payloads, never SimPy events.
 """
@@ -33,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 from heapq import heappop, heappush
+from itertools import count as count_from
 from typing import Any
 
 import simpy
@@ -103,6 +111,25 @@ class PhasedEnvironment(simpy.Environment):
         """Run ``callback(payload)`` after ``delay_ns`` in ``phase``, without a process."""
         entry = (self._now + delay_ns, phase, next(self._eid), (callback, payload))
         heappush(self._queue, entry)  # type: ignore[misc]  # a call_at entry, see step
+
+    def reserve_queue_ids(self, count: int) -> int:
+        """Take ``count`` consecutive insertion ids, as ``count`` calls of ``call_at`` made now
+        would, and return the first (see the module docstring)."""
+        first = next(self._eid)
+        self._eid = count_from(first + count)
+        return first
+
+    def call_at_id(
+        self,
+        time_ns: int,
+        phase: int,
+        queue_id: int,
+        callback: Callable[[Any], None],
+        payload: object = None,
+    ) -> None:
+        """Run ``callback(payload)`` at absolute ``time_ns`` in ``phase``, sorted by ``queue_id``
+        (one taken by :meth:`reserve_queue_ids`) among same-instant, same-phase entries."""
+        heappush(self._queue, (time_ns, phase, queue_id, (callback, payload)))  # type: ignore[misc]
 
     def run_until(self, end_ns: int) -> None:
         """Run until simulated time ``end_ns`` (exclusive of events scheduled exactly at it)."""

@@ -69,3 +69,17 @@ def test_run_until_past_the_last_event_raises_when_the_until_event_never_fires()
     env.call_at(1, Phase.MATCH, lambda _p: None)
     with pytest.raises(RuntimeError, match="No scheduled events left"):
         env.run(until=env.event())
+
+
+def test_entries_queued_later_with_reserved_ids_run_where_queuing_them_now_would():
+    """Ids taken by reserve_queue_ids sort a later call_at_id exactly where a call_at made at
+    the reservation would have: before a same-instant, same-phase call queued after the
+    reservation but before the entry itself."""
+    env = PhasedEnvironment()
+    seen = []
+    first = env.reserve_queue_ids(2)
+    env.call_at(5, Phase.AGENT, seen.append, "queued after the reservation")
+    env.call_at_id(5, Phase.AGENT, first + 1, seen.append, "second reserved")
+    env.call_at_id(5, Phase.AGENT, first, seen.append, "first reserved")
+    env.run()
+    assert seen == ["first reserved", "second reserved", "queued after the reservation"]
