@@ -4,9 +4,9 @@ A participant's command leaves at ``now``, draws its link's **request** latency 
 venue in the ``MATCH`` phase of its arrival instant: orders, cancels and amends go to the matching
 engine, deposits and withdrawals to the ledger (a deposit changes the account when it *arrives*,
 never when it is sent). The venue handles commands strictly in arrival order (same-instant
-arrivals in the order they were sent). Each link is FIFO like the TCP session it models: a command
-never overtakes an earlier command of the same participant, so its arrival is
-``max(now + latency, previous arrival on the link)``. Reports (order updates, fills, transfer
+arrivals in the order they were sent). Each account's session is FIFO like the TCP session it
+models: a command never overtakes an earlier command of the same account, so its arrival is
+``max(now + latency, the account's previous arrival)``. Reports (order updates, fills, transfer
 outcomes, position transfers) travel back on the **response** leg and reach the participant in the
 ``AGENT`` phase; margin calls travel with the risk monitor's notify latency instead. A report the
 participant has no handler for is not scheduled (nothing would run; its latency is still drawn).
@@ -15,6 +15,8 @@ Commands and reports are the typed, immutable records of :mod:`exchange_sim.venu
 participant implements any of ``on_order_update(now, seq, OrderUpdate)``, ``on_fill(now, seq,
 Fill)``, ``on_transfer``, ``on_margin_call`` and ``on_position_transfer`` (same shape);
 ``seq`` is the log event the report is about, so a participant's reaction can name it as cause.
+A group of accounts (:meth:`Gateway.connect_group`) shares one link and takes its reports with
+the account id: ``on_fill(now, account_id, seq, Fill)`` and so on.
 """
 
 from __future__ import annotations
@@ -114,11 +116,6 @@ class Link:
         self.draws_unheard = wants_responses and not response.is_constant
         self.on_order_update = self.on_fill = self.on_transfer = None
         self.on_position_transfer = self.on_margin_call = None
-
-    @property
-    def last_arrival(self) -> int:
-        """The last arrival of the participant's commands (a participant's own link), ns."""
-        return self.horizons[0]
 
 
 class Gateway:
