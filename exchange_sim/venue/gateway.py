@@ -204,9 +204,11 @@ class Gateway:
         now = self._env._now
         latency = link.request_ns
         arrival = now + (latency if latency is not None else link.request.draw())
-        horizons, at = link.horizons, account_id - link.first
-        if arrival < horizons[at]:
-            arrival = horizons[at]
+        horizons = link.horizons
+        at = account_id - link.first
+        last = horizons[at]
+        if arrival < last:
+            arrival = last
         horizons[at] = arrival
         self._call_at(arrival - now, MATCH, self._arrive_call, (account_id, command, cause, now))
         return arrival
