@@ -356,7 +356,8 @@ class Ledger(Valuation, PreTradeChecks, CollateralHoldings, MarginRules):
         """Charge a fill's fee, re-price the account's triggers, log its ``position`` event and
         tell the listeners; return the event's seq (both ledgers' fills end here)."""
         account.wallet -= fee
-        account.fees_paid += fee
+        paid = account.fees_paid
+        account.fees_paid = paid + fee if paid else fee  # a first fee: the logged int, shared
         self.fees_collected += fee
         self._refresh_prices(account)
         seq = self._emit_record(

@@ -62,8 +62,8 @@ class CascadeTree:
 
     def __init__(self) -> None:
         # Per seq: >= 0 is 2 x (liquidation ordinal) + (1 if the path since it passed a mark);
-        # < 0 is a root code.
-        self._leads_to = array("q")
+        # < 0 is a root code. Four bytes an event; eight from the 2**30th liquidation on.
+        self._leads_to = array("i")
         self._venue_orders: dict[int, int] = {}
         self.liquidations: list[Liquidation] = []
 
@@ -99,7 +99,11 @@ class CascadeTree:
             self._venue_orders[event["order_id"]] = code
         elif kind == "liquidation_triggered":
             code = self._liquidation(event, code)
-        self._leads_to.append(code)
+        try:
+            self._leads_to.append(code)
+        except OverflowError:  # past 2**30 liquidations: widen every code to eight bytes
+            self._leads_to = array("q", self._leads_to)
+            self._leads_to.append(code)
 
     def _liquidation(self, event: dict, code: int) -> int:
         if code >= 0:

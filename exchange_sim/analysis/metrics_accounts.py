@@ -14,12 +14,14 @@ An inverse contract's entry term has the other sign (``collateral + side x entry
 ``InverseLedger.money_in_accounts``) and its open PnL is the ledger's
 (:func:`~exchange_sim.analysis.valuation.open_pnl`).
 
-Memory: one small record per account. Definitions of the outputs: ``docs/metrics.md``.
+Memory: one list slot per account and figure, no object per account
+(:mod:`~exchange_sim.analysis.metrics_columns`). Definitions of the outputs: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
 
-from exchange_sim.analysis.valuation import open_pnl, position_notional, value_side
+from exchange_sim.analysis.metrics_columns import ABSENT, AccountColumns
+from exchange_sim.analysis.valuation import position_notional, value_side
 from exchange_sim.core.rounding import DOWN, div_round
 from exchange_sim.core.units import RATE_SCALE
 
@@ -28,83 +30,14 @@ TRADER_ROLE = "leveraged"
 HOLDER_ROLES = ("insurance_fund", "vault")
 
 
-class AccountState:
-    """What the metrics need of one account (money minor units, lots)."""
-
-    __slots__ = (
-        "deposits",
-        "entry",
-        "fees",
-        "fees_paid",
-        "funding",
-        "iso",
-        "isolated",
-        "losing",
-        "position",
-        "realised",
-        "role",
-        "socialised",
-        "wallet",
-        "withdrawals",
-    )
-
-    def __init__(self) -> None:
-        self.role: str | None = None
-        self.isolated = False
-        self.position = 0
-        self.entry = 0
-        self.wallet = 0
-        self.iso = 0
-        self.realised = 0
-        self.losing = 0
-        self.fees = 0
-        self.fees_paid = 0
-        self.funding = 0
-        self.socialised = 0
-        self.deposits = 0
-        self.withdrawals = 0
-
-    @property
-    def signed_entry(self) -> int:
-        return self.entry if self.position >= 0 else -self.entry
-
-    def adjust(self, amount: int) -> None:
-        """``Ledger.adjust_collateral``: the isolated bucket while an isolated position is open,
-        else the wallet."""
-        if self.isolated and self.position:
-            self.iso += amount
-        else:
-            self.wallet += amount
-
-    def credit(self, amount: int) -> None:
-        """``Settlement.credit``: a flat isolated account's negative bucket is filled first."""
-        if amount <= 0:
-            return
-        if self.isolated and not self.position and self.iso < 0:
-            take = min(amount, -self.iso)
-            self.iso += take
-            amount -= take
-        if amount:
-            self.adjust(amount)
-
-    def unrealised(self, mark: int | None, valuation) -> int:
-        """Open PnL at ``mark`` (0 when flat; with no mark, the position is valued at its
-        entry): linear ``position x mark x m - signed entry notional``, inverse the ledger's
-        (a long's ``entry - ceil(Q k / P)``, :func:`~exchange_sim.analysis.valuation.open_pnl`)."""
-        if mark is None or not self.position:
-            return 0
-        return open_pnl(valuation, self.position, self.entry, mark)
-
-
-class Accounts:
-    """Replays account state; also the open interest and the ADL victims' PnL."""
+class Accounts(AccountColumns):
+    """Replays account state into the columns (:class:`AccountColumns`); also the open
+    interest and the ADL victims' PnL."""
 
     def __init__(self, valuation) -> None:
-        self.valuation = valuation
-        """``Scale.valuation``: money per tick-lot, or an inverse contract."""
+        super().__init__(valuation)
         self.entry_sign = value_side(valuation, 1)
         """The sign of the entry term of the money identity: 1 linear, -1 inverse."""
-        self.accounts: dict[int, AccountState] = {}
         self.roles_known = False
         self.holders: dict[int, str] = {}  # holder ledger account -> "insurance_fund" / "vault"
         self.long_lots = 0  # open interest: sum of positive positions
@@ -144,97 +77,104 @@ class Accounts:
             "collateral_converted": self.on_collateral_converted,
         }
 
-    def get(self, account_id: int) -> AccountState:
-        state = self.accounts.get(account_id)
-        if state is None:
-            state = self.accounts[account_id] = AccountState()
-        return state
-
     # -- events ---------------------------------------------------------------------------------
     def on_account_opened(self, e: dict) -> None:
-        state = self.get(e["account_id"])
-        state.role = e["role"]
-        state.isolated = bool(e["isolated"])
+        account_id = self.touch(e["account_id"])
+        self.role[account_id] = e["role"]
+        self.isolated[account_id] = bool(e["isolated"])
         self.roles_known = True
         if e["role"] in HOLDER_ROLES:
-            self.holders[e["account_id"]] = e["role"]
+            self.holders[account_id] = e["role"]
 
     def on_mark(self, e: dict) -> None:
         self.mark = e["price"]
 
     def on_deposit(self, e: dict) -> None:
-        state = self.get(e["account_id"])
-        state.wallet, state.iso = e["wallet"], e["isolated_margin"]
-        state.deposits += e["amount"]
+        account_id = self.touch(e["account_id"])
+        self.wallet[account_id], self.iso[account_id] = e["wallet"], e["isolated_margin"]
+        deposits, amount = self.deposits, e["amount"]
+        before = deposits[account_id]
+        deposits[account_id] = before + amount if before else amount  # the event's int, shared
 
     def on_withdrawal(self, e: dict) -> None:
-        state = self.get(e["account_id"])
-        state.wallet = e["wallet"]
-        state.withdrawals += e["amount"]
+        account_id = self.touch(e["account_id"])
+        self.wallet[account_id] = e["wallet"]
+        self.withdrawals[account_id] += e["amount"]
 
     def on_position(self, e: dict) -> None:
         account_id = e["account_id"]
-        state = self.get(account_id)
-        old, new = state.position, e["position_lots"]
-        self.long_lots += max(new, 0) - max(old, 0)
-        state.position, state.entry = new, e["entry_notional"]
-        state.wallet, state.iso = e["wallet"], e["isolated_margin"]
-        if state.iso and not self.roles_known:
-            state.isolated = True  # inferred: only an isolated account has a bucket
+        role = self.role
+        if account_id >= len(role) or role[account_id] is ABSENT:
+            self.touch(account_id)
+        positions = self.position
+        old, new = positions[account_id], e["position_lots"]
+        self.long_lots += (new if new > 0 else 0) - (old if old > 0 else 0)
+        positions[account_id], self.entry[account_id] = new, e["entry_notional"]
+        iso = e["isolated_margin"]
+        self.wallet[account_id], self.iso[account_id] = e["wallet"], iso
+        if iso and not self.roles_known:
+            self.isolated[account_id] = True  # inferred: only an isolated account has a bucket
         realised, fee = e["realised_pnl"], e["fee"]
-        state.realised += realised
-        state.losing += max(-realised, 0)
-        state.fees += fee
-        state.fees_paid += max(fee, 0)
+        if realised:
+            self.realised[account_id] += realised
+            if realised < 0:
+                self.losing[account_id] -= realised
+        if fee:
+            fees = self.fees
+            before = fees[account_id]
+            fees[account_id] = before + fee if before else fee  # the event's int, shared
+            if fee < 0:
+                self.rebates[account_id] = self.rebates.get(account_id, 0) - fee
         cause = e["cause"]
         taken = self._takeover
         if taken is not None and cause == taken[0] and account_id == taken[1]:
-            state.adjust(-taken[2])  # the leftover collateral leaves after the transfer
+            self.adjust(account_id, -taken[2])  # the leftover collateral leaves after the transfer
         adl = self._adl
         if adl is not None and cause == adl[0] and account_id == adl[1]:
-            _, _, size, before, entry_before, mark = adl
+            _, _, size, before_lots, entry_before, mark = adl
             if mark is not None:
-                sign = 1 if before > 0 else -1
+                sign = 1 if before_lots > 0 else -1
                 removed = entry_before - e["entry_notional"]
                 value = position_notional(self.valuation, sign * size, mark)
                 self.adl_closed_upnl += value_side(self.valuation, sign) * (value - removed)
             self.adl_realised += realised
 
     def on_funding_payment(self, e: dict) -> None:
-        state = self.get(e["account"])
-        state.adjust(e["amount_minor"])
-        state.funding += e["amount_minor"]
+        account_id = self.touch(e["account"])
+        amount = e["amount_minor"]
+        self.adjust(account_id, amount)
+        self.funding[account_id] += amount
 
     def on_socialised_loss(self, e: dict) -> None:
-        state = self.get(e["account"])
-        state.adjust(-e["amount"])
-        state.socialised += e["amount"]
+        account_id = self.touch(e["account"])
+        self.adjust(account_id, -e["amount"])
+        self.socialised[account_id] += e["amount"]
 
     def on_bad_debt(self, e: dict) -> None:
-        self.get(e["account"]).credit(e["amount"])
+        self.credit(self.touch(e["account"]), e["amount"])
 
     def on_insurance_fund(self, e: dict) -> None:
         reason = e["reason"]
         if reason in ("takeover_pnl", "takeover_loss"):
             for account_id, holder in self.holders.items():
                 if holder == "insurance_fund":
-                    self.get(account_id).adjust(-e["delta"])
+                    self.adjust(self.touch(account_id), -e["delta"])
                     break
         elif reason == "cover" and self._adl is not None and e["cause"] == self._adl[0]:
             # The event does not name the account paid. Caused by an adl, it pays either the
             # deleveraged account (flat and negative right after its fill) or, at the end of the
             # liquidation, the liquidated one (whose liquidation_finished then states its balance).
-            target = self.get(self._adl[1])
-            if not target.position and (target.wallet < 0 or target.iso < 0):
-                target.credit(-e["delta"])
+            target = self.touch(self._adl[1])
+            if not self.position[target] and (self.wallet[target] < 0 or self.iso[target] < 0):
+                self.credit(target, -e["delta"])
 
     def on_liquidation_fill(self, e: dict) -> None:
-        state = self.get(e["account_id"])
+        account_id = self.touch(e["account_id"])
         delta = e["fund_delta"]
         if delta > 0:
-            state.adjust(-delta)
+            self.adjust(account_id, -delta)
         else:
-            state.credit(-delta)
+            self.credit(account_id, -delta)
 
     def on_takeover(self, e: dict) -> None:
         self.holders[e["holder_account_id"]] = e["holder"]
@@ -245,22 +185,22 @@ class Accounts:
             self.holders[e["account_id"]] = "vault"
         for account_id, holder in self.holders.items():
             if holder == "vault":
-                self.get(account_id).wallet = 0  # swept into the vault's cash
+                self.wallet[self.touch(account_id)] = 0  # swept into the vault's cash
 
     def on_adl(self, e: dict) -> None:
-        account_id = e["account"]
-        state = self.get(account_id)
+        account_id = self.touch(e["account"])
         mark = self.mark
         if account_id not in self.adl_seen:
             self.adl_seen.add(account_id)
             if mark is None:
                 self.adl_without_mark += 1
             else:
-                upnl = state.unrealised(mark, self.valuation)
+                upnl = self.unrealised(account_id, mark)
                 self.adl_upnl_before += upnl
                 self.adl_in_profit += upnl > 0
                 self.adl_in_loss += upnl < 0
-        self._adl = (e["seq"], account_id, e["size"], state.position, state.entry, mark)
+        position, entry = self.position[account_id], self.entry[account_id]
+        self._adl = (e["seq"], account_id, e["size"], position, entry, mark)
 
     def on_collateral_price(self, e: dict) -> None:
         self.collateral_prices[e["asset"]] = e["price_ppb"]
@@ -268,8 +208,7 @@ class Accounts:
     def on_collateral_deposit(self, e: dict) -> None:
         """Units of a collateral asset deposited, valued at the asset's last logged price (par
         before any: the traders' deposits are sized at par)."""
-        account_id, asset = e["account_id"], e["asset"]
-        self.get(account_id)
+        account_id, asset = self.touch(e["account_id"]), e["asset"]
         self.collateral_units.setdefault(account_id, {})[asset] = e["collateral_units"]
         price = self.collateral_prices.get(asset, RATE_SCALE)
         value = div_round(e["units"] * price, RATE_SCALE, DOWN)
@@ -277,10 +216,10 @@ class Accounts:
 
     def on_collateral_converted(self, e: dict) -> None:
         """The venue took units of the asset and paid ``value`` into the wallet."""
-        account_id = e["account_id"]
+        account_id = self.touch(e["account_id"])
         held = self.collateral_units.setdefault(account_id, {})
         held[e["asset"]] = held.get(e["asset"], 0) - e["units"]
-        self.get(account_id).wallet = e["wallet"]
+        self.wallet[account_id] = e["wallet"]
 
     def collateral_result(self, account_id: int) -> int:
         """The account's collateral assets: what its units still held are worth at each asset's
@@ -296,13 +235,13 @@ class Accounts:
         return worth - self.collateral_in.get(account_id, 0)
 
     def on_liquidation_finished(self, e: dict) -> None:
-        state = self.get(e["account_id"])
-        state.wallet, state.iso = e["wallet"], e["isolated_margin"]
+        account_id = self.touch(e["account_id"])
+        self.wallet[account_id], self.iso[account_id] = e["wallet"], e["isolated_margin"]
 
     # -- results --------------------------------------------------------------------------------
-    def role_of(self, account_id: int, state: AccountState) -> str:
+    def role_of(self, account_id: int) -> str:
         if self.roles_known:
-            return state.role or UNKNOWN_ROLE
+            return self.role[account_id] or UNKNOWN_ROLE
         return self.holders.get(account_id, UNKNOWN_ROLE)
 
     def trader_role(self) -> str:
@@ -312,7 +251,11 @@ class Accounts:
         """``Σ (wallet + isolated_margin - signed entry notional)``, as the ledger defines it
         (inverse: ``+ signed entry value``, ``InverseLedger.money_in_accounts``)."""
         sign = self.entry_sign
-        return sum(s.wallet + s.iso - sign * s.signed_entry for s in self.accounts.values())
+        position, entry, wallet, iso = self.position, self.entry, self.wallet, self.iso
+        return sum(
+            wallet[i] + iso[i] - sign * (entry[i] if position[i] >= 0 else -entry[i])
+            for i in self.ids()
+        )
 
     def groups(
         self, mark: int | None, shared: frozenset[int] = frozenset()
@@ -322,51 +265,55 @@ class Accounts:
         PnL figures but not in those read from its wallet (``lost_money``, ``net_result``,
         ``liquidation_transfers``, ``collateral_result``, ``deposits``, ``withdrawals``), only
         in the role's ``shared_wallet_accounts``."""
-        valuation = self.valuation
         groups: dict[str, dict[str, int]] = {}
-        for account_id in sorted(self.accounts):
-            state = self.accounts[account_id]
-            role = self.role_of(account_id, state)
+        rebates = self.rebates
+        for account_id in self.ids():
+            role = self.role_of(account_id)
             group = groups.get(role)
             if group is None:
                 group = groups[role] = dict.fromkeys(GROUP_FIELDS, 0)
-            unrealised = state.unrealised(mark, valuation)
-            net_realised = state.realised - state.fees + state.funding
+            unrealised = self.unrealised(account_id, mark)
+            realised, fees = self.realised[account_id], self.fees[account_id]
+            funding, socialised = self.funding[account_id], self.socialised[account_id]
+            rebate = rebates.get(account_id, 0)
+            position = self.position[account_id]
+            net_realised = realised - fees + funding
             group["accounts"] += 1
-            group["losses_on_losing_fills"] += state.losing
-            group["fees_paid"] += state.fees_paid
-            group["fee_rebates"] += state.fees_paid - state.fees
-            group["realised_pnl"] += state.realised
-            group["fees"] += state.fees
-            group["funding"] += state.funding
+            group["losses_on_losing_fills"] += self.losing[account_id]
+            group["fees_paid"] += fees + rebate
+            group["fee_rebates"] += rebate
+            group["realised_pnl"] += realised
+            group["fees"] += fees
+            group["funding"] += funding
             group["net_realised_pnl"] += net_realised
-            group["socialised_loss"] += state.socialised
+            group["socialised_loss"] += socialised
             group["unrealised_pnl_end"] += unrealised
-            group["long_end_lots"] += max(state.position, 0)
-            group["short_end_lots"] += max(-state.position, 0)
+            group["long_end_lots"] += max(position, 0)
+            group["short_end_lots"] += max(-position, 0)
             if account_id in shared:
                 group["shared_wallet_accounts"] = group.get("shared_wallet_accounts", 0) + 1
                 continue
             held = self.collateral_result(account_id)
-            net = state.wallet + state.iso + unrealised + held - state.deposits + state.withdrawals
+            deposits, withdrawals = self.deposits[account_id], self.withdrawals[account_id]
+            collateral = self.wallet[account_id] + self.iso[account_id]
+            net = collateral + unrealised + held - deposits + withdrawals
             group["lost_money"] += net < 0
             group["collateral_result"] += held
-            group["liquidation_transfers"] += (
-                net - net_realised + state.socialised - unrealised - held
-            )
+            group["liquidation_transfers"] += net - net_realised + socialised - unrealised - held
             group["net_result"] += net
-            group["deposits"] += state.deposits
-            group["withdrawals"] += state.withdrawals
+            group["deposits"] += deposits
+            group["withdrawals"] += withdrawals
         return groups
 
     def holder_position(self, holder: str, mark: int | None) -> tuple[list[int], int, int, int]:
         """``(accounts, signed lots, signed entry notional, open PnL at mark)`` of a holder kind
         (the entry signed by the position's side, for either contract)."""
-        ids = sorted(a for a, s in self.accounts.items() if self.role_of(a, s) == holder)
-        lots = sum(self.accounts[a].position for a in ids)
-        entry = sum(self.accounts[a].signed_entry for a in ids)
-        pnl = sum(self.accounts[a].unrealised(mark, self.valuation) for a in ids)
-        return ids, lots, entry, pnl
+        ids = [a for a in self.ids() if self.role_of(a) == holder]
+        position, entry = self.position, self.entry
+        lots = sum(position[a] for a in ids)
+        signed = sum(entry[a] if position[a] >= 0 else -entry[a] for a in ids)
+        pnl = sum(self.unrealised(a, mark) for a in ids)
+        return ids, lots, signed, pnl
 
 
 GROUP_FIELDS = (

@@ -110,8 +110,9 @@ class VenueMetrics:
         seen: set[int] = set()
         shared: set[int] = set()
         for collector in (self.first, *self.more.values()):
-            for account_id, state in collector.accounts.accounts.items():
-                if state.role in HOLDER_ROLES:
+            roles = collector.accounts.role
+            for account_id in collector.accounts.ids():
+                if roles[account_id] in HOLDER_ROLES:
                     continue
                 (shared if account_id in seen else seen).add(account_id)
         return frozenset(shared)
@@ -157,15 +158,14 @@ class VenueMetrics:
         """Per role, every account counted once across the perpetuals (module docstring)."""
         collectors = (self.first, *self.more.values())
         totals: dict[str, dict[str, int]] = {}
-        for account_id in sorted(self.wallets.accounts):
-            state = self.wallets.accounts[account_id]
+        for account_id, state in self.wallets.states():
             role = state.role or "unknown"
             if role in HOLDER_ROLES:
                 continue  # the funds' and vaults' figures are insurance_funds' and each market's
             iso = unrealised = 0
             for collector in collectors:
                 accounts = collector.accounts
-                own = accounts.accounts.get(account_id)
+                own = accounts.state(account_id)
                 if own is not None:
                     iso += own.iso
                     unrealised += own.unrealised(accounts.mark, accounts.valuation)

@@ -29,51 +29,6 @@ from exchange_sim.agents.spot_arbitrageur import SpotArbitrageur
 from exchange_sim.core.errors import ConfigError
 from exchange_sim.runner.population_makers import BUILDERS
 from exchange_sim.runner.trader_population import TRADER_CONFIGS, add_trader
-from exchange_sim.venue.messages import Fill, MarginCallNotice, OrderUpdate, PositionTransfer
-
-_HANDLERS = {
-    OrderUpdate: "on_order_update",
-    Fill: "on_fill",
-    MarginCallNotice: "on_margin_call",
-    PositionTransfer: "on_position_transfer",
-}
-
-
-class Member:
-    """One account of a participant group, as the gateway sees it: reports go to the group with
-    the account id.
-
-    Each report handler (``on_fill``, ``on_order_update``, ``on_margin_call``,
-    ``on_position_transfer``) is the member itself, which calls the group's handler of the
-    report's type: the gateway's link keeps the handlers it is given, and a bound method per
-    handler would cost four objects per account (256 bytes; a million accounts in a group)."""
-
-    __slots__ = ("account_id", "group")
-
-    def __init__(self, group, account_id: int) -> None:
-        self.group = group
-        self.account_id = account_id
-
-    def __call__(self, now: int, seq: int, report) -> None:
-        handler = getattr(self.group, _HANDLERS[type(report)], None)
-        if handler is not None:
-            handler(now, self.account_id, seq, report)
-
-    @property
-    def on_order_update(self) -> Member:
-        return self
-
-    @property
-    def on_fill(self) -> Member:
-        return self
-
-    @property
-    def on_margin_call(self) -> Member:
-        return self
-
-    @property
-    def on_position_transfer(self) -> Member:
-        return self
 
 
 class Place:
@@ -138,7 +93,7 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
         reference = _reference_feed(venue, cfg, f"{key}.reference")
         return builder(venue, cfg, request, response, next_order_id, prefix, place, reference)
     if isinstance(cfg, TRADER_CONFIGS):
-        return add_trader(venue, cfg, Member, next_order_id, request, response)
+        return add_trader(venue, cfg, next_order_id, request, response)
     if isinstance(cfg, MarketMakerConfig):
         account = ids.next("account")
         place.open(account, False, cfg.leverage, cfg)
@@ -243,8 +198,7 @@ def add_participant(venue, cfg, key: str = "participants") -> list:
             venue.env, gateway, cfg, accounts, next_order_id, rng, market_orders_as_ioc=place.spot
         )
         feed.subscribe(group.on_snapshot, venue.sampler(cfg.feed_latency, f"{prefix}/feed"))
-    for account in accounts:
-        gateway.connect(Member(group, account), request, response)
+    gateway.connect_group(group, accounts, request, response)
     return [group]
 
 

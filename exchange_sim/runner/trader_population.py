@@ -38,7 +38,7 @@ _GROUPS: dict[type, type[TrendFollowerGroup] | type[DipBuyerGroup] | type[CarryT
 }
 
 
-def add_trader(venue, cfg, member_class, next_order_id, request, response) -> list:
+def add_trader(venue, cfg, next_order_id, request, response) -> list:
     """Create ``cfg``'s hunter or group on ``venue``; return the objects to ``start()``."""
     ids, gateway, ledger, feed = venue.ids, venue.gateway, venue.ledger, venue.feed
     prefix = f"participant/{cfg.name}"
@@ -78,8 +78,7 @@ def add_trader(venue, cfg, member_class, next_order_id, request, response) -> li
         feed.subscribe_index(group.on_index, observed("index_latency"))
     else:
         feed.subscribe(group.on_trades, observed("feed"), trades=True)
-    for account in accounts:
-        gateway.connect(member_class(group, account), request, response)
+    gateway.connect_group(group, accounts, request, response)
     return [group]
 
 

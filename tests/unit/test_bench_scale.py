@@ -27,7 +27,8 @@ def test_every_size_holds_the_same_money(accounts):
 
 def test_a_leveraged_account_with_a_position_costs_under_1_kb():
     """Everything one more leveraged account holding a position adds to a venue (account,
-    ledger, trigger index, ADL sets, risk monitor, gateway link, group state) is under 1 KB."""
+    ledger, trigger index, ADL sets, risk monitor, its slot on the group's gateway link, group
+    state) is under 1 KB."""
     assert bench_scale.traced_per_position(3_000, observe=False) < 1024
 
 
@@ -38,3 +39,10 @@ def test_the_row_counts_the_leveraged_accounts_holding_a_position():
     assert bench_scale._positions(venue) == (0, 200)
     assert bench_scale._open_positions(venue) == 200
     assert bench_scale._positions(venue) == (200, 200)
+
+
+def test_with_the_runs_log_observers_it_costs_at_most_1000_bytes():
+    """With the run's log observers attached as es.run attaches them (the in-run metrics, the
+    cascade tree), one more leveraged account holding a position costs at most 1,000 bytes:
+    the observers keep columns and per-event codes, not an object per account."""
+    assert bench_scale.traced_per_position(3_000) <= 1000

@@ -340,7 +340,7 @@ def test_adl_events_state_the_position_the_replay_of_the_log_gives(hyperliquid_r
         seen = 0
         for event in iter_log(os.path.join(run_dir, "events.jsonl")):
             if event["type"] == "adl":
-                state = accounts.get(event["account"])
+                state = accounts.state(accounts.touch(event["account"]))
                 upnl = state.unrealised(accounts.mark, m)
                 collateral = state.iso if state.isolated else state.wallet
                 assert (

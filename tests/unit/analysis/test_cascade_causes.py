@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from exchange_sim.analysis.cascade import build_tree
+from exchange_sim.analysis.cascade import CascadeTree, build_tree
 from exchange_sim.core.errors import DataError
 
 
@@ -121,3 +121,31 @@ def test_a_cause_that_is_not_an_earlier_seq_is_refused(cause):
     log.events.append({"seq": 2, "ts": 0, "type": "margin_check", "cause": cause})
     with pytest.raises(DataError, match=r"events\.jsonl:3"):
         build_tree(log.events, "events.jsonl")
+
+
+class _AfterMany(list):
+    """The tree's nodes as if 2**30 liquidations came before them (ordinals from 2**30 on)."""
+
+    SKIP = 2**30
+
+    def __len__(self) -> int:
+        return super().__len__() + self.SKIP
+
+    def __getitem__(self, ordinal):
+        return super().__getitem__(ordinal - self.SKIP)
+
+
+def test_codes_past_four_bytes_widen_and_keep_the_chain():
+    """The 2**30th liquidation's code (2**31) does not fit the four-byte codes: they widen to
+    eight, and its child still names it as parent (generation 1)."""
+    log = Log()
+    first = log.liquidation(log.emit("mark_price", log.emit("index_price", None)), 1)
+    trade = log.emit("trade", log.venue_order(first, 5), maker_tag="", maker_order_id=0)
+    second = log.liquidation(log.emit("mark_price", trade), 2)
+    tree = CascadeTree()
+    tree.liquidations = _AfterMany()
+    for event in log.events:
+        tree.add(event)
+    assert tree._leads_to.typecode == "q"
+    assert tree.parents() == {first: None, second: first}
+    assert [node.generation for node in tree.liquidations] == [0, 1]

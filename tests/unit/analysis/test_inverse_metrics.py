@@ -19,8 +19,9 @@ from exchange_sim.analysis import plots
 from exchange_sim.analysis.adl_profile import profile_run_dir
 from exchange_sim.analysis.frames import load_run, load_scale
 from exchange_sim.analysis.metrics import metrics_from_run_dir, scale_from_config
-from exchange_sim.analysis.metrics_accounts import Accounts, AccountState
+from exchange_sim.analysis.metrics_accounts import Accounts
 from exchange_sim.analysis.metrics_book import StreamingBook
+from exchange_sim.analysis.metrics_columns import AccountState
 from exchange_sim.analysis.metrics_liquidation import Liquidations
 from exchange_sim.analysis.report import REPORT_TYPES, ReportData
 from exchange_sim.analysis.stylized_read import read_run
@@ -311,7 +312,7 @@ def test_open_pnl_and_money_in_accounts_equal_the_ledgers(tmp_path):
     held = [a for a in ledger.accounts.values() if a.size_lots]
     assert any(a.size_lots > 0 for a in held) and any(a.size_lots < 0 for a in held)
     for account in held:
-        replayed = accounts.accounts[account.account_id].unrealised(mark, scale.valuation)
+        replayed = accounts.unrealised(account.account_id, mark)
         assert replayed == ledger.unrealised_pnl(account, mark)
     assert accounts.money_in_accounts() == ledger.money_in_accounts()
 

@@ -4,7 +4,8 @@ replay of each account's collateral. Scale: tick 0.5, lot 0.1, m = 5 (test_metri
 
 from __future__ import annotations
 
-from tests.unit.analysis.test_metrics_script import S, Script
+from exchange_sim.analysis.metrics import MetricsCollector
+from tests.unit.analysis.test_metrics_script import SCALE, S, Script
 
 
 def _two_traders(script: Script) -> None:
@@ -126,3 +127,35 @@ def test_a_fund_cover_caused_by_an_adl_pays_the_deleveraged_account_only_when_it
     assert roles["net_result_minor"] == -1000 + 0  # account 2 at 0, account 1 at 0
     assert roles["realised_pnl_minor"] == -1030 - 5
     assert roles["liquidation_transfers_minor"] == 30 + 5  # both covers, to their accounts
+
+
+def test_a_makers_rebate_is_a_fee_rebate_not_a_fee_paid():
+    """Account 2 makes two fills with a rebate each (fee -1), account 1 pays 3 on one: fees 1
+    net, fees paid 3 (the positive fees only), rebates 2, realised losses 0 + 3."""
+    script = Script()
+    script.deposit(0, 1, 100000, 100000)
+    script.deposit(0, 2, 100000, 100000)
+    script.position(1 * S, 2, -1, 100, 10, position=-10, entry=5000, wallet=100001, fee=-1)
+    script.position(1 * S, 1, 1, 100, 10, position=10, entry=5000, wallet=99997, fee=3)
+    script.position(2 * S, 2, -1, 100, 10, position=-20, entry=10000, wallet=100002, fee=-1)
+    traders = script.metrics()["traders"]
+    assert traders["fees_minor"] == 1
+    assert traders["fees_paid_minor"] == 3
+    assert traders["fee_rebates_minor"] == 2
+    assert traders["realised_losses_minor"] == 3
+
+
+def test_accounts_named_only_by_events_are_present_and_holes_are_not():
+    """Accounts 2 and 5 are named by deposits: they and only they are replayed (ids 0, 1, 3, 4
+    are holes in the columns), in id order, each with its own figures."""
+    script = Script()
+    script.deposit(0, 5, 300, 300)
+    script.deposit(0, 2, 100, 100)
+    collector = MetricsCollector(SCALE)
+    for event in script.events:
+        collector.add(event)
+    accounts = collector.accounts
+    assert accounts.ids() == [2, 5]
+    assert accounts.state(3) is None and accounts.state(9) is None
+    assert (accounts.state(5).deposits, accounts.state(2).wallet) == (300, 100)
+    assert collector.result()["traders"]["accounts"] == 2

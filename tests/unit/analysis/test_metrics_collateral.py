@@ -38,7 +38,7 @@ def test_units_the_venue_converted_are_gone_and_their_payment_is_in_the_wallet()
         {"account_id": 7, "asset": "USDE", "units": 500, "value": 297, "wallet": 297}
     )
     assert accounts.collateral_result(7) == -670
-    assert accounts.accounts[7].wallet == 297
+    assert accounts.wallet[7] == 297
 
 
 def test_net_result_counts_the_collateral():
