@@ -23,7 +23,8 @@ each builds the whole line as one dict display with constant keys, ``{"seq": 0, 
 "type": "trade", "cause": cause, "market": ..., ...}``, and hands it to
 :meth:`EventLog.emit_record`, which writes the real ``seq`` into the placeholder (same key, same
 place) and goes on as :meth:`EventLog.emit` does. The bytes are the ones ``emit`` writes for the
-same fields in the same order; CPython builds such a display in one instruction, where ``emit``
+same fields in the same order; CPython builds such a display with one instruction (up to 15
+keys; a longer one adds a ``MAP_ADD`` per key), where ``emit``
 parses keyword arguments into a dict and copies it into the record (a third of an
 ``order_accepted`` line's instructions). A log-like object handed to those call sites must have
 ``emit_record`` too (:class:`MemoryLog`, the replay's capture, the extra instruments'
