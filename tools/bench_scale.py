@@ -1,6 +1,6 @@
 """The million-account flash crash: wall time, events/s, memory and where the time goes.
 
-    python tools/bench_scale.py                    # 1,000,000 accounts (up to ~15 min, ~3 GB)
+    python tools/bench_scale.py                    # 1,000,000 accounts (about 9 min of CPU, 2 GB)
     python tools/bench_scale.py --quick            # 10,000 accounts, seconds
     python tools/bench_scale.py --accounts 100000  # any size
     python tools/bench_scale.py --accounts 100000 --set participants.longs.entry_retries=40
