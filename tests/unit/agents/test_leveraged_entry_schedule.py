@@ -5,7 +5,7 @@ Market: :mod:`trader_harness` (tick 1, lot 1, no fees, index 10,000).
 
 from __future__ import annotations
 
-from exchange_sim.kernel.environment import PhasedEnvironment
+from exchange_sim.kernel.environment import Phase, PhasedEnvironment
 from tests.unit.agents.trader_harness import MAKER, START, Market, S
 
 CROWD = {
@@ -66,3 +66,22 @@ def test_reserving_ids_does_not_disturb_other_calls():
     first = env.reserve_queue_ids(3)
     env.call_at(0, 70, print)
     assert env._queue[0][2] == first + 3
+
+
+def test_a_same_instant_call_queued_after_the_start_runs_after_every_entry(monkeypatch):
+    """Three members enter at 1 s; a same-phase call for 1 s queued at 0.5 s (after the start)
+    runs after all three, as it did when every entry was queued at the start: the entries still
+    waiting outside the queue keep the ids reserved then (a fresh id per entry when it is queued
+    would let the call run between the first entry and the rest)."""
+    market = Market([MAKER, CROWD | {"count": 3}])
+    (group,) = [g for g in market.venue._starts if getattr(g, "members", None)]
+    group._entry_times = type(group._entry_times)("q", [S] * 3)
+    order = []
+    monkeypatch.setattr(type(group), "_enter", lambda _group, account: order.append(account))
+    env = market.env
+    market.venue.start()
+    env.call_at(
+        S // 2, Phase.AGENT, lambda _: env.call_at(S // 2, Phase.AGENT, order.append, "call")
+    )
+    env.run_until(2 * S)
+    assert order == [*group.members, "call"]
