@@ -84,7 +84,8 @@ class MemberValues:
 
 
 class LeveragedTraderGroup:
-    """The group's accounts (each with its own gateway link) and their margin-call behaviour."""
+    """The group's accounts (on the group's shared gateway link, each with its own FIFO
+    horizon) and their margin-call behaviour."""
 
     __slots__ = (
         "_cfg",

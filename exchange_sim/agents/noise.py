@@ -27,7 +27,8 @@ CLOSED_STATUSES = frozenset(("filled", "cancelled", "expired", "rejected"))
 
 
 class NoiseTraderGroup:
-    """One Poisson stream feeding ``count`` accounts (each with its own gateway link)."""
+    """One Poisson stream feeding ``count`` accounts (on the group's shared gateway link, each
+    with its own FIFO horizon)."""
 
     __slots__ = (
         "_cfg",

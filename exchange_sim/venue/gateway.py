@@ -9,7 +9,8 @@ models: a command never overtakes an earlier command of the same account, so its
 ``max(now + latency, the account's previous arrival)``. Reports (order updates, fills, transfer
 outcomes, position transfers) travel back on the **response** leg and reach the participant in the
 ``AGENT`` phase; margin calls travel with the risk monitor's notify latency instead. A report the
-participant has no handler for is not scheduled (nothing would run; its latency is still drawn).
+participant has no handler for is not scheduled (nothing would run; its latency is still drawn),
+except on a group's shared link, which schedules it to a no-op (as before the links were shared).
 
 Commands and reports are the typed, immutable records of :mod:`exchange_sim.venue.messages`. A
 participant implements any of ``on_order_update(now, seq, OrderUpdate)``, ``on_fill(now, seq,
@@ -49,7 +50,8 @@ class Participant(Protocol):
     """What the gateway delivers to; every method runs in the AGENT phase of its delivery.
 
     Every handler is optional: a report whose handler the participant lacks is not scheduled at
-    all (its response latency is still drawn, so a link's latency sequence does not depend on
+    all; a group's shared link schedules it to a no-op. (Its response latency is still drawn, so a
+    link's latency sequence does not depend on
     which handlers its participant has)."""
 
     account_id: int
