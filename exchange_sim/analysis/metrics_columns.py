@@ -12,6 +12,21 @@ from __future__ import annotations
 
 from exchange_sim.analysis.valuation import open_pnl
 
+INT_FIGURES = (
+    "position",
+    "entry",
+    "wallet",
+    "iso",
+    "realised",
+    "losing",
+    "fees",
+    "funding",
+    "socialised",
+    "deposits",
+    "withdrawals",
+)
+"""The integer figures kept per account, one column each (rebates are kept sparse)."""
+
 
 class AccountState:
     """One account's replayed figures (money minor units, lots), as :meth:`Accounts.state`
@@ -34,21 +49,27 @@ class AccountState:
         "withdrawals",
     )
 
+    role: str | None
+    isolated: bool
+    position: int
+    entry: int
+    wallet: int
+    iso: int
+    realised: int
+    losing: int
+    fees: int
+    rebates: int
+    funding: int
+    socialised: int
+    deposits: int
+    withdrawals: int
+
     def __init__(self) -> None:
-        self.role: str | None = None
+        self.role = None
         self.isolated = False
-        self.position = 0
-        self.entry = 0
-        self.wallet = 0
-        self.iso = 0
-        self.realised = 0
-        self.losing = 0
-        self.fees = 0
         self.rebates = 0
-        self.funding = 0
-        self.socialised = 0
-        self.deposits = 0
-        self.withdrawals = 0
+        for name in INT_FIGURES:
+            setattr(self, name, 0)
 
     @property
     def fees_paid(self) -> int:
@@ -66,10 +87,6 @@ class AccountState:
         if mark is None or not self.position:
             return 0
         return open_pnl(valuation, self.position, self.entry, mark)
-
-
-ABSENT = object()
-"""``role`` of an id no event has named (a hole in the columns)."""
 
 
 ABSENT = object()
@@ -117,19 +134,7 @@ class AccountColumns:
         return account_id
 
     def _int_columns(self) -> tuple[list[int], ...]:
-        return (
-            self.position,
-            self.entry,
-            self.wallet,
-            self.iso,
-            self.realised,
-            self.losing,
-            self.fees,
-            self.funding,
-            self.socialised,
-            self.deposits,
-            self.withdrawals,
-        )
+        return tuple(getattr(self, name) for name in INT_FIGURES)
 
     def ids(self) -> list[int]:
         """The present accounts, in id order."""
@@ -142,18 +147,9 @@ class AccountColumns:
         state = AccountState()
         state.role = self.role[account_id]
         state.isolated = bool(self.isolated[account_id])
-        state.position = self.position[account_id]
-        state.entry = self.entry[account_id]
-        state.wallet = self.wallet[account_id]
-        state.iso = self.iso[account_id]
-        state.realised = self.realised[account_id]
-        state.losing = self.losing[account_id]
-        state.fees = self.fees[account_id]
         state.rebates = self.rebates.get(account_id, 0)
-        state.funding = self.funding[account_id]
-        state.socialised = self.socialised[account_id]
-        state.deposits = self.deposits[account_id]
-        state.withdrawals = self.withdrawals[account_id]
+        for name in INT_FIGURES:
+            setattr(state, name, getattr(self, name)[account_id])
         return state
 
     def states(self) -> list[tuple[int, AccountState]]:

@@ -148,26 +148,9 @@ class EventLog:
         return self._observers_of.get(type, self._every)
 
     def emit(self, ts: int, type: str, cause: int | None, **payload: Any) -> int:
-        """Record one event at simulated time ``ts`` (ns) and return its ``seq``."""
-        seq = self.seq
-        self.seq = seq + 1
-        record = {"seq": seq, "ts": ts, "type": type, "cause": cause, **payload}
-        observers = self._observers_of.get(type, self._every)
-        if observers:
-            for observer in observers:
-                observer(record)
-        if self._fast:
-            self._buffer += _dumps(record, _reject_unserialisable, _NEWLINE)
-        else:
-            self._render_chain(type, record)
-        if seq >= self._flush_at:
-            self.flush()
-        counts = self.counts
-        try:
-            counts[type] += 1
-        except KeyError:
-            counts[type] = 1
-        return seq
+        """Record one event at simulated time ``ts`` (ns) and return its ``seq`` (the record is
+        built here and written by :meth:`emit_record`: one write path)."""
+        return self.emit_record({"seq": 0, "ts": ts, "type": type, "cause": cause, **payload})
 
     def emit_record(self, record: dict[str, Any]) -> int:
         """Record one event given as its whole line, built at the call site in log order:
@@ -251,14 +234,7 @@ class MemoryLog(EventLog):
         super().__init__(io.BytesIO())
         self.events: list[dict] = []
 
-    def emit(self, ts: int, type: str, cause: int | None, **payload: Any) -> int:
-        seq = super().emit(ts, type, cause, **payload)
-        record = {"seq": seq, "ts": ts, "type": type, "cause": cause}
-        record.update(payload)
-        self.events.append(record)
-        return seq
-
-    def emit_record(self, record: dict[str, Any]) -> int:
+    def emit_record(self, record: dict[str, Any]) -> int:  # emit comes here too
         seq = super().emit_record(record)
         self.events.append(dict(record))
         return seq
